@@ -1,0 +1,51 @@
+# The two commands a newcomer needs: `make demo` (later) and `make test`. Everything else is here too.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+BOT_LOCAL_DIR ?= .local
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+
+SETUP_STAMP := $(VENV)/.setup-complete
+NODE_STAMP := infrastructure/node_modules/.setup-complete
+
+.PHONY: setup test lint typecheck unit local synth bench clean
+
+## setup: create .venv from the pinned requirements and install the pinned CDK CLI (idempotent)
+setup: $(SETUP_STAMP) $(NODE_STAMP)
+
+$(SETUP_STAMP): requirements-dev.txt runtime/requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+$(NODE_STAMP): infrastructure/package.json infrastructure/package-lock.json
+	cd infrastructure && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## test: lint, type-check and run every test (synth, cfn-lint and cdk-nag included)
+test: setup lint typecheck unit
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy runtime local tests
+
+unit: setup
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+## local: serve the webhook at http://127.0.0.1:$(PORT)/twitter on the local runtime
+local: setup
+	$(BIN)/botctl serve --port $(PORT) --local-dir $(BOT_LOCAL_DIR)
+
+## synth: synthesize the CDK app into infrastructure/cdk.out (no AWS account needed)
+synth: setup
+	cd infrastructure && npx cdk synth --quiet
+
+clean:
+	rm -rf $(VENV) infrastructure/node_modules infrastructure/cdk.out chalice.out infrastructure/chalice.out .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,157 @@
+"""The Chalice app's own event handlers as local targets, invoked the way Lambda would.
+
+`@app.on_cw_event(pattern, name=...)` registers a CloudWatchEventConfig in `app.event_sources` and
+the Lambda entry point in `app.handler_map[name]`. On AWS, EventBridge calls that entry point with
+the envelope and a Lambda context; locally the dispatcher does the same in-process, so handler
+code, middleware and Powertools run exactly as deployed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Final
+
+from chalicelib.settings import RUNTIME_LOCAL, Settings
+
+from botlocal.targets import LAMBDA_PREFIX, Target
+
+#: The Chalice stage the local runtime uses (runtime/.chalice/config.json has a "local" stage).
+LOCAL_STAGE: Final = "local"
+_DEFAULT_TIMEOUT_SECONDS: Final = 60
+_DEFAULT_MEMORY_MB: Final = 128
+_PRIVATE_MODULE_NAME: Final = "_botlocal_runtime_app"
+
+
+def find_runtime_dir() -> Path:
+    """runtime/ of this checkout (local/botlocal/ sits next to it)."""
+    runtime = Path(__file__).resolve().parents[2] / "runtime"
+    if not (runtime / "app.py").is_file():
+        raise FileNotFoundError(
+            f"cannot find the Chalice app at {runtime / 'app.py'}; botlocal must run from a checkout "
+            "of the repository (pip install -e .)"
+        )
+    return runtime
+
+
+def load_chalice_app(runtime_dir: Path) -> Any:
+    """Import runtime/app.py as module `app` (as Chalice does) and return its Chalice object.
+
+    BOT_RUNTIME is forced to "local" first: the app's composition picks the local adapters
+    from it, and importing it with the AWS adapters here would publish to a real bus.
+    """
+    os.environ["BOT_RUNTIME"] = RUNTIME_LOCAL
+    app_file = (runtime_dir / "app.py").resolve()
+    if not app_file.is_file():
+        raise FileNotFoundError(f"no Chalice app at {app_file}")
+    if str(runtime_dir.resolve()) not in sys.path:
+        sys.path.insert(0, str(runtime_dir.resolve()))
+    module = _import_app_module(app_file)
+    app = getattr(module, "app", None)
+    if app is None or not hasattr(app, "event_sources") or not hasattr(app, "handler_map"):
+        raise RuntimeError(f"{app_file} has no Chalice object named `app`")
+    return app
+
+
+def _import_app_module(app_file: Path) -> ModuleType:
+    # Another module called `app` may be loaded (e.g. infrastructure/app.py in a test run): then
+    # ours is loaded under a private name rather than replacing it.
+    for name in ("app", _PRIVATE_MODULE_NAME):
+        existing = sys.modules.get(name)
+        if existing is None:
+            return _exec_module(name, app_file)
+        if getattr(existing, "__file__", None) and Path(str(existing.__file__)).resolve() == app_file:
+            return existing
+    raise RuntimeError(f"cannot import {app_file}: modules named app and {_PRIVATE_MODULE_NAME} are taken")
+
+
+def _exec_module(name: str, app_file: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, app_file)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot import {app_file}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int
+    invoked_function_arn: str
+    timeout_seconds: int
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self.log_group_name = self.log_group_name or f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        # Informational only: locally nothing stops a handler that runs past its timeout.
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def chalice_targets(app: Any, settings: Settings, runtime_dir: Path) -> list[Target]:
+    """One Target per `@app.on_cw_event` handler, named lambda:<handler name>."""
+    timeout, memory = _function_limits(runtime_dir)
+    targets = []
+    for source in app.event_sources:
+        pattern = getattr(source, "event_pattern", None)
+        if pattern is None:
+            # Schedules, SQS, S3 ... have no local trigger yet.
+            continue
+        function_name = f"{app.app_name}-{LOCAL_STAGE}-{source.name}"
+        targets.append(
+            Target(
+                name=f"{LAMBDA_PREFIX}{source.name}",
+                pattern=pattern,
+                deliver=_invoker(app.handler_map[source.name], function_name, settings, timeout, memory),
+            )
+        )
+    return targets
+
+
+def _invoker(handler: Any, function_name: str, settings: Settings, timeout: int, memory: int) -> Any:
+    arn = f"arn:aws:lambda:{settings.region}:{settings.account}:function:{function_name}"
+
+    def invoke(envelope: dict[str, Any]) -> None:
+        context = LambdaContext(
+            function_name=function_name,
+            memory_limit_in_mb=memory,
+            invoked_function_arn=arn,
+            timeout_seconds=timeout,
+        )
+        handler(envelope, context)
+
+    return invoke
+
+
+def _function_limits(runtime_dir: Path) -> tuple[int, int]:
+    """lambda_timeout and lambda_memory_size from .chalice/config.json (the local stage wins)."""
+    config_file = runtime_dir / ".chalice" / "config.json"
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return _DEFAULT_TIMEOUT_SECONDS, _DEFAULT_MEMORY_MB
+    stage = config.get("stages", {}).get(LOCAL_STAGE, {})
+    timeout = stage.get("lambda_timeout", config.get("lambda_timeout", _DEFAULT_TIMEOUT_SECONDS))
+    memory = stage.get("lambda_memory_size", config.get("lambda_memory_size", _DEFAULT_MEMORY_MB))
+    return int(timeout), int(memory)

@@ -1,0 +1,225 @@
+"""`botctl`: run and poke the local runtime.
+
+    botctl serve                 webhook + bus dispatcher on http://127.0.0.1:8000/twitter
+    botctl send FILE...          POST webhook bodies, signed as X signs them
+    botctl wait                  block until every recorded event is delivered (or dead)
+    botctl query SQL             Athena SQL on the local data lake
+    botctl deadletters           deliveries the dispatcher gave up on
+    botctl redrive               retry the dead letters
+
+Every command takes --local-dir (or BOT_LOCAL_DIR). Heavy imports stay inside the commands.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from botlocal.journal import Journal, journal_path
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_URL = "http://127.0.0.1:8000/twitter"
+FORMATS = ("table", "json", "csv")
+
+
+def local_dir_option(function: F) -> F:
+    return click.option(
+        "--local-dir",
+        envvar="BOT_LOCAL_DIR",
+        default=".local",
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Where the local runtime keeps its state [env: BOT_LOCAL_DIR].",
+    )(function)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Run the X bot on this machine: no AWS account, no X account."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve the webhook on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@local_dir_option
+def serve(host: str, port: int, local_dir: Path) -> None:
+    """Serve the webhook (chalice local) and deliver the bus's events until Ctrl+C."""
+    from botlocal import logs
+    from botlocal.server import ServeError, ServeOptions
+    from botlocal.server import serve as run_server
+
+    logs.configure()
+    try:
+        run_server(ServeOptions(host=host, port=port, local_dir=local_dir))
+    except (ServeError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from None
+    except KeyboardInterrupt:
+        # A second Ctrl+C during shutdown: already stopping, no traceback or "Aborted!".
+        raise click.exceptions.Exit(130) from None
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--url", default=DEFAULT_URL, show_default=True, help="The webhook to POST to.")
+@click.option(
+    "--secret",
+    envvar="TWITTER_CONSUMER_SECRET",
+    default=None,
+    help="Consumer secret to sign with [env: TWITTER_CONSUMER_SECRET; default: the local development secret].",
+)
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds per request.")
+@local_dir_option
+def send(files: Sequence[Path], url: str, secret: str | None, timeout: float, local_dir: Path) -> None:
+    """POST each FILE's bytes, exactly as on disk, signed like an X webhook delivery."""
+    import requests
+    from chalicelib.ingress.signature import SIGNATURE_HEADER, sign
+    from chalicelib.settings import LOCAL_DEVELOPMENT_CONSUMER_SECRET
+
+    del local_dir  # accepted for uniformity: send talks to a URL, not to the state folder
+    key = secret or LOCAL_DEVELOPMENT_CONSUMER_SECRET
+    failures = 0
+    with requests.Session() as session:
+        for file in files:
+            body = file.read_bytes()
+            headers = {"content-type": "application/json", SIGNATURE_HEADER: sign(key, body)}
+            try:
+                response = session.post(url, data=body, headers=headers, timeout=timeout)
+            except requests.RequestException as error:
+                failures += 1
+                click.echo(f"{file}: cannot reach {url} ({_reason(error)}); is `botctl serve` running?", err=True)
+                continue
+            ok = 200 <= response.status_code < 300
+            failures += not ok
+            line = f"{response.status_code} {response.reason} {file}"
+            if not ok and response.text:
+                line += f"  {response.text.strip()[:300]}"
+            click.echo(line, err=not ok)
+    if failures:
+        raise click.exceptions.Exit(1)
+
+
+@main.command()
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0), help="Seconds to wait.")
+@local_dir_option
+def wait(timeout: float, local_dir: Path) -> None:
+    """Wait until no event is waiting to be routed or delivered (dead letters do not count)."""
+    if not journal_path(local_dir).exists():
+        click.echo("nothing pending (no events recorded yet)")
+        return
+    deadline = time.monotonic() + timeout
+    with Journal.open(local_dir) as journal:
+        while (pending := journal.pending_count()) > 0:
+            if time.monotonic() >= deadline:
+                raise click.ClickException(
+                    f"{pending} deliveries still pending after {timeout:g}s; is `botctl serve` running?"
+                )
+            time.sleep(0.1)
+        dead = len(journal.dead_letters())
+    click.echo("nothing pending" + (f" ({dead} dead letters: see `botctl deadletters`)" if dead else ""))
+
+
+@main.command()
+@click.argument("sql")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True)
+@local_dir_option
+def query(sql: str, output_format: str, local_dir: Path) -> None:
+    """Run Athena SQL on the local data lake (table "analysed-messages-table")."""
+    from botlocal.query import QueryError, run_query, to_jsonable
+
+    try:
+        columns, rows = run_query(sql, local_dir.resolve())
+    except QueryError as error:
+        raise click.ClickException(str(error)) from None
+    records = [[to_jsonable(value) for value in row] for row in rows]
+    click.echo(render(columns, records, output_format), nl=False)
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True)
+@local_dir_option
+def deadletters(output_format: str, local_dir: Path) -> None:
+    """List the deliveries the dispatcher gave up on, with their last error."""
+    letters = []
+    if journal_path(local_dir).exists():
+        with Journal.open(local_dir) as journal:
+            letters = journal.dead_letters()
+    if not letters and output_format == "table":
+        click.echo("no dead letters")
+        return
+    columns = ["event_id", "target", "detail_type", "attempts", "failed_at", "last_error"]
+    rows: list[list[Any]] = [
+        [
+            letter.event_id,
+            letter.target,
+            letter.detail_type,
+            letter.attempts,
+            datetime.fromtimestamp(letter.failed_at, UTC).isoformat(timespec="seconds"),
+            letter.last_error,
+        ]
+        for letter in letters
+    ]
+    click.echo(render(columns, rows, output_format), nl=False)
+
+
+@main.command()
+@click.option("--event-id", default=None, help="Only this event's dead letters (default: all).")
+@local_dir_option
+def redrive(event_id: str | None, local_dir: Path) -> None:
+    """Make dead letters pending again; a running `botctl serve` delivers them."""
+    if not journal_path(local_dir).exists():
+        click.echo("no dead letters")
+        return
+    with Journal.open(local_dir) as journal:
+        count = journal.redrive(event_id=event_id)
+    click.echo(f"{count} deliveries pending again")
+
+
+def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], output_format: str) -> str:
+    """Rows of JSON-compatible values as an aligned table, a JSON array of objects, or CSV."""
+    if output_format == "json":
+        return json.dumps([dict(zip(columns, row, strict=True)) for row in rows], indent=2, ensure_ascii=False) + "\n"
+    if output_format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_cell(value, null="", one_line=False) for value in row] for row in rows])
+        return buffer.getvalue()
+    cells = [[_cell(value) for value in row] for row in rows]
+    widths = [max([len(column), *(len(row[index]) for row in cells)]) for index, column in enumerate(columns)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(value.ljust(width) for value, width in zip(values, widths, strict=True)).rstrip()
+
+    output = [line(columns), line(["-" * width for width in widths]), *(line(row) for row in cells)]
+    output.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(output) + "\n"
+
+
+def _cell(value: Any, *, null: str = "NULL", one_line: bool = True) -> str:
+    if value is None:
+        return null
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    text = str(value)
+    # A table keeps one line per row whatever the text holds; CSV quotes newlines instead.
+    return text.replace("\r", "\\r").replace("\n", "\\n") if one_line else text
+
+
+def _reason(error: Exception) -> str:
+    # requests nests the useful part (e.g. "Connection refused") deep inside its message.
+    text = str(error)
+    for marker in ("Connection refused", "Name or service not known", "timed out"):
+        if marker in text:
+            return marker
+    return type(error).__name__

@@ -1,0 +1,40 @@
+"""The local PayloadStore: oversized payloads as files under $BOT_LOCAL_DIR/oversized/."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Final
+
+OVERSIZED_DIRNAME: Final = "oversized"
+
+
+class LocalPayloadStore:
+    """chalicelib.ports.PayloadStore for the local runtime: one file per key, file:// URIs."""
+
+    def __init__(self, root: Path) -> None:
+        self.root: Final = root.resolve()
+
+    def put(self, key: str, body: bytes) -> str:
+        path = self._path_of(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a reader given the URI never sees half a payload.
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(body)
+                file.flush()
+                os.fsync(file.fileno())
+            Path(temporary).replace(path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return path.as_uri()
+
+    def _path_of(self, key: str) -> Path:
+        # Keys look like S3 keys ("2024/05/01/<id>.json"); refuse any that would escape the folder.
+        parts = key.split("/")
+        if "\\" in key or "\0" in key or any(part in {"", ".", ".."} for part in parts):
+            raise ValueError(f"invalid payload key {key!r}: use a relative S3-style key without '.' or '..'")
+        return self.root.joinpath(*parts)

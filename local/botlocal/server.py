@@ -1,0 +1,224 @@
+"""`botctl serve`: the webhook under `chalice local`, and the bus's dispatcher, as one command.
+
+`chalice local` runs in a child process (its own process group, so nothing it forks outlives
+us); the dispatcher runs on a thread of this process, with the Chalice app imported here too so
+its event handlers run in-process. Both find their state through BOT_LOCAL_DIR.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Final, TextIO
+
+from chalicelib.settings import RUNTIME_LOCAL, load_settings
+
+from botlocal.chalice_app import LOCAL_STAGE, chalice_targets, find_runtime_dir, load_chalice_app
+from botlocal.dispatcher import Dispatcher
+from botlocal.journal import Journal
+from botlocal.logs import fields
+from botlocal.targets import build_targets
+
+logger = logging.getLogger("botlocal.server")
+
+_LOCK_FILENAME: Final = "serve.lock"
+_STOP_GRACE_SECONDS: Final = 5.0
+_FORWARDED_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
+
+
+class ServeError(Exception):
+    """serve could not start or its webhook process died; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    local_dir: Path = Path(".local")
+    runtime_dir: Path | None = None
+    ready_timeout_seconds: float = 60.0
+
+
+def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
+    """Run until SIGINT/SIGTERM (exit code 0) or until chalice local dies (ServeError)."""
+    local_dir = options.local_dir.resolve()
+    runtime_dir = (options.runtime_dir or find_runtime_dir()).resolve()
+    local_dir.mkdir(parents=True, exist_ok=True)
+    # The child and the app imported here read their configuration from the environment.
+    os.environ["BOT_RUNTIME"] = RUNTIME_LOCAL
+    os.environ["BOT_LOCAL_DIR"] = str(local_dir)
+
+    with _exclusive(local_dir), _stop_on_signals() as stop:
+        _check_port_free(options.host, options.port)
+        settings = load_settings()
+        app = load_chalice_app(runtime_dir)
+        targets = build_targets(settings, chalice_targets(app, settings, runtime_dir))
+        journal = Journal.open(local_dir)
+        dispatcher = Dispatcher(journal, targets)
+        # Started first: work left pending by a previous run is delivered even before the webhook is up.
+        dispatcher_thread = threading.Thread(target=dispatcher.run_forever, args=(stop,), name="dispatcher")
+        dispatcher_thread.start()
+        child: subprocess.Popen[bytes] | None = None
+        try:
+            child = _start_chalice_local(options.host, options.port, runtime_dir)
+            stop.forward_to = child.pid
+            _wait_until_ready(child, options.host, options.port, stop, options.ready_timeout_seconds)
+            if not stop.is_set():
+                _announce(out, options, local_dir, targets.names())
+            while not stop.wait(0.5):
+                if child.poll() is not None:
+                    raise ServeError(f"chalice local exited unexpectedly with code {child.returncode}")
+        finally:
+            stop.set()
+            if child is not None:
+                _stop_process_group(child)
+            dispatcher_thread.join(timeout=30)
+            journal.close()
+    out.write("botctl serve stopped\n")
+    out.flush()
+    return 0
+
+
+def _announce(out: TextIO, options: ServeOptions, local_dir: Path, target_names: list[str]) -> None:
+    out.write(
+        f"Webhook ready at http://{options.host}:{options.port}/twitter\n"
+        f"State in {local_dir}: bus.sqlite3 (events, deliveries), datalake/, oversized/\n"
+        f"Targets: {', '.join(target_names)}\n"
+        "Press Ctrl+C to stop.\n"
+    )
+    out.flush()
+    logger.info("ready", extra=fields(host=options.host, port=options.port, local_dir=str(local_dir)))
+
+
+def chalice_executable() -> Path:
+    """The `chalice` next to this interpreter (the venv's), else the one on PATH."""
+    beside = Path(sys.executable).parent / "chalice"
+    if beside.is_file():
+        return beside
+    found = shutil.which("chalice")
+    if found is None:
+        raise ServeError("cannot find the `chalice` command; run `make setup` to install the dev requirements")
+    return Path(found)
+
+
+def _start_chalice_local(host: str, port: int, runtime_dir: Path) -> subprocess.Popen[bytes]:
+    command = [
+        str(chalice_executable()),
+        "local",
+        "--stage",
+        LOCAL_STAGE,
+        # Autoreload forks a worker that survives its parent; one process is simpler to stop.
+        "--no-autoreload",
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
+    # A new session makes the child a process-group leader, so we can stop everything it starts.
+    return subprocess.Popen(command, cwd=runtime_dir, env=os.environ.copy(), start_new_session=True)  # noqa: S603
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ServeError(f"cannot listen on {host}:{port} ({error.strerror}); choose another --port") from None
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _connect_host(host: str) -> str:
+    # A wildcard address accepts connections on loopback.
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+
+
+def _wait_until_ready(
+    child: subprocess.Popen[bytes], host: str, port: int, stop: threading.Event, timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not stop.is_set():
+        if child.poll() is not None:
+            raise ServeError(f"chalice local exited with code {child.returncode} before it was ready")
+        try:
+            with socket.create_connection((_connect_host(host), port), timeout=0.5):
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise ServeError(f"chalice local did not answer on {host}:{port} within {timeout:.0f}s")
+        stop.wait(0.1)
+
+
+def _stop_process_group(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the child's whole group, then SIGKILL what is left after a grace period."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(child.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            child.wait(timeout=_STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            continue
+        # The leader is gone; make sure nothing else it started is left in the group.
+        with suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        break
+    if child.poll() is None:
+        child.wait()
+
+
+class _StopEvent(threading.Event):
+    """Set by SIGINT/SIGTERM, which are also forwarded to the child's process group."""
+
+    forward_to: int | None = None
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[_StopEvent]:
+    stop = _StopEvent()
+
+    def handle(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+        if stop.forward_to is not None:
+            with suppress(ProcessLookupError):
+                os.killpg(stop.forward_to, signum)
+
+    previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
+    for sig in _FORWARDED_SIGNALS:
+        previous[sig] = signal.signal(sig, handle)
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+@contextmanager
+def _exclusive(local_dir: Path) -> Iterator[None]:
+    """One serve per state folder: two dispatchers would deliver every event twice."""
+    with (local_dir / _LOCK_FILENAME).open("a") as lock_file:
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ServeError(f"another `botctl serve` is already using {local_dir}") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)

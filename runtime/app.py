@@ -1,0 +1,11 @@
+"""Composition only: one Chalice app, one blueprint per service, Powertools registered once."""
+
+from chalice.app import Chalice
+from chalicelib.ingress.blueprint import ingress
+from chalicelib.observability import logging_middleware
+from chalicelib.plumbing.blueprint import plumbing
+
+app = Chalice(app_name="xbot")
+app.register_middleware(logging_middleware, "all")
+app.register_blueprint(ingress, name_prefix="ingress_")
+app.register_blueprint(plumbing, name_prefix="plumbing_")

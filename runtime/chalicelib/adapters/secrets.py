@@ -1,0 +1,50 @@
+"""The X app's credentials: Secrets Manager on AWS (cached in the container), a variable locally."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SecretConfigurationError(RuntimeError):
+    """The secret is missing or lacks a key. The message names the secret, never its values."""
+
+
+#: Keys of the TwitterSecret JSON document (BearerToken is optional).
+REQUIRED_KEYS = ("ApiKey", "ApiSecret", "AccessToken", "AccessTokenSecret")
+
+
+class SecretsManagerCredentials:
+    """Reads the JSON secret through Powertools, which caches it for `max_age` seconds."""
+
+    def __init__(self, secret_name: str, max_age_seconds: int) -> None:
+        self._secret_name = secret_name
+        self._max_age = max_age_seconds
+
+    def _document(self) -> dict[str, Any]:
+        from aws_lambda_powertools.utilities import parameters  # loaded on first use only
+
+        try:
+            value = parameters.get_secret(self._secret_name, transform="json", max_age=self._max_age)
+        except parameters.exceptions.GetParameterError as error:
+            raise SecretConfigurationError(f"cannot read secret {self._secret_name!r}") from error
+        except parameters.exceptions.TransformParameterError as error:
+            raise SecretConfigurationError(f"secret {self._secret_name!r} is not a JSON object") from error
+        if not isinstance(value, dict):
+            raise SecretConfigurationError(f"secret {self._secret_name!r} is not a JSON object")
+        missing = [key for key in REQUIRED_KEYS if not value.get(key)]
+        if missing:
+            raise SecretConfigurationError(f"secret {self._secret_name!r} lacks {', '.join(missing)}")
+        return value
+
+    def consumer_secret(self) -> str:
+        return str(self._document()["ApiSecret"])
+
+
+class StaticConsumerSecret:
+    """Locally: TWITTER_CONSUMER_SECRET, or the documented development default."""
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    def consumer_secret(self) -> str:
+        return self._secret

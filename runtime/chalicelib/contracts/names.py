@@ -1,0 +1,114 @@
+"""Event sources, detail-types and EventBridge patterns: defined once, imported everywhere.
+
+The runtime publishes with these names, CDK builds rules and metric filters from them and the
+local bus matches with the very same patterns, so the three cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+#: Every source this bot publishes starts with this prefix; the catch-all rules match on it.
+SOURCE_PREFIX: Final = "xbot."
+SOURCE_INGRESS: Final = "xbot.ingress"
+SOURCE_ANALYSIS: Final = "xbot.analysis"
+SOURCE_RESPONDING: Final = "xbot.responding"
+SOURCE_EGRESS: Final = "xbot.egress"
+
+# Raw events: one per element of an Account Activity key (names of the original project).
+TWITTER_TWEETED: Final = "TWITTER_TWEETED"
+TWITTER_FAVOURITED: Final = "TWITTER_FAVOURITED"
+TWITTER_FOLLOWED: Final = "TWITTER_FOLLOWED"
+TWITTER_UNFOLLOWED: Final = "TWITTER_UNFOLLOWED"
+TWITTER_BLOCKED: Final = "TWITTER_BLOCKED"
+TWITTER_UNBLOCKED: Final = "TWITTER_UNBLOCKED"
+TWITTER_MUTED: Final = "TWITTER_MUTED"
+TWITTER_UNMUTED: Final = "TWITTER_UNMUTED"
+TWITTER_PERMISSION_REVOKED: Final = "TWITTER_PERMISSION_REVOKED"
+TWITTER_DM_RECEIVED: Final = "TWITTER_DM_RECEIVED"
+TWITTER_DM_TYPING: Final = "TWITTER_DM_TYPING"
+TWITTER_DM_MARKED_READ: Final = "TWITTER_DM_MARKED_READ"
+TWITTER_DELETED: Final = "TWITTER_DELETED"
+TWITTER_REPLAY_JOB_STATUS: Final = "TWITTER_REPLAY_JOB_STATUS"
+TWITTER_UNKNOWN: Final = "TWITTER_UNKNOWN"
+
+#: Prefix of the raw events made from X Activity API envelopes (X_POST_MENTION_CREATE, ...).
+X_ACTIVITY_PREFIX: Final = "X_"
+
+# Domain events.
+MESSAGE_RECEIVED: Final = "MESSAGE_RECEIVED"
+MESSAGE_ANALYSED: Final = "MESSAGE_ANALYSED"
+MESSAGE_ANALYSIS_FAILED: Final = "MESSAGE_ANALYSIS_FAILED"
+SEND_TWEET: Final = "SEND_TWEET"
+
+#: Account Activity keys whose every element becomes one event of a single detail-type.
+ACCOUNT_ACTIVITY_DETAIL_TYPES: Final[dict[str, str]] = {
+    "tweet_create_events": TWITTER_TWEETED,
+    "favorite_events": TWITTER_FAVOURITED,
+    "direct_message_events": TWITTER_DM_RECEIVED,
+    "direct_message_indicate_typing_events": TWITTER_DM_TYPING,
+    "direct_message_mark_read_events": TWITTER_DM_MARKED_READ,
+    "tweet_delete_events": TWITTER_DELETED,
+}
+
+#: Keys whose elements carry a "type" that flips them (unfollow arrives inside follow_events).
+ACCOUNT_ACTIVITY_TYPED_KEYS: Final[dict[str, dict[str, str]]] = {
+    "follow_events": {"follow": TWITTER_FOLLOWED, "unfollow": TWITTER_UNFOLLOWED},
+    "block_events": {"block": TWITTER_BLOCKED, "unblock": TWITTER_UNBLOCKED},
+    "mute_events": {"mute": TWITTER_MUTED, "unmute": TWITTER_UNMUTED},
+}
+
+#: The X Activity API event types this project knows by name (others still get an X_* event).
+KNOWN_X_ACTIVITY_EVENT_TYPES: Final = (
+    "post.create",
+    "post.mention.create",
+    "post.reply.create",
+    "like.create",
+    "follow.follow",
+    "dm.received",
+    "oauth.revoke",
+)
+
+
+def x_activity_detail_type(event_type: str) -> str:
+    """`post.mention.create` -> `X_POST_MENTION_CREATE`."""
+    return X_ACTIVITY_PREFIX + event_type.upper().replace(".", "_")
+
+
+RAW_DETAIL_TYPES: Final = (
+    TWITTER_TWEETED,
+    TWITTER_FAVOURITED,
+    TWITTER_FOLLOWED,
+    TWITTER_UNFOLLOWED,
+    TWITTER_BLOCKED,
+    TWITTER_UNBLOCKED,
+    TWITTER_MUTED,
+    TWITTER_UNMUTED,
+    TWITTER_PERMISSION_REVOKED,
+    TWITTER_DM_RECEIVED,
+    TWITTER_DM_TYPING,
+    TWITTER_DM_MARKED_READ,
+    TWITTER_DELETED,
+    TWITTER_REPLAY_JOB_STATUS,
+    TWITTER_UNKNOWN,
+    *(x_activity_detail_type(t) for t in KNOWN_X_ACTIVITY_EVENT_TYPES),
+)
+DOMAIN_DETAIL_TYPES: Final = (MESSAGE_RECEIVED, MESSAGE_ANALYSED, MESSAGE_ANALYSIS_FAILED, SEND_TWEET)
+#: Every detail-type the bot knows; CDK makes one metric filter for each.
+ALL_DETAIL_TYPES: Final = RAW_DETAIL_TYPES + DOMAIN_DETAIL_TYPES
+
+EventPattern = dict[str, Any]
+
+#: Every event this bot publishes: the catch-all log, the archive and the data lake use it.
+CATCH_ALL_PATTERN: Final[EventPattern] = {"source": [{"prefix": SOURCE_PREFIX}]}
+
+MESSAGE_RECEIVED_PATTERN: Final[EventPattern] = {
+    "source": [SOURCE_INGRESS],
+    "detail-type": [MESSAGE_RECEIVED],
+}
+
+#: The account owner revoked the app's access: the bot is deaf until it is authorised again.
+ACCESS_REVOKED_PATTERN: Final[EventPattern] = {
+    "source": [SOURCE_INGRESS],
+    "detail-type": [TWITTER_PERMISSION_REVOKED, x_activity_detail_type("oauth.revoke")],
+}

@@ -1,0 +1,37 @@
+"""Sample analytics queries: named queries in the Athena workgroup, run by DuckDB locally.
+
+Written once in Athena SQL; the local runtime runs them unchanged (tests make sure of it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from chalicelib.contracts.datalake import TABLE_NAME
+
+# The SQL is built from constants only (the table name), never from input: S608 does not apply.
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    name: str
+    description: str
+    sql: str
+
+
+SAMPLE_QUERIES: Final[tuple[NamedQuery, ...]] = (
+    NamedQuery(
+        name="events-by-type",
+        description="How many events of each detail-type the bot has seen.",
+        sql=f'SELECT detail_type, count(*) AS events FROM "{TABLE_NAME}" GROUP BY detail_type ORDER BY events DESC',
+    ),
+    NamedQuery(
+        name="messages-received",
+        description="Every post that mentioned, replied to or quoted the bot, newest first.",
+        sql=(
+            "SELECT time, detail.author AS author, detail.twitter.tweetid AS tweet_id, detail.text AS text "
+            f"FROM \"{TABLE_NAME}\" WHERE detail_type = 'MESSAGE_RECEIVED' ORDER BY time DESC"
+        ),
+    ),
+)

@@ -1,0 +1,54 @@
+"""The X webhook at /twitter: HTTP in, service call, HTTP out. Decisions live in the service."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib import wiring
+from chalicelib.adapters.secrets import SecretConfigurationError
+from chalicelib.ingress.service import IngressError
+from chalicelib.ingress.signature import SIGNATURE_HEADER
+from chalicelib.observability import logger
+from chalicelib.publishing import PublishError
+
+ingress = Blueprint(__name__)
+
+
+@ingress.route("/twitter", methods=["GET"])
+def crc_check() -> Response:
+    """X's challenge-response check, at registration and then every hour."""
+    query = ingress.current_request.query_params
+    token = query.get("crc_token") if query else None
+    try:
+        return Response(body=wiring.ingress_service().answer_crc(token), status_code=200)
+    except IngressError as error:
+        return _refusal(error)
+    except SecretConfigurationError as error:
+        return _server_error("configuration", error)
+
+
+@ingress.route("/twitter", methods=["POST"], content_types=["application/json"])
+def receive_delivery() -> Response:
+    request = ingress.current_request
+    try:
+        body = request.raw_body if isinstance(request.raw_body, bytes) else request.raw_body.encode("utf-8")
+        receipt = wiring.ingress_service().receive(body, request.headers.get(SIGNATURE_HEADER))
+    except IngressError as error:
+        return _refusal(error)
+    except SecretConfigurationError as error:
+        return _server_error("configuration", error)
+    except PublishError as error:
+        # 5xx makes X deliver again later; nothing was acknowledged.
+        return _server_error("publish", error)
+    logger.info("delivery accepted", extra={"events": len(receipt.event_ids), "detail_types": receipt.detail_types})
+    return Response(body={"events": len(receipt.event_ids)}, status_code=200)
+
+
+def _refusal(error: IngressError) -> Response:
+    logger.warning("webhook call refused", extra={"status": error.status, "reason": str(error)})
+    return Response(body={"message": str(error)}, status_code=error.status)
+
+
+def _server_error(kind: str, error: Exception) -> Response:
+    logger.error("webhook call failed", extra={"kind": kind, "reason": str(error)})
+    return Response(body={"message": "temporarily unable to accept the delivery"}, status_code=500)

@@ -1,0 +1,86 @@
+"""Ingress: check a webhook call, turn the delivery into events and put them on the bus."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib.ingress import signature
+from chalicelib.ingress.translate import translate_delivery
+from chalicelib.ports import SecretProvider
+from chalicelib.publishing import EventPublisher
+
+
+class IngressError(Exception):
+    """A webhook call the service refuses; `status` is the HTTP answer."""
+
+    status = 400
+
+
+class InvalidCrcTokenError(IngressError):
+    status = 400
+
+
+class PayloadTooLargeError(IngressError):
+    status = 413
+
+
+class BadSignatureError(IngressError):
+    status = 401
+
+
+class InvalidDeliveryError(IngressError):
+    status = 400
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    event_ids: list[str]
+    detail_types: list[str]
+
+
+class IngressService:
+    def __init__(
+        self,
+        *,
+        secrets: SecretProvider,
+        publisher: EventPublisher,
+        bot_user_id: str | None,
+        max_body_bytes: int,
+    ) -> None:
+        self._secrets = secrets
+        self._publisher = publisher
+        self._bot_user_id = bot_user_id
+        self._max_body_bytes = max_body_bytes
+
+    def answer_crc(self, crc_token: str | None) -> dict[str, str]:
+        if not crc_token:
+            raise InvalidCrcTokenError("crc_token is required")
+        if not signature.is_valid_crc_token(crc_token):
+            raise InvalidCrcTokenError("crc_token must be 1 to 256 characters of A-Z a-z 0-9 + / = _ -")
+        return signature.crc_response(self._secrets.consumer_secret(), crc_token)
+
+    def receive(self, body: bytes, signature_header: str | None) -> DeliveryReceipt:
+        """Accept a delivery once every event it stands for is on the bus.
+
+        Raises an IngressError for a call to refuse, PublishError when the bus did not take it.
+        """
+        if len(body) > self._max_body_bytes:
+            raise PayloadTooLargeError(f"body over {self._max_body_bytes} bytes")
+        if not signature.is_valid_signature(self._secrets.consumer_secret(), body, signature_header):
+            raise BadSignatureError("missing or invalid x-twitter-webhooks-signature")
+        delivery = _parse_object(body)
+        events = translate_delivery(delivery, self._bot_user_id)
+        event_ids = self._publisher.publish(events)
+        return DeliveryReceipt(event_ids=event_ids, detail_types=[event.detail_type for event in events])
+
+
+def _parse_object(body: bytes) -> dict[str, Any]:
+    try:
+        delivery = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidDeliveryError("body is not JSON") from error
+    if not isinstance(delivery, dict):
+        raise InvalidDeliveryError("body is not a JSON object")
+    return delivery

@@ -1,0 +1,148 @@
+"""Putting events on a bus the way EventBridge allows: batches, size limits, retries.
+
+Runs the same on both runtimes; the bus itself is a port (EventBridge on AWS, the journal locally).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from chalicelib.contracts.envelope import BusEvent
+from chalicelib.ports import EntryResult, EventBus, PayloadStore
+
+#: EventBridge's limits for one PutEvents call and for one entry.
+MAX_ENTRIES_PER_CALL = 10
+MAX_BYTES = 256 * 1024
+#: Prefix of the claim-check objects, in the payload store.
+OVERSIZED_PREFIX = "oversized/"
+
+
+class PublishError(Exception):
+    """Some events could not be put on the bus; the caller must not acknowledge the delivery."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    base_delay_seconds: float = 0.1
+    max_delay_seconds: float = 1.0
+
+    def delay(self, attempt: int) -> float:
+        """Exponential backoff with full jitter, so concurrent retries do not synchronise."""
+        ceiling = min(self.max_delay_seconds, self.base_delay_seconds * 2**attempt)
+        return random.uniform(0, ceiling)  # noqa: S311 (jitter, not cryptography)
+
+
+def entry_size(entry: dict[str, Any]) -> int:
+    """An entry's size as EventBridge counts it: UTF-8 bytes of its fields (+14 for a Time)."""
+    size = sum(len(str(entry.get(key, "")).encode("utf-8")) for key in ("Source", "DetailType", "Detail"))
+    size += sum(len(str(resource).encode("utf-8")) for resource in entry.get("Resources", []))
+    return size + (14 if "Time" in entry else 0)
+
+
+def batches(entries: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Split entries into PutEvents calls of at most 10 entries and 256 KB, keeping their order."""
+    result: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    current_size = 0
+    for entry in entries:
+        size = entry_size(entry)
+        if current and (len(current) == MAX_ENTRIES_PER_CALL or current_size + size > MAX_BYTES):
+            result.append(current)
+            current, current_size = [], 0
+        current.append(entry)
+        current_size += size
+    if current:
+        result.append(current)
+    return result
+
+
+class EventPublisher:
+    """Publishes a delivery's events, all or nothing from the caller's point of view.
+
+    An event too large for EventBridge is not dropped: its detail goes to the payload store and the
+    event carries a pointer to it instead (the claim-check pattern), so consumers can fetch it.
+    """
+
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        bus_name: str,
+        payload_store: PayloadStore | None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._bus = bus
+        self._bus_name = bus_name
+        self._payload_store = payload_store
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+
+    def publish(self, events: Sequence[BusEvent]) -> list[str]:
+        """Put every event on the bus; return their ids in order, or raise PublishError."""
+        entries = [self._fit(self._entry(event)) for event in events]
+        ids: list[str] = []
+        for batch in batches(entries):
+            ids.extend(self._put_with_retries(batch))
+        return ids
+
+    def _entry(self, event: BusEvent) -> dict[str, Any]:
+        return {
+            "Source": event.source,
+            "DetailType": event.detail_type,
+            "Detail": json.dumps(event.detail, ensure_ascii=False, separators=(",", ":")),
+            "EventBusName": self._bus_name,
+        }
+
+    def _fit(self, entry: dict[str, Any]) -> dict[str, Any]:
+        if entry_size(entry) <= MAX_BYTES:
+            return entry
+        if self._payload_store is None:
+            raise PublishError(f"a {entry['DetailType']} event exceeds {MAX_BYTES} bytes and no payload store is set")
+        body = entry["Detail"].encode("utf-8")
+        now = datetime.now(UTC)
+        key = f"{OVERSIZED_PREFIX}{now:%Y/%m/%d}/{uuid.uuid4()}.json"
+        uri = self._payload_store.put(key, body)
+        pointer = {"Oversized": {"Uri": uri, "Bytes": len(body), "Sha256": hashlib.sha256(body).hexdigest()}}
+        return {**entry, "Detail": json.dumps(pointer, separators=(",", ":"))}
+
+    def _put_with_retries(self, batch: list[dict[str, Any]]) -> list[str]:
+        ids: list[str | None] = [None] * len(batch)
+        pending = list(range(len(batch)))
+        last_error = ""
+        for attempt in range(self._retry.attempts):
+            if attempt:
+                self._sleep(self._retry.delay(attempt))
+            try:
+                results = self._bus.put_entries([batch[i] for i in pending])
+            except Exception as error:  # any failure of the call is retried, then reported
+                last_error = type(error).__name__
+                continue
+            still_pending = []
+            for index, result in zip(pending, _checked(results, len(pending)), strict=True):
+                if result.ok:
+                    ids[index] = result.event_id
+                else:
+                    still_pending.append(index)
+                    last_error = result.error_code or "unknown"
+            pending = still_pending
+            if not pending:
+                return [event_id for event_id in ids if event_id is not None]
+        raise PublishError(
+            f"{len(pending)} of {len(batch)} events not published after {self._retry.attempts} attempts: {last_error}"
+        )
+
+
+def _checked(results: list[EntryResult], expected: int) -> list[EntryResult]:
+    if len(results) != expected:
+        return [EntryResult(error_code="MalformedResponse")] * expected
+    return results

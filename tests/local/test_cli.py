@@ -1,0 +1,234 @@
+"""`botctl` commands, through click's test runner (and a tiny webhook on 127.0.0.1 for send)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botlocal.cli import main
+from botlocal.datalake import LocalDataLake, datalake_root
+from botlocal.journal import Journal
+from chalicelib.ingress.signature import sign
+from chalicelib.settings import LOCAL_DEVELOPMENT_CONSUMER_SECRET
+from click.testing import CliRunner
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def botctl(runner: CliRunner, *args: str) -> Any:
+    return runner.invoke(main, list(args), catch_exceptions=False)
+
+
+# --- query -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def lake(local_dir: Path, envelope: Callable[..., Any]) -> Path:
+    writer = LocalDataLake(datalake_root(local_dir))
+    writer.append(envelope("MESSAGE_RECEIVED", {"Text": "hi\nthere", "Author": "alice", "ImageUrls": ["u"]}))
+    writer.append(envelope("TWITTER_FOLLOWED", {}))
+    return local_dir
+
+
+SQL = (
+    'SELECT detail_type, detail.author AS author, detail.imageurls AS urls FROM "analysed-messages-table" '
+    "ORDER BY detail_type"
+)
+
+
+def test_query_as_a_table(runner: CliRunner, lake: Path) -> None:
+    result = botctl(runner, "query", SQL, "--local-dir", str(lake))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "detail_type       author  urls",
+        "----------------  ------  -----",
+        'MESSAGE_RECEIVED  alice   ["u"]',
+        "TWITTER_FOLLOWED  NULL    NULL",
+        "(2 rows)",
+    ]
+
+
+def test_query_as_json_and_csv(runner: CliRunner, lake: Path) -> None:
+    as_json = botctl(runner, "query", SQL, "--format", "json", "--local-dir", str(lake))
+    assert json.loads(as_json.output) == [
+        {"detail_type": "MESSAGE_RECEIVED", "author": "alice", "urls": ["u"]},
+        {"detail_type": "TWITTER_FOLLOWED", "author": None, "urls": None},
+    ]
+    as_csv = botctl(
+        runner,
+        "query",
+        'SELECT detail.text AS text, detail_type FROM "analysed-messages-table" ORDER BY 2',
+        "--format",
+        "csv",
+        "--local-dir",
+        str(lake),
+    )
+    assert as_csv.output.splitlines()[0] == "text,detail_type"
+    assert '"hi\nthere",MESSAGE_RECEIVED' in as_csv.output
+
+
+def test_query_reads_bot_local_dir_from_the_environment(runner: CliRunner, lake: Path) -> None:
+    result = botctl(runner, "query", 'SELECT count(*) AS n FROM "analysed-messages-table"', "--format", "json")
+    assert json.loads(result.output) == [{"n": 2}]
+
+
+def test_bad_sql_is_a_clear_error_without_traceback(runner: CliRunner, local_dir: Path) -> None:
+    result = runner.invoke(main, ["query", "SELEC nothing"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Parser Error")
+    assert "Traceback" not in result.output
+
+
+# --- wait, deadletters, redrive ----------------------------------------------------------------
+
+
+def test_wait_with_no_journal_returns_at_once(runner: CliRunner, local_dir: Path) -> None:
+    result = botctl(runner, "wait")
+    assert result.exit_code == 0
+    assert not local_dir.exists()  # a read-only command creates nothing
+
+
+def test_wait_times_out_while_work_is_pending_then_succeeds(
+    runner: CliRunner, local_dir: Path, envelope: Callable[..., Any]
+) -> None:
+    with Journal.open(local_dir) as journal:
+        journal.append([envelope(event_id="e")])
+        pending = runner.invoke(main, ["wait", "--timeout", "0.2"])
+        assert pending.exit_code == 1
+        assert "1 deliveries still pending after 0.2s" in pending.output
+        journal.route("e", ["t"])
+        journal.mark_failed("e", "t", "ValueError: nope", retry_at=None)
+    done = botctl(runner, "wait", "--timeout", "1")
+    assert done.exit_code == 0
+    assert "1 dead letters" in done.output
+
+
+def test_deadletters_lists_and_redrive_revives(
+    runner: CliRunner, local_dir: Path, envelope: Callable[..., Any]
+) -> None:
+    assert botctl(runner, "deadletters").output == "no dead letters\n"
+    with Journal.open(local_dir) as journal:
+        journal.append([envelope("SEND_TWEET", event_id="e1")])
+        journal.route("e1", ["lambda:egress"])
+        journal.mark_failed("e1", "lambda:egress", "HTTPError: 403 duplicate", retry_at=None)
+    table = botctl(runner, "deadletters").output
+    assert "e1" in table
+    assert "lambda:egress" in table
+    assert "HTTPError: 403 duplicate" in table
+    (letter,) = json.loads(botctl(runner, "deadletters", "--format", "json").output)
+    assert letter["event_id"] == "e1"
+    assert letter["detail_type"] == "SEND_TWEET"
+    assert letter["attempts"] == 1
+    assert botctl(runner, "redrive").output == "1 deliveries pending again\n"
+    assert botctl(runner, "deadletters").output == "no dead letters\n"
+
+
+# --- send --------------------------------------------------------------------------------------
+
+
+class Webhook:
+    """A stand-in webhook on 127.0.0.1 that records what it receives and answers `status`."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.status = 200
+        webhook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["content-length"]))
+                webhook.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(webhook.status)
+                self.end_headers()
+                self.wfile.write(b'{"message": "refused"}' if webhook.status >= 300 else b"{}")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/twitter"
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook()
+    thread = threading.Thread(target=hook.server.serve_forever, daemon=True)
+    thread.start()
+    yield hook
+    hook.server.shutdown()
+    hook.server.server_close()
+    thread.join()
+
+
+def test_send_posts_the_raw_bytes_signed_like_x(
+    runner: CliRunner, webhook: Webhook, tmp_path: Path, local_dir: Path
+) -> None:
+    raw = b'{"for_user_id": "1",\n  "tweet_create_events": [ ]}  \n'  # odd spacing kept byte for byte
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_bytes(raw)
+    second.write_bytes(b"{}")
+    result = botctl(runner, "send", str(first), str(second), "--url", webhook.url)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [f"200 OK {first}", f"200 OK {second}"]
+    (headers, body), _ = webhook.requests
+    assert body == raw
+    assert headers["content-type"] == "application/json"
+    assert headers["x-twitter-webhooks-signature"] == sign(LOCAL_DEVELOPMENT_CONSUMER_SECRET, raw)
+
+
+def test_send_signs_with_the_given_secret(
+    runner: CliRunner, webhook: Webhook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signature_vectors: Any
+) -> None:
+    file = tmp_path / "d.json"
+    file.write_bytes(b'{"x": 1}')
+    monkeypatch.setenv("TWITTER_CONSUMER_SECRET", "from-env")
+    botctl(runner, "send", str(file), "--url", webhook.url)
+    botctl(runner, "send", str(file), "--url", webhook.url, "--secret", "from-flag")
+    signatures = [headers["x-twitter-webhooks-signature"] for headers, _ in webhook.requests]
+    assert signatures == [sign("from-env", b'{"x": 1}'), sign("from-flag", b'{"x": 1}')]
+
+
+def test_send_fails_on_a_non_2xx_answer(runner: CliRunner, webhook: Webhook, tmp_path: Path) -> None:
+    file = tmp_path / "d.json"
+    file.write_bytes(b"{}")
+    webhook.status = 401
+    result = runner.invoke(main, ["send", str(file), "--url", webhook.url])
+    assert result.exit_code == 1
+    assert f"401 Unauthorized {file}" in result.output
+    assert "refused" in result.output
+
+
+def test_send_fails_clearly_when_nothing_listens(runner: CliRunner, tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    file = tmp_path / "d.json"
+    file.write_bytes(b"{}")
+    result = runner.invoke(main, ["send", str(file), "--url", f"http://127.0.0.1:{port}/twitter"])
+    assert result.exit_code == 1
+    assert "cannot reach" in result.output
+    assert "Connection refused" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_send_refuses_a_missing_file(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["send", str(tmp_path / "missing.json")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_the_cli_imports_no_heavy_modules() -> None:
+    code = "import sys, botlocal.cli; print(sorted(m for m in ('duckdb', 'requests', 'chalice') if m in sys.modules))"
+    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert output.strip() == "[]"

@@ -1,0 +1,142 @@
+"""The journal: durable, transactional, safe across processes, with per-target delivery state."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botlocal.journal import DEAD, DELIVERED, PENDING, Journal, journal_path
+
+
+def test_the_database_is_in_wal_mode_with_full_sync(local_dir: Path) -> None:
+    with Journal.open(local_dir) as journal:
+        assert journal.path == local_dir / "bus.sqlite3"
+        assert journal._connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert journal._connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_appended_events_wait_to_be_routed_in_order(local_dir: Path, envelope: Callable[..., Any]) -> None:
+    first, second = envelope(event_id="a"), envelope(event_id="b")
+    with Journal.open(local_dir) as journal:
+        journal.append([first, second])
+        assert [event.envelope for event in journal.unrouted()] == [first, second]
+        assert journal.pending_count() == 2
+
+
+def test_one_append_is_one_transaction(local_dir: Path, envelope: Callable[..., Any]) -> None:
+    with Journal.open(local_dir) as journal:
+        journal.append([envelope(event_id="dup")])
+        with pytest.raises(sqlite3.IntegrityError):
+            journal.append([envelope(event_id="new"), envelope(event_id="dup")])
+        assert [event.event_id for event in journal.unrouted()] == ["dup"]
+
+
+def test_routing_creates_one_pending_delivery_per_target(local_dir: Path, envelope: Callable[..., Any]) -> None:
+    with Journal.open(local_dir) as journal:
+        journal.append([envelope(event_id="e")])
+        journal.route("e", ["t1", "t2"], now=100.0)
+        assert journal.unrouted() == []
+        assert journal.delivery_states("e") == {"t1": PENDING, "t2": PENDING}
+        assert [(d.target, d.attempts) for d in journal.due(now=100.0)] == [("t1", 0), ("t2", 0)]
+        assert journal.pending_count() == 2
+
+
+def test_an_event_no_target_wants_is_done_once_routed(local_dir: Path, envelope: Callable[..., Any]) -> None:
+    with Journal.open(local_dir) as journal:
+        journal.append([envelope(event_id="e")])
+        journal.route("e", [])
+        assert journal.pending_count() == 0
+
+
+def test_routing_again_never_resets_a_delivered_target(local_dir: Path, envelope: Callable[..., Any]) -> None:
+    with Journal.open(local_dir) as journal:
+        journal.append([envelope(event_id="e")])
+        journal.route("e", ["t1", "t2"])
+        journal.mark_delivered("e", "t1")
+        journal.route("e", ["t1", "t2"])
+        assert journal.delivery_states("e") == {"t1": DELIVERED, "t2": PENDING}
+
+
+def test_a_delivered_target_is_never_due_again(local_dir: Path, envelope: Callable[..., Any]) -> None:
+    with Journal.open(local_dir) as journal:
+        journal.append([envelope(event_id="e")])
+        journal.route("e", ["ok", "flaky"], now=0.0)
+        journal.mark_delivered("e", "ok", now=1.0)
+        journal.mark_failed("e", "flaky", "boom", retry_at=10.0, now=1.0)
+        journal.mark_failed("e", "ok", "late failure report", retry_at=10.0, now=2.0)  # ignored: already delivered
+        assert journal.due(now=5.0) == []
+        assert [(d.target, d.attempts) for d in journal.due(now=10.0)] == [("flaky", 1)]
+        assert journal.next_attempt_at() == 10.0
+
+
+def test_giving_up_makes_a_dead_letter_that_redrive_revives(local_dir: Path, envelope: Callable[..., Any]) -> None:
+    with Journal.open(local_dir) as journal:
+        journal.append([envelope("SEND_TWEET", event_id="e")])
+        journal.route("e", ["egress"], now=0.0)
+        journal.mark_failed("e", "egress", "first", retry_at=1.0, now=0.0)
+        journal.mark_failed("e", "egress", "ValueError: last", retry_at=None, now=2.0)
+        assert journal.pending_count() == 0
+        (letter,) = journal.dead_letters()
+        assert (letter.event_id, letter.target, letter.attempts, letter.last_error) == (
+            "e",
+            "egress",
+            2,
+            "ValueError: last",
+        )
+        assert (letter.detail_type, letter.source, letter.failed_at) == ("SEND_TWEET", "xbot.ingress", 2.0)
+        assert journal.delivery_states("e") == {"egress": DEAD}
+
+        assert journal.redrive(now=3.0) == 1
+        assert journal.dead_letters() == []
+        assert [(d.target, d.attempts) for d in journal.due(now=3.0)] == [("egress", 0)]
+
+
+def test_state_survives_reopening(local_dir: Path, envelope: Callable[..., Any]) -> None:
+    with Journal.open(local_dir) as journal:
+        journal.append([envelope(event_id="routed"), envelope(event_id="new")])
+        journal.route("routed", ["t"], now=0.0)
+    with Journal.open(local_dir) as reopened:
+        assert [event.event_id for event in reopened.unrouted()] == ["new"]
+        assert [d.event_id for d in reopened.due(now=0.0)] == ["routed"]
+        assert reopened.event_count() == 2
+
+
+def test_a_newer_schema_is_refused(local_dir: Path) -> None:
+    Journal.open(local_dir).close()
+    with sqlite3.connect(journal_path(local_dir)) as connection:
+        connection.execute("PRAGMA user_version=99")
+    with pytest.raises(RuntimeError, match="newer botlocal"):
+        Journal.open(local_dir)
+
+
+def test_a_writer_process_and_a_routing_process_share_the_journal(local_dir: Path) -> None:
+    """chalice local appends in one process while the dispatcher routes in another."""
+    script = textwrap.dedent(
+        f"""
+        from pathlib import Path
+        from botlocal.journal import Journal
+        with Journal.open(Path({str(local_dir)!r})) as journal:
+            for batch in range(50):
+                journal.append([{{"id": f"{{batch}}-{{i}}", "detail-type": "X"}} for i in range(4)])
+        """
+    )
+    routed: list[str] = []
+    with Journal.open(local_dir) as dispatcher_side:
+        writer = subprocess.Popen([sys.executable, "-c", script])
+        deadline = time.monotonic() + 60
+        while len(routed) < 200 and time.monotonic() < deadline:
+            for event in dispatcher_side.unrouted():
+                dispatcher_side.route(event.event_id, ["t"])
+                routed.append(event.event_id)
+        assert writer.wait(timeout=60) == 0
+        assert dispatcher_side.pending_count() == 200
+    assert len(routed) == 200
+    assert routed[0] == "0-0"
+    assert routed[-1] == "49-3"
