@@ -34,7 +34,8 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy runtime local tests
+	$(BIN)/mypy runtime local infrastructure tests
+	$(BIN)/mypy infrastructure/app.py
 
 unit: setup
 	$(BIN)/pytest -n 2 --dist loadgroup

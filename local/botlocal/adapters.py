@@ -9,7 +9,7 @@ from chalicelib.settings import Settings
 
 from botlocal.bus import LocalEventBus
 from botlocal.journal import Journal
-from botlocal.payloads import OVERSIZED_DIRNAME, LocalPayloadStore
+from botlocal.payloads import LocalPayloadStore
 
 
 def local_event_bus(settings: Settings) -> LocalEventBus:
@@ -23,5 +23,8 @@ def local_event_bus(settings: Settings) -> LocalEventBus:
 
 
 def local_payload_store(settings: Settings) -> LocalPayloadStore:
-    """The PayloadStore port: files under $BOT_LOCAL_DIR/oversized/, returned as file:// URIs."""
-    return LocalPayloadStore(settings.local_dir / OVERSIZED_DIRNAME)
+    """The PayloadStore port: files under $BOT_LOCAL_DIR, returned as file:// URIs.
+
+    The publisher's keys already start with "oversized/", so they land in $BOT_LOCAL_DIR/oversized/.
+    """
+    return LocalPayloadStore(settings.local_dir)

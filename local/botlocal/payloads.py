@@ -1,4 +1,4 @@
-"""The local PayloadStore: oversized payloads as files under $BOT_LOCAL_DIR/oversized/."""
+"""The local PayloadStore: payloads as files under $BOT_LOCAL_DIR (the keys start with oversized/)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Final
-
-OVERSIZED_DIRNAME: Final = "oversized"
 
 
 class LocalPayloadStore:

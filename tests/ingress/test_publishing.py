@@ -116,3 +116,29 @@ def test_oversized_event_without_a_store_is_an_error_not_a_drop() -> None:
     big = BusEvent("xbot.ingress", "TWITTER_TWEETED", {"text": "x" * MAX_BYTES})
     with pytest.raises(PublishError, match="exceeds"):
         _publisher(RecordingBus()).publish([big])
+
+
+def test_oversized_event_on_the_local_runtime(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+    from urllib.parse import urlparse
+
+    from chalicelib import wiring
+
+    monkeypatch.setenv("BOT_RUNTIME", "local")
+    monkeypatch.setenv("BOT_LOCAL_DIR", str(tmp_path))
+    wiring.reset()
+    big = BusEvent("xbot.ingress", "TWITTER_TWEETED", {"text": "x" * MAX_BYTES})
+    wiring.publisher().publish([big])
+    (stored,) = (tmp_path / "oversized").rglob("*.json")
+    assert json.loads(stored.read_text()) == big.detail
+    (envelope,) = [json.loads(row) for row in _journal_details(tmp_path)]
+    assert Path(urlparse(envelope["Oversized"]["Uri"]).path) == stored
+
+
+def _journal_details(local_dir: Any) -> list[str]:
+    import sqlite3
+
+    with sqlite3.connect(local_dir / "bus.sqlite3") as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        assert "events" in tables, tables
+        return [json.dumps(json.loads(row[0])["detail"]) for row in db.execute("SELECT envelope FROM events")]

@@ -13,7 +13,7 @@ from chalicelib.settings import Settings
 
 def test_a_payload_is_stored_under_its_key_and_readable_from_the_uri(settings: Settings) -> None:
     store: PayloadStore = local_payload_store(settings)
-    uri = store.put("2024/05/01/delivery one.json", b'{"big": true}')
+    uri = store.put("oversized/2024/05/01/delivery one.json", b'{"big": true}')
     assert uri.startswith("file://")
     path = Path(unquote(urlparse(uri).path))
     assert path == settings.local_dir.resolve() / "oversized" / "2024" / "05" / "01" / "delivery one.json"

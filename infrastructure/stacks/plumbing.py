@@ -1,0 +1,138 @@
+"""The bus and what every event gets: an archive, a catch-all log, a metric per detail-type."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk.interfaces import aws_events as events_refs
+from chalicelib.contracts import names
+from constructs import Construct
+
+from stacks.patterns import to_event_pattern
+
+METRIC_NAMESPACE = "XBot"
+#: Graphs per dashboard row; 24 columns / 6 wide.
+_WIDGETS_PER_ROW = 4
+
+
+class Plumbing(Construct):
+    """The custom event bus, its archive, and the catch-all log with one metric per detail-type."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        archive_retention: cdk.Duration,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+
+        self.bus = events.EventBus(self, "Bus")
+
+        # Every event the bot publishes, for replay after a bug fix (the data lake is for queries).
+        events.CfnArchive(
+            self,
+            "Archive",
+            source_arn=self.bus.event_bus_arn,
+            event_pattern=names.CATCH_ALL_PATTERN,
+            retention_days=int(archive_retention.to_days()),
+            description="Every event the bot published, for replay.",
+        )
+
+        # EventBridge's console lists only /aws/events/ log groups as rule targets. DESTROY because
+        # the name is fixed (a retained group would block the next deployment of the stack) and the
+        # durable copies of the events are the archive and the data lake.
+        self.log_group = logs.LogGroup(
+            self,
+            "CatchAllLog",
+            log_group_name=f"/aws/events/{cdk.Stack.of(self).stack_name}/catch-all",
+            retention=log_retention,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        self.catch_all_rule = events.Rule(
+            self,
+            "CatchAllRule",
+            event_bus=self.bus,
+            event_pattern=to_event_pattern(names.CATCH_ALL_PATTERN),
+            description="Every event the bot publishes -> the catch-all log.",
+            targets=[_LogGroupTarget(self.log_group)],
+        )
+        # A native resource policy rather than CDK's CloudWatchLogGroup target, which writes the
+        # same policy through a custom-resource Lambda (one more function, role and runtime to keep up).
+        logs.ResourcePolicy(
+            self,
+            "CatchAllLogPolicy",
+            policy_statements=[
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[self.log_group.log_group_arn],
+                    conditions={"ArnEquals": {"aws:SourceArn": self.catch_all_rule.rule_arn}},
+                )
+            ],
+        )
+
+        self.metrics = self._metric_per_detail_type(names.ALL_DETAIL_TYPES)
+        self.dashboard = self._dashboard()
+
+    def _metric_per_detail_type(self, detail_types: Sequence[str]) -> dict[str, cloudwatch.Metric]:
+        metrics: dict[str, cloudwatch.Metric] = {}
+        for detail_type in detail_types:
+            metric_filter = self.log_group.add_metric_filter(
+                f"Count{detail_type}",
+                filter_pattern=logs.FilterPattern.string_value("$.detail-type", "=", detail_type),
+                metric_namespace=METRIC_NAMESPACE,
+                metric_name=detail_type,
+                metric_value="1",
+            )
+            metrics[detail_type] = metric_filter.metric(statistic=cloudwatch.Stats.SUM, period=cdk.Duration.minutes(5))
+        return metrics
+
+    def _dashboard(self) -> cloudwatch.Dashboard:
+        def graphs(title: str, detail_types: Sequence[str]) -> list[cloudwatch.IWidget]:
+            return [
+                cloudwatch.GraphWidget(
+                    title=f"{title}: {detail_type}",
+                    left=[self.metrics[detail_type]],
+                    width=24 // _WIDGETS_PER_ROW,
+                    height=5,
+                )
+                for detail_type in detail_types
+            ]
+
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=cdk.Duration.days(1))
+        dashboard.add_widgets(cloudwatch.TextWidget(markdown="# Domain events", width=24, height=1))
+        _add_in_rows(dashboard, graphs("Domain", names.DOMAIN_DETAIL_TYPES))
+        dashboard.add_widgets(cloudwatch.TextWidget(markdown="# Raw X events", width=24, height=1))
+        _add_in_rows(dashboard, graphs("Raw", names.RAW_DETAIL_TYPES))
+        return dashboard
+
+
+def _add_in_rows(dashboard: cloudwatch.Dashboard, widgets: Sequence[cloudwatch.IWidget]) -> None:
+    for start in range(0, len(widgets), _WIDGETS_PER_ROW):
+        dashboard.add_widgets(*widgets[start : start + _WIDGETS_PER_ROW])
+
+
+@jsii.implements(events.IRuleTarget)
+class _LogGroupTarget:
+    """A log group as a rule target, without the custom resource CDK's own target adds (see above)."""
+
+    def __init__(self, log_group: logs.ILogGroup) -> None:
+        self._log_group = log_group
+
+    def bind(self, rule: events_refs.IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+        # The target wants the log group's ARN without the ":*" that its Arn attribute ends with.
+        arn = cdk.Stack.of(rule).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=self._log_group.log_group_name,
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        return events.RuleTargetConfig(arn=arn)
