@@ -34,7 +34,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy runtime local infrastructure tests
+	$(BIN)/mypy runtime local infrastructure tests bench
 	$(BIN)/mypy infrastructure/app.py
 
 unit: setup
@@ -47,6 +47,10 @@ local: setup
 ## synth: synthesize the CDK app into infrastructure/cdk.out (no AWS account needed)
 synth: setup
 	cd infrastructure && npx cdk synth --quiet
+
+## bench: print the webhook's cold-start and hot-path figures and the local bus's throughput
+bench: setup
+	$(BIN)/python bench/bench_webhook.py
 
 clean:
 	rm -rf $(VENV) infrastructure/node_modules infrastructure/cdk.out chalice.out infrastructure/chalice.out .mypy_cache .ruff_cache .pytest_cache

@@ -24,7 +24,9 @@ from chalicelib.ingress.signature import sign
 from tests.conftest import FIXTURES, delivery_files
 
 BOTCTL = Path(sys.executable).parent / "botctl"
-SECRET = "e2e-consumer-secret"
+VECTORS = json.loads((FIXTURES / "signature_test_vectors.json").read_text())
+#: The runtime is configured with the vectors' consumer secret, so X's own answers must come back.
+SECRET = VECTORS["crc"][0]["consumer_secret"]
 
 
 def _free_port() -> int:
@@ -71,14 +73,23 @@ def _query(env: dict[str, str], sql: str) -> list[dict[str, Any]]:
 @pytest.mark.slow
 def test_local_backbone_end_to_end(runtime: tuple[str, dict[str, str]]) -> None:
     url, env = runtime
-    vectors = json.loads((FIXTURES / "signature_test_vectors.json").read_text())
-
-    # CRC: the token is signed with the configured secret; invalid tokens are refused.
-    for vector in vectors["crc"]:
-        expected = {"response_token": sign(SECRET, vector["crc_token"].encode())}
-        answer = requests.get(url, params={"crc_token": vector["crc_token"], "nonce": "n"}, timeout=10)
-        assert (answer.status_code, answer.json()) == (200, expected)
+    # CRC: the vector's own query (with X's nonce) gets X's expected answer; invalid tokens get 400.
+    crc = VECTORS["crc"][0]
+    answer = requests.get(f"{url}?{crc['request_query']}", timeout=10)
+    assert (answer.status_code, answer.json()) == (200, crc["expected_response_body"])
     assert requests.get(url, params={"crc_token": "not valid!"}, timeout=10).status_code == 400
+    assert requests.get(url, timeout=10).status_code == 400
+
+    # The signed POST vector: exact bytes and header as X sent them.
+    (signed,) = VECTORS["post_signature"]
+    assert signed["consumer_secret"] == SECRET
+    accepted = requests.post(
+        url,
+        data=(FIXTURES / signed["body_file"]).read_bytes(),
+        headers={"content-type": "application/json", **signed["header"]},
+        timeout=10,
+    )
+    assert accepted.status_code == 200, accepted.text
 
     # Forged and unsigned deliveries are refused and add nothing.
     body = (FIXTURES / "tweet_create_events_mention_reply.json").read_bytes()
@@ -86,7 +97,7 @@ def test_local_backbone_end_to_end(runtime: tuple[str, dict[str, str]]) -> None:
     unsigned = requests.post(url, data=body, headers={"content-type": "application/json"}, timeout=10)
     assert (forged.status_code, unsigned.status_code) == (401, 401)
     assert _botctl(env, "wait", "--timeout", "30").returncode == 0
-    assert _query(env, 'SELECT count(*) AS n FROM "analysed-messages-table"') == [{"n": 0}]
+    assert _query(env, 'SELECT detail_type FROM "analysed-messages-table"') == [{"detail_type": "TWITTER_TWEETED"}]
 
     # Every real body from X is accepted.
     files = [str(path) for path in delivery_files()]
@@ -99,7 +110,7 @@ def test_local_backbone_end_to_end(runtime: tuple[str, dict[str, str]]) -> None:
         row["detail_type"]: row["events"]
         for row in _query(env, 'SELECT detail_type, count(*) AS events FROM "analysed-messages-table" GROUP BY 1')
     }
-    assert counts["TWITTER_TWEETED"] == 9
+    assert counts["TWITTER_TWEETED"] == 9 + 1  # and the signed vector's body
     assert counts["TWITTER_UNFOLLOWED"] == 1
     assert counts["TWITTER_PERMISSION_REVOKED"] == 1
     assert counts["X_POST_MENTION_CREATE"] == 1
