@@ -1,6 +1,7 @@
 # The two commands a newcomer needs: `make demo` (later) and `make test`. Everything else is here too.
 SHELL := /bin/bash
-PYTHON ?= python3
+# Chalice packages for the Lambda runtime of the interpreter that runs it: python3.11 it is.
+PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
@@ -17,6 +18,7 @@ NODE_STAMP := infrastructure/node_modules/.setup-complete
 setup: $(SETUP_STAMP) $(NODE_STAMP)
 
 $(SETUP_STAMP): requirements-dev.txt runtime/requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (the Lambda runtime is python3.11); set PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .

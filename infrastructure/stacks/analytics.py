@@ -10,6 +10,7 @@ from aws_cdk import aws_glue as glue
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from chalicelib.contracts import datalake, names, queries
 from chalicelib.publishing import OVERSIZED_PREFIX
 from constructs import Construct
@@ -17,6 +18,7 @@ from constructs import Construct
 from stacks.buckets import access_logs_bucket, private_bucket
 from stacks.nag import acknowledge, logical_id
 from stacks.patterns import to_event_pattern
+from stacks.rule_targets import DeadLettered
 
 #: Firehose writes records it could not deliver here, by error type.
 ERRORS_PREFIX = "errors/"
@@ -37,6 +39,7 @@ class Analytics(Construct):
         construct_id: str,
         *,
         bus: events.IEventBus,
+        dead_letter_queue: sqs.IQueue,
         log_retention: logs.RetentionDays,
         access_log_retention: cdk.Duration,
         oversized_retention: cdk.Duration,
@@ -74,7 +77,9 @@ class Analytics(Construct):
             event_bus=bus,
             event_pattern=to_event_pattern(names.CATCH_ALL_PATTERN),
             description="Every event the bot publishes -> Firehose -> the S3 data lake.",
-            targets=[targets.FirehoseDeliveryStream(self.delivery_stream)],
+            targets=[
+                DeadLettered(targets.FirehoseDeliveryStream(self.delivery_stream), dead_letter_queue=dead_letter_queue)
+            ],
         )
 
         self.database = self._database()
@@ -110,15 +115,21 @@ class Analytics(Construct):
             destination=destination,
             encryption=firehose.StreamEncryption.aws_owned_key(),
         )
-        # The S3 destination always grants its role bucket.grantReadWrite (CDK code, not ours).
+        # CDK's S3Bucket destination always creates its role with bucket.grantReadWrite (Get*, List*,
+        # DeleteObject*, Abort*, Put* on the bucket and its objects); the destination offers no narrower grant.
         why = (
-            "Firehose's S3 destination role gets CDK's read/write grant on the data lake bucket only; "
-            "Firehose needs to list the bucket, write and abort multipart uploads of objects whose keys it "
-            "generates per hour."
+            "CDK's S3Bucket destination always grants its role read/write on the data lake bucket, "
+            "including s3:DeleteObject* and s3:GetObject*, which Firehose does not need (it lists the "
+            "bucket and writes objects). Accepted because the role's trust policy admits only "
+            "firehose.amazonaws.com and only this delivery stream uses it; narrowing it would mean replacing the "
+            "DeliveryStream L2 with the L1 CfnDeliveryStream and a role of our own."
         )
         bucket_objects = f"AwsSolutions-IAM5[Resource::<{logical_id(self.bucket)}.Arn>/*]"
+        # Only the destination role's policy: the EventBridge -> Firehose role the rule target adds
+        # under the same stream ("EventsRole") is not covered.
+        destination_policy = stream.node.find_child("S3 Destination Role").node.find_child("DefaultPolicy")
         acknowledge(
-            stream,
+            destination_policy,
             {
                 **{
                     f"AwsSolutions-IAM5[Action::{action}]": why

@@ -31,6 +31,7 @@ class BotStack(cdk.Stack):
             self,
             "Analytics",
             bus=plumbing.bus,
+            dead_letter_queue=plumbing.dead_letter_queue,
             log_retention=config.log_retention,
             access_log_retention=cdk.Duration.days(config.log_retention_days),
             # An archived event can be replayed as long as the archive keeps it; its payload must be there too.

@@ -1,4 +1,7 @@
-"""The bus and what every event gets: an archive, a catch-all log, a metric per detail-type."""
+"""The bus and what every event gets: an archive, a catch-all log, a metric per detail-type.
+
+Also the dead-letter queue (and its alarm) for every rule target that delivers events somewhere.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +13,22 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk.interfaces import aws_events as events_refs
 from chalicelib.contracts import names
 from constructs import Construct
 
+from stacks.nag import acknowledge
 from stacks.patterns import to_event_pattern
+from stacks.rule_targets import DeadLettered
 
 METRIC_NAMESPACE = "XBot"
 #: Graphs per dashboard row; 24 columns / 6 wide.
 _WIDGETS_PER_ROW = 4
+#: Only the detail-types the contracts name get a metric filter, so only those get a graph.
+_ONE_GRAPH_EACH = "(one graph per known detail-type; others are not graphed)"
+#: SQS's maximum: time to notice the alarm, fix the target and redrive.
+DEAD_LETTER_RETENTION = cdk.Duration.days(14)
 
 
 class Plumbing(Construct):
@@ -35,6 +45,7 @@ class Plumbing(Construct):
         super().__init__(scope, construct_id)
 
         self.bus = events.EventBus(self, "Bus")
+        self.dead_letter_queue, self.dead_letter_alarm = self._dead_letter_queue()
 
         # Every event the bot publishes, for replay after a bug fix (the data lake is for queries).
         events.CfnArchive(
@@ -62,7 +73,7 @@ class Plumbing(Construct):
             event_bus=self.bus,
             event_pattern=to_event_pattern(names.CATCH_ALL_PATTERN),
             description="Every event the bot publishes -> the catch-all log.",
-            targets=[_LogGroupTarget(self.log_group)],
+            targets=[DeadLettered(_LogGroupTarget(self.log_group), dead_letter_queue=self.dead_letter_queue)],
         )
         # A native resource policy rather than CDK's CloudWatchLogGroup target, which writes the
         # same policy through a custom-resource Lambda (one more function, role and runtime to keep up).
@@ -82,6 +93,38 @@ class Plumbing(Construct):
         self.metrics = self._metric_per_detail_type(names.ALL_DETAIL_TYPES)
         self.dashboard = self._dashboard()
 
+    def _dead_letter_queue(self) -> tuple[sqs.Queue, cloudwatch.Alarm]:
+        """Events a rule target still failed to take after EventBridge's retries (shared by the rules)."""
+        queue = sqs.Queue(
+            self,
+            "TargetDeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTER_RETENTION,
+        )
+        acknowledge(
+            queue,
+            {
+                "AwsSolutions-SQS3": (
+                    "This queue is itself the dead-letter queue of the event rules' targets; "
+                    "a dead-letter queue needs no dead-letter queue of its own."
+                )
+            },
+        )
+        alarm = cloudwatch.Alarm(
+            self,
+            "TargetDeadLettersAlarm",
+            alarm_description="EventBridge could not deliver events to a rule target; see the dead-letter queue.",
+            metric=queue.metric_approximate_number_of_messages_visible(
+                statistic=cloudwatch.Stats.MAXIMUM, period=cdk.Duration.minutes(5)
+            ),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        return queue, alarm
+
     def _metric_per_detail_type(self, detail_types: Sequence[str]) -> dict[str, cloudwatch.Metric]:
         metrics: dict[str, cloudwatch.Metric] = {}
         for detail_type in detail_types:
@@ -99,7 +142,7 @@ class Plumbing(Construct):
         def graphs(title: str, detail_types: Sequence[str]) -> list[cloudwatch.IWidget]:
             return [
                 cloudwatch.GraphWidget(
-                    title=f"{title}: {detail_type}",
+                    title=f"{title} detail-type {detail_type}: events per 5 min",
                     left=[self.metrics[detail_type]],
                     width=24 // _WIDGETS_PER_ROW,
                     height=5,
@@ -108,9 +151,9 @@ class Plumbing(Construct):
             ]
 
         dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=cdk.Duration.days(1))
-        dashboard.add_widgets(cloudwatch.TextWidget(markdown="# Domain events", width=24, height=1))
+        dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"# Domain events {_ONE_GRAPH_EACH}", width=24, height=1))
         _add_in_rows(dashboard, graphs("Domain", names.DOMAIN_DETAIL_TYPES))
-        dashboard.add_widgets(cloudwatch.TextWidget(markdown="# Raw X events", width=24, height=1))
+        dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"# Raw X events {_ONE_GRAPH_EACH}", width=24, height=1))
         _add_in_rows(dashboard, graphs("Raw", names.RAW_DETAIL_TYPES))
         return dashboard
 

@@ -186,6 +186,10 @@ def redrive(event_id: str | None, local_dir: Path) -> None:
 def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], output_format: str) -> str:
     """Rows of JSON-compatible values as an aligned table, a JSON array of objects, or CSV."""
     if output_format == "json":
+        repeated = sorted({name for name in columns if list(columns).count(name) > 1})
+        if repeated:
+            # One JSON object cannot hold two values under one name; say so rather than drop one.
+            raise click.ClickException(f"columns named more than once: {', '.join(repeated)}; give each an alias")
         return json.dumps([dict(zip(columns, row, strict=True)) for row in rows], indent=2, ensure_ascii=False) + "\n"
     if output_format == "csv":
         buffer = io.StringIO()

@@ -211,8 +211,8 @@ def _compile_filter(matcher: Mapping[str, Any], path: str) -> _Predicate:
     if name == "suffix":
         return _affix(argument, path, name, str.endswith)
     if name == "equals-ignore-case":
-        text = _require_str(argument, path, name).casefold()
-        return lambda value: isinstance(value, str) and value.casefold() == text
+        text = _require_str(argument, path, name).lower()
+        return lambda value: isinstance(value, str) and value.lower() == text
     if name == "anything-but":
         return _anything_but(argument, path)
     if name == "numeric":
@@ -245,8 +245,8 @@ def _affix(argument: Any, path: str, name: str, test: Callable[[str, str], bool]
     if isinstance(argument, Mapping):
         if set(argument) != {"equals-ignore-case"}:
             raise ValueError(f"{_where(path)}: {name} takes a string or {{'equals-ignore-case': string}}")
-        affix = _require_str(argument["equals-ignore-case"], path, f"{name} equals-ignore-case").casefold()
-        return lambda value: isinstance(value, str) and test(value.casefold(), affix)
+        affix = _require_str(argument["equals-ignore-case"], path, f"{name} equals-ignore-case").lower()
+        return lambda value: isinstance(value, str) and test(value.lower(), affix)
     text = _require_str(argument, path, name)
     return lambda value: isinstance(value, str) and test(value, text)
 

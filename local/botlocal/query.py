@@ -3,7 +3,10 @@
 The view "analysed-messages-table" has exactly the Glue table's columns and types (rendered from
 chalicelib.contracts.datalake.COLUMNS) plus the partition column dt, so the named queries run
 unchanged on both. Like the Glue table's JSON SerDe, a value of the wrong type reads as NULL
-instead of failing the query (raw X payloads share field names with the domain events).
+instead of failing the query (raw X payloads share field names with the domain events), and JSON
+keys match field names without regard to case (the SerDe's case.insensitive): a raw post's "text"
+fills detail.text as the domain events' "Text" does. Glue stores field names in lower case, so
+the view's struct fields are lower case too.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ _SCALAR_TYPES: Final = {
     "timestamp": "TIMESTAMP",
     "date": "DATE",
 }
+#: The SQL function that lowercases every key of a JSON document (registered on each connection).
+_LOWER_KEYS: Final = "xbot_lower_keys"
 #: dt from the file's path: .../YYYY/MM/DD/HH/<file>.jsonl
 _DT_FROM_PATH: Final = r"(\d{4}/\d{2}/\d{2}/\d{2})/[^/]+$"
 
@@ -45,7 +50,7 @@ def duckdb_type(hive: HiveType) -> str:
     if isinstance(hive, list):
         (element,) = hive
         return f"{duckdb_type(element)}[]"
-    return "STRUCT(" + ", ".join(f"{_quote(name)} {duckdb_type(inner)}" for name, inner in hive.items()) + ")"
+    return "STRUCT(" + ", ".join(f"{_quote(name.lower())} {duckdb_type(inner)}" for name, inner in hive.items()) + ")"
 
 
 def json_structure(hive: HiveType) -> Any:
@@ -55,7 +60,7 @@ def json_structure(hive: HiveType) -> Any:
     if isinstance(hive, list):
         (element,) = hive
         return [json_structure(element)]
-    return {name: json_structure(inner) for name, inner in hive.items()}
+    return {name.lower(): json_structure(inner) for name, inner in hive.items()}
 
 
 def table_sql(local_dir: Path) -> str:
@@ -86,6 +91,8 @@ def run_query(sql: str, local_dir: Path) -> tuple[list[str], list[tuple[Any, ...
 
     connection = duckdb.connect(":memory:")
     try:
+        # Default NULL handling: a NULL document never reaches the function and stays NULL.
+        connection.create_function(_LOWER_KEYS, _lower_keys_json, ["VARCHAR"], "VARCHAR")
         try:
             connection.execute(f"CREATE VIEW {_quote(TABLE_NAME)} AS {table_sql(local_dir)}")
             relation = connection.execute(sql)
@@ -116,7 +123,23 @@ def to_jsonable(value: Any) -> Any:
 
 def _column_expression(name: str, hive: HiveType) -> str:
     structure = _literal(json.dumps(json_structure(hive)))
-    return f"CAST(json_transform({_quote(_json_key(name))}, {structure}) AS {duckdb_type(hive)})"
+    value = _quote(_json_key(name))
+    if not isinstance(hive, str):  # scalars have no keys to fold
+        value = f"{_LOWER_KEYS}(CAST({value} AS VARCHAR))"
+    return f"CAST(json_transform({value}, {structure}) AS {duckdb_type(hive)})"
+
+
+def _lower_keys_json(document: str) -> str:
+    """The JSON document with every object key in lower case (the last of two equal keys wins)."""
+    return json.dumps(_lower_keys(json.loads(document)))
+
+
+def _lower_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key).lower(): _lower_keys(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_lower_keys(inner) for inner in value]
+    return value
 
 
 def _json_key(column: str) -> str:

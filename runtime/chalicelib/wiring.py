@@ -8,6 +8,7 @@ rides in the Lambda bundle.
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from chalicelib.ingress.service import IngressService
 from chalicelib.ports import EventBus, PayloadStore, SecretProvider
@@ -26,11 +27,9 @@ def event_bus() -> EventBus:
         from botlocal.adapters import local_event_bus
 
         return local_event_bus(settings())
-    import boto3
-
     from chalicelib.adapters.eventbridge import EventBridgeBus
 
-    return EventBridgeBus(boto3.client("events"))
+    return EventBridgeBus(_aws_client("events"))
 
 
 @cache
@@ -42,11 +41,9 @@ def payload_store() -> PayloadStore | None:
         return local_payload_store(current)
     if current.oversize_bucket is None:
         return None
-    import boto3
-
     from chalicelib.adapters.s3_store import S3PayloadStore
 
-    return S3PayloadStore(boto3.client("s3"), current.oversize_bucket)
+    return S3PayloadStore(_aws_client("s3"), current.oversize_bucket)
 
 
 @cache
@@ -73,6 +70,15 @@ def ingress_service() -> IngressService:
         bot_user_id=current.bot_user_id,
         max_body_bytes=current.max_body_bytes,
     )
+
+
+def _aws_client(service: str) -> Any:
+    """A client that fails fast: the webhook must answer (500 at worst) within API Gateway's 29 s."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
+    return boto3.client(service, config=config)  # type: ignore[call-overload]
 
 
 _FACTORIES = (settings, event_bus, payload_store, x_credentials, publisher, ingress_service)

@@ -57,3 +57,9 @@ def test_hive_types_render_nested_structs_and_arrays() -> None:
         "HasImages:boolean",
     ):
         assert field in rendered
+
+
+def test_sample_queries_have_unique_names() -> None:
+    from chalicelib.contracts.queries import SAMPLE_QUERIES
+
+    assert len({query.name for query in SAMPLE_QUERIES}) == len(SAMPLE_QUERIES)

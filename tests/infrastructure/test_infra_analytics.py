@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 from chalicelib.contracts import datalake, names, queries
+from stacks.rule_targets import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("synth")]
 
@@ -50,6 +51,44 @@ def test_every_event_goes_to_firehose(synth):
             "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [stream, "Arn"]}})],
         },
     )
+
+
+def test_firehose_target_has_dead_letter_queue_and_retry_policy(synth):
+    (queue,) = _of_type(synth.template, "AWS::SQS::Queue")
+    (stream,) = _of_type(synth.template, "AWS::KinesisFirehose::DeliveryStream")
+    synth.assertions.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "Targets": [
+                Match.object_like(
+                    {
+                        "Arn": {"Fn::GetAtt": [stream, "Arn"]},
+                        "DeadLetterConfig": {"Arn": {"Fn::GetAtt": [queue, "Arn"]}},
+                        "RetryPolicy": {
+                            "MaximumRetryAttempts": RETRY_ATTEMPTS,
+                            "MaximumEventAgeInSeconds": int(MAX_EVENT_AGE.to_seconds()),
+                        },
+                    }
+                )
+            ],
+        },
+    )
+
+
+def test_s3_destination_acknowledgments_stay_on_the_destination_role_policy(synth):
+    acknowledged = {
+        logical_id
+        for logical_id, resource in synth.template["Resources"].items()
+        if any(
+            "CDK's S3Bucket destination" in rule["reason"]
+            for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
+        )
+    }
+    (policy,) = acknowledged
+    assert synth.template["Resources"][policy]["Type"] == "AWS::IAM::Policy"
+    (role,) = synth.template["Resources"][policy]["Properties"]["Roles"]
+    assume = synth.template["Resources"][role["Ref"]]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in assume] == [{"Service": "firehose.amazonaws.com"}]
 
 
 def test_data_lake_bucket_is_private_encrypted_and_logged(synth):

@@ -10,6 +10,7 @@ from aws_cdk.assertions import Match
 from chalicelib.contracts import names
 from stacks.config import DEFAULT_ARCHIVE_RETENTION_DAYS, DEFAULT_LOG_RETENTION_DAYS
 from stacks.plumbing import METRIC_NAMESPACE
+from stacks.rule_targets import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("synth")]
 
@@ -91,3 +92,84 @@ def test_dashboard_graphs_every_detail_type(synth):
 
 def test_outputs_name_the_dashboard(synth):
     synth.assertions.has_output("DashboardName", {"Value": {"Ref": Match.any_value()}})
+
+
+def _only_dead_letter_queue(template: dict[str, Any]) -> str:
+    (queue,) = _of_type(template, "AWS::SQS::Queue")
+    return queue
+
+
+def test_dead_letter_queue_is_encrypted_and_keeps_messages_14_days(synth):
+    queue = _of_type(synth.template, "AWS::SQS::Queue")[_only_dead_letter_queue(synth.template)]
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    assert queue["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_dead_letter_queue_policy_refuses_plain_http_and_admits_each_rule(synth):
+    queue = _only_dead_letter_queue(synth.template)
+    rules = [
+        logical_id
+        for logical_id, rule in _of_type(synth.template, "AWS::Events::Rule").items()
+        if rule["Properties"]["EventPattern"] == names.CATCH_ALL_PATTERN
+    ]
+    assert len(rules) == 2  # the catch-all log and the data lake
+    (policy,) = _of_type(synth.template, "AWS::SQS::QueuePolicy").values()
+    assert policy["Properties"]["Queues"] == [{"Ref": queue}]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+    )
+    senders = {
+        s["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::GetAtt"][0]
+        for s in statements
+        if s["Effect"] == "Allow"
+        and s["Principal"] == {"Service": "events.amazonaws.com"}
+        and s["Action"] == "sqs:SendMessage"
+        and s["Resource"] == {"Fn::GetAtt": [queue, "Arn"]}
+    }
+    assert senders == set(rules)
+
+
+def test_catch_all_log_target_has_dead_letter_queue_and_retry_policy(synth):
+    queue = _only_dead_letter_queue(synth.template)
+    (catch_all,) = [
+        k for k, v in _of_type(synth.template, "AWS::Logs::LogGroup").items() if "catch-all" in json.dumps(v)
+    ]
+    (target,) = [
+        target
+        for rule in _of_type(synth.template, "AWS::Events::Rule").values()
+        for target in rule["Properties"]["Targets"]
+        if catch_all in json.dumps(target["Arn"])
+    ]
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}
+    assert target["RetryPolicy"] == {
+        "MaximumRetryAttempts": RETRY_ATTEMPTS,
+        "MaximumEventAgeInSeconds": int(MAX_EVENT_AGE.to_seconds()),
+    }
+
+
+def test_alarm_on_any_dead_lettered_event(synth):
+    queue = _only_dead_letter_queue(synth.template)
+    synth.assertions.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}],
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "Threshold": 1,
+            "EvaluationPeriods": 1,
+            "TreatMissingData": "notBreaching",
+        },
+    )
+
+
+def test_dashboard_titles_say_one_graph_per_known_detail_type(synth):
+    (dashboard,) = _of_type(synth.template, "AWS::CloudWatch::Dashboard").values()
+    body = json.loads("".join(map(str, synth.stack.resolve(dashboard["Properties"]["DashboardBody"])["Fn::Join"][1])))
+    titles = [w["properties"]["title"] for w in body["widgets"] if w["type"] == "metric"]
+    assert len(titles) == len(names.ALL_DETAIL_TYPES)
+    for detail_type in names.ALL_DETAIL_TYPES:
+        assert any(f"detail-type {detail_type}:" in title for title in titles), detail_type
+    headers = [w["properties"]["markdown"] for w in body["widgets"] if w["type"] == "text"]
+    assert headers and all("one graph per known detail-type" in h for h in headers)

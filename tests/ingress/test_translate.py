@@ -106,6 +106,12 @@ def test_message_from_a_mention_reply() -> None:
     assert message.twitter.user_id == "1247048165561270272"
 
 
+def test_unknown_author_is_none_not_an_empty_name() -> None:
+    detail = translate_delivery(load_delivery("xaa_post_reply_create.json"))[-1].detail
+    assert detail["Author"] is None
+    assert MessageReceived.from_detail(detail).author is None
+
+
 def test_message_keeps_ids_as_exact_strings() -> None:
     delivery = load_delivery("xaa_post_mention_create.json")
     detail = translate_delivery(delivery)[-1].detail

@@ -78,6 +78,12 @@ def test_query_as_json_and_csv(runner: CliRunner, lake: Path) -> None:
     assert '"hi\nthere",MESSAGE_RECEIVED' in as_csv.output
 
 
+def test_json_refuses_columns_with_the_same_name(runner: CliRunner, lake: Path) -> None:
+    result = runner.invoke(main, ["query", "SELECT 1 AS a, 2 AS a", "--format", "json", "--local-dir", str(lake)])
+    assert result.exit_code != 0
+    assert "columns named more than once: a" in result.output
+
+
 def test_query_reads_bot_local_dir_from_the_environment(runner: CliRunner, lake: Path) -> None:
     result = botctl(runner, "query", 'SELECT count(*) AS n FROM "analysed-messages-table"', "--format", "json")
     assert json.loads(result.output) == [{"n": 2}]

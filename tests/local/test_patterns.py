@@ -222,7 +222,7 @@ def test_every_prefix_and_suffix_of_a_string_matches_it(text: str, cut: int) -> 
     assert matches({"k": [{"prefix": text[:cut]}]}, {"k": text})
     assert matches({"k": [{"suffix": text[cut:]}]}, {"k": text})
     assert matches({"k": [{"prefix": {"equals-ignore-case": text[:cut].upper()}}]}, {"k": text}) == (
-        text.casefold().startswith(text[:cut].upper().casefold())
+        text.lower().startswith(text[:cut].upper().lower())
     )
 
 

@@ -140,6 +140,18 @@ def test_raw_x_payloads_in_the_lake_do_not_break_queries(
     assert run_query(QUERIES["events-by-type"], local_dir)[1] == [("TWITTER_TWEETED", 1)]
 
 
+def test_json_keys_match_fields_without_regard_to_case_as_on_athena(
+    local_dir: Path, lake: Callable[..., None], envelope: Callable[..., Any]
+) -> None:
+    """Glue's SerDe is case-insensitive: a raw post's "text" and "lang" fill detail.text and detail.lang."""
+    fixtures = Path(__file__).parents[1] / "fixtures" / "x-webhooks"
+    post = json.loads((fixtures / "tweet_create_events_mention_reply.json").read_text(encoding="utf-8"))
+    lake(envelope("TWITTER_TWEETED", post["tweet_create_events"][0]))
+    lake(envelope("MESSAGE_RECEIVED", {"Text": "upper", "Lang": "en", "Twitter": {"TweetId": "7"}}))
+    rows = run_query(f"SELECT detail.text, detail.lang, detail.twitter.tweetid FROM {TABLE} ORDER BY 1", local_dir)[1]
+    assert rows == [("@Learn_Awesome Save this", "en", None), ("upper", "en", "7")]
+
+
 def test_a_torn_line_is_skipped(local_dir: Path, lake: Callable[..., None], envelope: Callable[..., Any]) -> None:
     lake(envelope())
     (path,) = datalake_root(local_dir).glob("*/*/*/*/*.jsonl")
@@ -165,7 +177,7 @@ def test_duckdb_types_from_hive_types() -> None:
     assert duckdb_type("string") == "VARCHAR"
     assert duckdb_type("int") == "INTEGER"
     assert duckdb_type(["double"]) == "DOUBLE[]"
-    assert duckdb_type({"A": "boolean", "b": [{"C": "string"}]}) == 'STRUCT("A" BOOLEAN, "b" STRUCT("C" VARCHAR)[])'
+    assert duckdb_type({"A": "boolean", "b": [{"C": "string"}]}) == 'STRUCT("a" BOOLEAN, "b" STRUCT("c" VARCHAR)[])'
     with pytest.raises(ValueError, match="no DuckDB type"):
         duckdb_type("map<string,string>")
 

@@ -75,6 +75,8 @@ DETAIL: Final[HiveType] = {
     "ImageKey": "string",
     # raw events keep the subscribed account's id
     "for_user_id": "string",
+    # an event too large for EventBridge: where its detail was stored (chalicelib.publishing)
+    "Oversized": {"Uri": "string", "Bytes": "bigint", "Sha256": "string"},
 }
 
 #: The columns of the table, in order: the EventBridge envelope with a typed detail.

@@ -31,7 +31,9 @@ class MessageReceived:
     """A post someone else wrote that mentions, replies to or quotes the bot (MESSAGE_RECEIVED)."""
 
     text: str
-    author: str
+    #: The author's screen name; None when the delivery does not say (X Activity API posts without
+    #: `includes.users`): responders must then not address "@" to nobody.
+    author: str | None
     lang: str | None
     twitter: TwitterRef
     image_urls: list[str] = field(default_factory=list)
@@ -49,7 +51,7 @@ class MessageReceived:
     def from_detail(cls, detail: dict[str, Any]) -> MessageReceived:
         return cls(
             text=str(detail["Text"]),
-            author=str(detail["Author"]),
+            author=str(detail["Author"]) if detail.get("Author") else None,
             lang=detail.get("Lang"),
             image_urls=[str(url) for url in detail.get("ImageUrls") or []],
             twitter=TwitterRef.from_detail(detail["Twitter"]),

@@ -34,4 +34,12 @@ SAMPLE_QUERIES: Final[tuple[NamedQuery, ...]] = (
             f"FROM \"{TABLE_NAME}\" WHERE detail_type = 'MESSAGE_RECEIVED' ORDER BY time DESC"
         ),
     ),
+    NamedQuery(
+        name="events-since",
+        description="Restrict the dt partition (YYYY/MM/DD/HH) so Athena scans only recent files.",
+        sql=(
+            f'SELECT detail_type, count(*) AS events FROM "{TABLE_NAME}" '
+            "WHERE dt >= '2026/11/01/00' GROUP BY detail_type"
+        ),
+    ),
 )

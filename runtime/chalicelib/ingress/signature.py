@@ -38,7 +38,7 @@ def is_valid_signature(secret: str, body: bytes, header: str | None) -> bool:
         return False
     expected = sign(secret, body).encode("ascii")
     try:
-        received = header.strip().encode("ascii")
+        received = header.encode("ascii")
     except UnicodeEncodeError:
         return False
     return hmac.compare_digest(expected, received)

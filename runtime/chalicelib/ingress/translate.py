@@ -128,7 +128,7 @@ def _message_from_v1_post(post: Json) -> MessageReceived:
     replied_to = post.get("in_reply_to_status_id_str")
     return MessageReceived(
         text=html.unescape(text),  # X escapes &, < and > in v1.1 text
-        author=str(user.get("screen_name", "")),
+        author=str(user["screen_name"]) if user.get("screen_name") else None,
         lang=post.get("lang"),
         image_urls=_photo_urls(post),
         twitter=TwitterRef(
@@ -192,7 +192,7 @@ def _message_from_v2_post(post: Json, includes: Json) -> MessageReceived:
     text = _dict(post.get("note_tweet")).get("text") or post.get("text") or ""
     return MessageReceived(
         text=html.unescape(text),
-        author=str(users.get(author_id, {}).get("username", "")),
+        author=str(users[author_id]["username"]) if users.get(author_id, {}).get("username") else None,
         lang=post.get("lang"),
         image_urls=photos,
         twitter=TwitterRef(
