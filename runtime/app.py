@@ -1,4 +1,8 @@
-"""Composition only: one Chalice app, one blueprint per service, Powertools registered once."""
+"""Composition only: one Chalice app, one blueprint per service, Powertools registered once.
+
+Event handlers tag their logs themselves (observability.with_log_context): on AWS their Lambda
+imports the blueprint module, not this one.
+"""
 
 from chalice.app import Chalice
 from chalicelib.ingress.blueprint import ingress
@@ -6,6 +10,6 @@ from chalicelib.observability import logging_middleware
 from chalicelib.plumbing.blueprint import plumbing
 
 app = Chalice(app_name="xbot")
-app.register_middleware(logging_middleware, "all")
+app.register_middleware(logging_middleware, "http")
 app.register_blueprint(ingress, name_prefix="ingress_")
 app.register_blueprint(plumbing, name_prefix="plumbing_")

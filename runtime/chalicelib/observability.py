@@ -1,25 +1,43 @@
-"""Structured logging (Powertools), shared by every handler through one Chalice middleware."""
+"""Structured logging (Powertools): routes get it from one middleware, event handlers from a decorator."""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 
 logger = Logger(service="xbot")
 
+E = TypeVar("E")
+R = TypeVar("R")
+
 
 def logging_middleware(event: Any, get_response: Any) -> Any:
-    """Tag every log line of this invocation with the function and request; clear state between calls.
+    """HTTP routes: tag every log line of the request with the function and request id."""
+    _tag(getattr(event, "lambda_context", None))
+    return get_response(event)
 
-    Chalice gives HTTP handlers a Request (`lambda_context`) and event handlers an event (`context`).
-    On AWS, a blueprint's event handler is imported from its own module, so app-level middleware
-    reaches it only once app.py is imported: handlers must not depend on it to work.
+
+def with_log_context(handler: Callable[[E], R]) -> Callable[[E], R]:
+    """Event handlers: the same tags, applied by the handler itself.
+
+    On AWS, Lambda imports a blueprint's event handler from the blueprint's own module, so app.py
+    (and its middleware) is never imported there: app-level middleware would silently not run.
     """
+
+    @functools.wraps(handler)
+    def tagged(event: E) -> R:
+        _tag(getattr(event, "context", None))
+        return handler(event)
+
+    return tagged
+
+
+def _tag(context: Any) -> None:
     logger.clear_state()
-    context = getattr(event, "lambda_context", None) or getattr(event, "context", None)
     for key, attribute in (("function_name", "function_name"), ("request_id", "aws_request_id")):
         value = getattr(context, attribute, None)
         if isinstance(value, str) and value:
             logger.append_keys(**{key: value})
-    return get_response(event)
