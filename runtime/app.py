@@ -5,6 +5,8 @@ imports the blueprint module, not this one.
 """
 
 from chalice.app import Chalice
+from chalicelib.alerting.blueprint import alerting
+from chalicelib.analysis.blueprint import analysis
 from chalicelib.ingress.blueprint import ingress
 from chalicelib.observability import logging_middleware
 from chalicelib.plumbing.blueprint import plumbing
@@ -13,3 +15,5 @@ app = Chalice(app_name="xbot")
 app.register_middleware(logging_middleware, "http")
 app.register_blueprint(ingress, name_prefix="ingress_")
 app.register_blueprint(plumbing, name_prefix="plumbing_")
+app.register_blueprint(analysis, name_prefix="analysis_")
+app.register_blueprint(alerting, name_prefix="alerting_")

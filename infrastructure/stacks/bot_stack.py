@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from chalicelib.alerting.blueprint import ALERT_TOPIC_NAME
 from chalicelib.publishing import OVERSIZED_PREFIX
 from constructs import Construct
 
+from stacks.alerting import Alerting
+from stacks.analysis import AnalysisFunctions, AnalysisWorkflow, media_bucket
 from stacks.analytics import Analytics
 from stacks.chalice_app import ChaliceApp
 from stacks.config import BotConfig
@@ -15,7 +18,7 @@ from stacks.plumbing import Plumbing
 
 
 class BotStack(cdk.Stack):
-    """Webhook + Lambda functions (Chalice), the event bus and its plumbing, and the data lake."""
+    """Webhook + Lambda functions (Chalice), the bus and its plumbing, the data lake, analysis and alerting."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: BotConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -37,6 +40,13 @@ class BotStack(cdk.Stack):
             # An archived event can be replayed as long as the archive keeps it; its payload must be there too.
             oversized_retention=archive_retention,
         )
+        media = media_bucket(
+            self,
+            "Media",
+            access_logs=analytics.access_logs,
+            retention=cdk.Duration.days(config.media_retention_days),
+        )
+        alerting = Alerting(self, "Alerting")
         app = ChaliceApp(
             self,
             "App",
@@ -46,6 +56,26 @@ class BotStack(cdk.Stack):
             oversize_prefix=OVERSIZED_PREFIX,
             bot_user_id=config.bot_user_id,
             log_retention=config.log_retention,
+            media_bucket=media,
+            alert_topic=alerting.topic,
+            topics={ALERT_TOPIC_NAME: alerting.topic},
+            image_features=config.image_features,
+            text_key_phrases=config.text_key_phrases,
+            chat_webhook_secret_name=config.chat_webhook_secret_name,
+        )
+        analysis = AnalysisWorkflow(
+            self,
+            "Analysis",
+            functions=AnalysisFunctions(
+                download_media=app.function("analysis_download_media"),
+                analyse_image=app.function("analysis_analyse_image"),
+                analyse_text=app.function("analysis_analyse_text"),
+                publish_analysis=app.function("analysis_publish_analysis"),
+                publish_failure=app.function("analysis_publish_failure"),
+            ),
+            bus=plumbing.bus,
+            dead_letter_queue=plumbing.dead_letter_queue,
+            log_retention=config.log_retention,
         )
 
         cdk.CfnOutput(self, "WebhookUrl", value=app.webhook_url, description="Register this URL with X.")
@@ -53,3 +83,6 @@ class BotStack(cdk.Stack):
         cdk.CfnOutput(self, "DataLakeBucketName", value=analytics.bucket.bucket_name)
         cdk.CfnOutput(self, "AthenaWorkGroup", value=analytics.workgroup.ref)
         cdk.CfnOutput(self, "DashboardName", value=plumbing.dashboard.dashboard_name)
+        cdk.CfnOutput(self, "MediaBucketName", value=media.bucket_name)
+        cdk.CfnOutput(self, "AlertTopicArn", value=alerting.topic.topic_arn)
+        cdk.CfnOutput(self, "AnalysisStateMachineArn", value=analysis.state_machine.state_machine_arn)

@@ -2,13 +2,15 @@
 
 `chalice.cdk.Chalice` packages runtime/ into a SAM template and includes it. This wrapper adds what
 Chalice leaves out: a least-privilege role made in CDK, the custom bus for every `on_cw_event`
-rule, a log group with retention per function, and logging and throttling on the REST API.
+rule, the CDK topic for every `on_sns_message` subscription, a log group with retention per
+function, logging and throttling on the REST API, and functions other constructs can really grant
+to (`function()`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,11 +18,14 @@ import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sam as sam
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from chalice.cdk import Chalice
+from chalice.utils import to_cfn_resource_name
 from constructs import Construct
 
 from stacks.nag import Acknowledgments, acknowledge, logical_id
@@ -31,6 +36,19 @@ RUNTIME_DIR = Path(__file__).resolve().parents[2] / "runtime"
 WEBHOOK_PATH = "twitter"
 #: SAM event source types that become EventBridge rules.
 EVENTBRIDGE_EVENT_TYPES = frozenset({"CloudWatchEvent", "EventBridgeRule"})
+#: SAM event source type of an `on_sns_message` subscription.
+SNS_EVENT_TYPE = "SNS"
+#: Rekognition and Comprehend calls the analysis adapters make (chalicelib/adapters/). None of
+#: these actions supports resource-level permissions.
+ANALYSIS_ACTIONS = (
+    "rekognition:DetectLabels",
+    "rekognition:RecognizeCelebrities",
+    "rekognition:DetectText",
+    "comprehend:DetectSentiment",
+    "comprehend:DetectEntities",
+    "comprehend:DetectKeyPhrases",
+    "comprehend:DetectDominantLanguage",
+)
 #: Webhook traffic is a handful of requests per second; anything far above it is abuse or a loop.
 API_THROTTLING_RATE_LIMIT = 50
 API_THROTTLING_BURST_LIMIT = 100
@@ -81,19 +99,33 @@ class ChaliceApp(Construct):
         oversize_prefix: str,
         bot_user_id: str | None,
         log_retention: logs.RetentionDays,
+        media_bucket: s3.IBucket,
+        alert_topic: sns.ITopic,
+        topics: Mapping[str, sns.ITopic],
+        image_features: Sequence[str],
+        text_key_phrases: bool,
+        chat_webhook_secret_name: str | None = None,
         source_dir: Path = RUNTIME_DIR,
     ) -> None:
+        """`topics`: the CDK topic for each topic name an `on_sns_message` handler declares."""
         super().__init__(scope, construct_id)
 
         self.role = self._role(bus, twitter_secret_name, oversize_bucket, oversize_prefix)
+        self._grant_analysis(media_bucket, alert_topic, chat_webhook_secret_name)
         environment = {
             "BOT_RUNTIME": "aws",
             "EVENT_BUS_NAME": bus.event_bus_name,
             "TWITTER_SECRET_NAME": twitter_secret_name,
             "OVERSIZE_BUCKET": oversize_bucket.bucket_name,
+            "MEDIA_BUCKET": media_bucket.bucket_name,
+            "ALERT_TOPIC_ARN": alert_topic.topic_arn,
+            "IMAGE_FEATURES": ",".join(image_features),
+            "TEXT_KEY_PHRASES": "true" if text_key_phrases else "false",
         }
         if bot_user_id:
             environment["BOT_USER_ID"] = bot_user_id
+        if chat_webhook_secret_name:
+            environment["CHAT_WEBHOOK_SECRET_NAME"] = chat_webhook_secret_name
 
         self.chalice = Chalice(
             self,
@@ -114,6 +146,7 @@ class ChaliceApp(Construct):
             # (the role itself is a GetAtt already).
             function.node.add_dependency(self.role.node.find_child("DefaultPolicy"))
             _route_rules_to_bus(function, packaged["Resources"][function_id], bus)
+            _route_subscriptions_to_topics(function, packaged["Resources"][function_id], topics)
         self.api_account = self._api_gateway_account()
         for api in _sam_resources(self.chalice, sam.CfnApi).values():
             self._log_and_throttle(api, log_retention)
@@ -122,6 +155,26 @@ class ChaliceApp(Construct):
         endpoint = self.chalice.sam_template.get_output("EndpointURL").value
         #: https://<api>.execute-api.<region>.amazonaws.com/api/twitter
         self.webhook_url = cdk.Fn.join("", [cdk.Token.as_string(endpoint), WEBHOOK_PATH])
+        self._imported: dict[str, lambda_.IFunction] = {}
+
+    def function(self, name: str) -> lambda_.IFunction:
+        """The function Chalice registered as `name` (e.g. "analysis_download_media").
+
+        Unlike `Chalice.get_function()`, whose function ignores add_permission and grants, this one
+        is imported as living in this stack's account and region, so grants to it take effect
+        (LambdaInvoke's lambda:InvokeFunction, targets' permissions).
+        """
+        if name not in self._imported:
+            logical = function_logical_id(name)
+            if logical not in self.functions:
+                raise KeyError(f"the Chalice app has no function {name!r} (known: {sorted(self.functions)})")
+            self._imported[name] = lambda_.Function.from_function_attributes(
+                self,
+                f"Imported{logical}",
+                function_arn=self.functions[logical].get_att("Arn").to_string(),
+                same_environment=True,
+            )
+        return self._imported[name]
 
     def _role(
         self,
@@ -160,6 +213,49 @@ class ChaliceApp(Construct):
             },
         )
         return role
+
+    def _grant_analysis(
+        self, media_bucket: s3.IBucket, alert_topic: sns.ITopic, chat_webhook_secret_name: str | None
+    ) -> None:
+        """What the analysis and alerting adapters call; Chalice's policy scan never sees chalicelib."""
+        # Photos are written by the download step and read by the analysis (Rekognition reads the
+        # S3 object with the caller's permissions) and later by the reply.
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["s3:PutObject", "s3:GetObject"], resources=[media_bucket.arn_for_objects("*")])
+        )
+        self.role.add_to_principal_policy(iam.PolicyStatement(actions=list(ANALYSIS_ACTIONS), resources=["*"]))
+        # sns:Publish, and what SNS needs from the publisher on a topic encrypted with a customer key
+        # (written out: grant_publish would add the wildcard kms:GenerateDataKey*).
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sns:Publish"], resources=[alert_topic.topic_arn])
+        )
+        if alert_topic.master_key is not None:
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[alert_topic.master_key.key_arn]
+                )
+            )
+        if chat_webhook_secret_name:
+            secret = secretsmanager.Secret.from_secret_name_v2(self, "ChatWebhookSecret", chat_webhook_secret_name)
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"], resources=[f"{secret.secret_arn}-??????"]
+                )
+            )
+        acknowledge(
+            self.role,
+            {
+                f"AwsSolutions-IAM5[Resource::<{logical_id(media_bucket)}.Arn>/*]": (
+                    "Photos are stored under a key generated per photo (YYYY/MM/DD/<uuid>.<ext>); the grant is "
+                    "only PutObject and GetObject on the media bucket, which holds nothing else."
+                ),
+                "AwsSolutions-IAM5[Resource::*]": (
+                    "Rekognition DetectLabels/RecognizeCelebrities/DetectText and Comprehend DetectSentiment/"
+                    "DetectEntities/DetectKeyPhrases/DetectDominantLanguage have no resource-level permissions "
+                    "(the Service Authorization Reference lists no resource type for them): '*' is the only resource."
+                ),
+            },
+        )
 
     def _log_to_own_group(self, function_id: str, function: sam.CfnFunction, log_retention: logs.RetentionDays) -> None:
         # Lambda's default group (/aws/lambda/<name>) would be created on first use with no
@@ -224,6 +320,11 @@ class ChaliceApp(Construct):
         )
 
 
+def function_logical_id(name: str) -> str:
+    """The logical id Chalice gives the function it registered as `name` (kept by the construct)."""
+    return to_cfn_resource_name(name)
+
+
 _R = TypeVar("_R", bound=cdk.CfnResource)
 
 
@@ -248,6 +349,32 @@ def _route_rules_to_bus(function: sam.CfnFunction, packaged: Mapping[str, Any], 
     for event_name, event in packaged["Properties"].get("Events", {}).items():
         if event.get("Type") in EVENTBRIDGE_EVENT_TYPES:
             function.add_property_override(f"Events.{event_name}.Properties.EventBusName", bus.event_bus_name)
+
+
+def _route_subscriptions_to_topics(
+    function: sam.CfnFunction, packaged: Mapping[str, Any], topics: Mapping[str, sns.ITopic]
+) -> None:
+    """Subscribe every `on_sns_message` handler to the CDK topic of that name.
+
+    Chalice declares the topic by name (an ARN built with Fn::Sub in this account and region); CDK
+    makes the topic, so the subscription must name its real ARN. A name with no CDK topic fails the
+    synth rather than subscribing to a topic nobody created.
+    """
+    for event_name, event in packaged["Properties"].get("Events", {}).items():
+        if event.get("Type") != SNS_EVENT_TYPE:
+            continue
+        name = _topic_name(event["Properties"]["Topic"])
+        if name not in topics:
+            raise KeyError(f"{event_name} subscribes to SNS topic {name!r}, which the stack does not create")
+        function.add_property_override(f"Events.{event_name}.Properties.Topic", topics[name].topic_arn)
+
+
+def _topic_name(topic: Any) -> str:
+    """The topic's name from the ARN Chalice wrote: a string or {"Fn::Sub": "arn:...:<name>"}."""
+    arn = topic.get("Fn::Sub") if isinstance(topic, dict) else topic
+    if not isinstance(arn, str):
+        raise TypeError(f"unexpected SNS topic reference in the Chalice template: {topic!r}")
+    return arn.rsplit(":", 1)[-1]
 
 
 def _arn_without_wildcard(log_group: logs.ILogGroup) -> str:

@@ -6,11 +6,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import aws_logs as logs
+from chalicelib.settings import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, IMAGE_FEATURES
 from constructs import Node
 
 DEFAULT_TWITTER_SECRET_NAME = "TwitterSecret"  # noqa: S105 - the secret's name, not its value
 DEFAULT_ARCHIVE_RETENTION_DAYS = 365
 DEFAULT_LOG_RETENTION_DAYS = 90
+#: Photos stay in the media bucket this long: the reply (annotated photo) must still find them.
+DEFAULT_MEDIA_RETENTION_DAYS = 30
+#: Every image analysis the runtime knows (chalicelib.settings.IMAGE_FEATURES), in a stable order.
+DEFAULT_IMAGE_FEATURES = (FEATURE_LABELS, FEATURE_CELEBRITIES, FEATURE_TEXT)
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,13 @@ class BotConfig:
     twitter_secret_name: str = DEFAULT_TWITTER_SECRET_NAME
     archive_retention_days: int = DEFAULT_ARCHIVE_RETENTION_DAYS
     log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS
+    media_retention_days: int = DEFAULT_MEDIA_RETENTION_DAYS
+    #: Which Rekognition calls run per photo (IMAGE_FEATURES); each one is paid.
+    image_features: tuple[str, ...] = DEFAULT_IMAGE_FEATURES
+    #: Comprehend DetectKeyPhrases per message (TEXT_KEY_PHRASES): off by default, each call is paid.
+    text_key_phrases: bool = False
+    #: A Secrets Manager secret holding the chat incoming-webhook URL alerts are forwarded to; optional.
+    chat_webhook_secret_name: str | None = None
 
     @property
     def log_retention(self) -> logs.RetentionDays:
@@ -39,6 +51,12 @@ class BotConfig:
                 node.try_get_context("archiveRetentionDays"), "archiveRetentionDays", DEFAULT_ARCHIVE_RETENTION_DAYS
             ),
             log_retention_days=_log_retention_days(node.try_get_context("logRetentionDays")),
+            media_retention_days=_positive_int(
+                node.try_get_context("mediaRetentionDays"), "mediaRetentionDays", DEFAULT_MEDIA_RETENTION_DAYS
+            ),
+            image_features=_image_features(node.try_get_context("imageFeatures")),
+            text_key_phrases=_flag(node.try_get_context("textKeyPhrases"), "textKeyPhrases"),
+            chat_webhook_secret_name=_optional_str(node.try_get_context("chatWebhookSecretName")),
         )
 
 
@@ -75,6 +93,37 @@ def _log_retention_days(value: Any) -> int:
         allowed = ", ".join(str(d) for d in LOG_RETENTION_BY_DAYS)
         raise ValueError(f"context value logRetentionDays must be one of {allowed}, got {days}")
     return days
+
+
+def _image_features(value: Any) -> tuple[str, ...]:
+    """A comma-separated string (`-c imageFeatures=labels,text`) or a JSON list (cdk.json)."""
+    if value is None:
+        return DEFAULT_IMAGE_FEATURES
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError(f"context value imageFeatures must be a comma-separated string or a list, got {value!r}")
+    features = tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
+    unknown = sorted(set(features) - IMAGE_FEATURES)
+    if unknown:
+        raise ValueError(f"context value imageFeatures has unknown features {unknown}; known: {sorted(IMAGE_FEATURES)}")
+    return features
+
+
+def _flag(value: Any, key: str) -> bool:
+    if value is None or value == "":
+        return False
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"context value {key} must be true or false, got {value!r}")
+
+
+def _optional_str(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def _positive_int(value: Any, key: str, default: int) -> int:

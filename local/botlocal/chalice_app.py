@@ -14,6 +14,7 @@ import os
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -132,16 +133,23 @@ def chalice_targets(app: Any, settings: Settings, runtime_dir: Path) -> list[Tar
 def _invoker(handler: Any, function_name: str, settings: Settings, timeout: int, memory: int) -> Any:
     arn = f"arn:aws:lambda:{settings.region}:{settings.account}:function:{function_name}"
 
-    def invoke(envelope: dict[str, Any]) -> None:
+    def invoke(event: dict[str, Any]) -> Any:
         context = LambdaContext(
             function_name=function_name,
             memory_limit_in_mb=memory,
             invoked_function_arn=arn,
             timeout_seconds=timeout,
         )
-        handler(envelope, context)
+        return handler(event, context)
 
     return invoke
+
+
+def lambda_invoker(app: Any, name: str, settings: Settings, runtime_dir: Path) -> Callable[[Any], Any]:
+    """Call the app's Lambda function `name` (e.g. an `@app.lambda_function`) as Lambda would."""
+    timeout, memory = _function_limits(runtime_dir)
+    function_name = f"{app.app_name}-{LOCAL_STAGE}-{name}"
+    return _invoker(app.handler_map[name], function_name, settings, timeout, memory)  # type: ignore[no-any-return]
 
 
 def _function_limits(runtime_dir: Path) -> tuple[int, int]:

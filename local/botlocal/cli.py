@@ -4,6 +4,8 @@
     botctl send FILE...          POST webhook bodies, signed as X signs them
     botctl wait                  block until every recorded event is delivered (or dead)
     botctl query SQL             Athena SQL on the local data lake
+    botctl tweet TEXT            post a mention of the bot (with --image photos) to the webhook
+    botctl alerts                the negative-message alerts raised so far
     botctl deadletters           deliveries the dispatcher gave up on
     botctl redrive               retry the dead letters
 
@@ -81,7 +83,6 @@ def serve(host: str, port: int, local_dir: Path) -> None:
 def send(files: Sequence[Path], url: str, secret: str | None, timeout: float, local_dir: Path) -> None:
     """POST each FILE's bytes, exactly as on disk, signed like an X webhook delivery."""
     import requests
-    from chalicelib.ingress.signature import SIGNATURE_HEADER, sign
     from chalicelib.settings import LOCAL_DEVELOPMENT_CONSUMER_SECRET
 
     del local_dir  # accepted for uniformity: send talks to a URL, not to the state folder
@@ -90,9 +91,8 @@ def send(files: Sequence[Path], url: str, secret: str | None, timeout: float, lo
     with requests.Session() as session:
         for file in files:
             body = file.read_bytes()
-            headers = {"content-type": "application/json", SIGNATURE_HEADER: sign(key, body)}
             try:
-                response = session.post(url, data=body, headers=headers, timeout=timeout)
+                response = _post_signed(session, url, key, body, timeout)
             except requests.RequestException as error:
                 failures += 1
                 click.echo(f"{file}: cannot reach {url} ({_reason(error)}); is `botctl serve` running?", err=True)
@@ -105,6 +105,76 @@ def send(files: Sequence[Path], url: str, secret: str | None, timeout: float, lo
             click.echo(line, err=not ok)
     if failures:
         raise click.exceptions.Exit(1)
+
+
+def _post_signed(session: Any, url: str, secret: str, body: bytes, timeout: float) -> Any:
+    """POST the raw bytes with X's signature header, as X delivers to a webhook."""
+    from chalicelib.ingress.signature import SIGNATURE_HEADER, sign
+
+    headers = {"content-type": "application/json", SIGNATURE_HEADER: sign(secret, body)}
+    return session.post(url, data=body, headers=headers, timeout=timeout)
+
+
+@main.command()
+@click.argument("text")
+@click.option(
+    "--image",
+    "images",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A photo to attach (repeatable, up to 4); copied into the media inbox.",
+)
+@click.option("--author", default="local_user", show_default=True, help="Screen name of the post's author.")
+@click.option("--url", default=DEFAULT_URL, show_default=True, help="The webhook to POST to.")
+@click.option("--secret", envvar="TWITTER_CONSUMER_SECRET", default=None, help="Consumer secret to sign with.")
+@local_dir_option
+def tweet(text: str, images: Sequence[Path], author: str, url: str, secret: str | None, local_dir: Path) -> None:
+    """Post TEXT as a mention of the bot by AUTHOR, with photos, to the local webhook; print its id."""
+    import shutil
+
+    import requests
+    from chalicelib.settings import LOCAL_DEVELOPMENT_CONSUMER_SECRET, load_settings
+
+    from botlocal.compose import LOCAL_BOT_USER_ID, compose_mention, snowflake
+
+    if len(images) > 4:
+        raise click.BadParameter("X allows at most 4 photos per post", param_hint="--image")
+    inbox = local_dir / "media-inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    photo_urls = []
+    for image in images:
+        # The media inbox is consulted by file name before any download: a made-up X media URL
+        # with that name brings the photo to the analysis exactly as a real one would.
+        name = f"{snowflake(datetime.now(UTC))}{image.suffix.lower() or '.jpg'}"
+        shutil.copyfile(image, inbox / name)
+        photo_urls.append(f"https://pbs.twimg.com/media/{name}")
+    composed = compose_mention(
+        text, author=author, photo_urls=photo_urls, bot_user_id=load_settings().bot_user_id or LOCAL_BOT_USER_ID
+    )
+    body = json.dumps(composed.delivery, ensure_ascii=False).encode("utf-8")
+    with requests.Session() as session:
+        try:
+            response = _post_signed(session, url, secret or LOCAL_DEVELOPMENT_CONSUMER_SECRET, body, 30.0)
+        except requests.RequestException as error:
+            raise click.ClickException(f"cannot reach {url} ({_reason(error)}); is `botctl serve` running?") from None
+    if not 200 <= response.status_code < 300:
+        raise click.ClickException(f"{response.status_code} {response.reason}: {response.text.strip()[:300]}")
+    click.echo(composed.tweet_id)
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table", show_default=True)
+@local_dir_option
+def alerts(output_format: str, local_dir: Path) -> None:
+    """List the negative-message alerts the local runtime raised (alerts.jsonl)."""
+    from botlocal.alerts import read_alerts
+
+    records = read_alerts(local_dir / "alerts.jsonl")
+    if output_format == "json":
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    rows = [(record.get("time"), record.get("subject"), record.get("message")) for record in records]
+    click.echo(render(["time", "subject", "message"], rows, "table"), nl=False)
 
 
 @main.command()

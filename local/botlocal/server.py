@@ -31,6 +31,7 @@ from botlocal.dispatcher import Dispatcher
 from botlocal.journal import Journal
 from botlocal.logs import fields
 from botlocal.targets import build_targets
+from botlocal.workflow import analysis_workflow_target
 
 logger = logging.getLogger("botlocal.server")
 
@@ -65,7 +66,11 @@ def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
         _check_port_free(options.host, options.port)
         settings = load_settings()
         app = load_chalice_app(runtime_dir)
-        targets = build_targets(settings, chalice_targets(app, settings, runtime_dir))
+        app_targets = [
+            *chalice_targets(app, settings, runtime_dir),
+            analysis_workflow_target(app, settings, runtime_dir),
+        ]
+        targets = build_targets(settings, app_targets)
         journal = Journal.open(local_dir)
         dispatcher = Dispatcher(journal, targets)
         # Started first: work left pending by a previous run is delivered even before the webhook is up.

@@ -35,6 +35,17 @@ def with_log_context(handler: Callable[[E], R]) -> Callable[[E], R]:
     return tagged
 
 
+def with_lambda_log_context(handler: Callable[[Any, Any], R]) -> Callable[[Any, Any], R]:
+    """The same tags for a plain Lambda handler (event, context), as `@app.lambda_function` gives."""
+
+    @functools.wraps(handler)
+    def tagged(event: Any, context: Any) -> R:
+        _tag(context)
+        return handler(event, context)
+
+    return tagged
+
+
 def _tag(context: Any) -> None:
     logger.clear_state()
     for key, attribute in (("function_name", "function_name"), ("request_id", "aws_request_id")):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from chalicelib.contracts.analysis import ImageAnalysis, TextAnalysis
+
 
 @dataclass(frozen=True)
 class EntryResult:
@@ -39,3 +41,66 @@ class PayloadStore(Protocol):
 
 class SecretProvider(Protocol):
     def consumer_secret(self) -> str: ...
+
+
+# --- Analysis -------------------------------------------------------------------------------------
+
+
+class MediaError(Exception):
+    """A photo that could not be fetched or is not an acceptable image; the message is the reason."""
+
+
+class MediaFetcher(Protocol):
+    """Gets a photo's bytes from its URL (the caller has checked the URL against the allow-list).
+
+    Raises MediaError with a reason a person can read (not found, too large, redirected off the
+    allow-list, timeout, ...).
+    """
+
+    def fetch(self, url: str, *, max_bytes: int) -> bytes: ...
+
+
+class MediaStore(Protocol):
+    """Where photos live between download, analysis and reply (S3 bucket, or a local folder)."""
+
+    def put(self, key: str, body: bytes, content_type: str) -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+
+class ImageAnalyser(Protocol):
+    """Rekognition's view of a stored photo (labels, text, celebrities, other faces).
+
+    `features` says which analyses to run (a subset of chalicelib.settings.IMAGE_FEATURES).
+    """
+
+    def analyse(self, key: str, features: frozenset[str]) -> ImageAnalysis: ...
+
+
+class TextAnalyser(Protocol):
+    """Comprehend's view of a text in a language it supports.
+
+    `language` is an ISO code the caller already resolved (see `detect_language`); key phrases
+    are extracted only when asked, since each call is paid on AWS.
+    """
+
+    def detect_language(self, text: str) -> str | None: ...
+
+    def supports(self, language: str) -> bool: ...
+
+    def analyse(self, text: str, language: str, *, key_phrases: bool) -> TextAnalysis: ...
+
+
+# --- Alerting -------------------------------------------------------------------------------------
+
+
+class AlertSink(Protocol):
+    """Where a negative-message alert goes: the SNS topic on AWS, alerts.jsonl locally."""
+
+    def publish(self, subject: str, message: str, attributes: dict[str, str]) -> None: ...
+
+
+class ChatWebhook(Protocol):
+    """A Slack-compatible incoming webhook. Raises on failure; the caller retries."""
+
+    def post(self, payload: dict[str, Any]) -> None: ...

@@ -14,6 +14,14 @@ from pathlib import Path
 #: it only ever signs local test deliveries.
 LOCAL_DEVELOPMENT_CONSUMER_SECRET = "local-development-consumer-secret"  # noqa: S105 (public by design)
 
+#: Image analyses that can be switched on and off (IMAGE_FEATURES, comma-separated).
+FEATURE_LABELS = "labels"
+FEATURE_CELEBRITIES = "celebrities"  # its unrecognised faces are the face list: no separate face call
+FEATURE_TEXT = "text"
+IMAGE_FEATURES = frozenset({FEATURE_LABELS, FEATURE_CELEBRITIES, FEATURE_TEXT})
+#: X serves photos from these hosts only.
+DEFAULT_MEDIA_HOSTS = ("pbs.twimg.com", "ton.twimg.com")
+
 RUNTIME_AWS = "aws"
 RUNTIME_LOCAL = "local"
 
@@ -31,6 +39,15 @@ class Settings:
     max_body_bytes: int
     region: str
     account: str
+    media_bucket: str | None
+    media_hosts: tuple[str, ...]
+    max_media_bytes: int
+    max_image_pixels: int
+    image_features: frozenset[str]
+    key_phrases: bool
+    alert_topic_arn: str | None
+    chat_webhook_secret_name: str | None
+    local_chat_webhook_url: str | None
 
 
 def load_settings() -> Settings:
@@ -47,4 +64,27 @@ def load_settings() -> Settings:
         max_body_bytes=int(env.get("MAX_WEBHOOK_BODY_BYTES", str(1024 * 1024))),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "local",
         account=env.get("BOT_ACCOUNT_ID", "000000000000"),
+        media_bucket=env.get("MEDIA_BUCKET") or None,
+        media_hosts=_csv(env.get("MEDIA_HOSTS")) or DEFAULT_MEDIA_HOSTS,
+        max_media_bytes=int(env.get("MAX_MEDIA_BYTES", str(5 * 1024 * 1024))),
+        max_image_pixels=int(env.get("MAX_IMAGE_PIXELS", str(50_000_000))),
+        image_features=_features(env.get("IMAGE_FEATURES")),
+        key_phrases=env.get("TEXT_KEY_PHRASES", "false").lower() in ("1", "true", "yes", "on"),
+        alert_topic_arn=env.get("ALERT_TOPIC_ARN") or None,
+        chat_webhook_secret_name=env.get("CHAT_WEBHOOK_SECRET_NAME") or None,
+        local_chat_webhook_url=env.get("CHAT_WEBHOOK_URL") or None,
     )
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+
+
+def _features(value: str | None) -> frozenset[str]:
+    if value is None:
+        return IMAGE_FEATURES
+    features = frozenset(_csv(value))
+    unknown = features - IMAGE_FEATURES
+    if unknown:
+        raise ValueError(f"IMAGE_FEATURES has unknown features {sorted(unknown)}; known: {sorted(IMAGE_FEATURES)}")
+    return features

@@ -10,8 +10,22 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from chalicelib.alerting.service import AlertForwarder, AlertService
+from chalicelib.analysis.images import ImageAnalysisService
+from chalicelib.analysis.media import MediaDownloadService
+from chalicelib.analysis.text import TextAnalysisService
+from chalicelib.analysis.workflow import AnalysisSteps
 from chalicelib.ingress.service import IngressService
-from chalicelib.ports import EventBus, PayloadStore, SecretProvider
+from chalicelib.ports import (
+    AlertSink,
+    EventBus,
+    ImageAnalyser,
+    MediaFetcher,
+    MediaStore,
+    PayloadStore,
+    SecretProvider,
+    TextAnalyser,
+)
 from chalicelib.publishing import EventPublisher
 from chalicelib.settings import RUNTIME_LOCAL, Settings, load_settings
 
@@ -72,6 +86,110 @@ def ingress_service() -> IngressService:
     )
 
 
+@cache
+def media_store() -> MediaStore:
+    current = settings()
+    if current.runtime == RUNTIME_LOCAL:
+        from botlocal.media import LocalMediaStore
+
+        return LocalMediaStore(current.local_dir / "media")
+    from chalicelib.adapters.s3_media import S3MediaStore
+
+    return S3MediaStore(_aws_client("s3"), _required(current.media_bucket, "MEDIA_BUCKET"))
+
+
+@cache
+def media_fetcher() -> MediaFetcher:
+    from chalicelib.adapters.http_media import HttpMediaFetcher
+
+    current = settings()
+    fetcher = HttpMediaFetcher(allowed_hosts=current.media_hosts)
+    if current.runtime == RUNTIME_LOCAL:
+        from botlocal.media import InboxMediaFetcher
+
+        return InboxMediaFetcher(current.local_dir / "media-inbox", fallback=fetcher)
+    return fetcher
+
+
+@cache
+def image_analyser() -> ImageAnalyser:
+    current = settings()
+    if current.runtime == RUNTIME_LOCAL:
+        from botlocal.analysis import local_image_analyser
+
+        return local_image_analyser(current, media_store())
+    from chalicelib.adapters.rekognition import RekognitionImageAnalyser
+
+    return RekognitionImageAnalyser(_aws_client("rekognition"), _required(current.media_bucket, "MEDIA_BUCKET"))
+
+
+@cache
+def text_analyser() -> TextAnalyser:
+    if settings().runtime == RUNTIME_LOCAL:
+        from botlocal.analysis import local_text_analyser
+
+        return local_text_analyser(settings())
+    from chalicelib.adapters.comprehend import ComprehendTextAnalyser
+
+    return ComprehendTextAnalyser(_aws_client("comprehend"))
+
+
+@cache
+def analysis_steps() -> AnalysisSteps:
+    current = settings()
+    return AnalysisSteps(
+        media=MediaDownloadService(
+            fetcher=media_fetcher(),
+            store=media_store(),
+            allowed_hosts=current.media_hosts,
+            max_bytes=current.max_media_bytes,
+            max_pixels=current.max_image_pixels,
+        ),
+        images=ImageAnalysisService(analyser=image_analyser(), features=current.image_features),
+        text=TextAnalysisService(analyser=text_analyser(), key_phrases=current.key_phrases),
+        publisher=publisher(),
+    )
+
+
+@cache
+def alert_forwarder() -> AlertForwarder | None:
+    """The chat webhook, when one is configured (a secret on AWS, CHAT_WEBHOOK_URL locally)."""
+    from chalicelib.adapters.chat_webhook import SlackWebhook, webhook_url_from_secret
+
+    current = settings()
+    if current.runtime == RUNTIME_LOCAL:
+        url = current.local_chat_webhook_url
+    elif current.chat_webhook_secret_name:
+        url = webhook_url_from_secret(current.chat_webhook_secret_name, current.secret_cache_seconds)
+    else:
+        url = None
+    return AlertForwarder(webhook=SlackWebhook(url)) if url else None
+
+
+@cache
+def alert_sink() -> AlertSink:
+    current = settings()
+    if current.runtime == RUNTIME_LOCAL:
+        from botlocal.alerts import LocalAlertSink
+
+        forwarder = alert_forwarder()
+        return LocalAlertSink(current.local_dir / "alerts.jsonl", forward=forwarder.forward if forwarder else None)
+    from chalicelib.adapters.sns_alerts import SnsAlertSink
+
+    return SnsAlertSink(_aws_client("sns"), _required(current.alert_topic_arn, "ALERT_TOPIC_ARN"))
+
+
+@cache
+def alert_service() -> AlertService:
+    return AlertService(sink=alert_sink())
+
+
+def _required(value: str | None, variable: str) -> str:
+    if not value:
+        raise RuntimeError(f"{variable} is not set: the deployment must configure it")
+    return value
+
+
 def _aws_client(service: str) -> Any:
     """A client that fails fast: the webhook must answer (500 at worst) within API Gateway's 29 s."""
     import boto3
@@ -81,7 +199,22 @@ def _aws_client(service: str) -> Any:
     return boto3.client(service, config=config)  # type: ignore[call-overload]
 
 
-_FACTORIES = (settings, event_bus, payload_store, x_credentials, publisher, ingress_service)
+_FACTORIES = (
+    settings,
+    event_bus,
+    payload_store,
+    x_credentials,
+    publisher,
+    ingress_service,
+    media_store,
+    media_fetcher,
+    image_analyser,
+    text_analyser,
+    analysis_steps,
+    alert_forwarder,
+    alert_sink,
+    alert_service,
+)
 
 
 def reset() -> None:

@@ -7,72 +7,29 @@ unsigned POST, `botctl wait`, then `botctl query` on the data lake.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 from chalicelib.ingress.signature import sign
 
 from tests.conftest import FIXTURES, delivery_files
+from tests.e2e.runtime import LocalRuntime, serving
 
-BOTCTL = Path(sys.executable).parent / "botctl"
 VECTORS = json.loads((FIXTURES / "signature_test_vectors.json").read_text())
 #: The runtime is configured with the vectors' consumer secret, so X's own answers must come back.
 SECRET = VECTORS["crc"][0]["consumer_secret"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    state = tmp_path_factory.mktemp("local")
-    port = _free_port()
-    env = {**os.environ, "BOT_LOCAL_DIR": str(state / "bot"), "TWITTER_CONSUMER_SECRET": SECRET}
-    log = (state / "serve.log").open("w")
-    # Output goes to a file: a pipe nobody reads would fill up and block the server.
-    process = subprocess.Popen(
-        [str(BOTCTL), "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env
-    )
-    url = f"http://127.0.0.1:{port}/twitter"
-    try:
-        deadline = time.monotonic() + 60
-        while "Webhook ready" not in (state / "serve.log").read_text():
-            assert process.poll() is None, (state / "serve.log").read_text()
-            assert time.monotonic() < deadline, "botctl serve did not start"
-            time.sleep(0.1)
-        yield url, env
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-        log.close()
-
-
-def _botctl(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BOTCTL), *args], env=env, capture_output=True, text=True, timeout=120, check=False)
-
-
-def _query(env: dict[str, str], sql: str) -> list[dict[str, Any]]:
-    result = _botctl(env, "query", sql, "--format", "json")
-    assert result.returncode == 0, result.stderr
-    rows: list[dict[str, Any]] = json.loads(result.stdout)
-    return rows
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRuntime]:
+    with serving(tmp_path_factory.mktemp("local"), TWITTER_CONSUMER_SECRET=SECRET) as served:
+        yield served
 
 
 @pytest.mark.slow
-def test_local_backbone_end_to_end(runtime: tuple[str, dict[str, str]]) -> None:
-    url, env = runtime
+def test_local_backbone_end_to_end(runtime: LocalRuntime) -> None:
+    url = runtime.url
     # CRC: the vector's own query (with X's nonce) gets X's expected answer; invalid tokens get 400.
     crc = VECTORS["crc"][0]
     answer = requests.get(f"{url}?{crc['request_query']}", timeout=10)
@@ -96,19 +53,18 @@ def test_local_backbone_end_to_end(runtime: tuple[str, dict[str, str]]) -> None:
     forged = requests.post(url, data=body, headers={"x-twitter-webhooks-signature": sign("wrong", body)}, timeout=10)
     unsigned = requests.post(url, data=body, headers={"content-type": "application/json"}, timeout=10)
     assert (forged.status_code, unsigned.status_code) == (401, 401)
-    assert _botctl(env, "wait", "--timeout", "30").returncode == 0
-    assert _query(env, 'SELECT detail_type FROM "analysed-messages-table"') == [{"detail_type": "TWITTER_TWEETED"}]
+    runtime.wait()
+    assert runtime.query('SELECT detail_type FROM "analysed-messages-table"') == [{"detail_type": "TWITTER_TWEETED"}]
 
     # Every real body from X is accepted.
     files = [str(path) for path in delivery_files()]
-    sent = _botctl(env, "send", "--url", url, *files)
+    sent = runtime.botctl("send", "--url", url, *files)
     assert sent.returncode == 0, sent.stdout + sent.stderr
-    waited = _botctl(env, "wait", "--timeout", "60")
-    assert waited.returncode == 0, waited.stdout + waited.stderr
+    runtime.wait()
 
     counts = {
         row["detail_type"]: row["events"]
-        for row in _query(env, 'SELECT detail_type, count(*) AS events FROM "analysed-messages-table" GROUP BY 1')
+        for row in runtime.query('SELECT detail_type, count(*) AS events FROM "analysed-messages-table" GROUP BY 1')
     }
     assert counts["TWITTER_TWEETED"] == 9 + 1  # and the signed vector's body
     assert counts["TWITTER_UNFOLLOWED"] == 1
@@ -116,8 +72,7 @@ def test_local_backbone_end_to_end(runtime: tuple[str, dict[str, str]]) -> None:
     assert counts["X_POST_MENTION_CREATE"] == 1
     assert counts["MESSAGE_RECEIVED"] == 5
 
-    messages = _query(
-        env,
+    messages = runtime.query(
         'SELECT detail.author AS author, detail.twitter.tweetid AS tweet_id FROM "analysed-messages-table" '
         "WHERE detail_type = 'MESSAGE_RECEIVED' ORDER BY tweet_id",
     )

@@ -1,80 +1,12 @@
-"""Synthesize the CDK app once per test session, in-process, into a temporary folder.
-
-`chalice package` (run by synth) writes chalice.out/ into the working directory and leaves the
-stage's environment variables in os.environ; Chalice also imports the module named `app`, which
-must stay runtime/app.py. The fixture restores the cwd, the environment and sys.path afterwards.
-"""
+"""The synthesized app, once per test session (see tests/infrastructure/synthesis.py)."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
 import pytest
-from aws_cdk import Stack
-from aws_cdk.assertions import Template
-from stacks.sam_expansion import expand_sam
 
-INFRASTRUCTURE_DIR = Path(__file__).resolve().parents[2] / "infrastructure"
-REGION = "us-east-1"
-STACK_NAME = "XBot"
-
-
-@dataclass(frozen=True)
-class Synth:
-    stack: Stack
-    #: The synthesized template (SAM resources not expanded) and the same after the SAM transform.
-    template: dict[str, Any]
-    expanded: dict[str, Any]
-    workdir: Path
-
-    @property
-    def assertions(self) -> Template:
-        return Template.from_json(self.template)
-
-    @property
-    def bundles(self) -> list[Path]:
-        """The Lambda deployment packages Chalice built (chalice.out/<uuid>/deployment.zip)."""
-        return sorted((self.workdir / "chalice.out").glob("*/deployment.zip"))
-
-
-def _load_cdk_entry_point() -> Any:
-    # infrastructure/app.py must not be imported as `app`: that name is runtime/app.py, the module
-    # Chalice imports to package the functions.
-    spec = importlib.util.spec_from_file_location("xbot_cdk_entry_point", INFRASTRUCTURE_DIR / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.infrastructure.synthesis import Synth, synthesize_once
 
 
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
-    workdir = tmp_path_factory.mktemp("synth")
-    saved_cwd, saved_environ, saved_path = Path.cwd(), dict(os.environ), list(sys.path)
-    context = json.loads((INFRASTRUCTURE_DIR / "cdk.json").read_text(encoding="utf-8"))["context"]
-    # A fixed bot id so the optional BOT_USER_ID wiring is synthesized and can be checked.
-    context["botUserId"] = "1234567890123456789"
-    try:
-        os.chdir(workdir)
-        os.environ["CDK_DEFAULT_REGION"] = REGION
-        os.environ.pop("CDK_DEFAULT_ACCOUNT", None)
-        entry_point = _load_cdk_entry_point()
-        app = entry_point.build_app(context=context, outdir=str(workdir / "cdk.out"))
-        # Runs the cdk-nag plugin too: synth raises if any finding is not acknowledged.
-        assembly = app.synth()
-        stack = app.node.find_child(STACK_NAME)
-        template = assembly.get_stack_by_name(STACK_NAME).template
-    finally:
-        os.chdir(saved_cwd)
-        os.environ.clear()
-        os.environ.update(saved_environ)
-        sys.path[:] = saved_path
-    assert isinstance(stack, Stack)
-    yield Synth(stack=stack, template=template, expanded=expand_sam(template, region=REGION), workdir=workdir)
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return synthesize_once(tmp_path_factory)

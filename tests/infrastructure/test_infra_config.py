@@ -38,3 +38,37 @@ def test_an_empty_bot_user_id_is_unset():
 def test_invalid_retentions_fail_at_synth(key, value):
     with pytest.raises(ValueError, match=key):
         _config(**{key: value})
+
+
+def test_analysis_and_alerting_defaults():
+    config = _config()
+    assert config.media_retention_days == 30
+    assert config.image_features == ("labels", "celebrities", "text")
+    assert config.text_key_phrases is False
+    assert config.chat_webhook_secret_name is None
+
+
+def test_analysis_and_alerting_from_dash_c_strings():
+    config = _config(
+        mediaRetentionDays="7", imageFeatures="text, labels", textKeyPhrases="true", chatWebhookSecretName="chat"
+    )
+    assert config.media_retention_days == 7
+    assert config.image_features == ("text", "labels")
+    assert config.text_key_phrases is True
+    assert config.chat_webhook_secret_name == "chat"
+
+
+def test_analysis_settings_from_cdk_json_types():
+    config = _config(imageFeatures=["celebrities"], textKeyPhrases=False, chatWebhookSecretName="")
+    assert config.image_features == ("celebrities",)
+    assert config.text_key_phrases is False
+    assert config.chat_webhook_secret_name is None
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("imageFeatures", "labels,faces"), ("textKeyPhrases", "maybe"), ("mediaRetentionDays", "0")],
+)
+def test_invalid_analysis_settings_fail_at_synth(key, value):
+    with pytest.raises(ValueError, match=key):
+        _config(**{key: value})

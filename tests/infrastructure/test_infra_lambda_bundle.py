@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
 from stacks.lambda_bundle import Runtime, bundled_wheels, incompatible_wheels, tag_runs_on, wheel_tags
+
+REQUIREMENTS = Path(__file__).resolve().parents[2] / "runtime" / "requirements.txt"
+
+
+def _pinned_requirements() -> dict[str, str]:
+    """runtime/requirements.txt as {normalised name: version} (every line is name==version)."""
+    pins = {}
+    for line in REQUIREMENTS.read_text(encoding="utf-8").splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if requirement:
+            name, version = requirement.split("==")
+            pins[re.sub(r"[-_.]+", "_", name).lower()] = version
+    return pins
 
 
 @pytest.mark.slow
@@ -16,6 +30,16 @@ def test_every_wheel_in_the_synthesized_bundle_runs_on_lambda(synth):
     wheels = bundled_wheels(bundle)
     assert "aws_lambda_powertools-3.37.0" in wheels
     assert incompatible_wheels(bundle) == {}
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("synth")
+def test_every_pinned_requirement_is_in_the_bundle(synth):
+    """Pillow included: the download step decodes photos with it (a portable wheel, checked above)."""
+    (bundle,) = synth.bundles
+    bundled = {distribution.lower() for distribution in bundled_wheels(bundle)}
+    for name, version in _pinned_requirements().items():
+        assert f"{name}-{version}" in bundled, name
 
 
 def _wheel(*tags: str, extra: str = "") -> str:

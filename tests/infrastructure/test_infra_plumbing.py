@@ -113,6 +113,13 @@ def test_dead_letter_queue_policy_refuses_plain_http_and_admits_each_rule(synth)
         if rule["Properties"]["EventPattern"] == names.CATCH_ALL_PATTERN
     ]
     assert len(rules) == 2  # the catch-all log and the data lake
+    # ... and the analysis workflow's rule.
+    rules += [
+        logical_id
+        for logical_id, rule in _of_type(synth.template, "AWS::Events::Rule").items()
+        if rule["Properties"]["EventPattern"] == names.MESSAGE_RECEIVED_PATTERN
+    ]
+    assert len(rules) == 3
     (policy,) = _of_type(synth.template, "AWS::SQS::QueuePolicy").values()
     assert policy["Properties"]["Queues"] == [{"Ref": queue}]
     statements = policy["Properties"]["PolicyDocument"]["Statement"]

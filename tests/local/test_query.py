@@ -188,3 +188,42 @@ def test_to_jsonable() -> None:
     value = {"a": [Decimal("1.5"), datetime(2024, 1, 2, tzinfo=UTC), b"x", (1, None)]}
     assert to_jsonable(value) == {"a": ["1.5", "2024-01-02T00:00:00+00:00", "x", [1, None]]}
     json.dumps(to_jsonable(value))
+
+
+def test_analysis_queries_on_a_real_message_analysed(
+    local_dir: Path, lake: Callable[..., None], envelope: Callable[..., Any]
+) -> None:
+    """The README's analysis queries, on the exact detail the workflow publishes."""
+    from chalicelib.contracts.analysis import ImageAnalysis, ImageResult, MessageAnalysed, TextAnalysis
+    from chalicelib.contracts.messages import MessageReceived, TwitterRef
+
+    face = {"BoundingBox": {"Width": 0.2, "Height": 0.3, "Left": 0.4, "Top": 0.1}, "Confidence": 99.0}
+    analysed = MessageAnalysed(
+        message=MessageReceived(
+            "look who it is", "alice", "en", TwitterRef("7", "42"), ["https://pbs.twimg.com/a.jpg"]
+        ),
+        text=TextAnalysis("POSITIVE", {"Positive": 0.9, "Negative": 0.0, "Neutral": 0.1, "Mixed": 0.0}, language="en"),
+        images=[
+            ImageResult(
+                url="https://pbs.twimg.com/a.jpg",
+                key="2026/11/29/a.jpg",
+                analysis=ImageAnalysis(
+                    labels=[{"Name": "Person", "Confidence": 98.0, "Parents": []}],
+                    celebrity_faces=[
+                        {"Name": "Barack Obama", "Id": "b", "Urls": [], "MatchConfidence": 97.5, "Face": face}
+                    ],
+                    unrecognized_faces=[face],
+                ),
+            ),
+            ImageResult(url="https://pbs.twimg.com/b.jpg", error="404 not found"),
+        ],
+    )
+    lake(envelope("MESSAGE_ANALYSED", analysed.to_detail(), source="xbot.analysis"))
+    lake(envelope("MESSAGE_RECEIVED", {"Text": "not analysed"}))
+    assert run_query(QUERIES["celebrities-found"], local_dir)[1] == [
+        ("2024-05-01T13:04:05Z", "alice", "Barack Obama", 97.5)
+    ]
+    assert run_query(QUERIES["image-labels"], local_dir)[1] == [("look who it is", "Person", 98.0)]
+    assert run_query(QUERIES["positive-posts"], local_dir)[1] == [
+        ("2024-05-01T13:04:05Z", "alice", "look who it is", 0.9)
+    ]

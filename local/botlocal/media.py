@@ -1,0 +1,108 @@
+"""Local media: a folder as the MediaStore, and an inbox folder consulted before any download.
+
+`botctl tweet --image PATH` copies photos into $BOT_LOCAL_DIR/media-inbox/ under the file name of
+the made-up URL, so an offline run analyses real photos without reaching X's media hosts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Final
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from chalicelib.ports import MediaError, MediaFetcher
+
+logger = logging.getLogger(__name__)
+
+
+class LocalMediaStore:
+    """chalicelib.ports.MediaStore for the local runtime: one file per key under `root`.
+
+    The content type is not kept: keys carry the photo's extension, as they do in the bucket.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root: Final = root.resolve()
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        path = self.path_of(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a concurrent reader (the analysis, the reply) never sees half a photo.
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(body)
+                file.flush()
+                os.fsync(file.fileno())
+            Path(temporary).replace(path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def get(self, key: str) -> bytes:
+        path = self.path_of(key)
+        try:
+            return path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise MediaError(f"no stored photo under {key}") from None
+
+    def path_of(self, key: str) -> Path:
+        """The file of a key, refusing any key that could leave the folder (keys come from events)."""
+        parts = key.split("/")
+        if "\\" in key or "\0" in key or any(part in {"", ".", ".."} for part in parts):
+            raise MediaError(f"invalid media key {key!r}: use a relative S3-style key without '.' or '..'")
+        path = self.root.joinpath(*parts)
+        # A symbolic link inside the folder could still point outside it.
+        if not path.resolve().is_relative_to(self.root):
+            raise MediaError(f"invalid media key {key!r}: it resolves outside the media folder")
+        return path
+
+
+def inbox_names(url: str) -> list[str]:
+    """The inbox file names that can hold the photo of `url`, most specific first.
+
+    The name is the URL path's last segment; X's newer URLs carry the extension in the query
+    (https://pbs.twimg.com/media/ABC?format=jpg&name=large), so "ABC.jpg" is tried before "ABC".
+    """
+    parts = urlsplit(url)
+    segment = unquote(PurePosixPath(parts.path).name)
+    if not segment or segment in {".", ".."} or any(ch in segment for ch in "/\\\0"):
+        return []
+    names: list[str] = []
+    for extension in parse_qs(parts.query).get("format", []):
+        if extension.isalnum():
+            names.append(f"{segment}.{extension}")
+    names.append(segment)
+    return names
+
+
+class InboxMediaFetcher:
+    """chalicelib.ports.MediaFetcher that serves photos from `inbox` by file name, else asks `fallback`.
+
+    The inbox is looked at before any HTTPS request, so offline runs never touch the network for
+    the photos they supplied; `max_bytes` applies to inbox files as it does to downloads.
+    """
+
+    def __init__(self, inbox: Path, fallback: MediaFetcher) -> None:
+        self.inbox: Final = inbox
+        self._fallback = fallback
+
+    def fetch(self, url: str, *, max_bytes: int) -> bytes:
+        for name in inbox_names(url):
+            path = self.inbox / name
+            if path.is_file():
+                logger.debug("photo served from the media inbox", extra={"file": name})
+                return _read_capped(path, max_bytes)
+        return self._fallback.fetch(url, max_bytes=max_bytes)
+
+
+def _read_capped(path: Path, max_bytes: int) -> bytes:
+    with path.open("rb") as file:
+        # Read one byte more than allowed rather than trust the size (the file may be growing).
+        body = file.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        raise MediaError(f"the photo is larger than {max_bytes} bytes")
+    return body

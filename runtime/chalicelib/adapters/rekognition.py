@@ -1,0 +1,135 @@
+"""Rekognition behind the ImageAnalyser port: labels, celebrities (and other faces), text in a photo.
+
+The photo is read by Rekognition straight from the media bucket (S3Object), so its bytes never pass
+through the Lambda. Records keep Rekognition's field names but only the fields the data lake's
+table types (chalicelib.contracts.datalake.IMAGE_ANALYSIS): the rest would be dropped by Glue anyway
+and would only make events larger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from botocore.exceptions import ClientError
+
+from chalicelib.contracts.analysis import ImageAnalysis, Record
+from chalicelib.ports import MediaError
+from chalicelib.settings import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, IMAGE_FEATURES
+
+if TYPE_CHECKING:
+    from mypy_boto3_rekognition import RekognitionClient
+    from mypy_boto3_rekognition.type_defs import ImageTypeDef
+
+#: Errors that say this photo cannot be analysed (bad format, too large, unreadable object). The
+#: photo is reported as failed and the message's other photos go on. Everything else (throttling,
+#: ProvisionedThroughputExceeded, InternalServerError, access denied, ...) propagates, so the Step
+#: Functions workflow retries the transient ones and reports the rest.
+PHOTO_ERRORS: Final[Mapping[str, str]] = {
+    "InvalidImageFormatException": "Rekognition cannot read the image format",
+    "ImageTooLargeException": "the image is too large for Rekognition",
+    "InvalidS3ObjectException": "Rekognition cannot read the stored photo",
+}
+
+DEFAULT_MAX_LABELS: Final = 20
+DEFAULT_MIN_CONFIDENCE: Final = 70.0
+
+_T = TypeVar("_T")
+
+
+class RekognitionImageAnalyser:
+    """chalicelib.ports.ImageAnalyser on Amazon Rekognition; one API call per feature per photo."""
+
+    def __init__(
+        self,
+        client: RekognitionClient,
+        bucket: str,
+        *,
+        max_labels: int = DEFAULT_MAX_LABELS,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    ) -> None:
+        if max_labels < 1:
+            raise ValueError(f"max_labels must be at least 1, got {max_labels}")
+        if not 0 <= min_confidence <= 100:
+            raise ValueError(f"min_confidence must be between 0 and 100, got {min_confidence}")
+        self._client = client
+        self._bucket = bucket
+        self._max_labels = max_labels
+        self._min_confidence = min_confidence
+
+    def analyse(self, key: str, features: frozenset[str]) -> ImageAnalysis:
+        unknown = features - IMAGE_FEATURES
+        if unknown:
+            raise ValueError(f"unknown image features {sorted(unknown)}; known: {sorted(IMAGE_FEATURES)}")
+        image: ImageTypeDef = {"S3Object": {"Bucket": self._bucket, "Name": key}}
+        labels: list[Record] = []
+        text: list[Record] = []
+        celebrities: list[Record] = []
+        faces: list[Record] = []
+        if FEATURE_LABELS in features:
+            response = _call(
+                key,
+                lambda: self._client.detect_labels(
+                    Image=image, MaxLabels=self._max_labels, MinConfidence=self._min_confidence
+                ),
+            )
+            labels = [_label(label) for label in response.get("Labels", [])]
+        if FEATURE_CELEBRITIES in features:
+            # Its UnrecognizedFaces are every other face in the photo: the face list, without the
+            # cost of a separate DetectFaces call.
+            celebrity_response = _call(key, lambda: self._client.recognize_celebrities(Image=image))
+            celebrities = [_celebrity(face) for face in celebrity_response.get("CelebrityFaces", [])]
+            faces = [_face(face) for face in celebrity_response.get("UnrecognizedFaces", [])]
+        if FEATURE_TEXT in features:
+            text_response = _call(key, lambda: self._client.detect_text(Image=image))
+            text = [_text_detection(detection) for detection in text_response.get("TextDetections", [])]
+        return ImageAnalysis(labels=labels, text_detections=text, celebrity_faces=celebrities, unrecognized_faces=faces)
+
+
+def _call(key: str, request: Callable[[], _T]) -> _T:
+    try:
+        return request()
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        reason = PHOTO_ERRORS.get(code)
+        if reason is None:
+            raise
+        raise MediaError(f"{reason} ({code}) for {key}") from error
+
+
+def _pick(source: Mapping[str, Any], *names: str) -> Record:
+    """The named fields that are present: Rekognition omits some (ParentId on a LINE, ...)."""
+    return {name: source[name] for name in names if name in source}
+
+
+def _bounding_box(source: Mapping[str, Any]) -> Record:
+    return _pick(source, "Width", "Height", "Left", "Top")
+
+
+def _face(face: Mapping[str, Any]) -> Record:
+    record = _pick(face, "Confidence")
+    if "BoundingBox" in face:
+        record["BoundingBox"] = _bounding_box(face["BoundingBox"])
+    return record
+
+
+def _label(label: Mapping[str, Any]) -> Record:
+    record = _pick(label, "Name", "Confidence")
+    record["Parents"] = [_pick(parent, "Name") for parent in label.get("Parents", [])]
+    return record
+
+
+def _celebrity(celebrity: Mapping[str, Any]) -> Record:
+    record = _pick(celebrity, "Name", "Id", "MatchConfidence")
+    record["Urls"] = list(celebrity.get("Urls", []))
+    if "Face" in celebrity:
+        record["Face"] = _face(celebrity["Face"])
+    return record
+
+
+def _text_detection(detection: Mapping[str, Any]) -> Record:
+    record = _pick(detection, "DetectedText", "Type", "Id", "ParentId", "Confidence")
+    geometry = detection.get("Geometry", {})
+    if "BoundingBox" in geometry:
+        record["Geometry"] = {"BoundingBox": _bounding_box(geometry["BoundingBox"])}
+    return record

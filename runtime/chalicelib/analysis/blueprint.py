@@ -1,0 +1,74 @@
+"""The analysis workflow's tasks as Lambda functions: the Step Functions state machine calls them.
+
+Each takes and returns plain JSON (the state's input and output). Failures worth retrying are
+raised as TransientError, which the state machine retries with backoff; anything else fails the
+task, and the state machine publishes MESSAGE_ANALYSIS_FAILED.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from chalice.app import Blueprint
+
+from chalicelib import wiring
+from chalicelib.analysis.errors import TransientError, is_transient
+from chalicelib.observability import logger, with_lambda_log_context
+
+analysis = Blueprint(__name__)
+
+T = TypeVar("T")
+
+
+def _classified(step: Callable[[], T]) -> T:
+    try:
+        return step()
+    except Exception as error:
+        if is_transient(error):
+            raise TransientError(f"{type(error).__name__}: {error}") from error
+        raise
+
+
+@analysis.lambda_function(name="download_media")
+@with_lambda_log_context
+def download_media(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """{"Message": MESSAGE_RECEIVED detail} -> {"Images": [ImageResult, ...]}"""
+    images = _classified(lambda: wiring.analysis_steps().download(event["Message"]))
+    failed = [image["Url"] for image in images if image["Error"]]
+    if failed:
+        logger.warning("photos not downloaded", extra={"urls": failed})
+    return {"Images": images}
+
+
+@analysis.lambda_function(name="analyse_image")
+@with_lambda_log_context
+def analyse_image(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """An ImageResult -> the same with its Analysis (or the reason it has none)."""
+    return _classified(lambda: wiring.analysis_steps().analyse_image(event))
+
+
+@analysis.lambda_function(name="analyse_text")
+@with_lambda_log_context
+def analyse_text(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """{"Message": ...} -> the text's analysis (TextSentiment, SentimentScore, ...)."""
+    return _classified(lambda: wiring.analysis_steps().analyse_text(event["Message"]))
+
+
+@analysis.lambda_function(name="publish_analysis")
+@with_lambda_log_context
+def publish_analysis(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """{"Message", "Text", "Images"} -> MESSAGE_ANALYSED on the bus."""
+    steps = wiring.analysis_steps()
+    event_id = _classified(lambda: steps.publish(event["Message"], event["Text"], event["Images"]))
+    return {"EventId": event_id}
+
+
+@analysis.lambda_function(name="publish_failure")
+@with_lambda_log_context
+def publish_failure(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """{"Message", "Error", "Cause"} -> MESSAGE_ANALYSIS_FAILED on the bus: a failure is never swallowed."""
+    reason = f"{event.get('Error', 'Error')}: {event.get('Cause', '')}".strip().rstrip(":")
+    logger.error("analysis failed", extra={"reason": reason})
+    event_id = _classified(lambda: wiring.analysis_steps().publish_failure(event["Message"], reason))
+    return {"EventId": event_id}

@@ -1,0 +1,38 @@
+"""Which failures are worth retrying: the workflow retries these with backoff, reports the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: AWS error codes that mean "try again later" (throttling, a service's own hiccup).
+TRANSIENT_ERROR_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "LimitExceededException",
+        "InternalServerError",
+        "InternalServerException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+
+
+class TransientError(Exception):
+    """A step failed for a reason that may pass; Step Functions retries errors of this name."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """True for AWS throttling and service errors and for network timeouts.
+
+    Duck-typed on botocore's ClientError (`response["Error"]["Code"]`) so services need no botocore.
+    """
+    if isinstance(error, TransientError | TimeoutError | ConnectionError):
+        return True
+    response: Any = getattr(error, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code in TRANSIENT_ERROR_CODES

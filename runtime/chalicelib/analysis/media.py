@@ -1,0 +1,101 @@
+"""Media download: only X's photo hosts, bounded size, real images only, stored for later steps."""
+
+from __future__ import annotations
+
+import io
+import uuid
+import warnings
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from chalicelib.contracts.analysis import ImageResult
+from chalicelib.ports import MediaError, MediaFetcher, MediaStore
+
+#: Formats X serves for photos, with the extension and content type they are stored under.
+ACCEPTED_FORMATS = {
+    "JPEG": ("jpg", "image/jpeg"),
+    "PNG": ("png", "image/png"),
+    "GIF": ("gif", "image/gif"),
+    "WEBP": ("webp", "image/webp"),
+}
+
+
+def check_media_url(url: str, allowed_hosts: Sequence[str]) -> None:
+    """Raise MediaError unless `url` is an https:// URL on one of `allowed_hosts` (exact host match)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:  # a malformed netloc or port
+        raise MediaError(f"not a valid URL: {error}") from error
+    if parts.scheme.lower() != "https":
+        raise MediaError(f"only https:// media URLs are fetched, not {parts.scheme or 'a relative URL'}")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise MediaError("the media URL has no host")
+    if parts.username is not None or parts.password is not None:
+        raise MediaError("media URLs with credentials are refused")
+    if port not in (None, 443):
+        raise MediaError(f"media URLs on port {port} are refused; only the default HTTPS port is allowed")
+    if host not in {allowed.lower() for allowed in allowed_hosts}:
+        raise MediaError(f"host {host!r} is not an allowed media host")
+
+
+def inspect_image(body: bytes, max_pixels: int) -> tuple[str, str]:
+    """(extension, content type) of a photo that decodes; MediaError for anything else."""
+    from PIL import Image  # heavy: only the download step needs it
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(body)) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise MediaError(f"image of {width}x{height} pixels exceeds the {max_pixels}-pixel limit")
+                image_format = image.format or ""
+                image.verify()  # walks the whole file: a truncated or corrupt image fails here
+    except MediaError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise MediaError(f"decompression bomb refused: {error}") from None
+    except Exception as error:  # Pillow raises many types for a file that is not an image
+        raise MediaError(f"not a decodable image: {type(error).__name__}") from None
+    if image_format not in ACCEPTED_FORMATS:
+        raise MediaError(f"image format {image_format or 'unknown'} is not accepted")
+    return ACCEPTED_FORMATS[image_format]
+
+
+class MediaDownloadService:
+    def __init__(
+        self,
+        *,
+        fetcher: MediaFetcher,
+        store: MediaStore,
+        allowed_hosts: Sequence[str],
+        max_bytes: int,
+        max_pixels: int,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._fetcher = fetcher
+        self._store = store
+        self._allowed_hosts = tuple(allowed_hosts)
+        self._max_bytes = max_bytes
+        self._max_pixels = max_pixels
+        self._now = now
+
+    def download(self, url: str) -> ImageResult:
+        """Fetch, check and store one photo; a photo that fails carries the reason instead of a key."""
+        try:
+            check_media_url(url, self._allowed_hosts)
+            body = self._fetcher.fetch(url, max_bytes=self._max_bytes)
+            if len(body) > self._max_bytes:
+                raise MediaError(f"larger than {self._max_bytes} bytes")
+            extension, content_type = inspect_image(body, self._max_pixels)
+        except MediaError as error:
+            return ImageResult(url=url, error=str(error))
+        key = f"{self._now():%Y/%m/%d}/{uuid.uuid4()}.{extension}"
+        self._store.put(key, body, content_type)
+        return ImageResult(url=url, key=key)
+
+    def download_all(self, urls: Sequence[str]) -> list[ImageResult]:
+        return [self.download(url) for url in urls]

@@ -1,0 +1,1 @@
+"""Tests of the analysis and alerting adapters (AWS and local)."""

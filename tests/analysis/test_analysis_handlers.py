@@ -1,0 +1,107 @@
+"""The workflow's Lambda tasks through Chalice's test client, with fakes behind the ports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from chalicelib import wiring
+from chalicelib.analysis.errors import TransientError
+from chalicelib.contracts.analysis import MessageAnalysed
+
+from tests.analysis.fakes import FakeFetcher, FakeImageAnalyser, FakeTextAnalyser, MemoryMediaStore, image_bytes
+from tests.ingress.test_publishing import RecordingBus
+
+PHOTOS = ["https://pbs.twimg.com/media/one.png", "https://pbs.twimg.com/media/two.png"]
+MESSAGE: dict[str, Any] = {
+    "Text": "@xbot this is terrible",
+    "Author": "alice",
+    "Lang": "en",
+    "ImageUrls": PHOTOS,
+    "Twitter": {"TweetId": "1900000000000000001", "UserId": "42", "ConversationId": None},
+}
+
+
+@pytest.fixture
+def fakes(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    parts: dict[str, Any] = {
+        "bus": RecordingBus(),
+        "store": MemoryMediaStore(),
+        "fetcher": FakeFetcher({PHOTOS[0]: image_bytes("PNG")}),
+        "images": FakeImageAnalyser(),
+        "text": FakeTextAnalyser(),
+    }
+    monkeypatch.setattr(wiring, "event_bus", lambda: parts["bus"])
+    monkeypatch.setattr(wiring, "media_store", lambda: parts["store"])
+    monkeypatch.setattr(wiring, "media_fetcher", lambda: parts["fetcher"])
+    monkeypatch.setattr(wiring, "image_analyser", lambda: parts["images"])
+    monkeypatch.setattr(wiring, "text_analyser", lambda: parts["text"])
+    return parts
+
+
+@pytest.fixture
+def client() -> Iterator[Client]:
+    from app import app
+
+    with Client(app) as test_client:
+        yield test_client
+
+
+def _invoke(client: Client, name: str, payload: Any) -> Any:
+    return client.lambda_.invoke(name, payload).payload
+
+
+def test_the_steps_in_order_give_message_analysed(client: Client, fakes: dict[str, Any]) -> None:
+    downloaded = _invoke(client, "analysis_download_media", {"Message": MESSAGE})["Images"]
+    assert [image["Error"] for image in downloaded] == [None, "404 not found"]
+    images = [_invoke(client, "analysis_analyse_image", image) for image in downloaded]
+    text = _invoke(client, "analysis_analyse_text", {"Message": MESSAGE})
+    published = _invoke(client, "analysis_publish_analysis", {"Message": MESSAGE, "Text": text, "Images": images})
+    assert published["EventId"]
+    (entry,) = [entry for call in fakes["bus"].calls for entry in call]
+    assert (entry["Source"], entry["DetailType"]) == ("xbot.analysis", "MESSAGE_ANALYSED")
+    detail = json.loads(entry["Detail"])
+    assert detail["HasImages"] is True
+    assert detail["Analysis"]["TextSentiment"] == "NEGATIVE"
+    assert [image["Analysis"] is not None for image in detail["Analysis"]["Images"]] == [True, False]
+    assert MessageAnalysed.from_detail(detail).to_detail() == detail
+
+
+def test_a_text_only_message_has_an_empty_images_list(client: Client, fakes: dict[str, Any]) -> None:
+    message = {**MESSAGE, "ImageUrls": []}
+    assert _invoke(client, "analysis_download_media", {"Message": message}) == {"Images": []}
+    text = _invoke(client, "analysis_analyse_text", {"Message": message})
+    _invoke(client, "analysis_publish_analysis", {"Message": message, "Text": text, "Images": []})
+    detail = json.loads(fakes["bus"].calls[0][0]["Detail"])
+    assert (detail["HasImages"], detail["Analysis"]["Images"]) == (False, [])
+
+
+def test_throttling_is_raised_as_transient_error_for_the_state_machine(client: Client, fakes: dict[str, Any]) -> None:
+    class ThrottledError(Exception):
+        def __init__(self, message: str) -> None:
+            super().__init__(message)
+            self.response = {"Error": {"Code": "ThrottlingException"}}
+
+    fakes["text"].error = ThrottledError("Rate exceeded")
+    # Lambda reports an unhandled exception's class name as errorType, which the ASL retries on.
+    with pytest.raises(TransientError, match="ThrottledError: Rate exceeded"):
+        client.lambda_.invoke("analysis_analyse_text", {"Message": MESSAGE})
+
+
+def test_other_failures_keep_their_type(client: Client, fakes: dict[str, Any]) -> None:
+    fakes["text"].error = ValueError("model exploded")
+    with pytest.raises(ValueError, match="model exploded"):
+        client.lambda_.invoke("analysis_analyse_text", {"Message": MESSAGE})
+
+
+def test_publish_failure_publishes_the_reason(client: Client, fakes: dict[str, Any]) -> None:
+    payload = {"Message": MESSAGE, "Error": "ValueError", "Cause": "model exploded"}
+    assert _invoke(client, "analysis_publish_failure", payload)["EventId"]
+    (entry,) = fakes["bus"].calls[0]
+    assert entry["DetailType"] == "MESSAGE_ANALYSIS_FAILED"
+    detail = json.loads(entry["Detail"])
+    assert detail["Reason"] == "ValueError: model exploded"
+    assert detail["Twitter"]["TweetId"] == MESSAGE["Twitter"]["TweetId"]

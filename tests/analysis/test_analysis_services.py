@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from chalicelib.analysis.errors import TransientError, is_transient
+from chalicelib.analysis.images import ImageAnalysisService
+from chalicelib.analysis.media import MediaDownloadService, check_media_url, inspect_image
+from chalicelib.analysis.text import TextAnalysisService, without_mentions_and_urls
+from chalicelib.contracts.analysis import ImageResult
+from chalicelib.ports import MediaError
+
+from tests.analysis.fakes import FakeFetcher, FakeImageAnalyser, FakeTextAnalyser, MemoryMediaStore, image_bytes
+
+HOSTS = ("pbs.twimg.com",)
+PHOTO = "https://pbs.twimg.com/media/a.jpg"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://pbs.twimg.com/media/a.jpg",
+        "https://evil.example/a.jpg",
+        "https://pbs.twimg.com.evil.example/a.jpg",
+        "https://user:pw@pbs.twimg.com/a.jpg",
+        "https://pbs.twimg.com:8443/a.jpg",
+        "file:///etc/passwd",
+        "https://[::1/a",
+    ],
+)
+def test_only_https_on_allowed_hosts(url: str) -> None:
+    with pytest.raises(MediaError):
+        check_media_url(url, HOSTS)
+
+
+def test_allowed_url_passes() -> None:
+    check_media_url("https://PBS.twimg.com/media/a.jpg?format=jpg&name=large", HOSTS)
+
+
+@pytest.mark.parametrize(("image_format", "expected"), [("JPEG", ("jpg", "image/jpeg")), ("PNG", ("png", "image/png"))])
+def test_real_images_are_recognised(image_format: str, expected: tuple[str, str]) -> None:
+    assert inspect_image(image_bytes(image_format), max_pixels=10_000) == expected
+
+
+def test_non_images_truncated_images_and_bombs_are_refused() -> None:
+    with pytest.raises(MediaError, match="not a decodable image"):
+        inspect_image(b"<html>not an image</html>", max_pixels=10_000)
+    with pytest.raises(MediaError, match="not a decodable image"):
+        inspect_image(image_bytes("PNG")[:60], max_pixels=10_000)
+    with pytest.raises(MediaError, match="pixel limit"):
+        inspect_image(image_bytes("PNG", size=(200, 200)), max_pixels=10_000)
+
+
+def test_unaccepted_formats_are_refused() -> None:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="BMP")
+    with pytest.raises(MediaError, match="BMP is not accepted"):
+        inspect_image(buffer.getvalue(), max_pixels=10_000)
+
+
+def _downloader(
+    bodies: dict[str, bytes | Exception], store: MemoryMediaStore, max_bytes: int = 10_000
+) -> MediaDownloadService:
+    return MediaDownloadService(
+        fetcher=FakeFetcher(bodies),
+        store=store,
+        allowed_hosts=HOSTS,
+        max_bytes=max_bytes,
+        max_pixels=1_000_000,
+        now=lambda: datetime(2026, 11, 29, tzinfo=UTC),
+    )
+
+
+def test_download_stores_each_photo_and_reports_failures_one_by_one() -> None:
+    store = MemoryMediaStore()
+    good, missing, not_allowed = PHOTO, "https://pbs.twimg.com/media/missing.jpg", "https://evil.example/x.jpg"
+    results = _downloader({good: image_bytes("JPEG")}, store).download_all([good, missing, not_allowed])
+    assert results[0].error is None and results[0].key is not None
+    assert results[0].key.startswith("2026/11/29/") and results[0].key.endswith(".jpg")
+    assert store.objects[results[0].key][1] == "image/jpeg"
+    assert (results[1].key, results[1].error) == (None, "404 not found")
+    assert results[2].error is not None and "not an allowed media host" in results[2].error
+    assert len(store.objects) == 1
+
+
+def test_download_refuses_what_the_fetcher_returned_over_the_limit() -> None:
+    store = MemoryMediaStore()
+    (result,) = _downloader({PHOTO: image_bytes("PNG", size=(300, 300))}, store, max_bytes=100).download_all([PHOTO])
+    assert result.error == "larger than 100 bytes"
+    assert store.objects == {}
+
+
+def test_mentions_and_urls_are_removed_for_the_emptiness_check() -> None:
+    assert without_mentions_and_urls("@bot  https://t.co/x @other") == ""
+    assert without_mentions_and_urls("@bot tell me a joke https://t.co/x") == "tell me a joke"
+    assert without_mentions_and_urls("mail me: a@b.com") == "mail me: a@b.com"
+
+
+def test_text_that_is_only_mentions_and_urls_costs_no_call() -> None:
+    analyser = FakeTextAnalyser()
+    result = TextAnalysisService(analyser=analyser, key_phrases=False).analyse("@bot https://t.co/x", "en")
+    assert result.sentiment is None
+    assert analyser.calls == []
+
+
+def test_post_language_is_used_when_supported_and_the_whole_text_is_analysed() -> None:
+    analyser = FakeTextAnalyser(detected="fr")
+    result = TextAnalysisService(analyser=analyser, key_phrases=True).analyse("@bot this is terrible", "en")
+    assert result.sentiment == "NEGATIVE"
+    assert analyser.calls == [("analyse", ("@bot this is terrible", "en", True))]
+
+
+def test_language_is_detected_when_the_post_has_none_or_an_unsupported_one() -> None:
+    for lang in (None, "und", "tl"):
+        analyser = FakeTextAnalyser(detected="fr")
+        result = TextAnalysisService(analyser=analyser, key_phrases=False).analyse("@bot c'est génial", lang)
+        assert result.language == "fr"
+        assert analyser.calls[0] == ("detect", "c'est génial")
+
+
+def test_an_unsupported_detected_language_gets_no_sentiment() -> None:
+    analyser = FakeTextAnalyser(detected="tl")
+    result = TextAnalysisService(analyser=analyser, key_phrases=False).analyse("magandang umaga", None)
+    assert (result.sentiment, result.language) == (None, "tl")
+    assert [call[0] for call in analyser.calls] == ["detect"]
+
+
+def test_image_analysis_skips_failed_photos_and_reports_its_own_failures() -> None:
+    analyser = FakeImageAnalyser(failing_keys={"bad.png"})
+    service = ImageAnalysisService(analyser=analyser, features=frozenset({"labels"}))
+    failed = ImageResult(url=PHOTO, error="404 not found")
+    assert service.analyse(failed) == failed
+    analysed = service.analyse(ImageResult(url=PHOTO, key="good.png"))
+    assert analysed.analysis is not None and analysed.analysis.labels[0]["Name"] == "Cat"
+    assert service.analyse(ImageResult(url=PHOTO, key="bad.png")).error == "InvalidImageFormatException"
+    assert analyser.calls == [("good.png", frozenset({"labels"})), ("bad.png", frozenset({"labels"}))]
+
+
+class _ClientError(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.response = {"Error": {"Code": code}}
+
+
+def test_transient_errors_are_recognised() -> None:
+    assert is_transient(_ClientError("ThrottlingException"))
+    assert is_transient(_ClientError("ProvisionedThroughputExceededException"))
+    assert is_transient(TimeoutError())
+    assert is_transient(TransientError())
+    assert not is_transient(_ClientError("AccessDeniedException"))
+    assert not is_transient(ValueError("bad"))

@@ -1,0 +1,47 @@
+"""Shared pieces for the local analysers' tests: real photos and an in-memory media store."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+PHOTOS = Path(__file__).resolve().parents[1] / "fixtures" / "photos"
+
+
+class MemoryMediaStore:
+    """The MediaStore port on a dict; a missing key raises KeyError like a missing object."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        self.objects[key] = body
+
+    def get(self, key: str) -> bytes:
+        return self.objects[key]
+
+
+def photo(name: str) -> bytes:
+    return (PHOTOS / name).read_bytes()
+
+
+def text_photo(lines: tuple[str, ...] = ("HELLO WORLD", "Fresh coffee 3 EUR")) -> bytes:
+    """A real photo (coffee.jpg) with words written on a white panel by Pillow's bundled font."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.open(PHOTOS / "coffee.jpg").convert("RGB")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=40)
+    draw.rectangle((40, 40, 560, 60 + 50 * len(lines)), fill="white")
+    for index, line in enumerate(lines):
+        draw.text((60, 50 + 50 * index), line, fill="black", font=font)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def store() -> MemoryMediaStore:
+    return MemoryMediaStore()
