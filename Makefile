@@ -12,7 +12,11 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 SETUP_STAMP := $(VENV)/.setup-complete
 NODE_STAMP := infrastructure/node_modules/.setup-complete
 
-.PHONY: setup test lint typecheck unit local synth bench clean
+.PHONY: setup test lint typecheck unit local demo synth bench clean
+
+## demo: the bot's main job on the local runtime: a scripted scenario, a transcript, the queries
+demo: setup
+	$(BIN)/botctl demo
 
 ## setup: create .venv from the pinned requirements and install the pinned CDK CLI (idempotent)
 setup: $(SETUP_STAMP) $(NODE_STAMP)

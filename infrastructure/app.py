@@ -30,7 +30,7 @@ def build_app(*, context: Mapping[str, Any] | None = None, outdir: str | None = 
         STACK_NAME,
         config=BotConfig.from_context(app.node),
         env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=region),
-        description="Event-driven X (Twitter) bot: webhook, event bus, plumbing, data lake, analysis and alerting.",
+        description="Event-driven X (Twitter) bot: webhook, bus, plumbing, data lake, analysis, alerting and replies.",
     )
     # Acknowledgments are also written into each resource's Metadata, so the template itself
     # records them (and the SAM-expanded template can be checked with the same ones).

@@ -7,9 +7,11 @@ imports the blueprint module, not this one.
 from chalice.app import Chalice
 from chalicelib.alerting.blueprint import alerting
 from chalicelib.analysis.blueprint import analysis
+from chalicelib.egress.blueprint import egress
 from chalicelib.ingress.blueprint import ingress
 from chalicelib.observability import logging_middleware
 from chalicelib.plumbing.blueprint import plumbing
+from chalicelib.responding.blueprint import responding
 
 app = Chalice(app_name="xbot")
 app.register_middleware(logging_middleware, "http")
@@ -17,3 +19,5 @@ app.register_blueprint(ingress, name_prefix="ingress_")
 app.register_blueprint(plumbing, name_prefix="plumbing_")
 app.register_blueprint(analysis, name_prefix="analysis_")
 app.register_blueprint(alerting, name_prefix="alerting_")
+app.register_blueprint(responding, name_prefix="responding_")
+app.register_blueprint(egress, name_prefix="egress_")

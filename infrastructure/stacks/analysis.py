@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
@@ -107,7 +108,13 @@ class AnalysisWorkflow(Construct):
             timeout=EXECUTION_TIMEOUT,
             tracing_enabled=True,
             # Express executions keep no history: the log is the only record of what happened.
-            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+            # Level ALL keeps every state's start, retry, failure and error name, which is what
+            # tells a failed execution's story; without execution data, because the states' input
+            # and output are users' messages and their analysis (text, entities, faces), which
+            # must not be copied into CloudWatch Logs for everyone who can read logs. ERROR with
+            # data would still log the failing message's full text. Correlate with the events in
+            # the data lake by execution name / event id instead.
+            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             comment="MESSAGE_RECEIVED -> download photos -> analyse photos and text -> MESSAGE_ANALYSED (or _FAILED).",
         )
         self._acknowledge_role(functions)
@@ -119,6 +126,8 @@ class AnalysisWorkflow(Construct):
         assert isinstance(state_machine_resource, cdk.CfnResource)
         state_machine_resource.add_override("DependsOn", [cdk.Stack.of(self).get_logical_id(role_policy)])
 
+        self.failed_alarm, self.timed_out_alarm = self._alarms()
+
         self.rule = events.Rule(
             self,
             "MessageReceivedRule",
@@ -126,6 +135,37 @@ class AnalysisWorkflow(Construct):
             event_pattern=to_event_pattern(names.MESSAGE_RECEIVED_PATTERN),
             description="MESSAGE_RECEIVED -> the analysis workflow (the whole event is its input).",
             targets=[DeadLettered(targets.SfnStateMachine(self.state_machine), dead_letter_queue=dead_letter_queue)],
+        )
+
+    def _alarms(self) -> tuple[cloudwatch.Alarm, cloudwatch.Alarm]:
+        """Failed and timed-out executions: Express executions keep no history, and a States.Timeout
+        or States.Runtime failure escapes the Catch (no MESSAGE_ANALYSIS_FAILED is published)."""
+
+        def alarm(construct_id: str, metric: cloudwatch.Metric, description: str) -> cloudwatch.Alarm:
+            return cloudwatch.Alarm(
+                self,
+                construct_id,
+                alarm_description=description,
+                metric=metric,
+                threshold=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+
+        period = cdk.Duration.minutes(5)
+        return (
+            alarm(
+                "ExecutionsFailedAlarm",
+                self.state_machine.metric_failed(statistic=cloudwatch.Stats.SUM, period=period),
+                "Analysis executions failed (after publishing MESSAGE_ANALYSIS_FAILED, or without it on a "
+                "runtime error); see the state machine's log group.",
+            ),
+            alarm(
+                "ExecutionsTimedOutAlarm",
+                self.state_machine.metric_timed_out(statistic=cloudwatch.Stats.SUM, period=period),
+                "Analysis executions timed out: no MESSAGE_ANALYSED nor MESSAGE_ANALYSIS_FAILED was published.",
+            ),
         )
 
     def _definition(self, functions: AnalysisFunctions) -> sfn.IChainable:

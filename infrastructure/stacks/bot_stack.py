@@ -14,11 +14,14 @@ from stacks.analysis import AnalysisFunctions, AnalysisWorkflow, media_bucket
 from stacks.analytics import Analytics
 from stacks.chalice_app import ChaliceApp
 from stacks.config import BotConfig
+from stacks.conversation import ConversationBot
+from stacks.egress import idempotency_table
 from stacks.plumbing import Plumbing
 
 
 class BotStack(cdk.Stack):
-    """Webhook + Lambda functions (Chalice), the bus and its plumbing, the data lake, analysis and alerting."""
+    """Webhook + Lambda functions (Chalice), the bus and its plumbing, the data lake, analysis, alerting,
+    the conversational bot (Lex V2) and Egress's idempotency table."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: BotConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -47,6 +50,7 @@ class BotStack(cdk.Stack):
             retention=cdk.Duration.days(config.media_retention_days),
         )
         alerting = Alerting(self, "Alerting")
+        idempotency = idempotency_table(self, "EgressIdempotency")
         app = ChaliceApp(
             self,
             "App",
@@ -62,6 +66,8 @@ class BotStack(cdk.Stack):
             image_features=config.image_features,
             text_key_phrases=config.text_key_phrases,
             chat_webhook_secret_name=config.chat_webhook_secret_name,
+            idempotency_table=idempotency,
+            blur_unrecognised_faces=config.blur_unrecognised_faces,
         )
         analysis = AnalysisWorkflow(
             self,
@@ -78,6 +84,19 @@ class BotStack(cdk.Stack):
             log_retention=config.log_retention,
         )
 
+        # Text replies: the responder asks the bot; Lex calls the fulfilment function through the alias.
+        conversation = ConversationBot(self, "Conversation", fulfilment=app.function("responding_lex_fulfilment"))
+        recognize_text = conversation.grant_recognize_text(app.role_of("responding_reply_to_text"))
+        app.add_environment(
+            "responding_reply_to_text",
+            {
+                "LEX_BOT_ID": conversation.bot_id,
+                "LEX_BOT_ALIAS_ID": conversation.alias_id,
+                "LEX_LOCALE_ID": conversation.locale_id,
+            },
+        )
+        app.add_function_dependency("responding_reply_to_text", recognize_text)
+
         cdk.CfnOutput(self, "WebhookUrl", value=app.webhook_url, description="Register this URL with X.")
         cdk.CfnOutput(self, "EventBusName", value=plumbing.bus.event_bus_name)
         cdk.CfnOutput(self, "DataLakeBucketName", value=analytics.bucket.bucket_name)
@@ -86,3 +105,6 @@ class BotStack(cdk.Stack):
         cdk.CfnOutput(self, "MediaBucketName", value=media.bucket_name)
         cdk.CfnOutput(self, "AlertTopicArn", value=alerting.topic.topic_arn)
         cdk.CfnOutput(self, "AnalysisStateMachineArn", value=analysis.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "LexBotId", value=conversation.bot_id)
+        cdk.CfnOutput(self, "LexBotAliasId", value=conversation.alias_id)
+        cdk.CfnOutput(self, "IdempotencyTableName", value=idempotency.table_name)

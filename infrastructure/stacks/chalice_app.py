@@ -1,10 +1,17 @@
 """The Chalice app (runtime/) as CDK resources: the ONLY module that knows chalice.cdk and SAM ids.
 
 `chalice.cdk.Chalice` packages runtime/ into a SAM template and includes it. This wrapper adds what
-Chalice leaves out: a least-privilege role made in CDK, the custom bus for every `on_cw_event`
-rule, the CDK topic for every `on_sns_message` subscription, a log group with retention per
-function, logging and throttling on the REST API, and functions other constructs can really grant
-to (`function()`).
+Chalice leaves out: a least-privilege role per group of functions made in CDK, the custom bus for
+every `on_cw_event` rule, the CDK topic for every `on_sns_message` subscription, a log group with
+retention per function, X-Ray tracing, a failure queue for every asynchronously invoked function,
+logging and throttling on the REST API, and functions other constructs can really grant to
+(`function()`).
+
+Per-function roles: chalice 1.34 reads the construct's `stage_config` as user-provided parameters,
+and looks those up only at the top level (`Config._chain_lookup`), so a
+`stage_config["lambda_functions"][name]["iam_role_arn"]` is silently ignored and every function
+gets the stage's `iam_role_arn`. The wrapper therefore overrides each SAM function's `Role` with its
+group's role (`FUNCTION_GROUPS`); a function in no group fails the synth.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from typing import Any, TypeVar
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -24,31 +33,83 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sam as sam
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from chalice.cdk import Chalice
 from chalice.utils import to_cfn_resource_name
-from constructs import Construct
+from chalicelib.settings import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT
+from constructs import Construct, IConstruct
 
+from stacks.egress import IDEMPOTENCY_ACTIONS
 from stacks.nag import Acknowledgments, acknowledge, logical_id
+from stacks.rule_targets import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
 #: runtime/, the Chalice project.
 RUNTIME_DIR = Path(__file__).resolve().parents[2] / "runtime"
 #: The route X calls (chalicelib/ingress/blueprint.py).
 WEBHOOK_PATH = "twitter"
+#: The REST API's handler: Chalice's function name for it, and the logical id its SAM package gives it.
+REST_API_HANDLER = "api_handler"
+REST_API_HANDLER_LOGICAL_ID = "APIHandler"
 #: SAM event source types that become EventBridge rules.
 EVENTBRIDGE_EVENT_TYPES = frozenset({"CloudWatchEvent", "EventBridgeRule"})
 #: SAM event source type of an `on_sns_message` subscription.
 SNS_EVENT_TYPE = "SNS"
-#: Rekognition and Comprehend calls the analysis adapters make (chalicelib/adapters/). None of
-#: these actions supports resource-level permissions.
-ANALYSIS_ACTIONS = (
-    "rekognition:DetectLabels",
-    "rekognition:RecognizeCelebrities",
-    "rekognition:DetectText",
+#: The Rekognition call behind each image feature (chalicelib/adapters/rekognition.py). None of the
+#: analysis actions supports resource-level permissions.
+REKOGNITION_ACTIONS: Mapping[str, str] = {
+    FEATURE_LABELS: "rekognition:DetectLabels",
+    FEATURE_CELEBRITIES: "rekognition:RecognizeCelebrities",
+    FEATURE_TEXT: "rekognition:DetectText",
+}
+#: The Comprehend calls every text analysis makes (chalicelib/adapters/comprehend.py)...
+COMPREHEND_ACTIONS = (
+    "comprehend:DetectDominantLanguage",
     "comprehend:DetectSentiment",
     "comprehend:DetectEntities",
-    "comprehend:DetectKeyPhrases",
-    "comprehend:DetectDominantLanguage",
 )
+#: ...and the one it makes only when key phrases are switched on (textKeyPhrases).
+KEY_PHRASES_ACTION = "comprehend:DetectKeyPhrases"
+#: What the Lambda runtime sends to X-Ray with Tracing Active (no resource-level permissions).
+XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+
+#: The role groups: the functions (as Chalice registers them) that share one least-privilege role.
+#: Every function of the app must be in exactly one group; the synth fails otherwise.
+INGRESS = "Ingress"
+PLUMBING = "Plumbing"
+ANALYSIS = "Analysis"
+ALERTING = "Alerting"
+RESPONDING_PHOTOS = "RespondingPhotos"
+RESPONDING_TEXT = "RespondingText"
+LEX_FULFILMENT = "LexFulfilment"
+EGRESS = "Egress"
+FUNCTION_GROUPS: Mapping[str, tuple[str, ...]] = {
+    # The REST API's handler (Chalice names it api_handler): the public webhook.
+    INGRESS: (REST_API_HANDLER,),
+    PLUMBING: ("plumbing_access_revoked",),
+    ANALYSIS: (
+        "analysis_download_media",
+        "analysis_analyse_image",
+        "analysis_analyse_text",
+        "analysis_publish_analysis",
+        "analysis_publish_failure",
+    ),
+    ALERTING: ("alerting_alert_negative", "alerting_forward_alert"),
+    # Two roles: only the text responder talks to Lex, only the photo responder touches photos.
+    RESPONDING_PHOTOS: ("responding_reply_to_photos",),
+    RESPONDING_TEXT: ("responding_reply_to_text",),
+    LEX_FULFILMENT: ("responding_lex_fulfilment",),
+    EGRESS: ("egress_post_reply",),
+}
+
+#: Asynchronous invocations (EventBridge rules, SNS subscriptions): Lambda's own retries after a
+#: failed attempt (its default, written out) and how long an event may wait for them.
+ASYNC_RETRY_ATTEMPTS = 2
+ASYNC_MAX_EVENT_AGE = cdk.Duration.hours(6)
+#: SQS's maximum: time to notice the alarm, fix the handler and redrive.
+HANDLER_FAILURES_RETENTION = cdk.Duration.days(14)
+
+#: Replies go to X (chalicelib.settings.EGRESS_X); the dry-run outbox is for the local runtime only.
+BOT_EGRESS = "x"
 #: Webhook traffic is a handful of requests per second; anything far above it is abuse or a loop.
 API_THROTTLING_RATE_LIMIT = 50
 API_THROTTLING_BURST_LIMIT = 100
@@ -86,7 +147,7 @@ SAM_GENERATED_ACKNOWLEDGMENTS: Mapping[str, Acknowledgments] = {
 
 
 class ChaliceApp(Construct):
-    """runtime/ deployed by Chalice, with its IAM, logging and bus wiring done in CDK."""
+    """runtime/ deployed by Chalice, with its IAM, logging, tracing, failure queue and bus wiring done in CDK."""
 
     def __init__(
         self,
@@ -104,14 +165,27 @@ class ChaliceApp(Construct):
         topics: Mapping[str, sns.ITopic],
         image_features: Sequence[str],
         text_key_phrases: bool,
+        idempotency_table: dynamodb.ITable,
+        blur_unrecognised_faces: bool,
         chat_webhook_secret_name: str | None = None,
         source_dir: Path = RUNTIME_DIR,
     ) -> None:
         """`topics`: the CDK topic for each topic name an `on_sns_message` handler declares."""
         super().__init__(scope, construct_id)
 
-        self.role = self._role(bus, twitter_secret_name, oversize_bucket, oversize_prefix)
-        self._grant_analysis(media_bucket, alert_topic, chat_webhook_secret_name)
+        self.handler_failures, self.handler_failures_alarm = self._handler_failures(bus)
+        self.roles = self._roles(
+            bus=bus,
+            twitter_secret_name=twitter_secret_name,
+            oversize_bucket=oversize_bucket,
+            oversize_prefix=oversize_prefix,
+            media_bucket=media_bucket,
+            alert_topic=alert_topic,
+            image_features=image_features,
+            text_key_phrases=text_key_phrases,
+            idempotency_table=idempotency_table,
+            chat_webhook_secret_name=chat_webhook_secret_name,
+        )
         environment = {
             "BOT_RUNTIME": "aws",
             "EVENT_BUS_NAME": bus.event_bus_name,
@@ -121,6 +195,9 @@ class ChaliceApp(Construct):
             "ALERT_TOPIC_ARN": alert_topic.topic_arn,
             "IMAGE_FEATURES": ",".join(image_features),
             "TEXT_KEY_PHRASES": "true" if text_key_phrases else "false",
+            "BLUR_UNRECOGNISED_FACES": "true" if blur_unrecognised_faces else "false",
+            "BOT_EGRESS": BOT_EGRESS,
+            "IDEMPOTENCY_TABLE": idempotency_table.table_name,
         }
         if bot_user_id:
             environment["BOT_USER_ID"] = bot_user_id
@@ -132,21 +209,31 @@ class ChaliceApp(Construct):
             "Chalice",
             source_dir=str(source_dir),
             stage_config={
-                # CDK owns the role: Chalice's generated policy only sees what app.py calls directly.
+                # CDK owns the roles: Chalice's generated policy only sees what app.py calls directly.
+                # Chalice wants one role ARN for the stage; every function's Role is then replaced
+                # with its group's role below (the logs-only one is named here so nothing more is
+                # ever granted by accident).
                 "manage_iam_role": False,
-                "iam_role_arn": self.role.role_arn,
+                "iam_role_arn": self.roles[PLUMBING].role_arn,
+                # Tracing Active: the functions continue the state machine's and the API's traces.
+                "xray": True,
                 "environment_variables": environment,
             },
         )
         packaged = _packaged_template(self.chalice)
         self.functions = _sam_resources(self.chalice, sam.CfnFunction)
+        self._group_of = _groups_by_logical_id(self.functions)
         for function_id, function in self.functions.items():
-            self._log_to_own_group(function_id, function, log_retention)
+            role = self.roles[self._group_of[function_id]]
+            function.add_property_override("Role", role.role_arn)
+            self._log_to_own_group(function_id, function, role, log_retention)
             # Create functions after their role's policy, so the first invocations are allowed
             # (the role itself is a GetAtt already).
-            function.node.add_dependency(self.role.node.find_child("DefaultPolicy"))
-            _route_rules_to_bus(function, packaged["Resources"][function_id], bus)
+            function.node.add_dependency(role.node.find_child("DefaultPolicy"))
+            _route_rules_to_bus(function, packaged["Resources"][function_id], bus, self.handler_failures)
             _route_subscriptions_to_topics(function, packaged["Resources"][function_id], topics)
+            if _is_invoked_asynchronously(packaged["Resources"][function_id]):
+                self._send_failures_to_queue(function, role)
         self.api_account = self._api_gateway_account()
         for api in _sam_resources(self.chalice, sam.CfnApi).values():
             self._log_and_throttle(api, log_retention)
@@ -165,99 +252,222 @@ class ChaliceApp(Construct):
         (LambdaInvoke's lambda:InvokeFunction, targets' permissions).
         """
         if name not in self._imported:
-            logical = function_logical_id(name)
-            if logical not in self.functions:
-                raise KeyError(f"the Chalice app has no function {name!r} (known: {sorted(self.functions)})")
+            function = self._sam_function(name)
             self._imported[name] = lambda_.Function.from_function_attributes(
                 self,
-                f"Imported{logical}",
-                function_arn=self.functions[logical].get_att("Arn").to_string(),
+                f"Imported{function.node.id}",
+                function_arn=function.get_att("Arn").to_string(),
                 same_environment=True,
             )
         return self._imported[name]
 
-    def _role(
+    def role_of(self, name: str) -> iam.Role:
+        """The role of the function Chalice registered as `name` (shared with its group)."""
+        self._sam_function(name)
+        return self.roles[self._group_of[function_logical_id(name)]]
+
+    def add_environment(self, name: str, variables: Mapping[str, str]) -> None:
+        """Environment variables for one function only (the stage's apply to every function).
+
+        For values that name a resource which itself refers to a Chalice function (the Lex alias
+        names its fulfilment function): on every function they would make a dependency cycle.
+        """
+        function = self._sam_function(name)
+        for key, value in variables.items():
+            function.add_property_override(f"Environment.Variables.{key}", value)
+
+    def add_function_dependency(self, name: str, *dependencies: IConstruct) -> None:
+        """Create the function `name` only after `dependencies` (e.g. a policy it needs from its first call)."""
+        function = self._sam_function(name)
+        for dependency in dependencies:
+            function.node.add_dependency(dependency)
+
+    def _sam_function(self, name: str) -> sam.CfnFunction:
+        logical = function_logical_id(name)
+        if logical not in self.functions:
+            raise KeyError(f"the Chalice app has no function {name!r} (known: {sorted(self.functions)})")
+        return self.functions[logical]
+
+    def _handler_failures(self, bus: events.IEventBus) -> tuple[sqs.Queue, cloudwatch.Alarm]:
+        """Events the asynchronously invoked functions could not handle, and events EventBridge could not hand them.
+
+        Lambda's on-failure destination (EventInvokeConfig), not the function's DeadLetterQueue:
+        the destination's record carries the error message and stack trace with the event (a DLQ
+        message has only the event and an error code), and it is the mechanism AWS recommends for
+        asynchronous invocation. Both write to an SQS queue with the function role's permission.
+        """
+        queue = sqs.Queue(
+            self,
+            "HandlerFailures",
+            # SSE-SQS: EventBridge cannot write to a queue encrypted with the AWS-managed KMS key.
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=HANDLER_FAILURES_RETENTION,
+        )
+        acknowledge(
+            queue,
+            {
+                "AwsSolutions-SQS3": (
+                    "This queue is itself the dead-letter queue (on-failure destination) of the Chalice "
+                    "functions and of their EventBridge rules; it needs no dead-letter queue of its own."
+                )
+            },
+        )
+        # The Chalice rules are generated by the SAM transform (their ids are SAM's): allow every
+        # rule on the bot's bus, in this account and region, to dead-letter an event here.
+        rules_on_bus = cdk.Stack.of(self).format_arn(
+            service="events", resource="rule", resource_name=f"{bus.event_bus_name}/*"
+        )
+        queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowChaliceRulesOnTheBus",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[queue.queue_arn],
+                conditions={"ArnLike": {"aws:SourceArn": rules_on_bus}},
+            )
+        )
+        alarm = cloudwatch.Alarm(
+            self,
+            "HandlerFailuresAlarm",
+            alarm_description=(
+                "A Chalice function failed an event after Lambda's retries, or EventBridge could not deliver "
+                "one to it; see the HandlerFailures queue."
+            ),
+            metric=queue.metric_approximate_number_of_messages_visible(
+                statistic=cloudwatch.Stats.MAXIMUM, period=cdk.Duration.minutes(5)
+            ),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        return queue, alarm
+
+    def _send_failures_to_queue(self, function: sam.CfnFunction, role: iam.Role) -> None:
+        function.add_property_override(
+            "EventInvokeConfig",
+            {
+                "MaximumRetryAttempts": ASYNC_RETRY_ATTEMPTS,
+                "MaximumEventAgeInSeconds": int(ASYNC_MAX_EVENT_AGE.to_seconds()),
+                "DestinationConfig": {"OnFailure": {"Type": "SQS", "Destination": self.handler_failures.queue_arn}},
+            },
+        )
+        # Lambda sends the failure record with the function's execution role. Only SendMessage:
+        # grant_send_messages would add GetQueueAttributes and GetQueueUrl, which Lambda never calls.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sqs:SendMessage"], resources=[self.handler_failures.queue_arn])
+        )
+
+    def _roles(
         self,
+        *,
         bus: events.IEventBus,
         twitter_secret_name: str,
         oversize_bucket: s3.IBucket,
         oversize_prefix: str,
-    ) -> iam.Role:
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description="The X bot's Lambda functions (Chalice app).",
+        media_bucket: s3.IBucket,
+        alert_topic: sns.ITopic,
+        image_features: Sequence[str],
+        text_key_phrases: bool,
+        idempotency_table: dynamodb.ITable,
+        chat_webhook_secret_name: str | None,
+    ) -> dict[str, iam.Role]:
+        """One role per group, each with only what its functions' adapters call.
+
+        Chalice's policy scan never sees chalicelib, so everything is granted here. Every role
+        also gets its functions' log groups (`_log_to_own_group`) and X-Ray.
+        """
+        descriptions = {
+            INGRESS: "The X bot's webhook (REST API handler): publish to the bus, read the X secret.",
+            PLUMBING: "The X bot's plumbing handlers: logs only.",
+            ANALYSIS: "The X bot's analysis tasks: photos, Rekognition, Comprehend, publish to the bus.",
+            ALERTING: "The X bot's alerting: publish to the alert topic, forward to the chat webhook.",
+            RESPONDING_PHOTOS: "The X bot's photo responder: annotate photos, publish replies.",
+            RESPONDING_TEXT: "The X bot's text responder: ask the Lex bot, publish replies.",
+            LEX_FULFILMENT: "The X bot's Lex fulfilment function: logs only.",
+            EGRESS: "The X bot's egress: post replies on X, idempotently.",
+        }
+        roles = {
+            group: iam.Role(
+                self,
+                f"{group}Role",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=descriptions[group],
+            )
+            for group in FUNCTION_GROUPS
+        }
+        twitter_secret = _secret_arn(self, "TwitterSecret", twitter_secret_name)
+        oversized = oversize_bucket.arn_for_objects(f"{oversize_prefix}*")
+        oversized_ack = (
+            f"AwsSolutions-IAM5[Resource::<{logical_id(oversize_bucket)}.Arn>/{oversize_prefix}*]",
+            "The shared publisher offloads an event over EventBridge's 256 KB to a key generated per event "
+            "under this prefix; the grant is limited to PutObject under that prefix.",
         )
-        bus.grant_put_events_to(role)
-        secret = secretsmanager.Secret.from_secret_name_v2(self, "TwitterSecret", twitter_secret_name)
+        media_objects = media_bucket.arn_for_objects("*")
+        media_ack = (
+            f"AwsSolutions-IAM5[Resource::<{logical_id(media_bucket)}.Arn>/*]",
+            "Photos are stored under a key generated per photo (YYYY/MM/DD/<uuid>.<ext>); the grant is only "
+            "object reads/writes on the media bucket, which holds nothing else.",
+        )
+        xray_reason = (
+            "xray:PutTraceSegments and xray:PutTelemetryRecords (Lambda's Tracing Active) have no resource-level "
+            "permissions: '*' is the only resource."
+        )
+
+        def grant(group: str, actions: Sequence[str], resources: Sequence[str]) -> None:
+            roles[group].add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=list(resources)))
+
+        # Publishers: PutEvents on the bus, and the oversized-payload prefix the publisher offloads to.
+        for group in (INGRESS, ANALYSIS, RESPONDING_PHOTOS, RESPONDING_TEXT):
+            bus.grant_put_events_to(roles[group])
+            grant(group, ["s3:PutObject"], [oversized])
         # Only GetSecretValue: grant_read would add DescribeSecret, which the runtime never calls.
         # The secret uses the account's aws/secretsmanager key, which needs no kms grant.
-        # An imported name gives a partial ARN; the real one ends in "-" and six random characters.
-        role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[f"{secret.secret_arn}-??????"])
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["s3:PutObject"],
-                resources=[oversize_bucket.arn_for_objects(f"{oversize_prefix}*")],
-            )
-        )
-        acknowledge(
-            role,
-            {
-                f"AwsSolutions-IAM5[Resource::<{logical_id(oversize_bucket)}.Arn>/{oversize_prefix}*]": (
-                    "Object keys under the prefix are generated per oversized event; the grant is limited "
-                    "to PutObject under that prefix."
-                ),
-            },
-        )
-        return role
+        for group in (INGRESS, EGRESS):
+            grant(group, ["secretsmanager:GetSecretValue"], [twitter_secret])
 
-    def _grant_analysis(
-        self, media_bucket: s3.IBucket, alert_topic: sns.ITopic, chat_webhook_secret_name: str | None
-    ) -> None:
-        """What the analysis and alerting adapters call; Chalice's policy scan never sees chalicelib."""
-        # Photos are written by the download step and read by the analysis (Rekognition reads the
-        # S3 object with the caller's permissions) and later by the reply.
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["s3:PutObject", "s3:GetObject"], resources=[media_bucket.arn_for_objects("*")])
-        )
-        self.role.add_to_principal_policy(iam.PolicyStatement(actions=list(ANALYSIS_ACTIONS), resources=["*"]))
-        # sns:Publish, and what SNS needs from the publisher on a topic encrypted with a customer key
-        # (written out: grant_publish would add the wildcard kms:GenerateDataKey*).
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["sns:Publish"], resources=[alert_topic.topic_arn])
-        )
+        # Analysis: the download step writes photos, Rekognition reads them with the caller's rights.
+        grant(ANALYSIS, ["s3:PutObject", "s3:GetObject"], [media_objects])
+        grant(ANALYSIS, analysis_actions(image_features, text_key_phrases), ["*"])
+        # Alerting: sns:Publish, and what SNS needs from the publisher on a topic encrypted with a
+        # customer key (written out: grant_publish would add the wildcard kms:GenerateDataKey*).
+        grant(ALERTING, ["sns:Publish"], [alert_topic.topic_arn])
         if alert_topic.master_key is not None:
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[alert_topic.master_key.key_arn]
-                )
-            )
+            grant(ALERTING, ["kms:GenerateDataKey", "kms:Decrypt"], [alert_topic.master_key.key_arn])
         if chat_webhook_secret_name:
-            secret = secretsmanager.Secret.from_secret_name_v2(self, "ChatWebhookSecret", chat_webhook_secret_name)
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    actions=["secretsmanager:GetSecretValue"], resources=[f"{secret.secret_arn}-??????"]
-                )
+            grant(
+                ALERTING,
+                ["secretsmanager:GetSecretValue"],
+                [_secret_arn(self, "ChatWebhookSecret", chat_webhook_secret_name)],
             )
-        acknowledge(
-            self.role,
-            {
-                f"AwsSolutions-IAM5[Resource::<{logical_id(media_bucket)}.Arn>/*]": (
-                    "Photos are stored under a key generated per photo (YYYY/MM/DD/<uuid>.<ext>); the grant is "
-                    "only PutObject and GetObject on the media bucket, which holds nothing else."
-                ),
-                "AwsSolutions-IAM5[Resource::*]": (
+        # Responding/photos reads the analysed photo and stores the annotated one.
+        grant(RESPONDING_PHOTOS, ["s3:GetObject", "s3:PutObject"], [media_objects])
+        # Responding/text: lex:RecognizeText comes from ConversationBot.grant_recognize_text (bot_stack).
+        # Egress: uploads the annotated photo, keys an idempotency record per event (Powertools).
+        grant(EGRESS, ["s3:GetObject"], [media_objects])
+        grant(EGRESS, IDEMPOTENCY_ACTIONS, [idempotency_table.table_arn])
+
+        for group, role in roles.items():
+            grant(group, XRAY_ACTIONS, ["*"])
+            acknowledgments = {"AwsSolutions-IAM5[Resource::*]": xray_reason}
+            if group == ANALYSIS:
+                acknowledgments["AwsSolutions-IAM5[Resource::*]"] = (
                     "Rekognition DetectLabels/RecognizeCelebrities/DetectText and Comprehend DetectSentiment/"
                     "DetectEntities/DetectKeyPhrases/DetectDominantLanguage have no resource-level permissions "
-                    "(the Service Authorization Reference lists no resource type for them): '*' is the only resource."
-                ),
-            },
-        )
+                    "(the Service Authorization Reference lists no resource type for them); neither have "
+                    f"X-Ray's trace actions. {xray_reason}"
+                )
+            if group in (INGRESS, ANALYSIS, RESPONDING_PHOTOS, RESPONDING_TEXT):
+                acknowledgments[oversized_ack[0]] = oversized_ack[1]
+            if group in (ANALYSIS, RESPONDING_PHOTOS, EGRESS):
+                acknowledgments[media_ack[0]] = media_ack[1]
+            acknowledge(role, acknowledgments)
+        return roles
 
-    def _log_to_own_group(self, function_id: str, function: sam.CfnFunction, log_retention: logs.RetentionDays) -> None:
+    def _log_to_own_group(
+        self, function_id: str, function: sam.CfnFunction, role: iam.IRole, log_retention: logs.RetentionDays
+    ) -> None:
         # Lambda's default group (/aws/lambda/<name>) would be created on first use with no
         # retention; an own group per function keeps retention in code and the grant exact.
         log_group = logs.LogGroup(
@@ -265,7 +475,7 @@ class ChaliceApp(Construct):
         )
         function.add_property_override("LoggingConfig.LogGroup", log_group.log_group_name)
         function.add_property_override("LoggingConfig.LogFormat", "JSON")
-        log_group.grant_write(self.role)
+        log_group.grant_write(role)
 
     def _api_gateway_account(self) -> apigateway.CfnAccount:
         # API Gateway writes access and execution logs only once the region's account settings name
@@ -320,9 +530,47 @@ class ChaliceApp(Construct):
         )
 
 
+def analysis_actions(image_features: Sequence[str], text_key_phrases: bool) -> tuple[str, ...]:
+    """The Rekognition and Comprehend actions the analysis tasks call with this configuration."""
+    return (
+        *(REKOGNITION_ACTIONS[feature] for feature in image_features),
+        *COMPREHEND_ACTIONS,
+        *((KEY_PHRASES_ACTION,) if text_key_phrases else ()),
+    )
+
+
 def function_logical_id(name: str) -> str:
     """The logical id Chalice gives the function it registered as `name` (kept by the construct)."""
-    return to_cfn_resource_name(name)
+    # chalice/package.py renames the REST API's handler.
+    return REST_API_HANDLER_LOGICAL_ID if name == REST_API_HANDLER else to_cfn_resource_name(name)
+
+
+def _groups_by_logical_id(functions: Mapping[str, sam.CfnFunction]) -> dict[str, str]:
+    """Each packaged function's role group; fails on a function in no group, or a group member that is gone."""
+    groups = {function_logical_id(name): group for group, names in FUNCTION_GROUPS.items() for name in names}
+    if missing := sorted(set(functions) - set(groups)):
+        raise KeyError(f"Chalice functions {missing} are in no role group: add them to FUNCTION_GROUPS")
+    if stale := sorted(set(groups) - set(functions)):
+        raise KeyError(f"FUNCTION_GROUPS names functions the Chalice app does not have: {stale}")
+    return groups
+
+
+def _secret_arn(scope: Construct, construct_id: str, name: str) -> str:
+    """The ARN of a secret by name.
+
+    An imported name gives a partial ARN; the real one ends in "-" and six random characters.
+    """
+    secret = secretsmanager.Secret.from_secret_name_v2(scope, construct_id, name)
+    return f"{secret.secret_arn}-??????"
+
+
+def _is_invoked_asynchronously(packaged: Mapping[str, Any]) -> bool:
+    """Whether an EventBridge rule or SNS subscription invokes the function: both invoke asynchronously,
+    and Lambda drops a failing event after its retries unless an on-failure destination takes it."""
+    return any(
+        event.get("Type") in EVENTBRIDGE_EVENT_TYPES | {SNS_EVENT_TYPE}
+        for event in packaged["Properties"].get("Events", {}).values()
+    )
 
 
 _R = TypeVar("_R", bound=cdk.CfnResource)
@@ -344,11 +592,27 @@ def _packaged_template(chalice: Chalice) -> dict[str, Any]:
     return template
 
 
-def _route_rules_to_bus(function: sam.CfnFunction, packaged: Mapping[str, Any], bus: events.IEventBus) -> None:
-    """Put every `on_cw_event` rule on the custom bus; Chalice leaves them on the default one."""
+def _route_rules_to_bus(
+    function: sam.CfnFunction, packaged: Mapping[str, Any], bus: events.IEventBus, dead_letter_queue: sqs.IQueue
+) -> None:
+    """Put every `on_cw_event` rule on the custom bus (Chalice leaves them on the default one).
+
+    With EventBridge's retry policy written out and a dead-letter queue for events it still could
+    not hand to the function (throttled, function missing, permission denied): those never reach
+    the function, so its on-failure destination would not see them.
+    """
     for event_name, event in packaged["Properties"].get("Events", {}).items():
         if event.get("Type") in EVENTBRIDGE_EVENT_TYPES:
-            function.add_property_override(f"Events.{event_name}.Properties.EventBusName", bus.event_bus_name)
+            prefix = f"Events.{event_name}.Properties"
+            function.add_property_override(f"{prefix}.EventBusName", bus.event_bus_name)
+            function.add_property_override(f"{prefix}.DeadLetterConfig", {"Arn": dead_letter_queue.queue_arn})
+            function.add_property_override(
+                f"{prefix}.RetryPolicy",
+                {
+                    "MaximumRetryAttempts": RETRY_ATTEMPTS,
+                    "MaximumEventAgeInSeconds": int(MAX_EVENT_AGE.to_seconds()),
+                },
+            )
 
 
 def _route_subscriptions_to_topics(

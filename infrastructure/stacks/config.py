@@ -35,6 +35,10 @@ class BotConfig:
     text_key_phrases: bool = False
     #: A Secrets Manager secret holding the chat incoming-webhook URL alerts are forwarded to; optional.
     chat_webhook_secret_name: str | None = None
+    #: Blur the faces Rekognition found but did not recognise on the photos the bot posts back
+    #: (BLUR_UNRECOGNISED_FACES). On by default: the people in a photo did not ask to be shown to
+    #: the bot's followers.
+    blur_unrecognised_faces: bool = True
 
     @property
     def log_retention(self) -> logs.RetentionDays:
@@ -57,6 +61,9 @@ class BotConfig:
             image_features=_image_features(node.try_get_context("imageFeatures")),
             text_key_phrases=_flag(node.try_get_context("textKeyPhrases"), "textKeyPhrases"),
             chat_webhook_secret_name=_optional_str(node.try_get_context("chatWebhookSecretName")),
+            blur_unrecognised_faces=_flag(
+                node.try_get_context("blurUnrecognisedFaces"), "blurUnrecognisedFaces", default=True
+            ),
         )
 
 
@@ -109,9 +116,9 @@ def _image_features(value: Any) -> tuple[str, ...]:
     return features
 
 
-def _flag(value: Any, key: str) -> bool:
+def _flag(value: Any, key: str, *, default: bool = False) -> bool:
     if value is None or value == "":
-        return False
+        return default
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()

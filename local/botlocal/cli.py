@@ -4,8 +4,10 @@
     botctl send FILE...          POST webhook bodies, signed as X signs them
     botctl wait                  block until every recorded event is delivered (or dead)
     botctl query SQL             Athena SQL on the local data lake
+    botctl demo                  the whole bot on a scripted scenario, with a transcript
     botctl tweet TEXT            post a mention of the bot (with --image photos) to the webhook
     botctl alerts                the negative-message alerts raised so far
+    botctl outbox                the replies posted to the dry-run outbox
     botctl deadletters           deliveries the dispatcher gave up on
     botctl redrive               retry the dead letters
 
@@ -116,6 +118,27 @@ def _post_signed(session: Any, url: str, secret: str, body: bytes, timeout: floa
 
 
 @main.command()
+@click.option(
+    "--local-dir",
+    default=".local/demo",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Fresh state for the demo (emptied first).",
+)
+@click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=1), help="Seconds to wait.")
+def demo(local_dir: Path, timeout: float) -> None:
+    """Run the bot's main job on a scripted scenario and print what happened."""
+    from botlocal.demo import DemoError, run_demo
+
+    try:
+        problems = run_demo(local_dir, echo=click.echo, timeout=timeout)
+    except DemoError as error:
+        raise click.ClickException(str(error)) from None
+    if problems:
+        raise click.exceptions.Exit(1)
+
+
+@main.command()
 @click.argument("text")
 @click.option(
     "--image",
@@ -125,10 +148,15 @@ def _post_signed(session: Any, url: str, secret: str, body: bytes, timeout: floa
     help="A photo to attach (repeatable, up to 4); copied into the media inbox.",
 )
 @click.option("--author", default="local_user", show_default=True, help="Screen name of the post's author.")
+@click.option(
+    "--lang", default="en", show_default=True, help="The language X would say the post is in ('und': unknown)."
+)
 @click.option("--url", default=DEFAULT_URL, show_default=True, help="The webhook to POST to.")
 @click.option("--secret", envvar="TWITTER_CONSUMER_SECRET", default=None, help="Consumer secret to sign with.")
 @local_dir_option
-def tweet(text: str, images: Sequence[Path], author: str, url: str, secret: str | None, local_dir: Path) -> None:
+def tweet(
+    text: str, images: Sequence[Path], author: str, lang: str, url: str, secret: str | None, local_dir: Path
+) -> None:
     """Post TEXT as a mention of the bot by AUTHOR, with photos, to the local webhook; print its id."""
     import shutil
 
@@ -149,7 +177,11 @@ def tweet(text: str, images: Sequence[Path], author: str, url: str, secret: str 
         shutil.copyfile(image, inbox / name)
         photo_urls.append(f"https://pbs.twimg.com/media/{name}")
     composed = compose_mention(
-        text, author=author, photo_urls=photo_urls, bot_user_id=load_settings().bot_user_id or LOCAL_BOT_USER_ID
+        text,
+        author=author,
+        photo_urls=photo_urls,
+        bot_user_id=load_settings().bot_user_id or LOCAL_BOT_USER_ID,
+        lang=lang,
     )
     body = json.dumps(composed.delivery, ensure_ascii=False).encode("utf-8")
     with requests.Session() as session:
@@ -175,6 +207,24 @@ def alerts(output_format: str, local_dir: Path) -> None:
         return
     rows = [(record.get("time"), record.get("subject"), record.get("message")) for record in records]
     click.echo(render(["time", "subject", "message"], rows, "table"), nl=False)
+
+
+@main.command()
+@click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table", show_default=True)
+@local_dir_option
+def outbox(output_format: str, local_dir: Path) -> None:
+    """List the replies the local runtime "posted" (the dry-run outbox, outbox.jsonl)."""
+    from botlocal.outbox import OUTBOX_FILE, read_outbox
+
+    records = read_outbox(local_dir / OUTBOX_FILE)
+    if output_format == "json":
+        click.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    rows = [
+        (record.get("ReplyToTweetId"), record.get("Text"), record.get("Image"), record.get("time"))
+        for record in records
+    ]
+    click.echo(render(["ReplyToTweetId", "Text", "Image", "time"], rows, "table"), nl=False)
 
 
 @main.command()

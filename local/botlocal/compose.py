@@ -39,6 +39,7 @@ def compose_mention(
     photo_urls: list[str],
     bot_user_id: str = LOCAL_BOT_USER_ID,
     bot_screen_name: str = LOCAL_BOT_SCREEN_NAME,
+    lang: str | None = "en",
     now: datetime | None = None,
 ) -> ComposedPost:
     """A tweet_create_events delivery of a post by `author` that mentions the bot, with photos."""
@@ -78,6 +79,8 @@ def compose_mention(
         "entities": {**entities, **({"media": media[:1]} if media else {})},
         "timestamp_ms": str(int(when.timestamp() * 1000)),
         "is_quote_status": False,
+        # X always says which language it thinks a post is in ("und" when it cannot tell).
+        "lang": lang or "und",
         "in_reply_to_status_id_str": None,
         "in_reply_to_user_id_str": None,
     }

@@ -50,6 +50,10 @@ class MediaError(Exception):
     """A photo that could not be fetched or is not an acceptable image; the message is the reason."""
 
 
+class TransientMediaError(MediaError):
+    """A download that may work if tried again (timeout, dropped connection, 429, 5xx)."""
+
+
 class MediaFetcher(Protocol):
     """Gets a photo's bytes from its URL (the caller has checked the URL against the allow-list).
 
@@ -104,3 +108,41 @@ class ChatWebhook(Protocol):
     """A Slack-compatible incoming webhook. Raises on failure; the caller retries."""
 
     def post(self, payload: dict[str, Any]) -> None: ...
+
+
+# --- Responding and Egress -----------------------------------------------------------------------
+
+
+class ConversationBot(Protocol):
+    """The conversational bot (Lex V2 on AWS, the local intent matcher locally).
+
+    `session_id` keeps one conversation per author; the answer is the bot's reply text.
+    """
+
+    def respond(self, session_id: str, text: str) -> str: ...
+
+
+class EgressError(Exception):
+    """X refused the post for a reason retrying will not fix (the message says which)."""
+
+
+class RateLimitedError(Exception):
+    """X answered 429; `reset_at` is the epoch second its window resets (None if not said)."""
+
+    def __init__(self, message: str, reset_at: float | None) -> None:
+        super().__init__(message)
+        self.reset_at = reset_at
+
+
+class DuplicateContentError(Exception):
+    """X refused the post as a duplicate (403): it was already posted."""
+
+
+class ReplyPoster(Protocol):
+    """Posts a reply on X (or into the local outbox): photos first, then the post.
+
+    `images` are (bytes, content type) pairs, at most four. Returns the new post's id. Raises
+    RateLimitedError, DuplicateContentError or EgressError; anything else is a transient failure.
+    """
+
+    def post_reply(self, text: str, reply_to_tweet_id: str, images: list[tuple[bytes, str]]) -> str: ...

@@ -22,6 +22,9 @@ IMAGE_FEATURES = frozenset({FEATURE_LABELS, FEATURE_CELEBRITIES, FEATURE_TEXT})
 #: X serves photos from these hosts only.
 DEFAULT_MEDIA_HOSTS = ("pbs.twimg.com", "ton.twimg.com")
 
+EGRESS_X = "x"
+EGRESS_OUTBOX = "outbox"
+
 RUNTIME_AWS = "aws"
 RUNTIME_LOCAL = "local"
 
@@ -48,12 +51,19 @@ class Settings:
     alert_topic_arn: str | None
     chat_webhook_secret_name: str | None
     local_chat_webhook_url: str | None
+    lex_bot_id: str | None
+    lex_bot_alias_id: str | None
+    lex_locale_id: str
+    blur_unrecognised_faces: bool
+    egress: str
+    idempotency_table: str | None
 
 
 def load_settings() -> Settings:
     env = os.environ
+    runtime = env.get("BOT_RUNTIME", RUNTIME_AWS)
     return Settings(
-        runtime=env.get("BOT_RUNTIME", RUNTIME_AWS),
+        runtime=runtime,
         event_bus_name=env.get("EVENT_BUS_NAME", "default"),
         twitter_secret_name=env.get("TWITTER_SECRET_NAME", "TwitterSecret"),
         secret_cache_seconds=int(env.get("SECRET_CACHE_SECONDS", "300")),
@@ -69,11 +79,26 @@ def load_settings() -> Settings:
         max_media_bytes=int(env.get("MAX_MEDIA_BYTES", str(5 * 1024 * 1024))),
         max_image_pixels=int(env.get("MAX_IMAGE_PIXELS", str(50_000_000))),
         image_features=_features(env.get("IMAGE_FEATURES")),
-        key_phrases=env.get("TEXT_KEY_PHRASES", "false").lower() in ("1", "true", "yes", "on"),
+        key_phrases=_flag(env.get("TEXT_KEY_PHRASES"), default=False),
         alert_topic_arn=env.get("ALERT_TOPIC_ARN") or None,
         chat_webhook_secret_name=env.get("CHAT_WEBHOOK_SECRET_NAME") or None,
         local_chat_webhook_url=env.get("CHAT_WEBHOOK_URL") or None,
+        lex_bot_id=env.get("LEX_BOT_ID") or None,
+        lex_bot_alias_id=env.get("LEX_BOT_ALIAS_ID") or None,
+        lex_locale_id=env.get("LEX_LOCALE_ID", "en_US"),
+        # On by default: the bot republishes the photo, and people it does not recognise did not
+        # ask to be shown to its followers.
+        blur_unrecognised_faces=_flag(env.get("BLUR_UNRECOGNISED_FACES"), default=True),
+        # Locally replies go to the dry-run outbox unless BOT_EGRESS=x; on AWS they go to X.
+        egress=env.get("BOT_EGRESS") or (EGRESS_OUTBOX if runtime == RUNTIME_LOCAL else EGRESS_X),
+        idempotency_table=env.get("IDEMPOTENCY_TABLE") or None,
     )
+
+
+def _flag(value: str | None, *, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def _csv(value: str | None) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ rides in the Lambda bundle.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.alerting.service import AlertForwarder, AlertService
 from chalicelib.analysis.images import ImageAnalysisService
@@ -18,6 +18,7 @@ from chalicelib.analysis.workflow import AnalysisSteps
 from chalicelib.ingress.service import IngressService
 from chalicelib.ports import (
     AlertSink,
+    ConversationBot,
     EventBus,
     ImageAnalyser,
     MediaFetcher,
@@ -27,7 +28,12 @@ from chalicelib.ports import (
     TextAnalyser,
 )
 from chalicelib.publishing import EventPublisher
+from chalicelib.responding.service import PhotoResponder, TextResponder
 from chalicelib.settings import RUNTIME_LOCAL, Settings, load_settings
+
+if TYPE_CHECKING:
+    # Egress pulls in the X client (requests, OAuth): imported by its factory, off the webhook's path.
+    from chalicelib.egress.service import EgressService
 
 
 @cache
@@ -154,16 +160,17 @@ def analysis_steps() -> AnalysisSteps:
 @cache
 def alert_forwarder() -> AlertForwarder | None:
     """The chat webhook, when one is configured (a secret on AWS, CHAT_WEBHOOK_URL locally)."""
-    from chalicelib.adapters.chat_webhook import SlackWebhook, webhook_url_from_secret
+    from chalicelib.adapters.chat_webhook import SecretSlackWebhook, SlackWebhook
 
     current = settings()
     if current.runtime == RUNTIME_LOCAL:
         url = current.local_chat_webhook_url
-    elif current.chat_webhook_secret_name:
-        url = webhook_url_from_secret(current.chat_webhook_secret_name, current.secret_cache_seconds)
-    else:
-        url = None
-    return AlertForwarder(webhook=SlackWebhook(url)) if url else None
+        return AlertForwarder(webhook=SlackWebhook(url)) if url else None
+    if current.chat_webhook_secret_name:
+        return AlertForwarder(
+            webhook=SecretSlackWebhook(current.chat_webhook_secret_name, current.secret_cache_seconds)
+        )
+    return None
 
 
 @cache
@@ -182,6 +189,53 @@ def alert_sink() -> AlertSink:
 @cache
 def alert_service() -> AlertService:
     return AlertService(sink=alert_sink())
+
+
+@cache
+def photo_responder() -> PhotoResponder:
+    from chalicelib.responding.annotate import annotate_photo
+
+    current = settings()
+    return PhotoResponder(
+        media=media_store(),
+        annotate=annotate_photo,
+        publisher=publisher(),
+        blur_unrecognised=current.blur_unrecognised_faces,
+        max_pixels=current.max_image_pixels,
+    )
+
+
+@cache
+def conversation_bot() -> ConversationBot:
+    current = settings()
+    if current.runtime == RUNTIME_LOCAL:
+        from botlocal.conversation import LocalConversationBot
+
+        from chalicelib.responding.fulfilment import fulfil
+
+        # The same fulfilment function Lex calls on AWS, behind a matcher built from the same
+        # bot definition as the Lex bot.
+        return LocalConversationBot(fulfil)
+    from chalicelib.adapters.lex import LexConversationBot
+
+    return LexConversationBot(
+        _aws_client("lexv2-runtime"),
+        bot_id=_required(current.lex_bot_id, "LEX_BOT_ID"),
+        bot_alias_id=_required(current.lex_bot_alias_id, "LEX_BOT_ALIAS_ID"),
+        locale_id=current.lex_locale_id,
+    )
+
+
+@cache
+def text_responder() -> TextResponder:
+    return TextResponder(bot=conversation_bot(), publisher=publisher())
+
+
+@cache
+def egress_service() -> EgressService:
+    from chalicelib.egress.service import egress_service_for
+
+    return egress_service_for(settings(), media_store(), x_credentials())
 
 
 def _required(value: str | None, variable: str) -> str:
@@ -214,6 +268,10 @@ _FACTORIES = (
     alert_forwarder,
     alert_sink,
     alert_service,
+    photo_responder,
+    conversation_bot,
+    text_responder,
+    egress_service,
 )
 
 

@@ -157,3 +157,30 @@ def test_webhook_secret_errors_name_the_secret_never_its_value(
     assert "very-secret-token" not in str(raised.value)
     assert raised.value.__cause__ is None or "very-secret-token" not in str(raised.value.__cause__)
     _clear_powertools_cache()
+
+
+def test_secret_webhook_reads_the_url_at_each_post_through_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.adapters import chat_webhook
+
+    reads: list[tuple[str, int]] = []
+    posts: list[tuple[str, dict[str, Any]]] = []
+
+    def fake_url(secret_name: str, max_age_seconds: int) -> str:
+        reads.append((secret_name, max_age_seconds))
+        return f"https://hooks.example/{len(reads)}"
+
+    class Recording:
+        def __init__(self, url: str) -> None:
+            self.url = url
+
+        def post(self, payload: dict[str, Any]) -> None:
+            posts.append((self.url, payload))
+
+    monkeypatch.setattr(chat_webhook, "webhook_url_from_secret", fake_url)
+    monkeypatch.setattr(chat_webhook, "SlackWebhook", Recording)
+    webhook = chat_webhook.SecretSlackWebhook("ChatWebhook", 300)
+    webhook.post({"text": "a"})
+    webhook.post({"text": "b"})
+    assert reads == [("ChatWebhook", 300), ("ChatWebhook", 300)]
+    assert [url for url, _ in posts] == ["https://hooks.example/1", "https://hooks.example/2"]
+    assert "hooks.example" not in repr(webhook)

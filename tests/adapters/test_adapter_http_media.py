@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from chalicelib.adapters.http_media import HttpMediaFetcher, build_media_opener
 from chalicelib.analysis.media import check_media_url
-from chalicelib.ports import MediaError
+from chalicelib.ports import MediaError, TransientMediaError
 
 HOSTS = ("pbs.twimg.com", "ton.twimg.com")
 PHOTO = b"\xff\xd8\xff" + b"x" * 997  # 1,000 bytes
@@ -213,12 +213,14 @@ def test_a_body_longer_than_declared_is_not_trusted(loopback: LoopbackHTTPS) -> 
 
 @pytest.mark.parametrize(("path", "status"), [("/missing", 404), ("/broken", 503), ("/nothing-here", 400)])
 def test_non_2xx_is_a_media_error_with_the_status(loopback: LoopbackHTTPS, path: str, status: int) -> None:
-    with pytest.raises(MediaError, match=f"HTTP {status} from pbs.twimg.com"):
+    with pytest.raises(MediaError, match=f"HTTP {status} from pbs.twimg.com") as raised:
         _fetcher(loopback).fetch(f"https://pbs.twimg.com{path}", max_bytes=1000)
+    # 5xx may pass (the download is tried again); 4xx will not.
+    assert isinstance(raised.value, TransientMediaError) == (status >= 500)
 
 
 def test_timeout_is_a_media_error(loopback: LoopbackHTTPS) -> None:
-    with pytest.raises(MediaError, match="timed out"):
+    with pytest.raises(TransientMediaError, match="timed out"):
         _fetcher(loopback, timeout=0.2).fetch("https://pbs.twimg.com/slow", max_bytes=1000)
 
 

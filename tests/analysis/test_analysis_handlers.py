@@ -105,3 +105,24 @@ def test_publish_failure_publishes_the_reason(client: Client, fakes: dict[str, A
     detail = json.loads(entry["Detail"])
     assert detail["Reason"] == "ValueError: model exploded"
     assert detail["Twitter"]["TweetId"] == MESSAGE["Twitter"]["TweetId"]
+
+
+def test_failure_reason_from_a_lambda_cause_keeps_type_and_message_only() -> None:
+    from chalicelib.analysis.blueprint import failure_reason
+
+    cause = json.dumps({"errorType": "ValueError", "errorMessage": "model exploded", "stackTrace": ["  File x"]})
+    assert failure_reason("ValueError", cause) == "ValueError: model exploded"
+    assert failure_reason("States.Timeout", "") == "States.Timeout"
+    assert failure_reason("States.TaskFailed", "plain words") == "States.TaskFailed: plain words"
+
+
+def test_a_lasting_failure_on_one_photo_is_reported_on_that_photo(client: Client, fakes: dict[str, Any]) -> None:
+    class BrokenAnalyser:
+        def analyse(self, key: str, features: frozenset[str]) -> Any:
+            raise RuntimeError("model file corrupt")
+
+    fakes["images"] = BrokenAnalyser()
+    image = {"Url": PHOTOS[0], "Key": "k.png", "Error": None, "Analysis": None}
+    result = _invoke(client, "analysis_analyse_image", image)
+    assert result["Error"] == "analysis failed: RuntimeError"
+    assert result["Key"] == "k.png"

@@ -151,4 +151,63 @@ def test_transient_errors_are_recognised() -> None:
     assert is_transient(TimeoutError())
     assert is_transient(TransientError())
     assert not is_transient(_ClientError("AccessDeniedException"))
+    from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
+
+    assert is_transient(ReadTimeoutError(endpoint_url="https://rekognition"))
+    assert is_transient(EndpointConnectionError(endpoint_url="https://comprehend"))
     assert not is_transient(ValueError("bad"))
+
+
+def test_a_transient_download_failure_is_retried_photo_by_photo() -> None:
+    from chalicelib.ports import TransientMediaError
+
+    attempts: list[str] = []
+    body = image_bytes("PNG")
+
+    class Flaky:
+        def fetch(self, url: str, *, max_bytes: int) -> bytes:
+            attempts.append(url)
+            if len(attempts) < 3:
+                raise TransientMediaError("HTTP 503 from pbs.twimg.com")
+            return body
+
+    service = MediaDownloadService(
+        fetcher=Flaky(),
+        store=MemoryMediaStore(),
+        allowed_hosts=HOSTS,
+        max_bytes=10_000,
+        max_pixels=10**6,
+        sleep=lambda _: None,
+    )
+    (result,) = service.download_all([PHOTO])
+    assert result.error is None and len(attempts) == 3
+
+
+def test_a_photo_that_keeps_failing_is_reported_with_the_reason() -> None:
+    from chalicelib.ports import TransientMediaError
+
+    fetcher = FakeFetcher({PHOTO: TransientMediaError("HTTP 503 from pbs.twimg.com")})
+    service = MediaDownloadService(
+        fetcher=fetcher,
+        store=MemoryMediaStore(),
+        allowed_hosts=HOSTS,
+        max_bytes=10_000,
+        max_pixels=10**6,
+        sleep=lambda _: None,
+    )
+    (result,) = service.download_all([PHOTO])
+    assert result.error == "HTTP 503 from pbs.twimg.com"
+    assert len(fetcher.calls) == 3
+
+
+@pytest.mark.parametrize("image_format", ["GIF", "WEBP"])
+def test_formats_rekognition_cannot_read_are_stored_as_png(image_format: str) -> None:
+    from PIL import Image
+
+    store = MemoryMediaStore()
+    (result,) = _downloader({PHOTO: image_bytes(image_format)}, store).download_all([PHOTO])
+    assert result.key is not None and result.key.endswith(".png")
+    body, content_type = store.objects[result.key]
+    assert content_type == "image/png"
+    with Image.open(io.BytesIO(body)) as stored:
+        assert (stored.format, stored.size) == ("PNG", (64, 48))

@@ -105,3 +105,29 @@ def test_photos_text_and_alerts_on_local_models(runtime: LocalRuntime, tmp_path:
     alerts = json.loads(result.stdout)
     assert len(alerts) == 1, alerts
     assert negative in alerts[0]["message"] and "terrible" in alerts[0]["message"]
+
+
+@pytest.mark.slow
+def test_replies_in_the_outbox(runtime: LocalRuntime, tmp_path: Path) -> None:
+    """Issue 4's promise: a joke for a joke request, a named and annotated photo, nothing for the bot itself."""
+    joke = runtime.botctl("tweet", "tell me a joke", "--author", "frank", "--url", runtime.url).stdout.strip()
+    photo = _other_shot(tmp_path / "collins.jpg")
+    named = runtime.botctl("tweet", "who?", "--image", str(photo), "--author", "gina", "--url", runtime.url)
+    named_id = named.stdout.strip()
+    runtime.wait(timeout=240)
+
+    result = runtime.botctl("outbox", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    outbox = {entry["ReplyToTweetId"]: entry for entry in json.loads(result.stdout)}
+
+    from chalicelib.responding.jokes import JOKES
+
+    joke_reply = outbox[joke]["Text"]
+    assert joke_reply.startswith("@frank ")
+    assert joke_reply.removeprefix("@frank ") in JOKES
+
+    reply = outbox[named_id]
+    assert reply["Text"] == "@gina I recognised: Eileen Collins"
+    annotated = Path(reply["Image"])
+    assert annotated.is_file()
+    assert annotated.read_bytes() != photo.read_bytes()

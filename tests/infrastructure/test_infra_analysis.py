@@ -85,8 +85,9 @@ def test_state_machine_is_express_logged_and_traced(synth):
     assert properties["StateMachineType"] == "EXPRESS"
     assert properties["TracingConfiguration"] == {"Enabled": True}
     logging = properties["LoggingConfiguration"]
+    # Every state transition, but never the states' input and output: users' messages and their analysis.
     assert logging["Level"] == "ALL"
-    assert logging["IncludeExecutionData"] is True
+    assert logging["IncludeExecutionData"] is False
     ((destination,),) = [[d["CloudWatchLogsLogGroup"]["LogGroupArn"] for d in logging["Destinations"]]]
     (group, _arn) = destination["Fn::GetAtt"]
     log_group = _of_type(synth.template, "AWS::Logs::LogGroup")[group]["Properties"]
@@ -185,7 +186,7 @@ def test_state_machine_role_may_invoke_exactly_the_task_functions(synth):
 def test_message_received_starts_the_workflow_with_dead_letter_queue_and_retries(synth):
     logical_id, _ = _state_machine(synth.template)
     (bus,) = _of_type(synth.template, "AWS::Events::EventBus")
-    (queue,) = _of_type(synth.template, "AWS::SQS::Queue")
+    (queue,) = [k for k in _of_type(synth.template, "AWS::SQS::Queue") if k.startswith("PlumbingTargetDeadLetters")]
     (rule,) = [
         r["Properties"]
         for r in _of_type(synth.template, "AWS::Events::Rule").values()
@@ -209,3 +210,23 @@ def test_message_received_starts_the_workflow_with_dead_letter_queue_and_retries
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
     assert statement == {"Action": "states:StartExecution", "Effect": "Allow", "Resource": {"Ref": logical_id}}
+
+
+@pytest.mark.parametrize("metric", ["ExecutionsFailed", "ExecutionsTimedOut"])
+def test_alarm_on_failed_and_timed_out_executions(synth, metric):
+    """Express executions keep no history, and States.Timeout / States.Runtime escape the Catch."""
+    logical_id, _ = _state_machine(synth.template)
+    (alarm,) = [
+        a["Properties"]
+        for a in _of_type(synth.template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == metric
+    ]
+    assert alarm["Namespace"] == "AWS/States"
+    assert alarm["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": logical_id}}]
+    assert (alarm["Statistic"], alarm["Period"]) == ("Sum", 300)
+    assert (alarm["ComparisonOperator"], alarm["Threshold"], alarm["EvaluationPeriods"]) == (
+        "GreaterThanOrEqualToThreshold",
+        1,
+        1,
+    )
+    assert alarm["TreatMissingData"] == "notBreaching"

@@ -54,7 +54,7 @@ def test_every_event_goes_to_firehose(synth):
 
 
 def test_firehose_target_has_dead_letter_queue_and_retry_policy(synth):
-    (queue,) = _of_type(synth.template, "AWS::SQS::Queue")
+    (queue,) = [k for k in _of_type(synth.template, "AWS::SQS::Queue") if k.startswith("PlumbingTargetDeadLetters")]
     (stream,) = _of_type(synth.template, "AWS::KinesisFirehose::DeliveryStream")
     synth.assertions.has_resource_properties(
         "AWS::Events::Rule",

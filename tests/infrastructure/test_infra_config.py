@@ -72,3 +72,17 @@ def test_analysis_settings_from_cdk_json_types():
 def test_invalid_analysis_settings_fail_at_synth(key, value):
     with pytest.raises(ValueError, match=key):
         _config(**{key: value})
+
+
+def test_unrecognised_faces_are_blurred_by_default():
+    assert _config().blur_unrecognised_faces is True
+
+
+@pytest.mark.parametrize(("value", "expected"), [("false", False), ("true", True), (False, False), ("", True)])
+def test_blurring_unrecognised_faces_from_dash_c_strings_and_cdk_json(value, expected):
+    assert _config(blurUnrecognisedFaces=value).blur_unrecognised_faces is expected
+
+
+def test_an_invalid_blur_setting_fails_at_synth():
+    with pytest.raises(ValueError, match="blurUnrecognisedFaces"):
+        _config(blurUnrecognisedFaces="sometimes")

@@ -1,13 +1,14 @@
 """Image labels in Rekognition DetectLabels' shape: {Name, Confidence (0-100), Parents: [{Name}]}.
 
-`ImageLabeller` is the seam for a real classification model; `CueLabeller` is the first, limited
-implementation: it names only what the other local models (and an OpenCV cascade) can see:
+`ImageLabeller` is the seam for a classification model (botlocal.analysis.imagenet is the one in
+use, merged with this module's cues); `CueLabeller` names what the other local models (and an
+OpenCV cascade) can see, which ImageNet's classes lack (it has no class for a person):
 - Person, Head, Face (and Crowd for 4 faces or more) from the face detector;
 - Text from the OCR;
 - Cat, with Animal, Mammal and Pet, from OpenCV's frontal cat-face Haar cascade (a cat looking
   at the camera with its whole face in the frame; a close-up or a cat in profile is missed).
-It cannot name objects, scenes, other animals or activities. `MergedLabeller` combines several
-labellers, so a classifier can be added next to it without losing these.
+On its own it cannot name objects, scenes, other animals or activities. `MergedLabeller`
+combines several labellers, keeping the higher confidence of a label both find.
 Like Rekognition, a label's parents are listed as labels too.
 """
 

@@ -147,3 +147,21 @@ def webhook_url_from_secret(secret_name: str, max_age_seconds: int) -> str:
     except ValueError as error:
         raise SecretConfigurationError(f"secret {secret_name!r}: {error}") from None
     return url
+
+
+class SecretSlackWebhook:
+    """A SlackWebhook whose URL is read from Secrets Manager at each post.
+
+    Powertools caches the secret for `max_age_seconds`, so a rotated URL is picked up within that
+    time instead of at the container's next cold start.
+    """
+
+    def __init__(self, secret_name: str, max_age_seconds: int) -> None:
+        self._secret_name = secret_name
+        self._max_age = max_age_seconds
+
+    def post(self, payload: dict[str, Any]) -> None:
+        SlackWebhook(webhook_url_from_secret(self._secret_name, self._max_age)).post(payload)
+
+    def __repr__(self) -> str:
+        return f"SecretSlackWebhook(secret_name={self._secret_name!r})"

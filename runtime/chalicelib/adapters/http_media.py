@@ -19,7 +19,7 @@ from typing import IO, Any, Final
 from urllib.parse import urljoin, urlsplit
 
 from chalicelib.analysis.media import check_media_url  # the allow-list policy, also applied to redirects
-from chalicelib.ports import MediaError
+from chalicelib.ports import MediaError, TransientMediaError
 
 #: Redirects followed before giving up (X's hosts answer directly; a CDN may add one or two).
 MAX_REDIRECTS: Final = 3
@@ -120,7 +120,7 @@ class HttpMediaFetcher:
             with self._opener.open(request, timeout=self._timeout) as response:
                 status = getattr(response, "status", None) or response.getcode()
                 if not 200 <= status < 300:
-                    raise MediaError(f"HTTP {status} from {host}")
+                    raise _http_error(status, host)
                 _check_declared_length(response.headers.get("Content-Length"), max_bytes)
                 return _read_capped(response, max_bytes, started + self._deadline)
         except MediaError:
@@ -130,11 +130,26 @@ class HttpMediaFetcher:
             # urllib's own refusal of one redirect too many (or of a loop) starts with inf_msg.
             if 300 <= error.code < 400 and str(error.msg).startswith(AllowListRedirectHandler.inf_msg):
                 raise MediaError(f"more than {MAX_REDIRECTS} redirects from {host}") from None
-            raise MediaError(f"HTTP {error.code} from {host}") from None
+            raise _http_error(error.code, host) from None
         except urllib.error.URLError as error:
-            raise MediaError(f"cannot download from {host}: {_describe(error.reason)}") from None
+            kind = TransientMediaError if _is_transient(error.reason) else MediaError
+            raise kind(f"cannot download from {host}: {_describe(error.reason)}") from None
         except (OSError, http.client.HTTPException) as error:
-            raise MediaError(f"download from {host} failed: {_describe(error)}") from None
+            kind = TransientMediaError if _is_transient(error) else MediaError
+            raise kind(f"download from {host} failed: {_describe(error)}") from None
+
+
+def _http_error(status: int, host: str | None) -> MediaError:
+    # 429 and 5xx pass with time; other statuses (404, 403, ...) will not.
+    kind = TransientMediaError if status == 429 or status >= 500 else MediaError
+    return kind(f"HTTP {status} from {host}")
+
+
+def _is_transient(reason: object) -> bool:
+    """Timeouts and dropped connections may pass; DNS and TLS failures will not."""
+    if isinstance(reason, socket.gaierror | ssl.SSLError):
+        return False
+    return isinstance(reason, TimeoutError | ConnectionError | http.client.IncompleteRead)
 
 
 def _check_declared_length(value: str | None, max_bytes: int) -> None:

@@ -39,6 +39,16 @@ class SecretsManagerCredentials:
     def consumer_secret(self) -> str:
         return str(self._document()["ApiSecret"])
 
+    def credentials(self) -> dict[str, str]:
+        """The whole document (the four required keys, and BearerToken when present), for Egress.
+
+        Read through the same cache as consumer_secret, so a rotated secret is picked up within
+        `max_age` seconds by both.
+        """
+        document = self._document()
+        keys = (*REQUIRED_KEYS, "BearerToken")
+        return {key: str(document[key]) for key in keys if document.get(key)}
+
 
 class StaticConsumerSecret:
     """Locally: TWITTER_CONSUMER_SECRET, or the documented development default."""

@@ -7,6 +7,7 @@ task, and the state machine publishes MESSAGE_ANALYSIS_FAILED.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -30,6 +31,19 @@ def _classified(step: Callable[[], T]) -> T:
         raise
 
 
+def failure_reason(error: Any, cause: Any) -> str:
+    """ "Type: message" from a Step Functions Catch. For a Lambda task the Cause is Lambda's JSON
+    (errorType, errorMessage, stackTrace): only the first two make a reason worth publishing."""
+    text = str(cause or "")
+    try:
+        lambda_error = json.loads(text)
+    except ValueError:
+        lambda_error = None
+    if isinstance(lambda_error, dict) and "errorMessage" in lambda_error:
+        return f"{lambda_error.get('errorType') or error}: {lambda_error['errorMessage']}"
+    return f"{error or 'Error'}: {text}" if text else str(error or "Error")
+
+
 @analysis.lambda_function(name="download_media")
 @with_lambda_log_context
 def download_media(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -44,8 +58,18 @@ def download_media(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @analysis.lambda_function(name="analyse_image")
 @with_lambda_log_context
 def analyse_image(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """An ImageResult -> the same with its Analysis (or the reason it has none)."""
-    return _classified(lambda: wiring.analysis_steps().analyse_image(event))
+    """An ImageResult -> the same with its Analysis (or the reason it has none).
+
+    A lasting failure on one photo is reported on that photo (like a photo that did not download)
+    so the others and the text still make MESSAGE_ANALYSED; passing ones are retried.
+    """
+    try:
+        return _classified(lambda: wiring.analysis_steps().analyse_image(event))
+    except TransientError:
+        raise
+    except Exception as error:
+        logger.exception("photo analysis failed", extra={"key": event.get("Key")})
+        return {**event, "Analysis": None, "Error": f"analysis failed: {type(error).__name__}"}
 
 
 @analysis.lambda_function(name="analyse_text")
@@ -68,7 +92,7 @@ def publish_analysis(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @with_lambda_log_context
 def publish_failure(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """{"Message", "Error", "Cause"} -> MESSAGE_ANALYSIS_FAILED on the bus: a failure is never swallowed."""
-    reason = f"{event.get('Error', 'Error')}: {event.get('Cause', '')}".strip().rstrip(":")
+    reason = failure_reason(event.get("Error"), event.get("Cause"))
     logger.error("analysis failed", extra={"reason": reason})
     event_id = _classified(lambda: wiring.analysis_steps().publish_failure(event["Message"], reason))
     return {"EventId": event_id}

@@ -18,6 +18,20 @@ TRANSIENT_ERROR_CODES = frozenset(
         "ServiceUnavailableException",
         "RequestTimeout",
         "RequestTimeoutException",
+        "InternalException",  # EventBridge
+        "InternalFailure",
+        "SlowDown",  # S3
+        "InternalError",  # S3
+    }
+)
+#: botocore's network failures: not subclasses of the built-in TimeoutError or ConnectionError.
+TRANSIENT_ERROR_CLASSES = frozenset(
+    {
+        "ReadTimeoutError",
+        "ConnectTimeoutError",
+        "EndpointConnectionError",
+        "ConnectionClosedError",
+        "HTTPClientError",
     }
 )
 
@@ -32,6 +46,8 @@ def is_transient(error: BaseException) -> bool:
     Duck-typed on botocore's ClientError (`response["Error"]["Code"]`) so services need no botocore.
     """
     if isinstance(error, TransientError | TimeoutError | ConnectionError):
+        return True
+    if any(cls.__name__ in TRANSIENT_ERROR_CLASSES for cls in type(error).__mro__):
         return True
     response: Any = getattr(error, "response", None)
     code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import random
+import time
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
@@ -10,7 +12,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from chalicelib.contracts.analysis import ImageResult
-from chalicelib.ports import MediaError, MediaFetcher, MediaStore
+from chalicelib.ports import MediaError, MediaFetcher, MediaStore, TransientMediaError
 
 #: Formats X serves for photos, with the extension and content type they are stored under.
 ACCEPTED_FORMATS = {
@@ -39,6 +41,22 @@ def check_media_url(url: str, allowed_hosts: Sequence[str]) -> None:
         raise MediaError(f"media URLs on port {port} are refused; only the default HTTPS port is allowed")
     if host not in {allowed.lower() for allowed in allowed_hosts}:
         raise MediaError(f"host {host!r} is not an allowed media host")
+
+
+#: What Rekognition reads; other accepted formats are stored as PNG (a GIF's first frame).
+STORED_AS_IS = frozenset({"image/jpeg", "image/png"})
+
+
+def as_png(body: bytes) -> bytes:
+    """A checked image (see inspect_image) re-encoded as PNG."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(body)) as image:
+        image.seek(0)
+        converted = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
+    out = io.BytesIO()
+    converted.save(out, format="PNG")
+    return out.getvalue()
 
 
 def inspect_image(body: bytes, max_pixels: int) -> tuple[str, str]:
@@ -75,6 +93,9 @@ class MediaDownloadService:
         max_bytes: int,
         max_pixels: int,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        attempts: int = 3,
+        base_delay_seconds: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._fetcher = fetcher
         self._store = store
@@ -82,20 +103,37 @@ class MediaDownloadService:
         self._max_bytes = max_bytes
         self._max_pixels = max_pixels
         self._now = now
+        self._attempts = attempts
+        self._base_delay = base_delay_seconds
+        self._sleep = sleep
 
     def download(self, url: str) -> ImageResult:
         """Fetch, check and store one photo; a photo that fails carries the reason instead of a key."""
         try:
             check_media_url(url, self._allowed_hosts)
-            body = self._fetcher.fetch(url, max_bytes=self._max_bytes)
+            body = self._fetch_with_retries(url)
             if len(body) > self._max_bytes:
                 raise MediaError(f"larger than {self._max_bytes} bytes")
             extension, content_type = inspect_image(body, self._max_pixels)
+            if content_type not in STORED_AS_IS:
+                body, extension, content_type = as_png(body), "png", "image/png"
         except MediaError as error:
             return ImageResult(url=url, error=str(error))
         key = f"{self._now():%Y/%m/%d}/{uuid.uuid4()}.{extension}"
         self._store.put(key, body, content_type)
         return ImageResult(url=url, key=key)
+
+    def _fetch_with_retries(self, url: str) -> bytes:
+        """A photo that fails for a passing reason is tried again here, photo by photo, so one slow
+        photo neither fails the message nor makes the others download twice."""
+        for attempt in range(1, self._attempts + 1):
+            try:
+                return self._fetcher.fetch(url, max_bytes=self._max_bytes)
+            except TransientMediaError:
+                if attempt == self._attempts:
+                    raise
+                self._sleep(random.uniform(0, self._base_delay * 2**attempt))  # noqa: S311 (jitter)
+        raise AssertionError("unreachable")
 
     def download_all(self, urls: Sequence[str]) -> list[ImageResult]:
         return [self.download(url) for url in urls]

@@ -73,6 +73,7 @@ DETAIL: Final[HiveType] = {
     "ReplyToTweetId": "string",
     "ReplyToUserId": "string",
     "ImageKey": "string",
+    "ImageKeys": ["string"],
     # raw events keep the subscribed account's id
     "for_user_id": "string",
     # an event too large for EventBridge: where its detail was stored (chalicelib.publishing)

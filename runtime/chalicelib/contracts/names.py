@@ -119,3 +119,21 @@ NEGATIVE_MESSAGE_PATTERN: Final[EventPattern] = {
     "detail-type": [MESSAGE_ANALYSED],
     "detail": {"Analysis": {"TextSentiment": ["NEGATIVE"]}},
 }
+
+#: An analysed message with photos: answered with the photos annotated (Responding/images).
+ANALYSED_WITH_IMAGES_PATTERN: Final[EventPattern] = {
+    "source": [SOURCE_ANALYSIS],
+    "detail-type": [MESSAGE_ANALYSED],
+    "detail": {"HasImages": [True]},
+}
+#: An analysed message without photos: answered by the conversational bot (Responding/text).
+ANALYSED_TEXT_ONLY_PATTERN: Final[EventPattern] = {
+    "source": [SOURCE_ANALYSIS],
+    "detail-type": [MESSAGE_ANALYSED],
+    "detail": {"HasImages": [False]},
+}
+#: A reply to post on X (Egress).
+SEND_TWEET_PATTERN: Final[EventPattern] = {
+    "source": [SOURCE_RESPONDING],
+    "detail-type": [SEND_TWEET],
+}

@@ -1,0 +1,193 @@
+"""The Lex V2 bot, built from the one bot definition (chalicelib.contracts.conversation).
+
+The local runtime builds its intent matcher from the same module, so the two cannot drift: nothing
+here repeats an utterance. The bot (DRAFT) -> a numbered version -> the alias "live", whose code
+hook is the Chalice function `responding_lex_fulfilment`; the text responder calls RecognizeText
+on the alias.
+
+Lex numbers a version once and never changes it; AWS::Lex::BotVersion has no update handler. The
+version's logical id and description therefore carry a digest of the bot's whole CloudFormation
+definition: a changed bot gets a new version, the alias moves to it, and CloudFormation deletes the
+old one when the update completes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lex as lex
+from chalicelib.contracts import conversation
+from constructs import Construct
+
+#: Lex keeps a session (one per author) this long after the last message.
+IDLE_SESSION_TTL = cdk.Duration.minutes(5)
+ALIAS_NAME = "live"
+DRAFT_VERSION = "DRAFT"
+#: The Lex V2 code hook request/response format our fulfilment function speaks.
+CODE_HOOK_INTERFACE_VERSION = "1.0"
+FALLBACK_PARENT_SIGNATURE = "AMAZON.FallbackIntent"
+#: Hex digits of the definition digest in the version's logical id (the description has more).
+_ID_DIGEST_LENGTH = 10
+
+
+def definition_digest(resolved_bot_properties: Any) -> str:
+    """SHA-256 of the bot's resolved properties (canonical JSON): changes whenever the bot does."""
+    canonical = json.dumps(resolved_bot_properties, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class ConversationBot(Construct):
+    """The Lex V2 bot (one locale: Joke, Fact, Fallback), its version, the "live" alias and its code hook."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, fulfilment: lambda_.IFunction) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+
+        # Lex's runtime role. The bot is text only and has no sentiment analysis, so it needs no
+        # permissions (no polly:SynthesizeSpeech, no comprehend:DetectSentiment); the trust policy
+        # admits Lex only on behalf of this account's bots (confused-deputy guard).
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal(
+                "lexv2.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnLike": {"aws:SourceArn": stack.format_arn(service="lex", resource="bot", resource_name="*")},
+                },
+            ),
+            description="Runtime role of the X bot's Lex V2 bot (text only: no permissions needed).",
+        )
+
+        properties: dict[str, Any] = {
+            "name": f"{stack.stack_name}-{conversation.BOT_NAME}",
+            "description": "The X bot's conversations: jokes, facts, and what it can do.",
+            "role_arn": self.role.role_arn,
+            # DataPrivacy is an untyped object in the CloudFormation schema: its key is written as
+            # CloudFormation spells it (a CDK struct would render "childDirected").
+            "data_privacy": {"ChildDirected": False},
+            "idle_session_ttl_in_seconds": int(IDLE_SESSION_TTL.to_seconds()),
+            "auto_build_bot_locales": True,
+            "bot_locales": [
+                lex.CfnBot.BotLocaleProperty(
+                    locale_id=conversation.LOCALE_ID,
+                    nlu_confidence_threshold=conversation.NLU_CONFIDENCE_THRESHOLD,
+                    intents=[*(_intent(intent) for intent in conversation.INTENTS), _fallback_intent()],
+                )
+            ],
+        }
+        self.bot = lex.CfnBot(self, "Bot", **properties)
+        self.digest = definition_digest(stack.resolve(lex.CfnBotProps(**properties)))
+
+        self.version = lex.CfnBotVersion(
+            self,
+            f"Version{self.digest[:_ID_DIGEST_LENGTH]}",
+            bot_id=self.bot.attr_id,
+            description=f"Definition sha256:{self.digest[:32]}",
+            bot_version_locale_specification=[
+                lex.CfnBotVersion.BotVersionLocaleSpecificationProperty(
+                    locale_id=conversation.LOCALE_ID,
+                    bot_version_locale_details=lex.CfnBotVersion.BotVersionLocaleDetailsProperty(
+                        source_bot_version=DRAFT_VERSION
+                    ),
+                )
+            ],
+        )
+        self.alias = lex.CfnBotAlias(
+            self,
+            "Alias",
+            bot_alias_name=ALIAS_NAME,
+            bot_id=self.bot.attr_id,
+            bot_version=self.version.attr_bot_version,
+            description="What the X bot's text responder talks to.",
+            bot_alias_locale_settings=[
+                lex.CfnBotAlias.BotAliasLocaleSettingsItemProperty(
+                    locale_id=conversation.LOCALE_ID,
+                    bot_alias_locale_setting=lex.CfnBotAlias.BotAliasLocaleSettingsProperty(
+                        enabled=True,
+                        code_hook_specification=lex.CfnBotAlias.CodeHookSpecificationProperty(
+                            lambda_code_hook=lex.CfnBotAlias.LambdaCodeHookProperty(
+                                code_hook_interface_version=CODE_HOOK_INTERFACE_VERSION,
+                                lambda_arn=fulfilment.function_arn,
+                            )
+                        ),
+                    ),
+                )
+            ],
+        )
+        #: arn:<partition>:lex:<region>:<account>:bot-alias/<bot id>/<alias id>
+        self.alias_arn = self.alias.attr_arn
+        # Only this alias of this bot may invoke the fulfilment function.
+        fulfilment.add_permission(
+            "LexInvoke",
+            principal=iam.ServicePrincipal("lexv2.amazonaws.com"),
+            action="lambda:InvokeFunction",
+            source_arn=self.alias_arn,
+        )
+
+    @property
+    def bot_id(self) -> str:
+        return self.bot.attr_id
+
+    @property
+    def alias_id(self) -> str:
+        return self.alias.attr_bot_alias_id
+
+    @property
+    def locale_id(self) -> str:
+        return conversation.LOCALE_ID
+
+    def grant_recognize_text(self, role: iam.IRole) -> iam.Policy:
+        """lex:RecognizeText on the alias, as a policy of its own.
+
+        Not in the role's default policy: the Chalice functions depend on that policy, the alias
+        names the fulfilment function, and this statement names the alias (a dependency cycle).
+        """
+        return iam.Policy(
+            self,
+            "RecognizeTextPolicy",
+            roles=[role],
+            statements=[iam.PolicyStatement(actions=["lex:RecognizeText"], resources=[self.alias_arn])],
+        )
+
+
+def _intent(intent: conversation.Intent) -> lex.CfnBot.IntentProperty:
+    return lex.CfnBot.IntentProperty(
+        name=intent.name,
+        description=intent.description,
+        sample_utterances=[lex.CfnBot.SampleUtteranceProperty(utterance=u) for u in intent.sample_utterances],
+        fulfillment_code_hook=lex.CfnBot.FulfillmentCodeHookSettingProperty(enabled=True),
+    )
+
+
+def _fallback_intent() -> lex.CfnBot.IntentProperty:
+    """Lex's built-in fallback: the fulfilment function answers it; if the function fails or times
+    out, Lex itself says what the bot can do."""
+    fallback = _message(conversation.FALLBACK_MESSAGE)
+    return lex.CfnBot.IntentProperty(
+        name=conversation.FALLBACK_INTENT,
+        description="No intent matched: say what the bot can do.",
+        parent_intent_signature=FALLBACK_PARENT_SIGNATURE,
+        fulfillment_code_hook=lex.CfnBot.FulfillmentCodeHookSettingProperty(
+            enabled=True,
+            post_fulfillment_status_specification=lex.CfnBot.PostFulfillmentStatusSpecificationProperty(
+                failure_response=fallback, timeout_response=fallback
+            ),
+        ),
+    )
+
+
+def _message(text: str) -> lex.CfnBot.ResponseSpecificationProperty:
+    return lex.CfnBot.ResponseSpecificationProperty(
+        allow_interrupt=False,
+        message_groups_list=[
+            lex.CfnBot.MessageGroupProperty(
+                message=lex.CfnBot.MessageProperty(plain_text_message=lex.CfnBot.PlainTextMessageProperty(value=text))
+            )
+        ],
+    )

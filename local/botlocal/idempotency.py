@@ -1,0 +1,144 @@
+"""Local idempotency records: a Powertools persistence layer on SQLite ($BOT_LOCAL_DIR/idempotency.sqlite3).
+
+It keeps the semantics of Powertools' DynamoDBPersistenceLayer, so Egress behaves the same in both
+runtimes: a record may be (re)written only when none exists, when it has expired, or when it is
+INPROGRESS and its in-progress expiry has passed (the invocation that wrote it died). The check and
+the write happen in one IMMEDIATE transaction, which SQLite serialises across the local runtime's
+threads and processes as DynamoDB's conditional put does across Lambdas.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final
+
+from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyItemAlreadyExistsError,
+    IdempotencyItemNotFoundError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
+from chalicelib.egress.idempotency import PowertoolsIdempotency
+
+FILE_NAME: Final = "idempotency.sqlite3"
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS idempotency (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    expiration INTEGER,
+    in_progress_expiration INTEGER,
+    data TEXT NOT NULL DEFAULT '',
+    validation TEXT NOT NULL DEFAULT ''
+)
+"""
+
+
+class SqlitePersistenceLayer(BasePersistenceLayer):
+    """Powertools' BasePersistenceLayer with one SQLite table; a connection per operation (thread-safe)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.path: Final = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as connection:
+            connection.execute("PRAGMA journal_mode=WAL")  # readers do not wait for the writer
+            connection.execute(_SCHEMA)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE below), not implicit.
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    def _get_record(self, idempotency_key: str) -> DataRecord:
+        with self._connect() as connection:
+            row = connection.execute(
+                "SELECT id, status, expiration, in_progress_expiration, data, validation FROM idempotency WHERE id = ?",
+                (idempotency_key,),
+            ).fetchone()
+        if row is None:
+            raise IdempotencyItemNotFoundError
+        return _record(row)
+
+    def _put_record(self, data_record: DataRecord) -> None:
+        now = time.time()
+        with self._connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                row = connection.execute(
+                    "SELECT id, status, expiration, in_progress_expiration, data, validation"
+                    " FROM idempotency WHERE id = ?",
+                    (data_record.idempotency_key,),
+                ).fetchone()
+                if row is not None and not _replaceable(row, now):
+                    raise IdempotencyItemAlreadyExistsError(old_data_record=_record(row))
+                connection.execute(
+                    "INSERT OR REPLACE INTO idempotency"
+                    " (id, status, expiration, in_progress_expiration, data, validation) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        data_record.idempotency_key,
+                        data_record.status,
+                        data_record.expiry_timestamp,
+                        data_record.in_progress_expiry_timestamp,
+                        data_record.response_data or "",
+                        data_record.payload_hash or "",
+                    ),
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+
+    def _update_record(self, data_record: DataRecord) -> None:
+        with self._connect() as connection:
+            connection.execute(
+                "UPDATE idempotency SET status = ?, expiration = ?, data = ?, validation = ? WHERE id = ?",
+                (
+                    data_record.status,
+                    data_record.expiry_timestamp,
+                    data_record.response_data or "",
+                    data_record.payload_hash or "",
+                    data_record.idempotency_key,
+                ),
+            )
+
+    def _delete_record(self, data_record: DataRecord) -> None:
+        with self._connect() as connection:
+            connection.execute("DELETE FROM idempotency WHERE id = ?", (data_record.idempotency_key,))
+
+
+def _replaceable(row: tuple[Any, ...], now: float) -> bool:
+    """DynamoDBPersistenceLayer's condition: expired, or in progress past its in-progress expiry."""
+    _key, status, expiration, in_progress_expiration, _data, _validation = row
+    if expiration is not None and expiration < int(now):
+        return True
+    return bool(
+        status == STATUS_CONSTANTS["INPROGRESS"]
+        and in_progress_expiration is not None
+        and in_progress_expiration < int(now * 1000)
+    )
+
+
+def _record(row: tuple[Any, ...]) -> DataRecord:
+    key, status, expiration, in_progress_expiration, data, validation = row
+    return DataRecord(
+        idempotency_key=key,
+        status=status,
+        expiry_timestamp=expiration,
+        in_progress_expiry_timestamp=in_progress_expiration,
+        response_data=data,
+        payload_hash=validation,
+    )
+
+
+def local_idempotency(local_dir: Path) -> PowertoolsIdempotency:
+    """Egress's idempotency for the local runtime, in $BOT_LOCAL_DIR/idempotency.sqlite3."""
+    return PowertoolsIdempotency(SqlitePersistenceLayer(local_dir / FILE_NAME))

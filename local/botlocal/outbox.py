@@ -1,0 +1,103 @@
+"""The dry-run outbox: where the local runtime "posts" its replies instead of X.
+
+Each reply is one JSON object per line in $BOT_LOCAL_DIR/outbox.jsonl:
+    {"time", "PostId", "ReplyToTweetId", "Text", "Images": [paths], "Image": first path or null}
+and its photos are files $BOT_LOCAL_DIR/outbox/<PostId>-<n>.<ext> (n from 1), written before the
+line, so a line never names a photo that is not there. `botctl outbox` reads it with read_outbox().
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from botlocal.alerts import read_alerts
+from botlocal.compose import snowflake
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_FILE: Final = "outbox.jsonl"
+OUTBOX_DIR: Final = "outbox"
+_EXTENSIONS: Final = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+
+
+class OutboxPoster:
+    """chalicelib.ports.ReplyPoster for the local runtime: writes the reply down, posts nothing."""
+
+    def __init__(self, root: Path) -> None:
+        self.root: Final = root.resolve()
+        self.path: Final = self.root / OUTBOX_FILE
+        self.images_dir: Final = self.root / OUTBOX_DIR
+        # The local runtime delivers on threads; one writer at a time keeps lines whole.
+        self._lock = threading.Lock()
+
+    def post_reply(self, text: str, reply_to_tweet_id: str, images: list[tuple[bytes, str]]) -> str:
+        now = datetime.now(UTC)
+        post_id = snowflake(now)  # shaped like X's ids, so the rest of the pipeline cannot tell
+        paths = [
+            self._write_image(post_id, index, body, content_type) for index, (body, content_type) in enumerate(images)
+        ]
+        record: dict[str, Any] = {
+            "time": now.isoformat(timespec="milliseconds"),
+            "PostId": post_id,
+            "ReplyToTweetId": reply_to_tweet_id,
+            "Text": text,
+            "Images": paths,
+            "Image": paths[0] if paths else None,
+        }
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+        with self._lock:
+            _append_durably(self.path, line.encode("utf-8"))
+        logger.info("reply written to the outbox", extra={"post_id": post_id, "in_reply_to": reply_to_tweet_id})
+        return post_id
+
+    def _write_image(self, post_id: str, index: int, body: bytes, content_type: str) -> str:
+        self.images_dir.mkdir(parents=True, exist_ok=True)
+        path = self.images_dir / f"{post_id}-{index + 1}.{_EXTENSIONS.get(content_type, 'bin')}"
+        # Write then rename: a reader never sees half a photo.
+        descriptor, temporary = tempfile.mkstemp(dir=self.images_dir, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                file.write(body)
+                file.flush()
+                os.fsync(file.fileno())
+            Path(temporary).replace(path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return str(path)
+
+
+def _append_durably(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        # A crash mid-write leaves a line without its newline: start a fresh line after it, so the
+        # torn line is skipped alone by read_outbox instead of swallowing this reply too.
+        size = os.fstat(descriptor).st_size
+        if size:
+            with path.open("rb") as file:
+                file.seek(size - 1)
+                if file.read(1) != b"\n":
+                    data = b"\n" + data
+        view = memoryview(data)
+        while view:
+            written = os.write(descriptor, view)
+            view = view[written:]
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def read_outbox(path: Path) -> list[dict[str, Any]]:
+    """Every reply in the outbox file, oldest first (none if the file does not exist yet).
+
+    Damaged lines (a crash mid-write) are skipped, as in alerts.jsonl: the format is the same.
+    """
+    return read_alerts(path)

@@ -1,0 +1,161 @@
+"""The X API v2 as the ReplyPoster: photos through POST /2/media/upload, then POST /2/tweets.
+
+Why not tweepy: tweepy 4.17 uploads media only through the v1.1 endpoint, which X is retiring. Both
+v2 calls are small, so they are made here with requests, signed with OAuth 1.0a user context
+(requests-oauthlib) with the app's consumer key and the bot account's access token.
+
+What X documents and this relies on:
+- POST /2/media/upload takes multipart/form-data: the raw bytes in the `media` part,
+  `media_category=tweet_image`, optionally `media_type`; it answers {"data": {"id": ..., ...}}.
+  For multipart bodies OAuth 1.0a signs the URL and oauth_* parameters only, never the body.
+- POST /2/tweets takes JSON {"text", "reply": {"in_reply_to_tweet_id"}, "media": {"media_ids"}}
+  and answers 201 {"data": {"id", "text"}}.
+- Errors carry a problem document ({"title", "detail", "type", "status"}) or, on older paths,
+  {"errors": [{"message", "code"}]}. 429 comes with x-rate-limit-reset (epoch seconds).
+  Duplicate text is a 403 whose detail says "duplicate content".
+
+No exception or log line carries a credential: messages hold the status and X's title/detail only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+import requests
+from requests_oauthlib import OAuth1  # type: ignore[import-untyped]  # (no type information shipped)
+
+from chalicelib.analysis.errors import TransientError
+from chalicelib.ports import DuplicateContentError, EgressError, RateLimitedError
+
+DEFAULT_API_BASE: Final = "https://api.x.com"
+#: Keys of the TwitterSecret document this adapter signs with.
+CREDENTIAL_KEYS: Final = ("ApiKey", "ApiSecret", "AccessToken", "AccessTokenSecret")
+#: Image types /2/media/upload accepts in `media_type` for tweet_image (others are sniffed by X).
+_UPLOAD_MEDIA_TYPES: Final = frozenset({"image/jpeg", "image/pjpeg", "image/png", "image/bmp", "image/webp"})
+_EXTENSIONS: Final = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+#: How much of X's error text goes into an exception message.
+_MAX_DETAIL_CHARS: Final = 300
+
+
+class XApiTransientError(TransientError):
+    """X had a fault of its own (5xx) or could not be reached: the event is worth retrying."""
+
+
+class XApiReplyPoster:
+    """chalicelib.ports.ReplyPoster on the X API v2 with OAuth 1.0a user context."""
+
+    def __init__(
+        self,
+        credentials: Mapping[str, str],
+        *,
+        session: requests.Session | None = None,
+        api_base: str = DEFAULT_API_BASE,
+        timeout: float = 10,
+    ) -> None:
+        missing = [key for key in CREDENTIAL_KEYS if not credentials.get(key)]
+        if missing:
+            # Names only: the values must never reach a log or a traceback.
+            raise ValueError(f"X credentials lack {', '.join(missing)}")
+        self._auth = OAuth1(
+            client_key=credentials["ApiKey"],
+            client_secret=credentials["ApiSecret"],
+            resource_owner_key=credentials["AccessToken"],
+            resource_owner_secret=credentials["AccessTokenSecret"],
+            signature_type="AUTH_HEADER",
+        )
+        self._session = session or requests.Session()
+        self._base = api_base.rstrip("/")
+        self._timeout = timeout
+
+    def __repr__(self) -> str:  # the default would not leak either, but say so explicitly
+        return f"XApiReplyPoster(api_base={self._base!r})"
+
+    def post_reply(self, text: str, reply_to_tweet_id: str, images: list[tuple[bytes, str]]) -> str:
+        media_ids = [self.upload_image(body, content_type, index) for index, (body, content_type) in enumerate(images)]
+        payload: dict[str, Any] = {"text": text, "reply": {"in_reply_to_tweet_id": reply_to_tweet_id}}
+        if media_ids:
+            payload["media"] = {"media_ids": media_ids}
+        response = self._request("POST", "/2/tweets", json=payload)
+        return _data_id(response, "post")
+
+    def upload_image(self, body: bytes, content_type: str, index: int = 0) -> str:
+        """Uploads one photo; returns its media id (valid for a day, enough to attach it)."""
+        extension = _EXTENSIONS.get(content_type, "bin")
+        form = {"media_category": "tweet_image"}
+        if content_type in _UPLOAD_MEDIA_TYPES:
+            form["media_type"] = content_type
+        response = self._request(
+            "POST",
+            "/2/media/upload",
+            data=form,
+            files={"media": (f"photo-{index + 1}.{extension}", body, content_type)},
+        )
+        return _data_id(response, "media upload")
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        url = f"{self._base}{path}"
+        try:
+            response = self._session.request(method, url, auth=self._auth, timeout=self._timeout, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            # The type names the failure; str(error) may embed the prepared request, so it is left out.
+            raise XApiTransientError(f"{method} {path}: X unreachable ({type(error).__name__})") from None
+        if response.status_code < 400:
+            return response
+        raise _error_for(method, path, response)
+
+
+def _error_for(method: str, path: str, response: requests.Response) -> Exception:
+    status = response.status_code
+    problem = _problem(response)
+    where = f"{method} {path} -> {status}"
+    if status == 429:
+        return RateLimitedError(f"{where}: rate limited ({problem})", reset_at=_reset_at(response))
+    if status == 403 and "duplicate" in problem.lower():
+        return DuplicateContentError(f"{where}: {problem}")
+    if status >= 500:
+        return XApiTransientError(f"{where}: {problem}")
+    return EgressError(f"{where}: {problem}")
+
+
+def _problem(response: requests.Response) -> str:
+    """X's own words about the error: title and detail, or the v1-style error messages."""
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or response.reason or "no details").strip()[:_MAX_DETAIL_CHARS]
+    parts: list[str] = []
+    if isinstance(body, dict):
+        for key in ("title", "detail"):
+            if isinstance(body.get(key), str) and body[key] not in parts:
+                parts.append(body[key])
+        for error in body.get("errors") or []:
+            if isinstance(error, dict):
+                message = error.get("message") or error.get("detail")
+                if isinstance(message, str) and message not in parts:
+                    parts.append(message)
+    text = ": ".join(parts) if parts else json.dumps(body)
+    return text[:_MAX_DETAIL_CHARS]
+
+
+def _reset_at(response: requests.Response) -> float | None:
+    value = response.headers.get("x-rate-limit-reset")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def _data_id(response: requests.Response, what: str) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    data = body.get("data") if isinstance(body, dict) else None
+    identifier = data.get("id") if isinstance(data, dict) else None
+    if identifier is None and isinstance(body, dict):
+        identifier = body.get("media_id_string")  # the v1.1 shape, should X ever answer with it
+    if not isinstance(identifier, str | int) or isinstance(identifier, bool) or not str(identifier):
+        raise EgressError(f"{what}: X answered {response.status_code} without an id")
+    return str(identifier)

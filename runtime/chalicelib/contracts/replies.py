@@ -1,0 +1,45 @@
+"""SEND_TWEET: what Egress posts on X. Written by the responders, read by Egress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: X allows up to four photos in a post.
+MAX_REPLY_IMAGES = 4
+
+
+@dataclass(frozen=True)
+class SendTweet:
+    """A reply to post. Images are media-store keys (at most four); ImageKey is the first, as in the
+    original project's events."""
+
+    text: str
+    reply_to_tweet_id: str
+    reply_to_user_id: str
+    image_keys: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if len(self.image_keys) > MAX_REPLY_IMAGES:
+            raise ValueError(f"a post holds at most {MAX_REPLY_IMAGES} photos, not {len(self.image_keys)}")
+
+    def to_detail(self) -> dict[str, Any]:
+        return {
+            "Text": self.text,
+            "ReplyToTweetId": self.reply_to_tweet_id,
+            "ReplyToUserId": self.reply_to_user_id,
+            "ImageKey": self.image_keys[0] if self.image_keys else None,
+            "ImageKeys": list(self.image_keys),
+        }
+
+    @classmethod
+    def from_detail(cls, detail: dict[str, Any]) -> SendTweet:
+        keys = detail.get("ImageKeys")
+        if keys is None:
+            keys = [detail["ImageKey"]] if detail.get("ImageKey") else []
+        return cls(
+            text=str(detail["Text"]),
+            reply_to_tweet_id=str(detail["ReplyToTweetId"]),
+            reply_to_user_id=str(detail["ReplyToUserId"]),
+            image_keys=[str(key) for key in keys],
+        )

@@ -1,0 +1,129 @@
+"""Responders: what the bot says back, as SEND_TWEET events for Egress."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from chalicelib.analysis.text import without_mentions_and_urls
+from chalicelib.contracts import names
+from chalicelib.contracts.analysis import MessageAnalysed
+from chalicelib.contracts.envelope import BusEvent
+from chalicelib.contracts.replies import MAX_REPLY_IMAGES, SendTweet
+from chalicelib.observability import logger
+from chalicelib.ports import ConversationBot, MediaError, MediaStore
+from chalicelib.publishing import EventPublisher
+
+#: Annotates one photo: (photo bytes, its analysis) -> (annotated bytes, content type).
+Annotate = Callable[..., tuple[bytes, str]]
+
+NOBODY_RECOGNISED = "Thanks for the photo! I didn't recognise anyone in it."
+NO_PHOTO_READABLE = "Thanks for the photo! I couldn't read it, sorry."
+
+
+def written_lines(message: MessageAnalysed) -> list[str]:
+    """The lines of text read in the photos (Rekognition's LINE detections), each once."""
+    seen: dict[str, None] = {}
+    for image in message.images:
+        for detection in image.analysis.text_detections if image.analysis else []:
+            if detection.get("Type") == "LINE" and str(detection.get("DetectedText", "")).strip():
+                seen.setdefault(str(detection["DetectedText"]).strip(), None)
+    return list(seen)
+
+
+def recognised_names(message: MessageAnalysed) -> list[str]:
+    """Celebrities across the photos, in order of appearance, each once."""
+    seen: dict[str, None] = {}
+    for image in message.images:
+        for face in image.analysis.celebrity_faces if image.analysis else []:
+            if face.get("Name"):
+                seen.setdefault(str(face["Name"]), None)
+    return list(seen)
+
+
+class PhotoResponder:
+    """Photos come back annotated with the names of the celebrities found in them."""
+
+    def __init__(
+        self,
+        *,
+        media: MediaStore,
+        annotate: Annotate,
+        publisher: EventPublisher,
+        blur_unrecognised: bool,
+        max_pixels: int,
+    ) -> None:
+        self._media = media
+        self._annotate = annotate
+        self._publisher = publisher
+        self._blur = blur_unrecognised
+        self._max_pixels = max_pixels
+
+    def respond(self, message: MessageAnalysed) -> SendTweet:
+        names_found = recognised_names(message)
+        keys: list[str] = []
+        if names_found:
+            keys = self._annotated_keys(message)
+        text = f"I recognised: {', '.join(names_found)}" if names_found else NOBODY_RECOGNISED
+        lines = written_lines(message)
+        if not names_found and lines:
+            # Egress shortens the reply to X's limit if the photo holds a lot of text.
+            text = f'{NOBODY_RECOGNISED} It says: "{" / ".join(lines)}"'
+        if not any(image.key for image in message.images):
+            text = NO_PHOTO_READABLE
+        reply = SendTweet(
+            text=_addressed(message, text),
+            reply_to_tweet_id=message.message.twitter.tweet_id,
+            reply_to_user_id=message.message.twitter.user_id,
+            image_keys=keys,
+        )
+        self._publisher.publish([BusEvent(names.SOURCE_RESPONDING, names.SEND_TWEET, reply.to_detail())])
+        return reply
+
+    def _annotated_keys(self, message: MessageAnalysed) -> list[str]:
+        keys: list[str] = []
+        for image in message.images:
+            if len(keys) == MAX_REPLY_IMAGES:
+                break
+            if image.key is None or image.analysis is None:
+                continue
+            try:
+                original = self._media.get(image.key)
+                annotated, content_type = self._annotate(
+                    original, image.analysis, blur_unrecognised=self._blur, max_pixels=self._max_pixels
+                )
+            except (MediaError, ValueError) as error:
+                logger.warning("photo not annotated", extra={"key": image.key, "reason": str(error)})
+                continue
+            extension = "png" if content_type == "image/png" else "jpg"
+            # A new key: the original stays as it was analysed.
+            key = f"annotated/{image.key.rsplit('.', 1)[0]}-{uuid.uuid4().hex[:8]}.{extension}"
+            self._media.put(key, annotated, content_type)
+            keys.append(key)
+        return keys
+
+
+class TextResponder:
+    """Text goes to the conversational bot, one session per author; its answer is the reply."""
+
+    def __init__(self, *, bot: ConversationBot, publisher: EventPublisher) -> None:
+        self._bot = bot
+        self._publisher = publisher
+
+    def respond(self, message: MessageAnalysed) -> SendTweet:
+        text = without_mentions_and_urls(message.message.text)
+        session = message.message.twitter.user_id or message.message.author or "anonymous"
+        answer = self._bot.respond(session, text or "hello")
+        reply = SendTweet(
+            text=_addressed(message, answer),
+            reply_to_tweet_id=message.message.twitter.tweet_id,
+            reply_to_user_id=message.message.twitter.user_id,
+        )
+        self._publisher.publish([BusEvent(names.SOURCE_RESPONDING, names.SEND_TWEET, reply.to_detail())])
+        return reply
+
+
+def _addressed(message: MessageAnalysed, text: str) -> str:
+    """Replies start with the author's handle, as people expect on X."""
+    author = message.message.author
+    return f"@{author} {text}" if author else text

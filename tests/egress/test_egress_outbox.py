@@ -1,0 +1,91 @@
+"""OutboxPoster and `botctl outbox`: the local dry run of Egress."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+from botlocal.cli import main
+from botlocal.outbox import OUTBOX_FILE, OutboxPoster, read_outbox
+from click.testing import CliRunner
+
+JPEG = b"\xff\xd8\xff\xe0annotated"
+PNG = b"\x89PNG\r\n\x1a\nsecond"
+
+
+def test_reply_is_one_json_line_with_its_photos(tmp_path: Path) -> None:
+    poster = OutboxPoster(tmp_path)
+    post_id = poster.post_reply(
+        "I recognised: Barack Obama", "1879000000000000001", [(JPEG, "image/jpeg"), (PNG, "image/png")]
+    )
+
+    assert post_id.isdigit()
+    lines = (tmp_path / OUTBOX_FILE).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1
+    record = json.loads(lines[0])
+    assert set(record) == {"time", "PostId", "ReplyToTweetId", "Text", "Images", "Image"}
+    assert record["PostId"] == post_id
+    assert record["ReplyToTweetId"] == "1879000000000000001"
+    assert record["Text"] == "I recognised: Barack Obama"
+    assert datetime.fromisoformat(record["time"]).tzinfo is not None
+    first, second = (Path(path) for path in record["Images"])
+    assert record["Image"] == str(first)
+    assert first == (tmp_path / "outbox" / f"{post_id}-1.jpg").resolve()
+    assert second.name == f"{post_id}-2.png"
+    assert first.read_bytes() == JPEG
+    assert second.read_bytes() == PNG
+    assert not list((tmp_path / "outbox").glob(".*"))  # no temporary file left behind
+
+
+def test_text_only_reply_has_null_image(tmp_path: Path) -> None:
+    poster = OutboxPoster(tmp_path)
+    first = poster.post_reply("Why did the robot cross the road? 🤖", "1", [])
+    second = poster.post_reply("Another", "2", [])
+    assert first != second
+    records = read_outbox(tmp_path / OUTBOX_FILE)
+    assert [record["Image"] for record in records] == [None, None]
+    assert records[0]["Text"] == "Why did the robot cross the road? 🤖"  # kept as UTF-8, not escaped
+    assert "🤖" in (tmp_path / OUTBOX_FILE).read_text(encoding="utf-8")
+
+
+def test_a_torn_line_is_skipped_and_the_next_reply_starts_afresh(tmp_path: Path) -> None:
+    path = tmp_path / OUTBOX_FILE
+    path.write_text('{"PostId": "1", "Text": "whole"}\n{"PostId": "2", "Te', encoding="utf-8")
+    OutboxPoster(tmp_path).post_reply("after the crash", "3", [])
+    assert [record["Text"] for record in read_outbox(path)] == ["whole", "after the crash"]
+
+
+def test_read_outbox_without_a_file(tmp_path: Path) -> None:
+    assert read_outbox(tmp_path / OUTBOX_FILE) == []
+
+
+def test_botctl_outbox_table_and_json(tmp_path: Path) -> None:
+    poster = OutboxPoster(tmp_path)
+    poster.post_reply("a joke", "111", [])
+    poster.post_reply("I recognised: A", "222", [(JPEG, "image/jpeg")])
+    runner = CliRunner()
+
+    table = runner.invoke(main, ["outbox", "--local-dir", str(tmp_path)])
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    assert lines[0].split() == ["ReplyToTweetId", "Text", "Image", "time"]
+    assert "111" in lines[2] and "a joke" in lines[2] and "NULL" in lines[2]
+    assert "222" in lines[3] and str(tmp_path / "outbox") in lines[3]
+    assert lines[-1] == "(2 rows)"
+
+    as_json = runner.invoke(main, ["outbox", "--format", "json"], env={"BOT_LOCAL_DIR": str(tmp_path)})
+    assert as_json.exit_code == 0, as_json.output
+    records = json.loads(as_json.output)
+    assert [record["ReplyToTweetId"] for record in records] == ["111", "222"]
+    assert records[0]["Image"] is None
+    assert Path(records[1]["Image"]).is_file()
+
+
+def test_botctl_outbox_empty(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["outbox", "--local-dir", str(tmp_path)])
+    assert result.exit_code == 0
+    assert result.output.splitlines()[-1] == "(0 rows)"
+    assert (
+        json.loads(CliRunner().invoke(main, ["outbox", "--format", "json", "--local-dir", str(tmp_path)]).output) == []
+    )
