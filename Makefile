@@ -1,4 +1,4 @@
-# The two commands a newcomer needs: `make demo` (later) and `make test`. Everything else is here too.
+# The two commands a newcomer needs: `make demo` and `make test`. Everything else is here too.
 SHELL := /bin/bash
 # Chalice packages for the Lambda runtime of the interpreter that runs it: python3.11 it is.
 PYTHON ?= python3.11
@@ -15,7 +15,7 @@ NODE_STAMP := infrastructure/node_modules/.setup-complete
 .PHONY: setup test lint typecheck unit local demo synth bench clean
 
 ## demo: the bot's main job on the local runtime: a scripted scenario, a transcript, the queries
-demo: setup
+demo: $(SETUP_STAMP)  # the local runtime only: no Node.js or CDK CLI needed
 	$(BIN)/botctl demo
 
 ## setup: create .venv from the pinned requirements and install the pinned CDK CLI (idempotent)
@@ -50,7 +50,7 @@ unit: setup
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 ## local: serve the webhook at http://127.0.0.1:$(PORT)/twitter on the local runtime
-local: setup
+local: $(SETUP_STAMP)
 	$(BIN)/botctl serve --port $(PORT) --local-dir $(BOT_LOCAL_DIR)
 
 ## synth: synthesize the CDK app into infrastructure/cdk.out (no AWS account needed)

@@ -26,6 +26,7 @@ from typing import Any, Final
 ASSETS: Final = Path(__file__).parent / "demo_assets"
 BOTCTL: Final = Path(sys.executable).parent / "botctl"
 TABLE: Final = '"analysed-messages-table"'
+DEMO_MARKER: Final = ".xbot-demo"
 Echo = Callable[[str], None]
 
 
@@ -43,6 +44,11 @@ class Step:
     images: tuple[Path, ...] = ()
     delivery: dict[str, Any] | None = None  # a raw delivery instead of a composed mention
     expect_reply: bool = True
+    expect_alert: bool = False
+    expect_names: tuple[str, ...] = ()  # celebrities the reply must name, with an annotated photo
+    expect_raw: str | None = None  # the detail-type a raw delivery must be recorded as
+    ignored_post_id: str | None = None  # a post that must not become a MESSAGE_RECEIVED
+    described: str = ""  # what a raw delivery is, for the transcript
 
 
 @dataclass
@@ -76,29 +82,49 @@ def written_text_photo(path: Path) -> Path:
 def scenario(work: Path, bot_user_id: str) -> Scenario:
     from botlocal.compose import LOCAL_BOT_SCREEN_NAME, compose_mention
 
-    # The bot's own reply comes back through the webhook too: it must be ignored (no reply loop).
+    # The bot's own reply comes back through the webhook too. This one even mentions the bot and
+    # replies to it (a thread with itself): only the author check keeps it from starting a loop.
     own = compose_mention(
-        "@demo_user here is your joke", author=LOCAL_BOT_SCREEN_NAME, photo_urls=[], bot_user_id=bot_user_id
+        "@xbot thanks, here is your joke", author=LOCAL_BOT_SCREEN_NAME, photo_urls=[], bot_user_id=bot_user_id
     )
     post = own.delivery["tweet_create_events"][0]
     post["user"]["id_str"] = bot_user_id
-    post["entities"]["user_mentions"] = []
+    post["in_reply_to_user_id_str"] = bot_user_id
     follow = json.loads((ASSETS.parent / "demo_assets" / "follow.json").read_text(encoding="utf-8"))
     follow["for_user_id"] = bot_user_id
     return Scenario(
         [
             Step("A joke request", "tell me a joke", author="alice"),
             Step("A fact request", "tell me a fun fact please", author="bob"),
-            Step("A negative mention", "you are a terrible, useless and awful bot", author="carol"),
-            Step("A photo of a public figure", "who is this?", author="dave", images=(ASSETS / "obama2.jpg",)),
+            Step("A negative mention", "you are a terrible, useless and awful bot", author="carol", expect_alert=True),
+            Step(
+                "A photo of a public figure",
+                "who is this?",
+                author="dave",
+                images=(ASSETS / "obama2.jpg",),
+                expect_names=("Barack Obama",),
+            ),
             Step(
                 "A photo with written text",
                 "what does this say?",
                 author="erin",
                 images=(written_text_photo(work / "sign.png"),),
             ),
-            Step("A follow", delivery=follow, expect_reply=False),
-            Step("The bot's own reply", delivery=own.delivery, expect_reply=False),
+            Step(
+                "A follow",
+                delivery=follow,
+                expect_reply=False,
+                expect_raw="TWITTER_FOLLOWED",
+                described=f"@{follow['follow_events'][0]['source']['screen_name']} followed the bot",
+            ),
+            Step(
+                "The bot's own reply",
+                delivery=own.delivery,
+                expect_reply=False,
+                expect_raw="TWITTER_TWEETED",
+                ignored_post_id=own.tweet_id,
+                described="the bot's own post (mentioning and replying to itself) came back through the webhook",
+            ),
         ]
     )
 
@@ -195,43 +221,81 @@ def _describe_analysis(detail: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _count(local_dir: Path, where: str) -> int:
+    from botlocal.query import run_query
+
+    _, rows = run_query(f"SELECT count(*) FROM {TABLE} WHERE {where}", local_dir)  # noqa: S608 (our own SQL)
+    return int(rows[0][0])
+
+
 def _print_transcript(sent: list[Sent], local_dir: Path, echo: Echo) -> int:
+    """Print what happened to each step; return how many expectations were not met."""
     from botlocal.alerts import read_alerts
     from botlocal.outbox import read_outbox
 
     alerts = read_alerts(local_dir / "alerts.jsonl")
     outbox = read_outbox(local_dir / "outbox.jsonl")
-    problems = 0
+    problems: list[str] = []
+
+    def problem(text: str) -> None:
+        problems.append(text)
+        echo(f"   !! {text}")
+
     for item in sent:
         step = item.step
         echo(f"\n== {step.title}")
         if item.tweet_id is None:
-            echo("   (a raw delivery)")
+            echo(f"   {step.described}")
+            if step.expect_raw:
+                recorded = _count(local_dir, f"detail_type = '{step.expect_raw}'")
+                if recorded:
+                    echo(f"   recorded as {step.expect_raw} in the data lake")
+                else:
+                    problem(f"no {step.expect_raw} event recorded")
+            if step.ignored_post_id:
+                messages = _count(
+                    local_dir,
+                    f"detail_type = 'MESSAGE_RECEIVED' AND detail.twitter.tweetid = '{step.ignored_post_id}'",
+                )
+                if messages:
+                    problem("the bot's own post became a MESSAGE_RECEIVED: a reply loop")
+                else:
+                    echo("   not a message for the bot: no analysis, no reply")
         else:
-            echo(f"   @{step.author}: {step.text}" + (f"  [+{len(step.images)} photo]" if step.images else ""))
-        replies = [entry for entry in outbox if item.tweet_id and entry.get("ReplyToTweetId") == item.tweet_id]
-        if item.tweet_id:
+            photos = f"  [+{len(step.images)} photo]" if step.images else ""
+            echo(f"   @{step.author}: {step.text}{photos}")
             detail = _analysis(local_dir, item.tweet_id)
-            for line in _describe_analysis(detail) if detail else ["no analysis found"]:
+            if detail is None:
+                problem("no analysis found")
+            for line in _describe_analysis(detail) if detail else []:
                 echo(f"   analysis: {line}")
-            for alert in alerts:
-                if item.tweet_id in str(alert.get("message", "")):
-                    echo(f"   ALERT: {alert.get('subject')}")
+            raised = [alert for alert in alerts if item.tweet_id in str(alert.get("message", ""))]
+            for alert in raised:
+                echo(f"   ALERT: {alert.get('subject')}")
+            if step.expect_alert and not raised:
+                problem("no alert raised")
+            if raised and not step.expect_alert:
+                problem("an alert nobody expected")
+        replies = [entry for entry in outbox if item.tweet_id and entry.get("ReplyToTweetId") == item.tweet_id]
         for reply in replies:
             echo(f"   reply: {reply.get('Text')}")
             for image in reply.get("Images") or []:
                 echo(f"   annotated image: {image}")
+                if not Path(image).is_file():
+                    problem(f"the annotated image {image} does not exist")
         if step.expect_reply and not replies:
-            problems += 1
-            echo("   !! no reply in the outbox")
-        if not step.expect_reply:
-            echo("   (no reply expected)" if not replies else "   !! unexpected reply")
-            problems += bool(replies)
-    own_replies = [entry for entry in outbox if entry.get("ReplyToTweetId") not in {s.tweet_id for s in sent}]
-    if own_replies:
-        problems += 1
-        echo(f"\n!! replies to something the demo did not send: {own_replies}")
-    return problems
+            problem("no reply in the outbox")
+        if not step.expect_reply and replies:
+            problem("a reply nobody expected")
+        for name in step.expect_names:
+            if not any(name in str(reply.get("Text")) and reply.get("Images") for reply in replies):
+                problem(f"no reply naming {name} with an annotated photo")
+    expected = {item.tweet_id for item in sent}
+    strays = [entry for entry in outbox if entry.get("ReplyToTweetId") not in expected]
+    if strays:
+        echo("")
+        problem(f"replies to posts the demo did not send: {strays}")
+    return len(problems)
 
 
 def _print_queries(local_dir: Path, echo: Echo) -> None:
@@ -255,9 +319,13 @@ def run_demo(local_dir: Path, echo: Echo = print, timeout: float = 300) -> int:
     """Run the whole scenario; returns the number of problems found (0 means every step worked)."""
     from botlocal.compose import LOCAL_BOT_USER_ID
 
+    if local_dir.exists() and any(local_dir.iterdir()) and not (local_dir / DEMO_MARKER).exists():
+        # Never empty a folder an earlier demo did not make: it may hold someone's known faces.
+        raise DemoError(f"{local_dir} is not empty and not a demo folder; choose another --local-dir")
     if local_dir.exists():
         shutil.rmtree(local_dir)
     local_dir.mkdir(parents=True)
+    (local_dir / DEMO_MARKER).write_text("made by botctl demo: emptied by the next demo\n", encoding="utf-8")
     work = local_dir / "demo-inputs"
     work.mkdir()
     env = {**os.environ, "BOT_LOCAL_DIR": str(local_dir), "BOT_EGRESS": "outbox"}

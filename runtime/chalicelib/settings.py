@@ -90,9 +90,17 @@ def load_settings() -> Settings:
         # ask to be shown to its followers.
         blur_unrecognised_faces=_flag(env.get("BLUR_UNRECOGNISED_FACES"), default=True),
         # Locally replies go to the dry-run outbox unless BOT_EGRESS=x; on AWS they go to X.
-        egress=env.get("BOT_EGRESS") or (EGRESS_OUTBOX if runtime == RUNTIME_LOCAL else EGRESS_X),
+        egress=_egress(env.get("BOT_EGRESS"), runtime),
         idempotency_table=env.get("IDEMPOTENCY_TABLE") or None,
     )
+
+
+def _egress(value: str | None, runtime: str) -> str:
+    if not value:
+        return EGRESS_OUTBOX if runtime == RUNTIME_LOCAL else EGRESS_X
+    if value.strip().lower() not in (EGRESS_X, EGRESS_OUTBOX):
+        raise ValueError(f"BOT_EGRESS must be {EGRESS_X!r} or {EGRESS_OUTBOX!r}, not {value!r}")
+    return value.strip().lower()
 
 
 def _flag(value: str | None, *, default: bool) -> bool:

@@ -244,12 +244,21 @@ def _required(value: str | None, variable: str) -> str:
     return value
 
 
+#: Paid AI calls retry throttling call by call, inside botocore, so a throttled call does not make
+#: the workflow retry (and pay again for) the calls of the same task that already succeeded.
+_PATIENT_SERVICES = frozenset({"rekognition", "comprehend", "lexv2-runtime"})
+
+
 def _aws_client(service: str) -> Any:
-    """A client that fails fast: the webhook must answer (500 at worst) within API Gateway's 29 s."""
+    """A client that fails fast (the webhook must answer, 500 at worst, within API Gateway's 29 s),
+    or, for the AI services, one that retries throttling a few times itself."""
     import boto3
     from botocore.config import Config
 
-    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
+    if service in _PATIENT_SERVICES:
+        config = Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 5, "mode": "standard"})
+    else:
+        config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
     return boto3.client(service, config=config)  # type: ignore[call-overload]
 
 

@@ -71,8 +71,8 @@ def test_recognised_people_are_named_and_their_photos_annotated_under_new_keys()
     assert reply.text == "@alice I recognised: Ada Lovelace, Alan Turing"
     assert (reply.reply_to_tweet_id, reply.reply_to_user_id) == ("1900", "42")
     assert len(reply.image_keys) == 2
+    assert reply.image_keys == ["annotated/2026/11/29/a.jpg", "annotated/2026/11/29/b.jpg"]
     for key, original in zip(reply.image_keys, (b"photo-a", b"photo-b"), strict=True):
-        assert key.startswith("annotated/2026/11/29/")
         assert store.get(key) == b"annotated:" + original
     assert store.get("2026/11/29/a.jpg") == b"photo-a"  # the original is never overwritten
     assert annotate.calls[0][2] == {"blur_unrecognised": True, "max_pixels": 10}
@@ -100,6 +100,26 @@ def test_words_read_in_the_photo_are_quoted_when_nobody_is_recognised() -> None:
     image = ImageResult("u", "k.jpg", analysis=ImageAnalysis(text_detections=detections))
     reply = _photo_responder(store, bus, annotate).respond(_message([image]))
     assert reply.text == f'@alice {NOBODY_RECOGNISED} It says: "OPEN DAILY / Fresh coffee"'
+
+
+def test_quoted_text_cannot_make_the_bot_mention_or_link_anyone() -> None:
+    from chalicelib.responding.service import quoted_text
+
+    assert quoted_text(["Follow @victim", "https://spam.example/x now"]) == "Follow / now"
+    assert quoted_text(["mail a@b.c"]) == "mail ab.c"
+    assert len(quoted_text(["word " * 50])) == 100
+
+
+def test_only_photos_with_someone_named_come_back() -> None:
+    store, bus, annotate = MemoryMediaStore(), RecordingBus(), RecordingAnnotate()
+    store.put("a.jpg", b"a", "image/jpeg")
+    store.put("b.jpg", b"b", "image/jpeg")
+    images = [
+        ImageResult("u1", "a.jpg", analysis=ImageAnalysis(celebrity_faces=[_celebrity("Ada")])),
+        ImageResult("u2", "b.jpg", analysis=ImageAnalysis()),
+    ]
+    reply = _photo_responder(store, bus, annotate).respond(_message(images))
+    assert reply.image_keys == ["annotated/a.jpg"]
 
 
 def test_at_most_four_photos_come_back() -> None:

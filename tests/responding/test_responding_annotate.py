@@ -392,3 +392,23 @@ def test_the_colour_profile_is_kept() -> None:
     out, _ = annotate_photo(source.getvalue(), ImageAnalysis(), blur_unrecognised=False, max_pixels=LIMIT)
 
     assert decoded(out).info.get("icc_profile") == profile
+
+
+def test_a_huge_photo_comes_back_within_x_limits() -> None:
+    """Noise does not compress: a large noisy PNG must still fit X's 5 MB photo limit."""
+    import os
+
+    from chalicelib.responding.annotate import MAX_BYTES, MAX_SIDE
+    from PIL import Image
+
+    noisy = Image.frombytes("RGB", (5000, 3000), os.urandom(5000 * 3000 * 3))
+    buffer = io.BytesIO()
+    noisy.save(buffer, format="PNG")
+    assert buffer.tell() > MAX_BYTES
+    face = {"BoundingBox": {"Width": 0.1, "Height": 0.1, "Left": 0.4, "Top": 0.4}, "Confidence": 99.0}
+    analysis = ImageAnalysis(celebrity_faces=[{"Name": "Ada Lovelace", "Face": face}])
+    body, content_type = annotate_photo(buffer.getvalue(), analysis, blur_unrecognised=False, max_pixels=10**8)
+    assert len(body) <= MAX_BYTES
+    with Image.open(io.BytesIO(body)) as result:
+        assert max(result.size) <= MAX_SIDE
+    assert content_type in ("image/png", "image/jpeg")

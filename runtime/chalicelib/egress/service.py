@@ -76,8 +76,14 @@ class EgressService:
         self._budget_without_deadline_ms = budget_without_deadline_ms
 
     def send(self, reply: SendTweet, event_id: str, remaining_ms: Callable[[], int] | None = None) -> str:
-        """Posts `reply` once per `event_id`; returns the post id (or DUPLICATE)."""
-        return self._idempotency.run(event_id, lambda: self._post(reply, remaining_ms), remaining_ms)
+        """Posts `reply` once per post it answers; returns the post id (or DUPLICATE).
+
+        The key is the post replied to, not the event: a MESSAGE_ANALYSED handled twice makes two
+        SEND_TWEET events (with two ids, and for a joke two different texts), yet the author must
+        get one reply. `event_id` is kept for the logs.
+        """
+        key = f"reply-to:{reply.reply_to_tweet_id}"
+        return self._idempotency.run(key, lambda: self._post(reply, remaining_ms), remaining_ms)
 
     def _post(self, reply: SendTweet, remaining_ms: Callable[[], int] | None) -> str:
         images = self._load_images(reply)

@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 JPEG = "image/jpeg"
 PNG = "image/png"
 JPEG_QUALITY = 90
+#: X refuses photos over 5 MB; larger results are scaled to at most MAX_SIDE pixels a side.
+MAX_BYTES = 5 * 1024 * 1024
+MAX_SIDE = 4096
 
 BOX_COLOUR = (255, 214, 0)  # a warm yellow: visible on skin, sky, foliage and dark suits alike
 OUTLINE_COLOUR = (0, 0, 0)
@@ -96,11 +99,31 @@ def annotate_photo(
             _label(draw, picture.size, box, name, line, placed)
 
     picture.info.clear()  # nothing of the original's metadata rides along
-    out = io.BytesIO()
+    return _encoded_within_x_limits(picture, source_format, icc_profile)
+
+
+def _encoded_within_x_limits(picture: Image.Image, source_format: str | None, icc_profile: Any) -> tuple[bytes, str]:
+    """PNG stays PNG and other photos become JPEG, but X refuses photos over 5 MB: a large result
+    is scaled down (to MAX_SIDE at most) and, if still too large, re-encoded as ever smaller JPEG."""
+    from PIL import Image
+
+    if max(picture.size) > MAX_SIDE:
+        picture = picture.copy()
+        picture.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     if source_format == "PNG":
+        out = io.BytesIO()
         picture.save(out, format="PNG", optimize=True, icc_profile=icc_profile)
-        return out.getvalue(), PNG
-    picture.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True, icc_profile=icc_profile)
+        if out.tell() <= MAX_BYTES:
+            return out.getvalue(), PNG
+    for quality in (JPEG_QUALITY, 80, 70, 60):
+        out = io.BytesIO()
+        picture.save(out, format="JPEG", quality=quality, optimize=True, icc_profile=icc_profile)
+        if out.tell() <= MAX_BYTES:
+            return out.getvalue(), JPEG
+    picture = picture.copy()
+    picture.thumbnail((MAX_SIDE // 2, MAX_SIDE // 2), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    picture.save(out, format="JPEG", quality=60, optimize=True)
     return out.getvalue(), JPEG
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 
 from chalicelib.analysis.text import without_mentions_and_urls
@@ -29,6 +28,17 @@ def written_lines(message: MessageAnalysed) -> list[str]:
             if detection.get("Type") == "LINE" and str(detection.get("DetectedText", "")).strip():
                 seen.setdefault(str(detection["DetectedText"]).strip(), None)
     return list(seen)
+
+
+#: How much of the text read in a photo a reply quotes.
+MAX_QUOTED_CHARACTERS = 100
+
+
+def quoted_text(lines: list[str]) -> str:
+    """The words read in a photo, safe to post: a photo must not make the bot mention or link
+    anyone (that would be a spam vector), so mentions and URLs are dropped; long text is cut."""
+    text = without_mentions_and_urls(" / ".join(lines)).replace("@", "")
+    return text if len(text) <= MAX_QUOTED_CHARACTERS else text[: MAX_QUOTED_CHARACTERS - 1].rstrip() + "…"
 
 
 def recognised_names(message: MessageAnalysed) -> list[str]:
@@ -67,8 +77,7 @@ class PhotoResponder:
         text = f"I recognised: {', '.join(names_found)}" if names_found else NOBODY_RECOGNISED
         lines = written_lines(message)
         if not names_found and lines:
-            # Egress shortens the reply to X's limit if the photo holds a lot of text.
-            text = f'{NOBODY_RECOGNISED} It says: "{" / ".join(lines)}"'
+            text = f'{NOBODY_RECOGNISED} It says: "{quoted_text(lines)}"'
         if not any(image.key for image in message.images):
             text = NO_PHOTO_READABLE
         reply = SendTweet(
@@ -85,7 +94,8 @@ class PhotoResponder:
         for image in message.images:
             if len(keys) == MAX_REPLY_IMAGES:
                 break
-            if image.key is None or image.analysis is None:
+            # Only photos with someone named on them come back; the others would look unchanged.
+            if image.key is None or image.analysis is None or not image.analysis.celebrity_faces:
                 continue
             try:
                 original = self._media.get(image.key)
@@ -96,8 +106,9 @@ class PhotoResponder:
                 logger.warning("photo not annotated", extra={"key": image.key, "reason": str(error)})
                 continue
             extension = "png" if content_type == "image/png" else "jpg"
-            # A new key: the original stays as it was analysed.
-            key = f"annotated/{image.key.rsplit('.', 1)[0]}-{uuid.uuid4().hex[:8]}.{extension}"
+            # A new key (the original stays as analysed), derived from it: a redelivered event
+            # writes the same object again instead of leaving an orphan.
+            key = f"annotated/{image.key.rsplit('.', 1)[0]}.{extension}"
             self._media.put(key, annotated, content_type)
             keys.append(key)
         return keys
