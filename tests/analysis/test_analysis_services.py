@@ -211,3 +211,26 @@ def test_formats_rekognition_cannot_read_are_stored_as_png(image_format: str) ->
     assert content_type == "image/png"
     with Image.open(io.BytesIO(body)) as stored:
         assert (stored.format, stored.size) == ("PNG", (64, 48))
+
+
+def test_photos_past_the_time_budget_are_reported_not_fetched() -> None:
+    now = [0.0]
+
+    class Slow:
+        def fetch(self, url: str, *, max_bytes: int) -> bytes:
+            now[0] += 25.0  # each photo takes 25 s
+            return image_bytes("PNG")
+
+    service = MediaDownloadService(
+        fetcher=Slow(),
+        store=MemoryMediaStore(),
+        allowed_hosts=HOSTS,
+        max_bytes=10_000,
+        max_pixels=10**6,
+        budget_seconds=40.0,
+        clock=lambda: now[0],
+    )
+    urls = [f"https://pbs.twimg.com/media/{n}.png" for n in range(3)]
+    results = service.download_all(urls)
+    assert [result.error is None for result in results] == [True, True, False]
+    assert results[2].error is not None and "ran out" in results[2].error

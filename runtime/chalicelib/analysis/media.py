@@ -95,7 +95,9 @@ class MediaDownloadService:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         attempts: int = 3,
         base_delay_seconds: float = 0.5,
+        budget_seconds: float = 40.0,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._fetcher = fetcher
         self._store = store
@@ -106,12 +108,17 @@ class MediaDownloadService:
         self._attempts = attempts
         self._base_delay = base_delay_seconds
         self._sleep = sleep
+        self._budget = budget_seconds
+        self._clock = clock
 
-    def download(self, url: str) -> ImageResult:
+    def download(self, url: str, deadline: float | None = None) -> ImageResult:
         """Fetch, check and store one photo; a photo that fails carries the reason instead of a key."""
+        deadline = self._clock() + self._budget if deadline is None else deadline
         try:
             check_media_url(url, self._allowed_hosts)
-            body = self._fetch_with_retries(url)
+            if self._clock() >= deadline:
+                raise MediaError("not downloaded: the time for downloading this message's photos ran out")
+            body = self._fetch_with_retries(url, deadline)
             if len(body) > self._max_bytes:
                 raise MediaError(f"larger than {self._max_bytes} bytes")
             extension, content_type = inspect_image(body, self._max_pixels)
@@ -123,17 +130,21 @@ class MediaDownloadService:
         self._store.put(key, body, content_type)
         return ImageResult(url=url, key=key)
 
-    def _fetch_with_retries(self, url: str) -> bytes:
+    def _fetch_with_retries(self, url: str, deadline: float) -> bytes:
         """A photo that fails for a passing reason is tried again here, photo by photo, so one slow
         photo neither fails the message nor makes the others download twice."""
         for attempt in range(1, self._attempts + 1):
             try:
                 return self._fetcher.fetch(url, max_bytes=self._max_bytes)
             except TransientMediaError:
-                if attempt == self._attempts:
+                delay = random.uniform(0, self._base_delay * 2**attempt)  # noqa: S311 (jitter)
+                if attempt == self._attempts or self._clock() + delay >= deadline:
                     raise
-                self._sleep(random.uniform(0, self._base_delay * 2**attempt))  # noqa: S311 (jitter)
+                self._sleep(delay)
         raise AssertionError("unreachable")
 
     def download_all(self, urls: Sequence[str]) -> list[ImageResult]:
-        return [self.download(url) for url in urls]
+        """Every photo, within one time budget for the message: the task must end (with the slow
+        photos reported) well before its Lambda timeout, or the whole message would fail."""
+        deadline = self._clock() + self._budget
+        return [self.download(url, deadline) for url in urls]
