@@ -7,13 +7,13 @@ the made-up URL, so an offline run analyses real photos without reaching X's med
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from chalicelib.ports import MediaError, MediaFetcher
+
+from botlocal.files import write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -30,17 +30,7 @@ class LocalMediaStore:
     def put(self, key: str, body: bytes, content_type: str) -> None:
         path = self.path_of(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so a concurrent reader (the analysis, the reply) never sees half a photo.
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(body)
-                file.flush()
-                os.fsync(file.fileno())
-            Path(temporary).replace(path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(path, body)
 
     def get(self, key: str) -> bytes:
         path = self.path_of(key)

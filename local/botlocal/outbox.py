@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, Final
 
 from botlocal.alerts import read_alerts
 from botlocal.compose import snowflake
+from botlocal.files import write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -60,17 +60,7 @@ class OutboxPoster:
     def _write_image(self, post_id: str, index: int, body: bytes, content_type: str) -> str:
         self.images_dir.mkdir(parents=True, exist_ok=True)
         path = self.images_dir / f"{post_id}-{index + 1}.{_EXTENSIONS.get(content_type, 'bin')}"
-        # Write then rename: a reader never sees half a photo.
-        descriptor, temporary = tempfile.mkstemp(dir=self.images_dir, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(body)
-                file.flush()
-                os.fsync(file.fileno())
-            Path(temporary).replace(path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(path, body)
         return str(path)
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Final
+
+from botlocal.files import write_atomically
 
 
 class LocalPayloadStore:
@@ -17,17 +17,7 @@ class LocalPayloadStore:
     def put(self, key: str, body: bytes) -> str:
         path = self._path_of(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so a reader given the URI never sees half a payload.
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(body)
-                file.flush()
-                os.fsync(file.fileno())
-            Path(temporary).replace(path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(path, body)
         return path.as_uri()
 
     def _path_of(self, key: str) -> Path:

@@ -19,6 +19,15 @@ FEATURE_LABELS = "labels"
 FEATURE_CELEBRITIES = "celebrities"  # its unrecognised faces are the face list: no separate face call
 FEATURE_TEXT = "text"
 IMAGE_FEATURES = frozenset({FEATURE_LABELS, FEATURE_CELEBRITIES, FEATURE_TEXT})
+
+
+def check_image_features(features: frozenset[str]) -> None:
+    """ValueError for a feature no image analyser knows (a typo in IMAGE_FEATURES or a caller's bug)."""
+    unknown = features - IMAGE_FEATURES
+    if unknown:
+        raise ValueError(f"unknown image features {sorted(unknown)}; known: {sorted(IMAGE_FEATURES)}")
+
+
 #: X serves photos from these hosts only.
 DEFAULT_MEDIA_HOSTS = ("pbs.twimg.com", "ton.twimg.com")
 
@@ -117,7 +126,5 @@ def _features(value: str | None) -> frozenset[str]:
     if value is None:
         return IMAGE_FEATURES
     features = frozenset(_csv(value))
-    unknown = features - IMAGE_FEATURES
-    if unknown:
-        raise ValueError(f"IMAGE_FEATURES has unknown features {sorted(unknown)}; known: {sorted(IMAGE_FEATURES)}")
+    check_image_features(features)
     return features

@@ -12,7 +12,7 @@ from typing import Final
 
 from chalicelib.contracts.analysis import ImageAnalysis, Record
 from chalicelib.ports import MediaError, MediaStore
-from chalicelib.settings import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, IMAGE_FEATURES
+from chalicelib.settings import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, check_image_features
 
 from botlocal.analysis.faces import FaceGallery, FaceModel, person_id
 from botlocal.analysis.labels import ImageLabeller
@@ -55,9 +55,7 @@ class LocalImageAnalyser:
         self._min_confidence = min_confidence
 
     def analyse(self, key: str, features: frozenset[str]) -> ImageAnalysis:
-        unknown = features - IMAGE_FEATURES
-        if unknown:
-            raise ValueError(f"unknown image features {sorted(unknown)}; known: {sorted(IMAGE_FEATURES)}")
+        check_image_features(features)
         if not features:
             return ImageAnalysis()
         image = self._open(key)

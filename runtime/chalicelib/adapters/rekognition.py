@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.contracts.analysis import ImageAnalysis, Record
 from chalicelib.ports import MediaError
-from chalicelib.settings import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, IMAGE_FEATURES
+from chalicelib.settings import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, check_image_features
 
 if TYPE_CHECKING:
     from mypy_boto3_rekognition import RekognitionClient
@@ -58,9 +58,7 @@ class RekognitionImageAnalyser:
         self._min_confidence = min_confidence
 
     def analyse(self, key: str, features: frozenset[str]) -> ImageAnalysis:
-        unknown = features - IMAGE_FEATURES
-        if unknown:
-            raise ValueError(f"unknown image features {sorted(unknown)}; known: {sorted(IMAGE_FEATURES)}")
+        check_image_features(features)
         image: ImageTypeDef = {"S3Object": {"Bucket": self._bucket, "Name": key}}
         labels: list[Record] = []
         text: list[Record] = []
