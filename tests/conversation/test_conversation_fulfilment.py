@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import random
 from typing import Any
 
@@ -58,7 +59,7 @@ def test_fallback_and_unknown_intents_explain_what_the_bot_does(intent: str) -> 
     response = fulfil(lex_event(intent, {"lastJoke": "3"}))
     assert response == {
         "sessionState": {
-            "sessionAttributes": {"lastJoke": "3"},
+            "sessionAttributes": {"lastJoke": "3", "lastFallback": "0"},
             "dialogAction": {"type": "Close"},
             "intent": {"name": intent, "state": "Fulfilled"},
         },
@@ -166,3 +167,18 @@ def test_the_lambda_handler_delegates_to_fulfil() -> None:
 
     response = lex_fulfilment(lex_event("Fact"), Context())
     assert response["messages"][0]["content"] in FACTS
+
+
+def test_a_person_not_understood_twice_gets_other_words() -> None:
+    """X refuses a reply whose text the account posted recently: the fallback must not repeat."""
+    from chalicelib.responding.fulfilment import FALLBACKS
+
+    attributes: dict[str, str] = {}
+    said = []
+    for _ in range(len(FALLBACKS) + 1):
+        response = fulfil(lex_event("FallbackIntent", attributes))
+        attributes = response["sessionState"]["sessionAttributes"]
+        said.append(response["messages"][0]["content"])
+    assert said[: len(FALLBACKS)] == list(FALLBACKS)
+    assert said[-1] == FALLBACKS[0]
+    assert all(first != second for first, second in itertools.pairwise(said))

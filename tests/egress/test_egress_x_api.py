@@ -273,3 +273,14 @@ def test_repr_holds_no_secret() -> None:
 def test_default_base_is_api_x_com(x: responses.RequestsMock) -> None:
     x.post("https://api.x.com/2/tweets", status=201, json={"data": {"id": "5", "text": "t"}})
     assert XApiReplyPoster(CREDENTIALS).post_reply("t", "1", []) == "5"
+
+
+def test_rotated_credentials_are_used_at_the_next_post(x: responses.RequestsMock) -> None:
+    x.post(f"{API}/2/tweets", status=201, json={"data": {"id": "22", "text": "a joke"}})
+    current = dict(CREDENTIALS)
+    rotating = XApiReplyPoster(lambda: current, api_base=API)
+    rotating.post_reply("first", "99", [])
+    current["AccessToken"] = "5678-rotated-token"
+    rotating.post_reply("second", "99", [])
+    tokens = [oauth_params(header(call.request, "Authorization"))["oauth_token"] for call in x.calls]
+    assert tokens == ["1234-access-token", "5678-rotated-token"]

@@ -20,7 +20,7 @@ No exception or log line carries a credential: messages hold the status and X's 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import requests
@@ -48,29 +48,42 @@ class XApiReplyPoster:
 
     def __init__(
         self,
-        credentials: Mapping[str, str],
+        credentials: Mapping[str, str] | Callable[[], Mapping[str, str]],
         *,
         session: requests.Session | None = None,
         api_base: str = DEFAULT_API_BASE,
         timeout: float = 10,
     ) -> None:
-        missing = [key for key in CREDENTIAL_KEYS if not credentials.get(key)]
-        if missing:
-            # Names only: the values must never reach a log or a traceback.
-            raise ValueError(f"X credentials lack {', '.join(missing)}")
-        self._auth = OAuth1(
-            client_key=credentials["ApiKey"],
-            client_secret=credentials["ApiSecret"],
-            resource_owner_key=credentials["AccessToken"],
-            resource_owner_secret=credentials["AccessTokenSecret"],
-            signature_type="AUTH_HEADER",
-        )
+        # A callable is read at every post (the secret's cache decides how often it is fetched),
+        # so a rotated secret takes effect without a new container.
+        self._credentials = credentials if callable(credentials) else (lambda: credentials)
+        self._signed_with: tuple[str, ...] = ()
+        self._auth = self._oauth()
         self._session = session or requests.Session()
         self._base = api_base.rstrip("/")
         self._timeout = timeout
 
     def __repr__(self) -> str:  # the default would not leak either, but say so explicitly
         return f"XApiReplyPoster(api_base={self._base!r})"
+
+    def _oauth(self) -> OAuth1:
+        """The OAuth 1.0a signer for the current credentials (rebuilt only when they change)."""
+        credentials = self._credentials()
+        missing = [key for key in CREDENTIAL_KEYS if not credentials.get(key)]
+        if missing:
+            # Names only: the values must never reach a log or a traceback.
+            raise ValueError(f"X credentials lack {', '.join(missing)}")
+        current = tuple(credentials[key] for key in CREDENTIAL_KEYS)
+        if current != self._signed_with:
+            self._signer = OAuth1(
+                client_key=credentials["ApiKey"],
+                client_secret=credentials["ApiSecret"],
+                resource_owner_key=credentials["AccessToken"],
+                resource_owner_secret=credentials["AccessTokenSecret"],
+                signature_type="AUTH_HEADER",
+            )
+            self._signed_with = current
+        return self._signer
 
     def post_reply(self, text: str, reply_to_tweet_id: str, images: list[tuple[bytes, str]]) -> str:
         media_ids = [self.upload_image(body, content_type, index) for index, (body, content_type) in enumerate(images)]
@@ -97,7 +110,7 @@ class XApiReplyPoster:
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = f"{self._base}{path}"
         try:
-            response = self._session.request(method, url, auth=self._auth, timeout=self._timeout, **kwargs)
+            response = self._session.request(method, url, auth=self._oauth(), timeout=self._timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as error:
             # The type names the failure; str(error) may embed the prepared request, so it is left out.
             raise XApiTransientError(f"{method} {path}: X unreachable ({type(error).__name__})") from None

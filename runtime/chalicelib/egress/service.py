@@ -200,10 +200,11 @@ def egress_service_for(settings: Settings, media_store: MediaStore, credentials_
     return EgressService(poster=poster, media=media_store, idempotency=idempotency)
 
 
-def _secret_credentials(provider: object) -> Mapping[str, str]:
+def _secret_credentials(provider: object) -> Callable[[], Mapping[str, str]]:
+    """The secret's reader itself: the poster reads it at each post, through the secret's cache."""
     if not isinstance(provider, CredentialsDocument):
         raise EgressConfigurationError(f"{type(provider).__name__} does not provide the X credentials document")
-    return provider.credentials()
+    return provider.credentials
 
 
 def _local_credentials() -> dict[str, str]:

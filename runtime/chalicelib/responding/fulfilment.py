@@ -26,6 +26,15 @@ COLLECTIONS: Final[Mapping[str, tuple[tuple[str, ...], str]]] = {
     FACT.name: (FACTS, "lastFact"),
 }
 
+#: What the bot says when it did not understand, in turn: the first is the definition's (which the
+#: Lex bot also uses when the code hook fails). X refuses a reply whose text the account posted
+#: recently, so a person who is not understood twice must not get the very same words twice.
+FALLBACKS: Final = (
+    FALLBACK_MESSAGE,
+    "Sorry, I didn't get that. Ask me for a joke or a fact, or send me a photo of someone famous.",
+    "I only know two tricks so far: jokes and facts. Or send a photo and I'll tell you who's in it!",
+)
+
 _RANDOM: Final = random.SystemRandom()
 
 
@@ -33,14 +42,17 @@ def fulfil(event: dict[str, Any], *, rng: random.Random | None = None) -> dict[s
     """Lex V2's response to a code-hook event: the intent closed as Fulfilled with one message.
 
     Joke and Fact get an item of their collection; FallbackIntent and any intent this hook does not
-    know get FALLBACK_MESSAGE. Session attributes the event carries are kept. Raises ValueError
-    when the event is not a Lex V2 code-hook event.
+    know get a fallback (FALLBACK_MESSAGE first, then other words in turn). Session attributes the
+    event carries are kept. Raises ValueError when the event is not a Lex V2 code-hook event.
     """
     intent_name, attributes = _read(event)
     attributes = dict(attributes)
     entry = COLLECTIONS.get(intent_name)
     if entry is None:
-        content = FALLBACK_MESSAGE
+        last = _last_index(attributes.get("lastFallback"))
+        index = 0 if last is None or last >= len(FALLBACKS) else (last + 1) % len(FALLBACKS)
+        attributes["lastFallback"] = str(index)
+        content = FALLBACKS[index]
     else:
         items, attribute = entry
         index = pick_index(len(items), _last_index(attributes.get(attribute)), rng or _RANDOM)
