@@ -30,7 +30,7 @@ print(elapsed, len(sys.modules), int('boto3' in sys.modules))
 
 def cold_start(runs: int = 7) -> None:
     """Importing app.py in a fresh interpreter, as a Lambda cold start does (AWS runtime)."""
-    env = {**os.environ, "BOT_RUNTIME": "aws", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "BOT_ADAPTERS": "chalicelib.adapters.aws:AwsAdapters", "PYTHONDONTWRITEBYTECODE": "1"}
     samples, modules, boto = [], 0, 0
     for _ in range(runs):
         out = subprocess.run(  # noqa: S603 (our own interpreter and a constant script)
@@ -62,7 +62,7 @@ def hot_path(requests: int = 2000) -> None:
     from chalicelib.ingress.signature import sign
 
     wiring.event_bus = lambda: _NullBus()  # type: ignore[assignment]
-    wiring.x_credentials = lambda: StaticConsumerSecret("bench")  # type: ignore[assignment]
+    wiring.webhook_secret = lambda: StaticConsumerSecret("bench")  # type: ignore[assignment]
     body = FIXTURE.read_bytes()
     headers = {"Content-Type": "application/json", "x-twitter-webhooks-signature": sign("bench", body)}
     with Client(app) as client:
@@ -81,12 +81,12 @@ def hot_path(requests: int = 2000) -> None:
 
 def local_bus(deliveries: int = 500) -> None:
     """PutEvents into the local journal (durable: one fsync'ed transaction per call)."""
-    from botlocal.adapters import local_event_bus
+    from botlocal.adapters import LocalAdapters
     from chalicelib.settings import load_settings
 
     with tempfile.TemporaryDirectory() as state:
         os.environ["BOT_LOCAL_DIR"] = state
-        bus = local_event_bus(load_settings())
+        bus = LocalAdapters(load_settings()).event_bus()
         entry = {"Source": "xbot.ingress", "DetailType": "TWITTER_TWEETED", "Detail": json.dumps({"n": 1})}
         started = time.perf_counter()
         for _ in range(deliveries):

@@ -8,6 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# No deadline: these tests check behaviour, not speed (figures belong in `make bench`), and on a
+# loaded 2-core machine a first example can take far longer than hypothesis' 200 ms default.
+settings.register_profile("xbot", deadline=None)
+settings.load_profile("xbot")
 
 FIXTURES = Path(__file__).parent / "fixtures" / "x-webhooks"
 

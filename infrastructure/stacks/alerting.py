@@ -1,19 +1,32 @@
-"""The alert topic: negative messages are published here; a Chalice subscriber forwards them to chat."""
+"""Alerting (chalicelib/alerting): negative messages go to an SNS topic; a subscriber forwards them to chat.
+
+The topic and its key (`Alerting`), and what the alerting functions may do (`attach_to`): publish
+to the topic, read the chat webhook's secret; the forwarder is subscribed to the topic.
+"""
 
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
+from chalicelib.alerting.blueprint import ALERT_TOPIC_NAME
 from constructs import Construct
+
+from stacks.chalice_app import ChaliceApp, FunctionRole
+from stacks.grants import grant_secret_value
+
+ALERTING = "Alerting"
+ROLES = {
+    ALERTING: FunctionRole(
+        functions=("alerting_alert_negative", "alerting_forward_alert"),
+        description="The X bot's alerting: publish to the alert topic, forward to the chat webhook.",
+    ),
+}
 
 
 class Alerting(Construct):
-    """An SNS topic encrypted with a customer-managed key (rotated yearly) that refuses plain HTTP.
-
-    The publisher (the Chalice functions' role) gets sns:Publish and the key's data-key grant from
-    the stack; the subscriber is the Chalice function the wrapper points at `topic`.
-    """
+    """An SNS topic encrypted with a customer-managed key (rotated yearly) that refuses plain HTTP."""
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
@@ -34,3 +47,21 @@ class Alerting(Construct):
             master_key=self.key,
             enforce_ssl=True,
         )
+
+    def grant_publish(self, role: iam.Role) -> None:
+        """sns:Publish, and what SNS needs from the publisher on a topic encrypted with a customer key
+        (written out: topic.grant_publish would add the wildcard kms:GenerateDataKey*)."""
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=[self.topic.topic_arn]))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[self.key.key_arn])
+        )
+
+
+def attach_to(app: ChaliceApp, *, alerting: Alerting, chat_webhook_secret: str | None) -> None:
+    """The alerting role publishes to the topic and reads the chat webhook's secret (an ARN, if there
+    is one); the forwarder's `on_sns_message` subscription is on the topic."""
+    role = app.role(ALERTING)
+    alerting.grant_publish(role)
+    if chat_webhook_secret:
+        grant_secret_value(role, chat_webhook_secret)
+    app.subscribe_to_topics({ALERT_TOPIC_NAME: alerting.topic})

@@ -1,95 +1,121 @@
-"""The analysis workflow: MESSAGE_RECEIVED -> an Express Step Functions state machine -> MESSAGE_ANALYSED.
+"""Analysis (chalicelib/analysis): MESSAGE_RECEIVED -> an Express Step Functions state machine -> MESSAGE_ANALYSED.
 
-DownloadMedia -> Analyse (Parallel: Map over the photos || the text) -> PublishAnalysis; anything
-that fails after its retries -> PublishFailure (MESSAGE_ANALYSIS_FAILED) -> a Fail state, so a
-failure is published and still shows as a failed execution. The tasks are the Chalice app's pure
-Lambda functions (chalicelib/analysis/blueprint.py); their input and output contract is there.
+The state machine is built from the workflow's one definition (chalicelib.contracts.workflow): its
+states, the Chalice function each task invokes, Retry and Catch. Anything that fails after its
+retries -> PublishFailure (MESSAGE_ANALYSIS_FAILED) -> a Fail state, so a failure is published and
+still shows as a failed execution. Also the analysis functions' role: the photos, Rekognition,
+Comprehend, and publishing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
-from chalicelib.contracts import names
+from chalicelib.contracts import names, workflow
+from chalicelib.kernel.features import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT
 from constructs import Construct
 
-from stacks.buckets import private_bucket
-from stacks.nag import acknowledge
+from stacks.chalice_app import WILDCARD_RESOURCE_FINDING, XRAY_REASON, ChaliceApp, FunctionRole
+from stacks.grants import EventPublishing, grant_media
+from stacks.nag import acknowledge, acknowledge_grants
 from stacks.patterns import to_event_pattern
 from stacks.rule_targets import DeadLettered
 
-#: Error names a task retries: the functions' own TransientError (throttling, service hiccups,
-#: timeouts; chalicelib/analysis/errors.py) and Lambda's own service errors.
-RETRIED_ERRORS = (
-    "TransientError",
-    "Lambda.TooManyRequestsException",
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
+ANALYSIS = "Analysis"
+ROLES = {
+    ANALYSIS: FunctionRole(
+        functions=tuple(task.function for task in workflow.TASKS),
+        description="The X bot's analysis tasks: photos, Rekognition, Comprehend, publish to the bus.",
+    ),
+}
+
+#: The Rekognition call behind each image feature (chalicelib/adapters/rekognition.py). None of the
+#: analysis actions supports resource-level permissions.
+REKOGNITION_ACTIONS: Mapping[str, str] = {
+    FEATURE_LABELS: "rekognition:DetectLabels",
+    FEATURE_CELEBRITIES: "rekognition:RecognizeCelebrities",
+    FEATURE_TEXT: "rekognition:DetectText",
+}
+#: The Comprehend calls every text analysis makes (chalicelib/adapters/comprehend.py)...
+COMPREHEND_ACTIONS = (
+    "comprehend:DetectDominantLanguage",
+    "comprehend:DetectSentiment",
+    "comprehend:DetectEntities",
 )
-RETRY_INTERVAL = cdk.Duration.seconds(1)
-RETRY_BACKOFF_RATE = 2.0
-#: Attempts after the first; with full jitter the waits stay under ~1+2+4+8 s, far inside an
-#: Express execution's five minutes even when several steps retry.
-RETRY_MAX_ATTEMPTS = 4
-RETRY_MAX_DELAY = cdk.Duration.seconds(10)
-#: Photos analysed at once per message (X allows four per post).
-MAP_MAX_CONCURRENCY = 4
-#: An Express execution may run for at most five minutes.
-EXECUTION_TIMEOUT = cdk.Duration.minutes(5)
+#: ...and the one it makes only when key phrases are switched on (textKeyPhrases).
+KEY_PHRASES_ACTION = "comprehend:DetectKeyPhrases"
+
+#: Step Functions' jitter strategies, by the contract's name for them.
+_JITTER = {"FULL": sfn.JitterType.FULL, "NONE": sfn.JitterType.NONE}
 
 
-@dataclass(frozen=True)
-class AnalysisFunctions:
-    """The workflow's tasks: the Chalice functions analysis_download_media, ..._publish_failure."""
-
-    download_media: lambda_.IFunction
-    analyse_image: lambda_.IFunction
-    analyse_text: lambda_.IFunction
-    publish_analysis: lambda_.IFunction
-    publish_failure: lambda_.IFunction
+def analysis_actions(image_features: Sequence[str], text_key_phrases: bool) -> tuple[str, ...]:
+    """The Rekognition and Comprehend actions the analysis tasks call with this configuration."""
+    return (
+        *(REKOGNITION_ACTIONS[feature] for feature in image_features),
+        *COMPREHEND_ACTIONS,
+        *((KEY_PHRASES_ACTION,) if text_key_phrases else ()),
+    )
 
 
-def media_bucket(scope: Construct, construct_id: str, *, access_logs: s3.IBucket, retention: cdk.Duration) -> s3.Bucket:
-    """Photos between download, analysis (Rekognition reads them there) and the reply.
-
-    Everything expires after `retention`: long enough for the reply to annotate the photo.
-    """
-    return private_bucket(
-        scope,
-        construct_id,
-        access_logs=access_logs,
-        lifecycle_rules=[s3.LifecycleRule(id="expire-media", expiration=retention)],
-        # Kept on stack deletion like the other buckets (CloudFormation cannot delete a non-empty
-        # bucket); its lifecycle rule empties it within `retention`.
+def attach_to(
+    app: ChaliceApp,
+    *,
+    publishing: EventPublishing,
+    media: s3.IBucket,
+    image_features: Sequence[str],
+    text_key_phrases: bool,
+) -> None:
+    """The analysis role: the download step writes photos, Rekognition reads them with the caller's
+    rights, Comprehend analyses the text, the last step publishes."""
+    role = app.role(ANALYSIS)
+    publishing.grant(role)
+    grant_media(role, media, actions=["s3:PutObject", "s3:GetObject"])
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=list(analysis_actions(image_features, text_key_phrases)), resources=["*"])
+    )
+    acknowledge_grants(
+        role,
+        {
+            WILDCARD_RESOURCE_FINDING: (
+                "Rekognition DetectLabels/RecognizeCelebrities/DetectText and Comprehend DetectSentiment/"
+                "DetectEntities/DetectKeyPhrases/DetectDominantLanguage have no resource-level permissions "
+                "(the Service Authorization Reference lists no resource type for them); neither have "
+                f"X-Ray's trace actions. {XRAY_REASON}"
+            ),
+        },
     )
 
 
 class AnalysisWorkflow(Construct):
-    """The Express state machine, its log group, and the rule that starts it for every MESSAGE_RECEIVED."""
+    """The Express state machine, its log group and alarms, and the rule that starts it for every MESSAGE_RECEIVED."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        functions: AnalysisFunctions,
+        functions: Mapping[str, lambda_.IFunction],
         bus: events.IEventBus,
         dead_letter_queue: sqs.IQueue,
         log_retention: logs.RetentionDays,
     ) -> None:
+        """`functions`: the Chalice function each task invokes, by its name (workflow.TASKS' `function`)."""
         super().__init__(scope, construct_id)
+        if missing := sorted({task.function for task in workflow.TASKS} - set(functions)):
+            raise KeyError(f"the workflow's tasks need the functions {missing}")
+        self._functions = functions
 
         # The vended-logs prefix keeps CloudWatch Logs' account-wide resource policy small
         # (Step Functions' documented recommendation). DESTROY because the name is fixed.
@@ -104,8 +130,8 @@ class AnalysisWorkflow(Construct):
             self,
             "StateMachine",
             state_machine_type=sfn.StateMachineType.EXPRESS,
-            definition_body=sfn.DefinitionBody.from_chainable(self._definition(functions)),
-            timeout=EXECUTION_TIMEOUT,
+            definition_body=sfn.DefinitionBody.from_chainable(self._definition()),
+            timeout=cdk.Duration.seconds(workflow.EXECUTION_TIMEOUT_SECONDS),
             tracing_enabled=True,
             # Express executions keep no history: the log is the only record of what happened.
             # Level ALL keeps every state's start, retry, failure and error name, which is what
@@ -117,7 +143,7 @@ class AnalysisWorkflow(Construct):
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             comment="MESSAGE_RECEIVED -> download photos -> analyse photos and text -> MESSAGE_ANALYSED (or _FAILED).",
         )
-        self._acknowledge_role(functions)
+        self._acknowledge_role()
         # CDK makes the state machine depend on its role and on the role's policy; the role is a
         # GetAtt already (cfn-lint W3005), the policy must stay (the first execution needs it).
         role_policy = self.state_machine.role.node.find_child("DefaultPolicy").node.default_child
@@ -168,32 +194,29 @@ class AnalysisWorkflow(Construct):
             ),
         )
 
-    def _definition(self, functions: AnalysisFunctions) -> sfn.IChainable:
+    def _definition(self) -> sfn.IChainable:
         download = self._task(
-            "DownloadMedia",
-            functions.download_media,
+            workflow.DOWNLOAD_MEDIA,
             payload={"Message.$": "$.detail"},
             # Keep the event; add the stored photos (each an ImageResult, possibly with its Error).
             result_selector={"Images.$": "$.Payload.Images"},
             result_path="$.media",
         )
 
-        analyse_image = self._task("AnalyseImage", functions.analyse_image, payload=None, output_path="$.Payload")
+        analyse_image = self._task(workflow.ANALYSE_IMAGE, payload=None, output_path="$.Payload")
         images = sfn.Map(
             self,
-            "AnalyseImages",
+            workflow.ANALYSE_IMAGES,
             items_path="$.media.Images",
-            max_concurrency=MAP_MAX_CONCURRENCY,
+            max_concurrency=workflow.MAX_CONCURRENT_IMAGES,
         )
         images.item_processor(analyse_image)
 
-        text = self._task(
-            "AnalyseText", functions.analyse_text, payload={"Message.$": "$.detail"}, output_path="$.Payload"
-        )
+        text = self._task(workflow.ANALYSE_TEXT, payload={"Message.$": "$.detail"}, output_path="$.Payload")
 
         analyse = sfn.Parallel(
             self,
-            "Analyse",
+            workflow.ANALYSE,
             # Branch outputs arrive in branch order: [the photos' results, the text's analysis].
             result_selector={"Images.$": "$[0]", "Text.$": "$[1]"},
             result_path="$.analysis",
@@ -202,62 +225,73 @@ class AnalysisWorkflow(Construct):
         analyse.branch(text)
 
         publish = self._task(
-            "PublishAnalysis",
-            functions.publish_analysis,
+            workflow.PUBLISH_ANALYSIS,
             payload={"Message.$": "$.detail", "Text.$": "$.analysis.Text", "Images.$": "$.analysis.Images"},
             result_selector={"EventId.$": "$.Payload.EventId"},
             result_path="$.published",
         )
 
+        catch = workflow.CATCH
         publish_failure = self._task(
-            "PublishFailure",
-            functions.publish_failure,
-            payload={"Message.$": "$.detail", "Error.$": "$.error.Error", "Cause.$": "$.error.Cause"},
+            workflow.PUBLISH_FAILURE,
+            payload={
+                "Message.$": "$.detail",
+                "Error.$": f"{catch.result_path}.Error",
+                "Cause.$": f"{catch.result_path}.Cause",
+            },
             result_selector={"EventId.$": "$.Payload.EventId"},
             result_path="$.published",
         )
         # After MESSAGE_ANALYSIS_FAILED is out, the execution still ends failed, with the original error.
-        failed = sfn.Fail(self, "AnalysisFailed", error_path="$.error.Error", cause_path="$.error.Cause")
+        failed = sfn.Fail(
+            self, workflow.FAILED, error_path=f"{catch.result_path}.Error", cause_path=f"{catch.result_path}.Cause"
+        )
         publish_failure.next(failed)
 
-        for state in (download, analyse, publish):
-            state.add_catch(publish_failure, errors=[sfn.Errors.ALL], result_path="$.error")
+        states: dict[str, sfn.TaskStateBase | sfn.Parallel] = {
+            workflow.DOWNLOAD_MEDIA.state: download,
+            workflow.ANALYSE: analyse,
+            workflow.PUBLISH_ANALYSIS.state: publish,
+            workflow.PUBLISH_FAILURE.state: publish_failure,
+        }
+        for state in workflow.CAUGHT_STATES:
+            states[state].add_catch(states[catch.next_state], errors=list(catch.errors), result_path=catch.result_path)
 
         return download.next(analyse).next(publish)
 
     def _task(
         self,
-        state_id: str,
-        function: lambda_.IFunction,
+        task: workflow.Task,
         *,
         payload: dict[str, str] | None,
         result_selector: dict[str, str] | None = None,
         result_path: str | None = None,
         output_path: str | None = None,
     ) -> tasks.LambdaInvoke:
-        task = tasks.LambdaInvoke(
+        state = tasks.LambdaInvoke(
             self,
-            state_id,
-            lambda_function=function,
+            task.state,
+            lambda_function=self._functions[task.function],
             # None: the state's input as it is (a Map item is the ImageResult itself).
             payload=sfn.TaskInput.from_object(payload) if payload is not None else None,
-            # Our own retry below covers Lambda's service errors too, with jitter.
+            # The workflow's own retry below covers Lambda's service errors too, with jitter.
             retry_on_service_exceptions=False,
             result_selector=result_selector,
             result_path=result_path,
             output_path=output_path,
         )
-        task.add_retry(
-            errors=list(RETRIED_ERRORS),
-            interval=RETRY_INTERVAL,
-            backoff_rate=RETRY_BACKOFF_RATE,
-            max_attempts=RETRY_MAX_ATTEMPTS,
-            max_delay=RETRY_MAX_DELAY,
-            jitter_strategy=sfn.JitterType.FULL,
+        retry = workflow.RETRY
+        state.add_retry(
+            errors=list(retry.errors),
+            interval=cdk.Duration.seconds(retry.interval_seconds),
+            backoff_rate=retry.backoff_rate,
+            max_attempts=retry.retries,
+            max_delay=cdk.Duration.seconds(retry.max_delay_seconds),
+            jitter_strategy=_JITTER[retry.jitter],
         )
-        return task
+        return state
 
-    def _acknowledge_role(self, functions: AnalysisFunctions) -> None:
+    def _acknowledge_role(self) -> None:
         policy = self.state_machine.role.node.find_child("DefaultPolicy")
         invoke_versions = (
             "LambdaInvoke grants lambda:InvokeFunction on the function and on '<arn>:*' (its versions and "
@@ -272,23 +306,13 @@ class AnalysisWorkflow(Construct):
             {
                 **{
                     f"AwsSolutions-IAM5[Resource::<{_function_logical_id(function)}.Arn>:*]": invoke_versions
-                    for function in _all(functions)
+                    for function in (self._functions[task.function] for task in workflow.TASKS)
                 },
                 "AwsSolutions-IAM5[Resource::*]": service_wide.format(
                     what="vended log delivery (logs:CreateLogDelivery, ...) and X-Ray (xray:PutTraceSegments, ...)"
                 ),
             },
         )
-
-
-def _all(functions: AnalysisFunctions) -> Sequence[lambda_.IFunction]:
-    return (
-        functions.download_media,
-        functions.analyse_image,
-        functions.analyse_text,
-        functions.publish_analysis,
-        functions.publish_failure,
-    )
 
 
 def _function_logical_id(function: lambda_.IFunction) -> str:

@@ -1,22 +1,35 @@
-"""The whole bot in one stack: the units, and the grants between them."""
+"""The whole bot in one stack: the units, and what each service adds to the Chalice app.
+
+Each runtime service X (chalicelib/X) has its module stacks/X.py: its roles (`ROLES`), and
+`attach_to(app, ...)`, which gives its roles their grants and adds its rules, edge and alarms.
+The units that exist only here (analytics, buckets) and the helpers have modules of their own.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
-from chalicelib.alerting.blueprint import ALERT_TOPIC_NAME
-from chalicelib.publishing import OVERSIZED_PREFIX
+from chalicelib.contracts import workflow
 from constructs import Construct
 
-from stacks.alerting import Alerting
-from stacks.analysis import AnalysisFunctions, AnalysisWorkflow, media_bucket
+from stacks import alerting, analysis, egress, ingress, plumbing, responding
 from stacks.analytics import Analytics
-from stacks.chalice_app import ChaliceApp
+from stacks.buckets import media_bucket
+from stacks.chalice_app import ChaliceApp, FunctionRole
 from stacks.config import BotConfig
-from stacks.conversation import ConversationBot
-from stacks.egress import idempotency_table
-from stacks.plumbing import Plumbing
+from stacks.grants import EventPublishing, secret_arn
+
+#: Every role of the Chalice app, by service: each function of the app is in exactly one.
+FUNCTION_ROLES: Mapping[str, FunctionRole] = {
+    **ingress.ROLES,
+    **plumbing.ROLES,
+    **analysis.ROLES,
+    **alerting.ROLES,
+    **responding.ROLES,
+    **egress.ROLES,
+}
 
 
 class BotStack(cdk.Stack):
@@ -27,17 +40,17 @@ class BotStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)
 
         archive_retention = cdk.Duration.days(config.archive_retention_days)
-        plumbing = Plumbing(
+        bus_plumbing = plumbing.Plumbing(
             self,
             "Plumbing",
             archive_retention=archive_retention,
             log_retention=config.log_retention,
         )
-        analytics = Analytics(
+        data_lake = Analytics(
             self,
             "Analytics",
-            bus=plumbing.bus,
-            dead_letter_queue=plumbing.dead_letter_queue,
+            bus=bus_plumbing.bus,
+            dead_letter_queue=bus_plumbing.dead_letter_queue,
             log_retention=config.log_retention,
             access_log_retention=cdk.Duration.days(config.log_retention_days),
             # An archived event can be replayed as long as the archive keeps it; its payload must be there too.
@@ -46,65 +59,75 @@ class BotStack(cdk.Stack):
         media = media_bucket(
             self,
             "Media",
-            access_logs=analytics.access_logs,
+            access_logs=data_lake.access_logs,
             retention=cdk.Duration.days(config.media_retention_days),
         )
-        alerting = Alerting(self, "Alerting")
-        idempotency = idempotency_table(self, "EgressIdempotency")
-        app = ChaliceApp(
-            self,
-            "App",
-            bus=plumbing.bus,
-            twitter_secret_name=config.twitter_secret_name,
-            oversize_bucket=analytics.bucket,
-            oversize_prefix=OVERSIZED_PREFIX,
-            bot_user_id=config.bot_user_id,
-            log_retention=config.log_retention,
-            media_bucket=media,
-            alert_topic=alerting.topic,
-            topics={ALERT_TOPIC_NAME: alerting.topic},
+        alerts = alerting.Alerting(self, "Alerting")
+        idempotency = egress.idempotency_table(self, "EgressIdempotency")
+        publishing = EventPublishing(bus=bus_plumbing.bus, oversize_bucket=data_lake.bucket)
+        twitter_secret = secret_arn(self, "TwitterSecret", config.twitter_secret_name)
+        chat_webhook_secret = (
+            secret_arn(self, "ChatWebhookSecret", config.chat_webhook_secret_name)
+            if config.chat_webhook_secret_name
+            else None
+        )
+
+        # The stage's variables: every function gets all of them (chalicelib/settings.py reads them).
+        environment = {
+            **publishing.environment,
+            "TWITTER_SECRET_NAME": config.twitter_secret_name,
+            "MEDIA_BUCKET": media.bucket_name,
+            "ALERT_TOPIC_ARN": alerts.topic.topic_arn,
+            "IMAGE_FEATURES": ",".join(config.image_features),
+            "TEXT_KEY_PHRASES": "true" if config.text_key_phrases else "false",
+            "BLUR_UNRECOGNISED_FACES": "true" if config.blur_unrecognised_faces else "false",
+            "BOT_EGRESS": egress.BOT_EGRESS,
+            "IDEMPOTENCY_TABLE": idempotency.table_name,
+        }
+        if config.bot_user_id:
+            environment["BOT_USER_ID"] = config.bot_user_id
+        if config.chat_webhook_secret_name:
+            environment["CHAT_WEBHOOK_SECRET_NAME"] = config.chat_webhook_secret_name
+        app = ChaliceApp(self, "App", roles=FUNCTION_ROLES, environment=environment, log_retention=config.log_retention)
+
+        webhook = ingress.attach_to(
+            app, publishing=publishing, twitter_secret=twitter_secret, log_retention=config.log_retention
+        )
+        plumbing.attach_to(app, plumbing=bus_plumbing)
+        analysis.attach_to(
+            app,
+            publishing=publishing,
+            media=media,
             image_features=config.image_features,
             text_key_phrases=config.text_key_phrases,
-            chat_webhook_secret_name=config.chat_webhook_secret_name,
-            idempotency_table=idempotency,
-            blur_unrecognised_faces=config.blur_unrecognised_faces,
         )
-        analysis = AnalysisWorkflow(
+        analysis_workflow = analysis.AnalysisWorkflow(
             self,
             "Analysis",
-            functions=AnalysisFunctions(
-                download_media=app.function("analysis_download_media"),
-                analyse_image=app.function("analysis_analyse_image"),
-                analyse_text=app.function("analysis_analyse_text"),
-                publish_analysis=app.function("analysis_publish_analysis"),
-                publish_failure=app.function("analysis_publish_failure"),
-            ),
-            bus=plumbing.bus,
-            dead_letter_queue=plumbing.dead_letter_queue,
+            functions={task.function: app.function(task.function) for task in workflow.TASKS},
+            bus=bus_plumbing.bus,
+            dead_letter_queue=bus_plumbing.dead_letter_queue,
             log_retention=config.log_retention,
         )
-
+        alerting.attach_to(app, alerting=alerts, chat_webhook_secret=chat_webhook_secret)
         # Text replies: the responder asks the bot; Lex calls the fulfilment function through the alias.
-        conversation = ConversationBot(self, "Conversation", fulfilment=app.function("responding_lex_fulfilment"))
-        recognize_text = conversation.grant_recognize_text(app.role_of("responding_reply_to_text"))
-        app.add_environment(
-            "responding_reply_to_text",
-            {
-                "LEX_BOT_ID": conversation.bot_id,
-                "LEX_BOT_ALIAS_ID": conversation.alias_id,
-                "LEX_LOCALE_ID": conversation.locale_id,
-            },
+        conversation = responding.ConversationBot(
+            self, "Conversation", fulfilment=app.function(responding.LEX_FULFILMENT_FUNCTION)
         )
-        app.add_function_dependency("responding_reply_to_text", recognize_text)
+        responding.attach_to(app, publishing=publishing, media=media, conversation_bot=conversation)
+        egress.attach_to(app, twitter_secret=twitter_secret, media=media, idempotency_table=idempotency)
 
-        cdk.CfnOutput(self, "WebhookUrl", value=app.webhook_url, description="Register this URL with X.")
-        cdk.CfnOutput(self, "EventBusName", value=plumbing.bus.event_bus_name)
-        cdk.CfnOutput(self, "DataLakeBucketName", value=analytics.bucket.bucket_name)
-        cdk.CfnOutput(self, "AthenaWorkGroup", value=analytics.workgroup.ref)
-        cdk.CfnOutput(self, "DashboardName", value=plumbing.dashboard.dashboard_name)
+        cdk.CfnOutput(self, "WebhookUrl", value=webhook.url, description="Register this URL with X.")
+        cdk.CfnOutput(self, "EventBusName", value=bus_plumbing.bus.event_bus_name)
+        cdk.CfnOutput(self, "DataLakeBucketName", value=data_lake.bucket.bucket_name)
+        cdk.CfnOutput(self, "AthenaWorkGroup", value=data_lake.workgroup.ref)
+        cdk.CfnOutput(self, "DashboardName", value=bus_plumbing.dashboard.dashboard_name)
         cdk.CfnOutput(self, "MediaBucketName", value=media.bucket_name)
-        cdk.CfnOutput(self, "AlertTopicArn", value=alerting.topic.topic_arn)
-        cdk.CfnOutput(self, "AnalysisStateMachineArn", value=analysis.state_machine.state_machine_arn)
+        cdk.CfnOutput(self, "AlertTopicArn", value=alerts.topic.topic_arn)
+        cdk.CfnOutput(self, "AnalysisStateMachineArn", value=analysis_workflow.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "LexBotId", value=conversation.bot_id)
         cdk.CfnOutput(self, "LexBotAliasId", value=conversation.alias_id)
         cdk.CfnOutput(self, "IdempotencyTableName", value=idempotency.table_name)
+
+        #: The Chalice app's construct (its SAM-generated resources' acknowledgments, for the tests).
+        self.app = app

@@ -63,3 +63,18 @@ def private_bucket(
         ],
         removal_policy=removal_policy,
     )
+
+
+def media_bucket(scope: Construct, construct_id: str, *, access_logs: s3.IBucket, retention: cdk.Duration) -> s3.Bucket:
+    """Photos between download, analysis (Rekognition reads them there), the reply and the post.
+
+    Everything expires after `retention`: long enough for the reply to annotate the photo.
+    """
+    return private_bucket(
+        scope,
+        construct_id,
+        access_logs=access_logs,
+        lifecycle_rules=[s3.LifecycleRule(id="expire-media", expiration=retention)],
+        # Kept on stack deletion like the other buckets (CloudFormation cannot delete a non-empty
+        # bucket); its lifecycle rule empties it within `retention`.
+    )

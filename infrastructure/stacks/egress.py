@@ -1,7 +1,8 @@
-"""Egress's idempotency store: one SEND_TWEET never produces two posts.
+"""Egress (chalicelib/egress): posts the replies on X, idempotently.
 
-The Chalice function `egress_post_reply` keys a record per event with Powertools' idempotency
-utility (DynamoDBPersistenceLayer). The table's key and TTL attribute are that layer's defaults
+Its idempotency store (`idempotency_table`): one SEND_TWEET never produces two posts. The Chalice
+function `egress_post_reply` keys a record per reply with Powertools' idempotency utility
+(DynamoDBPersistenceLayer). The table's key and TTL attribute are that layer's defaults
 (aws_lambda_powertools/utilities/idempotency/persistence/dynamodb.py: key_attr="id",
 expiry_attr="expiration"); a different name on either side would silently disable the guarantee.
 """
@@ -10,7 +11,22 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
+
+from stacks.chalice_app import ChaliceApp, FunctionRole
+from stacks.grants import grant_media, grant_secret_value
+
+EGRESS = "Egress"
+ROLES = {
+    EGRESS: FunctionRole(
+        functions=("egress_post_reply",),
+        description="The X bot's egress: post replies on X, idempotently.",
+    ),
+}
+#: Replies go to X (chalicelib.settings' BOT_EGRESS); the dry-run outbox is for the local runtime only.
+BOT_EGRESS = "x"
 
 #: Powertools' DynamoDBPersistenceLayer defaults.
 PARTITION_KEY = "id"
@@ -36,4 +52,15 @@ def idempotency_table(scope: Construct, construct_id: str) -> dynamodb.Table:
         ),
         time_to_live_attribute=TTL_ATTRIBUTE,
         removal_policy=cdk.RemovalPolicy.DESTROY,
+    )
+
+
+def attach_to(app: ChaliceApp, *, twitter_secret: str, media: s3.IBucket, idempotency_table: dynamodb.ITable) -> None:
+    """The egress role reads the X secret (an ARN), uploads the annotated photo from the media bucket
+    and keys an idempotency record per reply (Powertools)."""
+    role = app.role(EGRESS)
+    grant_secret_value(role, twitter_secret)
+    grant_media(role, media, actions=["s3:GetObject"])
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=list(IDEMPOTENCY_ACTIONS), resources=[idempotency_table.table_arn])
     )

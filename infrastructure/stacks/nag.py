@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
 #: cdk-nag's rule id -> the reason it does not apply to a resource.
@@ -20,6 +21,19 @@ def acknowledge(scope: IConstruct, acknowledgments: Acknowledgments) -> None:
     rules = [cdk.Acknowledgment(id=rule_id, reason=reason) for rule_id, reason in acknowledgments.items()]
     if rules:
         cdk.Validations.of(scope).acknowledge(*rules)
+
+
+def acknowledge_grants(role: iam.Role, acknowledgments: Acknowledgments) -> None:
+    """Acknowledge findings on the policy that holds `role`'s grants (its default policy).
+
+    Closer to the finding than the role: for the same rule, a reason given here wins over one given
+    on the role (the Chalice app's roles acknowledge X-Ray's '*' on the role; a service that grants
+    more actions on '*' explains them all here).
+    """
+    policy = role.node.try_find_child("DefaultPolicy")
+    if policy is None:
+        raise ValueError(f"{role.node.path} has no grants to acknowledge")
+    acknowledge(policy, acknowledgments)
 
 
 def logical_id(construct: IConstruct) -> str:

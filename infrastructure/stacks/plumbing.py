@@ -1,6 +1,9 @@
-"""The bus and what every event gets: an archive, a catch-all log, a metric per detail-type.
+"""Plumbing (chalicelib/plumbing): the bus and what every event gets, and what every failed delivery gets.
 
-Also the dead-letter queue (and its alarm) for every rule target that delivers events somewhere.
+The bus, its archive, the catch-all log with a metric per detail-type and the dashboard; the
+dead-letter queue for every rule target that delivers events somewhere (`Plumbing`); and, for the
+Chalice app's functions (`attach_to`): their rules on the bus, and the failure queue of the
+functions and of their rules. Plumbing's own functions only log.
 """
 
 from __future__ import annotations
@@ -13,22 +16,28 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from aws_cdk.interfaces import aws_events as events_refs
 from chalicelib.contracts import names
 from constructs import Construct
 
-from stacks.nag import acknowledge
+from stacks.chalice_app import ChaliceApp, FunctionRole
+from stacks.dead_letters import DeadLetterQueue, dead_letter_queue
 from stacks.patterns import to_event_pattern
 from stacks.rule_targets import DeadLettered
+
+PLUMBING = "Plumbing"
+ROLES = {
+    PLUMBING: FunctionRole(
+        functions=("plumbing_access_revoked",),
+        description="The X bot's plumbing handlers: logs only.",
+    ),
+}
 
 METRIC_NAMESPACE = "XBot"
 #: Graphs per dashboard row; 24 columns / 6 wide.
 _WIDGETS_PER_ROW = 4
 #: Only the detail-types the contracts name get a metric filter, so only those get a graph.
 _ONE_GRAPH_EACH = "(one graph per known detail-type; others are not graphed)"
-#: SQS's maximum: time to notice the alarm, fix the target and redrive.
-DEAD_LETTER_RETENTION = cdk.Duration.days(14)
 
 
 class Plumbing(Construct):
@@ -45,7 +54,15 @@ class Plumbing(Construct):
         super().__init__(scope, construct_id)
 
         self.bus = events.EventBus(self, "Bus")
-        self.dead_letter_queue, self.dead_letter_alarm = self._dead_letter_queue()
+        # Events a rule target still failed to take after EventBridge's retries (shared by the rules).
+        target_dead_letters = dead_letter_queue(
+            self,
+            "TargetDeadLetters",
+            dead_letters_of="the event rules' targets",
+            alarm_description="EventBridge could not deliver events to a rule target; see the dead-letter queue.",
+        )
+        self.dead_letter_queue = target_dead_letters.queue
+        self.dead_letter_alarm = target_dead_letters.alarm
 
         # Every event the bot publishes, for replay after a bug fix (the data lake is for queries).
         events.CfnArchive(
@@ -93,38 +110,6 @@ class Plumbing(Construct):
         self.metrics = self._metric_per_detail_type(names.ALL_DETAIL_TYPES)
         self.dashboard = self._dashboard()
 
-    def _dead_letter_queue(self) -> tuple[sqs.Queue, cloudwatch.Alarm]:
-        """Events a rule target still failed to take after EventBridge's retries (shared by the rules)."""
-        queue = sqs.Queue(
-            self,
-            "TargetDeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=DEAD_LETTER_RETENTION,
-        )
-        acknowledge(
-            queue,
-            {
-                "AwsSolutions-SQS3": (
-                    "This queue is itself the dead-letter queue of the event rules' targets; "
-                    "a dead-letter queue needs no dead-letter queue of its own."
-                )
-            },
-        )
-        alarm = cloudwatch.Alarm(
-            self,
-            "TargetDeadLettersAlarm",
-            alarm_description="EventBridge could not deliver events to a rule target; see the dead-letter queue.",
-            metric=queue.metric_approximate_number_of_messages_visible(
-                statistic=cloudwatch.Stats.MAXIMUM, period=cdk.Duration.minutes(5)
-            ),
-            threshold=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        return queue, alarm
-
     def _metric_per_detail_type(self, detail_types: Sequence[str]) -> dict[str, cloudwatch.Metric]:
         metrics: dict[str, cloudwatch.Metric] = {}
         for detail_type in detail_types:
@@ -156,6 +141,27 @@ class Plumbing(Construct):
         dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"# Raw X events {_ONE_GRAPH_EACH}", width=24, height=1))
         _add_in_rows(dashboard, graphs("Raw", names.RAW_DETAIL_TYPES))
         return dashboard
+
+
+def attach_to(app: ChaliceApp, *, plumbing: Plumbing) -> DeadLetterQueue:
+    """Every `on_cw_event` rule of the app on the bus, and one failure queue for the app's functions.
+
+    The queue takes the events the asynchronously invoked functions (rules, SNS subscriptions)
+    still failed after Lambda's retries, and the events EventBridge could not hand to them. It is
+    made in the app's construct, where its logical id has always been.
+    """
+    handler_failures = dead_letter_queue(
+        app,
+        "HandlerFailures",
+        dead_letters_of="the Chalice functions (their on-failure destination) and of their EventBridge rules",
+        alarm_description=(
+            "A Chalice function failed an event after Lambda's retries, or EventBridge could not deliver "
+            "one to it; see the HandlerFailures queue."
+        ),
+    )
+    app.route_rules_to_bus(bus=plumbing.bus, dead_letter_queue=handler_failures.queue)
+    app.send_async_failures_to(handler_failures.queue)
+    return handler_failures
 
 
 def _add_in_rows(dashboard: cloudwatch.Dashboard, widgets: Sequence[cloudwatch.IWidget]) -> None:

@@ -1,30 +1,130 @@
-"""Factories the composition root (chalicelib/wiring.py) calls when BOT_RUNTIME=local.
+"""The local runtime's adapters: chalicelib.ports.Adapters on one machine, with no cloud account.
 
-Kept import-light: this runs inside `chalice local` on the request path's first call.
+The local stage of runtime/.chalice/config.json names this class in BOT_ADAPTERS, so the runtime's
+composition root (chalicelib.wiring) builds it without importing this package by name. Every store
+lives under the state folder (botlocal.layout). Models and stores are imported by the factory that
+needs them: this module runs inside `chalice local`, on the webhook's first request.
 """
 
 from __future__ import annotations
 
-from chalicelib.settings import Settings
+from typing import TYPE_CHECKING, Final
 
-from botlocal.bus import LocalEventBus
-from botlocal.journal import Journal
-from botlocal.payloads import LocalPayloadStore
+from botlocal.config import EGRESS_X, LocalConfig
 
-
-def local_event_bus(settings: Settings) -> LocalEventBus:
-    """The EventBus port: PutEvents into the journal at $BOT_LOCAL_DIR/bus.sqlite3."""
-    return LocalEventBus(
-        Journal.open(settings.local_dir),
-        account=settings.account,
-        region=settings.region,
-        bus_name=settings.event_bus_name,
+if TYPE_CHECKING:
+    from chalicelib.kernel.idempotency import Idempotency
+    from chalicelib.ports import (
+        AlertSink,
+        AlertSubscriber,
+        ChatWebhook,
+        ConversationBot,
+        EventBus,
+        Fulfilment,
+        ImageAnalyser,
+        MediaFetcher,
+        MediaStore,
+        PayloadStore,
+        ReplyPoster,
+        SecretProvider,
+        TextAnalyser,
     )
+    from chalicelib.settings import Settings
+
+#: What the local stage's BOT_ADAPTERS says (checked against .chalice/config.json by a test).
+LOCAL_ADAPTERS: Final = "botlocal.adapters:LocalAdapters"
 
 
-def local_payload_store(settings: Settings) -> LocalPayloadStore:
-    """The PayloadStore port: files under $BOT_LOCAL_DIR, returned as file:// URIs.
+class LocalAdapters:
+    """The journal as the bus, folders as buckets, local models as Rekognition and Comprehend, the
+    local intent matcher as Lex, alerts.jsonl as the topic, the dry-run outbox (or, with
+    BOT_EGRESS=x, the real X API) for replies, SQLite for idempotency."""
 
-    The publisher's keys already start with "oversized/", so they land in $BOT_LOCAL_DIR/oversized/.
-    """
-    return LocalPayloadStore(settings.local_dir)
+    def __init__(self, settings: Settings, config: LocalConfig | None = None) -> None:
+        self._settings = settings
+        self._config = config if config is not None else LocalConfig.from_environment()
+        self.layout = self._config.layout
+
+    def event_bus(self) -> EventBus:
+        from botlocal.bus import LocalEventBus
+        from botlocal.journal import Journal
+
+        return LocalEventBus(
+            Journal(self.layout.journal),
+            account=self._settings.account,
+            region=self._settings.region,
+            bus_name=self._settings.event_bus_name,
+        )
+
+    def payload_store(self) -> PayloadStore:
+        # The publisher's keys start with "oversized/": they land in the layout's oversized folder.
+        from botlocal.payloads import LocalPayloadStore
+
+        return LocalPayloadStore(self.layout.root)
+
+    def webhook_secret(self) -> SecretProvider:
+        from chalicelib.adapters.secrets import StaticConsumerSecret
+
+        return StaticConsumerSecret(self._config.consumer_secret)
+
+    def media_store(self) -> MediaStore:
+        from botlocal.media import LocalMediaStore
+
+        return LocalMediaStore(self.layout.media)
+
+    def media_fetcher(self) -> MediaFetcher:
+        # Photos `botctl tweet --image` left in the inbox first; X's hosts (allow-listed) otherwise.
+        from chalicelib.adapters.http_media import HttpMediaFetcher
+
+        from botlocal.media import InboxMediaFetcher
+
+        return InboxMediaFetcher(
+            self.layout.media_inbox, fallback=HttpMediaFetcher(allowed_hosts=self._settings.media_hosts)
+        )
+
+    def image_analyser(self, media: MediaStore) -> ImageAnalyser:
+        from botlocal.analysis import local_image_analyser
+
+        return local_image_analyser(self._settings, media, layout=self.layout)
+
+    def text_analyser(self) -> TextAnalyser:
+        from botlocal.analysis import local_text_analyser
+
+        return local_text_analyser(self._settings)
+
+    def alert_sink(self, subscriber: AlertSubscriber | None) -> AlertSink:
+        # As SNS does for its subscribers, the sink hands each alert on after recording it.
+        from botlocal.alerts import LocalAlertSink
+
+        return LocalAlertSink(self.layout.alerts, forward=subscriber)
+
+    def chat_webhook(self) -> ChatWebhook | None:
+        """CHAT_WEBHOOK_URL, when set (locally there is no Secrets Manager to keep it in)."""
+        if not self._config.chat_webhook_url:
+            return None
+        from chalicelib.adapters.chat_webhook import SlackWebhook
+
+        return SlackWebhook(self._config.chat_webhook_url)
+
+    def conversation_bot(self, fulfilment: Fulfilment) -> ConversationBot:
+        # The same fulfilment function Lex calls on AWS, behind a matcher built from the same bot
+        # definition as the Lex bot.
+        from botlocal.conversation import LocalConversationBot
+
+        return LocalConversationBot(fulfilment)
+
+    def reply_poster(self) -> ReplyPoster:
+        if self._config.egress == EGRESS_X:
+            from chalicelib.adapters.x_api import XApiReplyPoster
+
+            from botlocal.config import x_credentials
+
+            return XApiReplyPoster(x_credentials())
+        from botlocal.outbox import OutboxPoster
+
+        return OutboxPoster(self.layout.outbox, self.layout.outbox_images)
+
+    def idempotency(self) -> Idempotency:
+        from botlocal.idempotency import local_idempotency
+
+        return local_idempotency(self.layout.idempotency)

@@ -1,4 +1,4 @@
-"""Local alerts: one JSON object per line in $BOT_LOCAL_DIR/alerts.jsonl, then an optional forward.
+"""Local alerts: one JSON object per line in the state folder's alerts file, then an optional forward.
 
 `botctl alerts` reads the file with read_alerts(). The line is written (and fsync'ed) before the
 alert is forwarded to a chat webhook, so a webhook that is down never costs the alert.
@@ -17,8 +17,9 @@ from typing import Any, Final
 
 logger = logging.getLogger(__name__)
 
-#: Called with (subject, message, attributes) after the alert is on disk; raising is tolerated.
-Forward = Callable[[str, str, dict[str, str]], None]
+#: The topic's subscriber, called with (subject, message) after the alert is on disk, as SNS
+#: delivers them; raising is tolerated.
+Forward = Callable[[str, str], None]
 
 
 class LocalAlertSink:
@@ -43,7 +44,7 @@ class LocalAlertSink:
         if self._forward is None:
             return
         try:
-            self._forward(subject, message, attributes)
+            self._forward(subject, message)
         except Exception as error:  # the alert is already stored: report, don't fail the publish
             # The type and message only: adapters keep secrets (a webhook URL) out of their messages.
             logger.warning("alert stored but not forwarded: %s: %s", type(error).__name__, error)

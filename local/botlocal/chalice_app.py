@@ -20,14 +20,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Final
 
-from chalicelib.settings import RUNTIME_LOCAL, Settings
+from chalice.config import Config as ChaliceConfig
+from chalice.constants import DEFAULT_LAMBDA_MEMORY_SIZE, DEFAULT_LAMBDA_TIMEOUT
+from chalicelib.settings import Settings
 
 from botlocal.targets import LAMBDA_PREFIX, Target
 
 #: The Chalice stage the local runtime uses (runtime/.chalice/config.json has a "local" stage).
 LOCAL_STAGE: Final = "local"
-_DEFAULT_TIMEOUT_SECONDS: Final = 60
-_DEFAULT_MEMORY_MB: Final = 128
 _PRIVATE_MODULE_NAME: Final = "_botlocal_runtime_app"
 
 
@@ -42,13 +42,30 @@ def find_runtime_dir() -> Path:
     return runtime
 
 
-def load_chalice_app(runtime_dir: Path) -> Any:
-    """Import runtime/app.py as module `app` (as Chalice does) and return its Chalice object.
+def stage_environment(runtime_dir: Path, stage: str = LOCAL_STAGE) -> dict[str, str]:
+    """The environment variables .chalice/config.json gives the stage's functions (the app's, then
+    the stage's), as `chalice local --stage local` sets them in its process."""
+    config_file = runtime_dir / ".chalice" / "config.json"
+    try:
+        config = json.loads(config_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise RuntimeError(f"cannot read the Chalice configuration {config_file}: {error}") from error
+    stage_config = config.get("stages", {}).get(stage)
+    if stage_config is None:
+        raise RuntimeError(f"{config_file} has no {stage!r} stage")
+    return {**config.get("environment_variables", {}), **stage_config.get("environment_variables", {})}
 
-    BOT_RUNTIME is forced to "local" first: the app's composition picks the local adapters
-    from it, and importing it with the AWS adapters here would publish to a real bus.
-    """
-    os.environ["BOT_RUNTIME"] = RUNTIME_LOCAL
+
+def apply_stage_environment(runtime_dir: Path, stage: str = LOCAL_STAGE) -> None:
+    """Set the stage's variables in this process: the local stage names the local adapters
+    (BOT_ADAPTERS), so the app imported here never publishes to a real bus."""
+    os.environ.update(stage_environment(runtime_dir, stage))
+
+
+def load_chalice_app(runtime_dir: Path) -> Any:
+    """Import runtime/app.py as module `app` (as Chalice does) and return its Chalice object,
+    with the local stage's environment applied first."""
+    apply_stage_environment(runtime_dir)
     app_file = (runtime_dir / "app.py").resolve()
     if not app_file.is_file():
         raise FileNotFoundError(f"no Chalice app at {app_file}")
@@ -112,7 +129,6 @@ class LambdaContext:
 
 def chalice_targets(app: Any, settings: Settings, runtime_dir: Path) -> list[Target]:
     """One Target per `@app.on_cw_event` handler, named lambda:<handler name>."""
-    timeout, memory = _function_limits(runtime_dir)
     targets = []
     for source in app.event_sources:
         pattern = getattr(source, "event_pattern", None)
@@ -120,6 +136,7 @@ def chalice_targets(app: Any, settings: Settings, runtime_dir: Path) -> list[Tar
             # Schedules, SQS, S3 ... have no local trigger yet.
             continue
         function_name = f"{app.app_name}-{LOCAL_STAGE}-{source.name}"
+        timeout, memory = function_limits(runtime_dir, source.name)
         targets.append(
             Target(
                 name=f"{LAMBDA_PREFIX}{source.name}",
@@ -147,19 +164,21 @@ def _invoker(handler: Any, function_name: str, settings: Settings, timeout: int,
 
 def lambda_invoker(app: Any, name: str, settings: Settings, runtime_dir: Path) -> Callable[[Any], Any]:
     """Call the app's Lambda function `name` (e.g. an `@app.lambda_function`) as Lambda would."""
-    timeout, memory = _function_limits(runtime_dir)
+    timeout, memory = function_limits(runtime_dir, name)
     function_name = f"{app.app_name}-{LOCAL_STAGE}-{name}"
     return _invoker(app.handler_map[name], function_name, settings, timeout, memory)  # type: ignore[no-any-return]
 
 
-def _function_limits(runtime_dir: Path) -> tuple[int, int]:
-    """lambda_timeout and lambda_memory_size from .chalice/config.json (the local stage wins)."""
+def function_limits(runtime_dir: Path, name: str) -> tuple[int, int]:
+    """The function's lambda_timeout and lambda_memory_size, from .chalice/config.json (their one
+    home), looked up as `chalice package` does: the local stage's value for the function, the
+    stage's, the app's value for the function ("lambda_functions"), the app's, Chalice's default."""
     config_file = runtime_dir / ".chalice" / "config.json"
     try:
-        config = json.loads(config_file.read_text(encoding="utf-8"))
+        config_from_disk = json.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return _DEFAULT_TIMEOUT_SECONDS, _DEFAULT_MEMORY_MB
-    stage = config.get("stages", {}).get(LOCAL_STAGE, {})
-    timeout = stage.get("lambda_timeout", config.get("lambda_timeout", _DEFAULT_TIMEOUT_SECONDS))
-    memory = stage.get("lambda_memory_size", config.get("lambda_memory_size", _DEFAULT_MEMORY_MB))
+        config_from_disk = {}
+    config = ChaliceConfig(chalice_stage=LOCAL_STAGE, config_from_disk=config_from_disk).scope(LOCAL_STAGE, name)
+    timeout = config.lambda_timeout or DEFAULT_LAMBDA_TIMEOUT
+    memory = config.lambda_memory_size or DEFAULT_LAMBDA_MEMORY_SIZE
     return int(timeout), int(memory)

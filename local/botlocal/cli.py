@@ -11,13 +11,14 @@
     botctl deadletters           deliveries the dispatcher gave up on
     botctl redrive               retry the dead letters
 
-Every command takes --local-dir (or BOT_LOCAL_DIR). Heavy imports stay inside the commands.
+Every command takes --local-dir (or BOT_LOCAL_DIR; default .local), the state folder. `serve`
+records its address there, so `tweet` and `send` post to the running server without --url. The
+commands that read the state fail with a clear error when the folder does not exist (or no server
+has used it), rather than show an empty result. Heavy imports stay inside the commands.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -27,23 +28,58 @@ from typing import Any, TypeVar
 
 import click
 
-from botlocal.journal import Journal, journal_path
+from botlocal.journal import Journal
+from botlocal.layout import DEFAULT_LOCAL_DIR, LOCAL_DIR_VARIABLE, LocalLayout
+from botlocal.render import FORMATS, RenderError, render
+from botlocal.server_record import NoServerError, running_server
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEFAULT_URL = "http://127.0.0.1:8000/twitter"
-FORMATS = ("table", "json", "csv")
+_URL_HELP = "The webhook to POST to [default: the address `botctl serve` recorded in the state folder]."
 
 
 def local_dir_option(function: F) -> F:
     return click.option(
         "--local-dir",
-        envvar="BOT_LOCAL_DIR",
-        default=".local",
+        envvar=LOCAL_DIR_VARIABLE,
+        default=DEFAULT_LOCAL_DIR,
         show_default=True,
         type=click.Path(file_okay=False, path_type=Path),
-        help="Where the local runtime keeps its state [env: BOT_LOCAL_DIR].",
+        help=f"Where the local runtime keeps its state [env: {LOCAL_DIR_VARIABLE}].",
     )(function)
+
+
+def state_of(local_dir: Path) -> LocalLayout:
+    """The layout of a state folder the local runtime has used; a clear error when there is none to read.
+
+    A folder that exists but holds none of the runtime's stores counts as none: `.local/` holds only
+    `demo/` after `make demo`, while the server may keep its state elsewhere (BOT_LOCAL_DIR).
+    """
+    layout = LocalLayout(local_dir.resolve())
+    stores = (layout.journal, layout.server, layout.datalake, layout.outbox, layout.alerts)
+    if not layout.root.is_dir():
+        problem = f"no local state in {layout.root}"
+    elif not any(store.exists() for store in stores):
+        problem = f"no local state in {layout.root} (no `botctl serve` has used it)"
+    else:
+        return layout
+    raise click.ClickException(
+        f"{problem}: start `botctl serve` (or `make local`) first, "
+        f"or point --local-dir or {LOCAL_DIR_VARIABLE} at the folder it uses"
+    )
+
+
+def webhook_url(url: str | None, local_dir: Path) -> str:
+    """--url if given, else the address of the `botctl serve` running on the state folder."""
+    if url:
+        return url
+    try:
+        return running_server(LocalLayout(local_dir.resolve())).url
+    except NoServerError as error:
+        raise click.ClickException(
+            f"{error}: start it with `botctl serve` (or `make local`), point --local-dir or "
+            f"{LOCAL_DIR_VARIABLE} at the folder it uses, or pass --url"
+        ) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,7 +92,10 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @local_dir_option
 def serve(host: str, port: int, local_dir: Path) -> None:
-    """Serve the webhook (chalice local) and deliver the bus's events until Ctrl+C."""
+    """Serve the webhook (chalice local) and deliver the bus's events until Ctrl+C.
+
+    The webhook's address is recorded in the state folder while it runs, for the other commands.
+    """
     from botlocal import logs
     from botlocal.server import ServeError, ServeOptions
     from botlocal.server import serve as run_server
@@ -73,7 +112,7 @@ def serve(host: str, port: int, local_dir: Path) -> None:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--url", default=DEFAULT_URL, show_default=True, help="The webhook to POST to.")
+@click.option("--url", default=None, help=_URL_HELP)
 @click.option(
     "--secret",
     envvar="TWITTER_CONSUMER_SECRET",
@@ -82,22 +121,23 @@ def serve(host: str, port: int, local_dir: Path) -> None:
 )
 @click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds per request.")
 @local_dir_option
-def send(files: Sequence[Path], url: str, secret: str | None, timeout: float, local_dir: Path) -> None:
+def send(files: Sequence[Path], url: str | None, secret: str | None, timeout: float, local_dir: Path) -> None:
     """POST each FILE's bytes, exactly as on disk, signed like an X webhook delivery."""
     import requests
-    from chalicelib.settings import LOCAL_DEVELOPMENT_CONSUMER_SECRET
 
-    del local_dir  # accepted for uniformity: send talks to a URL, not to the state folder
+    from botlocal.config import LOCAL_DEVELOPMENT_CONSUMER_SECRET
+
+    target = webhook_url(url, local_dir)
     key = secret or LOCAL_DEVELOPMENT_CONSUMER_SECRET
     failures = 0
     with requests.Session() as session:
         for file in files:
             body = file.read_bytes()
             try:
-                response = _post_signed(session, url, key, body, timeout)
+                response = _post_signed(session, target, key, body, timeout)
             except requests.RequestException as error:
                 failures += 1
-                click.echo(f"{file}: cannot reach {url} ({_reason(error)}); is `botctl serve` running?", err=True)
+                click.echo(f"{file}: cannot reach {target} ({_reason(error)}); is `botctl serve` running?", err=True)
                 continue
             ok = 200 <= response.status_code < 300
             failures += not ok
@@ -151,30 +191,32 @@ def demo(local_dir: Path, timeout: float) -> None:
 @click.option(
     "--lang", default="en", show_default=True, help="The language X would say the post is in ('und': unknown)."
 )
-@click.option("--url", default=DEFAULT_URL, show_default=True, help="The webhook to POST to.")
+@click.option("--url", default=None, help=_URL_HELP)
 @click.option("--secret", envvar="TWITTER_CONSUMER_SECRET", default=None, help="Consumer secret to sign with.")
 @local_dir_option
 def tweet(
-    text: str, images: Sequence[Path], author: str, lang: str, url: str, secret: str | None, local_dir: Path
+    text: str, images: Sequence[Path], author: str, lang: str, url: str | None, secret: str | None, local_dir: Path
 ) -> None:
     """Post TEXT as a mention of the bot by AUTHOR, with photos, to the local webhook; print its id."""
     import shutil
 
     import requests
-    from chalicelib.settings import LOCAL_DEVELOPMENT_CONSUMER_SECRET, load_settings
+    from chalicelib.settings import load_settings
 
     from botlocal.compose import LOCAL_BOT_USER_ID, compose_mention, snowflake
+    from botlocal.config import LOCAL_DEVELOPMENT_CONSUMER_SECRET
 
     if len(images) > 4:
         raise click.BadParameter("X allows at most 4 photos per post", param_hint="--image")
-    inbox = local_dir / "media-inbox"
-    inbox.mkdir(parents=True, exist_ok=True)
+    layout = state_of(local_dir)
+    target = webhook_url(url, local_dir)
     photo_urls = []
     for image in images:
         # The media inbox is consulted by file name before any download: a made-up X media URL
         # with that name brings the photo to the analysis exactly as a real one would.
+        layout.media_inbox.mkdir(parents=True, exist_ok=True)
         name = f"{snowflake(datetime.now(UTC))}{image.suffix.lower() or '.jpg'}"
-        shutil.copyfile(image, inbox / name)
+        shutil.copyfile(image, layout.media_inbox / name)
         photo_urls.append(f"https://pbs.twimg.com/media/{name}")
     composed = compose_mention(
         text,
@@ -186,9 +228,11 @@ def tweet(
     body = json.dumps(composed.delivery, ensure_ascii=False).encode("utf-8")
     with requests.Session() as session:
         try:
-            response = _post_signed(session, url, secret or LOCAL_DEVELOPMENT_CONSUMER_SECRET, body, 30.0)
+            response = _post_signed(session, target, secret or LOCAL_DEVELOPMENT_CONSUMER_SECRET, body, 30.0)
         except requests.RequestException as error:
-            raise click.ClickException(f"cannot reach {url} ({_reason(error)}); is `botctl serve` running?") from None
+            raise click.ClickException(
+                f"cannot reach {target} ({_reason(error)}); is `botctl serve` running?"
+            ) from None
     if not 200 <= response.status_code < 300:
         raise click.ClickException(f"{response.status_code} {response.reason}: {response.text.strip()[:300]}")
     click.echo(composed.tweet_id)
@@ -198,25 +242,25 @@ def tweet(
 @click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table", show_default=True)
 @local_dir_option
 def alerts(output_format: str, local_dir: Path) -> None:
-    """List the negative-message alerts the local runtime raised (alerts.jsonl)."""
+    """List the negative-message alerts the local runtime raised."""
     from botlocal.alerts import read_alerts
 
-    records = read_alerts(local_dir / "alerts.jsonl")
+    records = read_alerts(state_of(local_dir).alerts)
     if output_format == "json":
         click.echo(json.dumps(records, indent=2, ensure_ascii=False))
         return
     rows = [(record.get("time"), record.get("subject"), record.get("message")) for record in records]
-    click.echo(render(["time", "subject", "message"], rows, "table"), nl=False)
+    click.echo(_render(["time", "subject", "message"], rows, "table"), nl=False)
 
 
 @main.command()
 @click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table", show_default=True)
 @local_dir_option
 def outbox(output_format: str, local_dir: Path) -> None:
-    """List the replies the local runtime "posted" (the dry-run outbox, outbox.jsonl)."""
-    from botlocal.outbox import OUTBOX_FILE, read_outbox
+    """List the replies the local runtime "posted" (the dry-run outbox)."""
+    from botlocal.outbox import read_outbox
 
-    records = read_outbox(local_dir / OUTBOX_FILE)
+    records = read_outbox(state_of(local_dir).outbox)
     if output_format == "json":
         click.echo(json.dumps(records, indent=2, ensure_ascii=False))
         return
@@ -224,7 +268,7 @@ def outbox(output_format: str, local_dir: Path) -> None:
         (record.get("ReplyToTweetId"), record.get("Text"), record.get("Image"), record.get("time"))
         for record in records
     ]
-    click.echo(render(["ReplyToTweetId", "Text", "Image", "time"], rows, "table"), nl=False)
+    click.echo(_render(["ReplyToTweetId", "Text", "Image", "time"], rows, "table"), nl=False)
 
 
 @main.command()
@@ -232,19 +276,29 @@ def outbox(output_format: str, local_dir: Path) -> None:
 @local_dir_option
 def wait(timeout: float, local_dir: Path) -> None:
     """Wait until no event is waiting to be routed or delivered (dead letters do not count)."""
-    if not journal_path(local_dir).exists():
+    layout = state_of(local_dir)
+    if not layout.journal.exists():
         click.echo("nothing pending (no events recorded yet)")
         return
     deadline = time.monotonic() + timeout
-    with Journal.open(local_dir) as journal:
+    with Journal(layout.journal) as journal:
         while (pending := journal.pending_count()) > 0:
             if time.monotonic() >= deadline:
                 raise click.ClickException(
-                    f"{pending} deliveries still pending after {timeout:g}s; is `botctl serve` running?"
+                    f"{pending} deliveries still pending after {timeout:g}s; {_server_status(layout)}"
                 )
             time.sleep(0.1)
         dead = len(journal.dead_letters())
     click.echo("nothing pending" + (f" ({dead} dead letters: see `botctl deadletters`)" if dead else ""))
+
+
+def _server_status(layout: LocalLayout) -> str:
+    """Who should be delivering: the running server, or why none is."""
+    try:
+        record = running_server(layout)
+    except NoServerError as error:
+        return f"{error}: start `botctl serve` (or `make local`) to deliver them"
+    return f"`botctl serve` (pid {record.pid}, {record.url}) is still delivering them"
 
 
 @main.command()
@@ -255,12 +309,13 @@ def query(sql: str, output_format: str, local_dir: Path) -> None:
     """Run Athena SQL on the local data lake (table "analysed-messages-table")."""
     from botlocal.query import QueryError, run_query, to_jsonable
 
+    layout = state_of(local_dir)
     try:
-        columns, rows = run_query(sql, local_dir.resolve())
+        columns, rows = run_query(sql, layout.root)
     except QueryError as error:
         raise click.ClickException(str(error)) from None
     records = [[to_jsonable(value) for value in row] for row in rows]
-    click.echo(render(columns, records, output_format), nl=False)
+    click.echo(_render(columns, records, output_format), nl=False)
 
 
 @main.command()
@@ -268,9 +323,10 @@ def query(sql: str, output_format: str, local_dir: Path) -> None:
 @local_dir_option
 def deadletters(output_format: str, local_dir: Path) -> None:
     """List the deliveries the dispatcher gave up on, with their last error."""
+    layout = state_of(local_dir)
     letters = []
-    if journal_path(local_dir).exists():
-        with Journal.open(local_dir) as journal:
+    if layout.journal.exists():
+        with Journal(layout.journal) as journal:
             letters = journal.dead_letters()
     if not letters and output_format == "table":
         click.echo("no dead letters")
@@ -287,7 +343,7 @@ def deadletters(output_format: str, local_dir: Path) -> None:
         ]
         for letter in letters
     ]
-    click.echo(render(columns, rows, output_format), nl=False)
+    click.echo(_render(columns, rows, output_format), nl=False)
 
 
 @main.command()
@@ -295,49 +351,20 @@ def deadletters(output_format: str, local_dir: Path) -> None:
 @local_dir_option
 def redrive(event_id: str | None, local_dir: Path) -> None:
     """Make dead letters pending again; a running `botctl serve` delivers them."""
-    if not journal_path(local_dir).exists():
+    layout = state_of(local_dir)
+    if not layout.journal.exists():
         click.echo("no dead letters")
         return
-    with Journal.open(local_dir) as journal:
+    with Journal(layout.journal) as journal:
         count = journal.redrive(event_id=event_id)
     click.echo(f"{count} deliveries pending again")
 
 
-def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], output_format: str) -> str:
-    """Rows of JSON-compatible values as an aligned table, a JSON array of objects, or CSV."""
-    if output_format == "json":
-        repeated = sorted({name for name in columns if list(columns).count(name) > 1})
-        if repeated:
-            # One JSON object cannot hold two values under one name; say so rather than drop one.
-            raise click.ClickException(f"columns named more than once: {', '.join(repeated)}; give each an alias")
-        return json.dumps([dict(zip(columns, row, strict=True)) for row in rows], indent=2, ensure_ascii=False) + "\n"
-    if output_format == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([[_cell(value, null="", one_line=False) for value in row] for row in rows])
-        return buffer.getvalue()
-    cells = [[_cell(value) for value in row] for row in rows]
-    widths = [max([len(column), *(len(row[index]) for row in cells)]) for index, column in enumerate(columns)]
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(value.ljust(width) for value, width in zip(values, widths, strict=True)).rstrip()
-
-    output = [line(columns), line(["-" * width for width in widths]), *(line(row) for row in cells)]
-    output.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(output) + "\n"
-
-
-def _cell(value: Any, *, null: str = "NULL", one_line: bool = True) -> str:
-    if value is None:
-        return null
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
-    text = str(value)
-    # A table keeps one line per row whatever the text holds; CSV quotes newlines instead.
-    return text.replace("\r", "\\r").replace("\n", "\\n") if one_line else text
+def _render(columns: Sequence[str], rows: Sequence[Sequence[Any]], output_format: str) -> str:
+    try:
+        return render(columns, rows, output_format)
+    except RenderError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def _reason(error: Exception) -> str:

@@ -1,8 +1,8 @@
-"""The Firehose stand-in: every event as one JSON line under $BOT_LOCAL_DIR/datalake/YYYY/MM/DD/HH/.
+"""The Firehose stand-in: every event as one JSON line under the lake's folder, in YYYY/MM/DD/HH/.
 
-Firehose writes the same envelopes to S3 under events/YYYY/MM/DD/HH/; locally the folder is the
-data lake itself, so the prefix is dropped. The hour is the event's own time (UTC), which is the
-partition `dt` = "YYYY/MM/DD/HH" the query layer derives from the path.
+Firehose writes the same envelopes to S3 under events/YYYY/MM/DD/HH/; locally the folder
+(LocalLayout.datalake) is the data lake itself, so the prefix is dropped. The hour is the event's
+own time (UTC), which is the partition `dt` = "YYYY/MM/DD/HH" the query layer derives from the path.
 """
 
 from __future__ import annotations
@@ -15,14 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-DATALAKE_DIRNAME: Final = "datalake"
 #: Every file of the lake, for readers: YYYY/MM/DD/HH/<name>.jsonl under the lake's root.
 FILES_GLOB: Final = "*/*/*/*/*.jsonl"
 _EVENT_TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%SZ"
-
-
-def datalake_root(local_dir: Path) -> Path:
-    return local_dir / DATALAKE_DIRNAME
 
 
 def partition_of(event_time: str) -> str:

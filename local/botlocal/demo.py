@@ -1,8 +1,9 @@
 """`make demo`: the bot's main job on the local runtime, end to end, with a readable transcript.
 
-Starts `botctl serve` on a free port with fresh state, replays a scenario through the real webhook
-(signed deliveries), waits for the work, prints what came in, what the analysis found, the alert,
-the replies and their annotated images, runs the README's analytics queries, and stops.
+Starts `botctl serve` on a free port with fresh state, plays the scenario (botlocal.demo_scenario)
+through the real webhook with the commands a person would type (signed deliveries, found through
+the address the server records), waits for the work, prints what came in, what the analysis found,
+the alert, the replies and their annotated images, runs the README's analytics queries, and stops.
 """
 
 from __future__ import annotations
@@ -19,14 +20,23 @@ import textwrap
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-ASSETS: Final = Path(__file__).parent / "demo_assets"
+from botlocal.demo_scenario import ASSETS, SCENARIO, Delivery, Mention, OwnPost, Photo, Step
+from botlocal.layout import LOCAL_DIR_VARIABLE, LocalLayout
+from botlocal.render import render
+from botlocal.server_record import read_record
+
 BOTCTL: Final = Path(sys.executable).parent / "botctl"
 TABLE: Final = '"analysed-messages-table"'
+#: Marks a state folder the demo made, so the next demo may empty it (and no other folder).
 DEMO_MARKER: Final = ".xbot-demo"
+#: Where the demo writes the files it sends (painted photos, raw deliveries), inside its state folder.
+INPUTS_DIR: Final = "demo-inputs"
+#: Seconds `botctl serve` has to record its address.
+START_TIMEOUT: Final = 90.0
 Echo = Callable[[str], None]
 
 
@@ -35,98 +45,53 @@ class DemoError(Exception):
 
 
 @dataclass(frozen=True)
-class Step:
-    """One thing that happens to the bot's account."""
-
-    title: str
-    text: str = ""
-    author: str = "demo_user"
-    images: tuple[Path, ...] = ()
-    delivery: dict[str, Any] | None = None  # a raw delivery instead of a composed mention
-    expect_reply: bool = True
-    expect_alert: bool = False
-    expect_names: tuple[str, ...] = ()  # celebrities the reply must name, with an annotated photo
-    expect_raw: str | None = None  # the detail-type a raw delivery must be recorded as
-    ignored_post_id: str | None = None  # a post that must not become a MESSAGE_RECEIVED
-    described: str = ""  # what a raw delivery is, for the transcript
-
-
-@dataclass
 class Sent:
+    """A step as sent: the id of the mention (replies answer it) or of the bot's own post."""
+
     step: Step
-    tweet_id: str | None
-    status: int
+    tweet_id: str | None = None
+    own_post_id: str | None = None
 
 
-@dataclass
-class Scenario:
-    steps: list[Step] = field(default_factory=list)
-
-
-def written_text_photo(path: Path) -> Path:
-    """A real photo with words on a panel: what a sign or a menu looks like to the OCR."""
+def painted_photo(photo: Photo, path: Path) -> Path:
+    """The photo's asset, with its sign's lines on a white panel: what a sign looks like to the OCR."""
     from PIL import Image, ImageDraw, ImageFont
 
-    image = Image.open(ASSETS / "coffee.jpg").convert("RGB")
+    image = Image.open(ASSETS / photo.asset).convert("RGB")
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=40)
-    draw.rectangle((40, 40, 560, 190), fill="white")
-    draw.text((60, 50), "OPEN DAILY", fill="black", font=font)
-    draw.text((60, 120), "Fresh coffee", fill="black", font=font)
+    draw.rectangle((40, 40, 560, 50 + 70 * len(photo.sign)), fill="white")
+    for index, line in enumerate(photo.sign):
+        draw.text((60, 50 + 70 * index), line, fill="black", font=font)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     path.write_bytes(buffer.getvalue())
     return path
 
 
-def scenario(work: Path, bot_user_id: str) -> Scenario:
+def photo_file(photo: Photo, work: Path) -> Path:
+    """The file to attach for `photo`: the asset itself, or a painted copy in `work`."""
+    if not photo.sign:
+        return ASSETS / photo.asset
+    return painted_photo(photo, work / f"{Path(photo.asset).stem}-sign.png")
+
+
+def own_post_delivery(step: OwnPost, bot_user_id: str) -> tuple[dict[str, Any], str]:
+    """The delivery of the bot's own post (written by the bot, replying to the bot), and its id."""
     from botlocal.compose import LOCAL_BOT_SCREEN_NAME, compose_mention
 
-    # The bot's own reply comes back through the webhook too. This one even mentions the bot and
-    # replies to it (a thread with itself): only the author check keeps it from starting a loop.
-    own = compose_mention(
-        "@xbot thanks, here is your joke", author=LOCAL_BOT_SCREEN_NAME, photo_urls=[], bot_user_id=bot_user_id
-    )
+    own = compose_mention(step.text, author=LOCAL_BOT_SCREEN_NAME, photo_urls=[], bot_user_id=bot_user_id)
     post = own.delivery["tweet_create_events"][0]
     post["user"]["id_str"] = bot_user_id
     post["in_reply_to_user_id_str"] = bot_user_id
-    follow = json.loads((ASSETS.parent / "demo_assets" / "follow.json").read_text(encoding="utf-8"))
-    follow["for_user_id"] = bot_user_id
-    return Scenario(
-        [
-            Step("A joke request", "tell me a joke", author="alice"),
-            Step("A fact request", "tell me a fun fact please", author="bob"),
-            Step("A negative mention", "you are a terrible, useless and awful bot", author="carol", expect_alert=True),
-            Step(
-                "A photo of a public figure",
-                "who is this?",
-                author="dave",
-                images=(ASSETS / "obama2.jpg",),
-                expect_names=("Barack Obama",),
-            ),
-            Step(
-                "A photo with written text",
-                "what does this say?",
-                author="erin",
-                images=(written_text_photo(work / "sign.png"),),
-            ),
-            Step(
-                "A follow",
-                delivery=follow,
-                expect_reply=False,
-                expect_raw="TWITTER_FOLLOWED",
-                described=f"@{follow['follow_events'][0]['source']['screen_name']} followed the bot",
-            ),
-            Step(
-                "The bot's own reply",
-                delivery=own.delivery,
-                expect_reply=False,
-                expect_raw="TWITTER_TWEETED",
-                ignored_post_id=own.tweet_id,
-                described="the bot's own post (mentioning and replying to itself) came back through the webhook",
-            ),
-        ]
-    )
+    return own.delivery, own.tweet_id
+
+
+def raw_delivery(step: Delivery, bot_user_id: str) -> dict[str, Any]:
+    """The asset's delivery, addressed to the bot."""
+    delivery: dict[str, Any] = json.loads((ASSETS / step.asset).read_text(encoding="utf-8"))
+    delivery["for_user_id"] = bot_user_id
+    return delivery
 
 
 def _free_port() -> int:
@@ -136,24 +101,25 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _runtime(local_dir: Path, port: int, env: dict[str, str]) -> Iterator[str]:
-    log_path = local_dir.parent / f"{local_dir.name}-serve.log"
+def _runtime(layout: LocalLayout, port: int, env: dict[str, str]) -> Iterator[str]:
+    """`botctl serve` on `port` until the block ends; yields the webhook's URL it recorded."""
+    log_path = layout.serve_log()
     with log_path.open("w") as log:
         process = subprocess.Popen(  # noqa: S603 (our own botctl, fixed arguments)
-            [str(BOTCTL), "serve", "--port", str(port), "--local-dir", str(local_dir)],
+            [str(BOTCTL), "serve", "--port", str(port), "--local-dir", str(layout.root)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
         )
         try:
-            deadline = time.monotonic() + 90
-            while "Webhook ready" not in log_path.read_text(encoding="utf-8", errors="replace"):
+            deadline = time.monotonic() + START_TIMEOUT
+            while (url := _recorded_url(layout, process.pid)) is None:
                 if process.poll() is not None:
                     raise DemoError(f"botctl serve stopped; see {log_path}")
                 if time.monotonic() > deadline:
-                    raise DemoError(f"botctl serve did not start in 90 s; see {log_path}")
+                    raise DemoError(f"botctl serve did not start in {START_TIMEOUT:.0f} s; see {log_path}")
                 time.sleep(0.1)
-            yield f"http://127.0.0.1:{port}/twitter"
+            yield url
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -162,20 +128,36 @@ def _runtime(local_dir: Path, port: int, env: dict[str, str]) -> Iterator[str]:
                 process.kill()
 
 
-def _send(step: Step, url: str, local_dir: Path, env: dict[str, str], work: Path) -> Sent:
-    if step.delivery is not None:
-        body = work / f"{abs(hash(step.title))}.json"
-        body.write_text(json.dumps(step.delivery), encoding="utf-8")
-        args = ["send", "--url", url, str(body)]
+def _recorded_url(layout: LocalLayout, pid: int) -> str | None:
+    """The URL `botctl serve` (process `pid`) recorded once its webhook answers; None until then."""
+    try:
+        record = read_record(layout)
+    except ValueError:  # being replaced: read again
+        return None
+    return record.url if record is not None and record.pid == pid else None
+
+
+def _send(step: Step, layout: LocalLayout, env: dict[str, str], work: Path, bot_user_id: str) -> Sent:
+    """Send one step with the command a person would type; botctl finds the server's address."""
+    local_dir = ["--local-dir", str(layout.root)]
+    own_post_id = None
+    if isinstance(step, Mention):
+        args = ["tweet", step.text, "--author", step.author, *local_dir]
+        for photo in step.photos:
+            args += ["--image", str(photo_file(photo, work))]
     else:
-        args = ["tweet", step.text, "--author", step.author, "--url", url, "--local-dir", str(local_dir)]
-        for image in step.images:
-            args += ["--image", str(image)]
+        if isinstance(step, OwnPost):
+            delivery, own_post_id = own_post_delivery(step, bot_user_id)
+        else:
+            delivery = raw_delivery(step, bot_user_id)
+        body = work / f"{abs(hash(step.title))}.json"
+        body.write_text(json.dumps(delivery), encoding="utf-8")
+        args = ["send", *local_dir, str(body)]
     result = subprocess.run([str(BOTCTL), *args], env=env, capture_output=True, text=True, timeout=60, check=False)  # noqa: S603
     if result.returncode != 0:
         raise DemoError(f"{step.title}: botctl {args[0]} failed: {(result.stderr or result.stdout).strip()}")
-    tweet_id = result.stdout.strip() if step.delivery is None else None
-    return Sent(step, tweet_id, 200)
+    tweet_id = result.stdout.strip() if isinstance(step, Mention) else None
+    return Sent(step, tweet_id=tweet_id, own_post_id=own_post_id)
 
 
 def _wait(local_dir: Path, env: dict[str, str], timeout: float) -> None:
@@ -228,13 +210,14 @@ def _count(local_dir: Path, where: str) -> int:
     return int(rows[0][0])
 
 
-def _print_transcript(sent: list[Sent], local_dir: Path, echo: Echo) -> int:
+def _print_transcript(sent: list[Sent], layout: LocalLayout, echo: Echo) -> int:
     """Print what happened to each step; return how many expectations were not met."""
     from botlocal.alerts import read_alerts
     from botlocal.outbox import read_outbox
 
-    alerts = read_alerts(local_dir / "alerts.jsonl")
-    outbox = read_outbox(local_dir / "outbox.jsonl")
+    local_dir = layout.root
+    alerts = read_alerts(layout.alerts)
+    outbox = read_outbox(layout.outbox)
     problems: list[str] = []
 
     def problem(text: str) -> None:
@@ -244,38 +227,36 @@ def _print_transcript(sent: list[Sent], local_dir: Path, echo: Echo) -> int:
     for item in sent:
         step = item.step
         echo(f"\n== {step.title}")
-        if item.tweet_id is None:
-            echo(f"   {step.described}")
-            if step.expect_raw:
-                recorded = _count(local_dir, f"detail_type = '{step.expect_raw}'")
-                if recorded:
-                    echo(f"   recorded as {step.expect_raw} in the data lake")
-                else:
-                    problem(f"no {step.expect_raw} event recorded")
-            if step.ignored_post_id:
-                messages = _count(
-                    local_dir,
-                    f"detail_type = 'MESSAGE_RECEIVED' AND detail.twitter.tweetid = '{step.ignored_post_id}'",
-                )
-                if messages:
-                    problem("the bot's own post became a MESSAGE_RECEIVED: a reply loop")
-                else:
-                    echo("   not a message for the bot: no analysis, no reply")
-        else:
-            photos = f"  [+{len(step.images)} photo]" if step.images else ""
+        if isinstance(step, Mention):
+            photos = f"  [+{len(step.photos)} photo]" if step.photos else ""
             echo(f"   @{step.author}: {step.text}{photos}")
-            detail = _analysis(local_dir, item.tweet_id)
+            detail = _analysis(local_dir, item.tweet_id) if item.tweet_id else None
             if detail is None:
                 problem("no analysis found")
             for line in _describe_analysis(detail) if detail else []:
                 echo(f"   analysis: {line}")
-            raised = [alert for alert in alerts if item.tweet_id in str(alert.get("message", ""))]
+            raised = [alert for alert in alerts if item.tweet_id and item.tweet_id in str(alert.get("message", ""))]
             for alert in raised:
                 echo(f"   ALERT: {alert.get('subject')}")
             if step.expect_alert and not raised:
                 problem("no alert raised")
             if raised and not step.expect_alert:
                 problem("an alert nobody expected")
+        else:
+            echo(f"   {step.described}")
+            if _count(local_dir, f"detail_type = '{step.expect_raw}'"):
+                echo(f"   recorded as {step.expect_raw} in the data lake")
+            else:
+                problem(f"no {step.expect_raw} event recorded")
+            if item.own_post_id:
+                messages = _count(
+                    local_dir,
+                    f"detail_type = 'MESSAGE_RECEIVED' AND detail.twitter.tweetid = '{item.own_post_id}'",
+                )
+                if messages:
+                    problem("the bot's own post became a MESSAGE_RECEIVED: a reply loop")
+                else:
+                    echo("   not a message for the bot: no analysis, no reply")
         replies = [entry for entry in outbox if item.tweet_id and entry.get("ReplyToTweetId") == item.tweet_id]
         for reply in replies:
             echo(f"   reply: {reply.get('Text')}")
@@ -283,11 +264,12 @@ def _print_transcript(sent: list[Sent], local_dir: Path, echo: Echo) -> int:
                 echo(f"   annotated image: {image}")
                 if not Path(image).is_file():
                     problem(f"the annotated image {image} does not exist")
-        if step.expect_reply and not replies:
+        expect_reply = isinstance(step, Mention)
+        if expect_reply and not replies:
             problem("no reply in the outbox")
-        if not step.expect_reply and replies:
+        if not expect_reply and replies:
             problem("a reply nobody expected")
-        for name in step.expect_names:
+        for name in step.expect_names if isinstance(step, Mention) else ():
             if not any(name in str(reply.get("Text")) and reply.get("Images") for reply in replies):
                 problem(f"no reply naming {name} with an annotated photo")
     expected = {item.tweet_id for item in sent}
@@ -301,7 +283,6 @@ def _print_transcript(sent: list[Sent], local_dir: Path, echo: Echo) -> int:
 def _print_queries(local_dir: Path, echo: Echo) -> None:
     from chalicelib.contracts.queries import SAMPLE_QUERIES
 
-    from botlocal.cli import render
     from botlocal.query import run_query, to_jsonable
 
     echo("\n== The README's analytics queries, run by DuckDB on the local data lake")
@@ -326,18 +307,19 @@ def run_demo(local_dir: Path, echo: Echo = print, timeout: float = 300) -> int:
         shutil.rmtree(local_dir)
     local_dir.mkdir(parents=True)
     (local_dir / DEMO_MARKER).write_text("made by botctl demo: emptied by the next demo\n", encoding="utf-8")
-    work = local_dir / "demo-inputs"
+    layout = LocalLayout(local_dir)
+    work = local_dir / INPUTS_DIR
     work.mkdir()
-    env = {**os.environ, "BOT_LOCAL_DIR": str(local_dir), "BOT_EGRESS": "outbox"}
+    env = {**os.environ, LOCAL_DIR_VARIABLE: str(local_dir), "BOT_EGRESS": "outbox"}
     env.pop("BOT_USER_ID", None)
     echo(f"Starting the local runtime (state in {local_dir}) ...")
     started = time.monotonic()
-    with _runtime(local_dir, _free_port(), env) as url:
+    with _runtime(layout, _free_port(), env) as url:
         echo(f"Webhook at {url}; replaying the scenario through it, signed as X signs deliveries.")
-        sent = [_send(step, url, local_dir, env, work) for step in scenario(work, LOCAL_BOT_USER_ID).steps]
+        sent = [_send(step, layout, env, work, LOCAL_BOT_USER_ID) for step in SCENARIO]
         echo("Waiting for the analysis, the replies and the data lake ...")
         _wait(local_dir, env, timeout)
-    problems = _print_transcript(sent, local_dir, echo)
+    problems = _print_transcript(sent, layout, echo)
     _print_queries(local_dir, echo)
     echo(
         f"\nDone in {time.monotonic() - started:.0f} s. Explore further with: "

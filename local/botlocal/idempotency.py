@@ -1,4 +1,4 @@
-"""Local idempotency records: a Powertools persistence layer on SQLite ($BOT_LOCAL_DIR/idempotency.sqlite3).
+"""Local idempotency records: a Powertools persistence layer on SQLite (LocalLayout.idempotency).
 
 It keeps the semantics of Powertools' DynamoDBPersistenceLayer, so Egress behaves the same in both
 runtimes: a record may be (re)written only when none exists, when it has expired, or when it is
@@ -22,9 +22,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyItemNotFoundError,
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
-from chalicelib.egress.idempotency import PowertoolsIdempotency
-
-FILE_NAME: Final = "idempotency.sqlite3"
+from chalicelib.adapters.idempotency import PowertoolsIdempotency
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -139,6 +137,6 @@ def _record(row: tuple[Any, ...]) -> DataRecord:
     )
 
 
-def local_idempotency(local_dir: Path) -> PowertoolsIdempotency:
-    """Egress's idempotency for the local runtime, in $BOT_LOCAL_DIR/idempotency.sqlite3."""
-    return PowertoolsIdempotency(SqlitePersistenceLayer(local_dir / FILE_NAME))
+def local_idempotency(path: Path) -> PowertoolsIdempotency:
+    """The idempotency port for the local runtime, in the SQLite file `path` (LocalLayout.idempotency)."""
+    return PowertoolsIdempotency(SqlitePersistenceLayer(path))

@@ -27,8 +27,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
-JOURNAL_FILENAME: Final = "bus.sqlite3"
-
 PENDING: Final = "pending"
 DELIVERED: Final = "delivered"
 DEAD: Final = "dead"
@@ -57,10 +55,6 @@ CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at) WHERE 
 """
 #: Seconds a writer waits for another process's transaction before giving up.
 _BUSY_TIMEOUT_SECONDS: Final = 30.0
-
-
-def journal_path(local_dir: Path) -> Path:
-    return local_dir / JOURNAL_FILENAME
 
 
 @dataclass(frozen=True)
@@ -103,7 +97,10 @@ class DeadLetter:
 
 
 class Journal:
-    """The SQLite-backed event store. Thread-safe; open one per process (or per thread, cheaply)."""
+    """The SQLite-backed event store in the file `path` (the local runtime's is LocalLayout.journal).
+
+    Thread-safe; open one per process (or per thread, cheaply).
+    """
 
     def __init__(self, path: Path) -> None:
         self.path: Final = path
@@ -130,10 +127,6 @@ class Journal:
                 if statement.strip():
                     connection.execute(statement)
             connection.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
-
-    @classmethod
-    def open(cls, local_dir: Path) -> Journal:
-        return cls(journal_path(local_dir))
 
     # --- writing -------------------------------------------------------------------------------
 

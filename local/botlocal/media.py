@@ -1,7 +1,8 @@
 """Local media: a folder as the MediaStore, and an inbox folder consulted before any download.
 
-`botctl tweet --image PATH` copies photos into $BOT_LOCAL_DIR/media-inbox/ under the file name of
-the made-up URL, so an offline run analyses real photos without reaching X's media hosts.
+The local runtime uses the state folder's LocalLayout.media and LocalLayout.media_inbox.
+`botctl tweet --image PATH` copies photos into the inbox under the file name of the made-up URL,
+so an offline run analyses real photos without reaching X's media hosts.
 """
 
 from __future__ import annotations

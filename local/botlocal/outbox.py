@@ -1,9 +1,10 @@
 """The dry-run outbox: where the local runtime "posts" its replies instead of X.
 
-Each reply is one JSON object per line in $BOT_LOCAL_DIR/outbox.jsonl:
+Each reply is one JSON object per line in the outbox file (LocalLayout.outbox):
     {"time", "PostId", "ReplyToTweetId", "Text", "Images": [paths], "Image": first path or null}
-and its photos are files $BOT_LOCAL_DIR/outbox/<PostId>-<n>.<ext> (n from 1), written before the
-line, so a line never names a photo that is not there. `botctl outbox` reads it with read_outbox().
+and its photos are files <PostId>-<n>.<ext> (n from 1) in the images folder (LocalLayout.outbox_images),
+written before the line, so a line never names a photo that is not there. `botctl outbox` reads it
+with read_outbox().
 """
 
 from __future__ import annotations
@@ -22,18 +23,18 @@ from botlocal.files import write_atomically
 
 logger = logging.getLogger(__name__)
 
-OUTBOX_FILE: Final = "outbox.jsonl"
-OUTBOX_DIR: Final = "outbox"
 _EXTENSIONS: Final = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
 
 
 class OutboxPoster:
-    """chalicelib.ports.ReplyPoster for the local runtime: writes the reply down, posts nothing."""
+    """chalicelib.ports.ReplyPoster for the local runtime: writes the reply down, posts nothing.
 
-    def __init__(self, root: Path) -> None:
-        self.root: Final = root.resolve()
-        self.path: Final = self.root / OUTBOX_FILE
-        self.images_dir: Final = self.root / OUTBOX_DIR
+    Replies go to the file `path`, their photos into `images_dir`.
+    """
+
+    def __init__(self, path: Path, images_dir: Path) -> None:
+        self.path: Final = path.resolve()
+        self.images_dir: Final = images_dir.resolve()
         # The local runtime delivers on threads; one writer at a time keeps lines whole.
         self._lock = threading.Lock()
 

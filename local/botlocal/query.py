@@ -18,7 +18,8 @@ from typing import Any, Final
 
 from chalicelib.contracts.datalake import COLUMNS, JSON_KEY_OF_COLUMN, PARTITION_COLUMN, TABLE_NAME, HiveType
 
-from botlocal.datalake import FILES_GLOB, datalake_root
+from botlocal.datalake import FILES_GLOB
+from botlocal.layout import LocalLayout
 
 _SCALAR_TYPES: Final = {
     "string": "VARCHAR",
@@ -64,8 +65,9 @@ def json_structure(hive: HiveType) -> Any:
 
 
 def table_sql(local_dir: Path) -> str:
-    """The SELECT behind the view: every line of the lake as a typed row (or none, typed, if empty)."""
-    root = datalake_root(local_dir)
+    """The SELECT behind the view: every line of the state folder's lake as a typed row (or none,
+    typed, if empty)."""
+    root = LocalLayout(local_dir).datalake
     typed_columns = ", ".join(f"{_column_expression(name, hive)} AS {_quote(name)}" for name, hive in COLUMNS)
     if not any(root.glob(FILES_GLOB)):
         # read_json fails on a glob with no files; an empty lake is still a table with its columns.
@@ -86,7 +88,7 @@ def table_sql(local_dir: Path) -> str:
 
 
 def run_query(sql: str, local_dir: Path) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run Athena SQL against the local data lake; returns (column names, rows)."""
+    """Run Athena SQL against the data lake of the state folder `local_dir`; returns (column names, rows)."""
     import duckdb  # heavy: imported only by the command that queries
 
     connection = duckdb.connect(":memory:")

@@ -7,7 +7,6 @@ its event handlers run in-process. Both find their state through BOT_LOCAL_DIR.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import shutil
@@ -24,18 +23,33 @@ from pathlib import Path
 from types import FrameType
 from typing import Final, TextIO
 
-from chalicelib.settings import RUNTIME_LOCAL, load_settings
+from chalicelib.settings import load_settings
 
-from botlocal.chalice_app import LOCAL_STAGE, chalice_targets, find_runtime_dir, load_chalice_app
+from botlocal.chalice_app import (
+    LOCAL_STAGE,
+    apply_stage_environment,
+    chalice_targets,
+    find_runtime_dir,
+    load_chalice_app,
+)
 from botlocal.dispatcher import Dispatcher
 from botlocal.journal import Journal
+from botlocal.layout import DEFAULT_LOCAL_DIR, LocalLayout
 from botlocal.logs import fields
+from botlocal.server_record import (
+    ServeLockError,
+    connect_host,
+    hold_serve_lock,
+    new_record,
+    remove_record,
+    webhook_url,
+    write_record,
+)
 from botlocal.targets import build_targets
 from botlocal.workflow import analysis_workflow_target
 
 logger = logging.getLogger("botlocal.server")
 
-_LOCK_FILENAME: Final = "serve.lock"
 _STOP_GRACE_SECONDS: Final = 5.0
 _FORWARDED_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
 
@@ -48,21 +62,29 @@ class ServeError(Exception):
 class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 8000
-    local_dir: Path = Path(".local")
+    local_dir: Path = Path(DEFAULT_LOCAL_DIR)
     runtime_dir: Path | None = None
     ready_timeout_seconds: float = 60.0
 
 
 def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
-    """Run until SIGINT/SIGTERM (exit code 0) or until chalice local dies (ServeError)."""
+    """Run until SIGINT/SIGTERM (exit code 0) or until chalice local dies (ServeError).
+
+    While the webhook answers, its address is recorded in the state folder (LocalLayout.server) for
+    the client commands; the record is removed when serve stops.
+    """
     local_dir = options.local_dir.resolve()
+    layout = LocalLayout(local_dir)
     runtime_dir = (options.runtime_dir or find_runtime_dir()).resolve()
     local_dir.mkdir(parents=True, exist_ok=True)
-    # The child and the app imported here read their configuration from the environment.
-    os.environ["BOT_RUNTIME"] = RUNTIME_LOCAL
+    # The child and the app imported here read their configuration from the environment: the local
+    # stage's variables (which adapters) and the state folder.
+    apply_stage_environment(runtime_dir)
     os.environ["BOT_LOCAL_DIR"] = str(local_dir)
 
-    with _exclusive(local_dir), _stop_on_signals() as stop:
+    with _exclusive(layout), _stop_on_signals() as stop:
+        # Holding the lock, any record found is a dead server's: clients must not post to it.
+        layout.server.unlink(missing_ok=True)
         _check_port_free(options.host, options.port)
         settings = load_settings()
         app = load_chalice_app(runtime_dir)
@@ -70,8 +92,8 @@ def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
             *chalice_targets(app, settings, runtime_dir),
             analysis_workflow_target(app, settings, runtime_dir),
         ]
-        targets = build_targets(settings, app_targets)
-        journal = Journal.open(local_dir)
+        targets = build_targets(layout, app_targets)
+        journal = Journal(layout.journal)
         dispatcher = Dispatcher(journal, targets)
         # Started first: work left pending by a previous run is delivered even before the webhook is up.
         dispatcher_thread = threading.Thread(target=dispatcher.run_forever, args=(stop,), name="dispatcher")
@@ -82,11 +104,14 @@ def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
             stop.forward_to = child.pid
             _wait_until_ready(child, options.host, options.port, stop, options.ready_timeout_seconds)
             if not stop.is_set():
-                _announce(out, options, local_dir, targets.names())
+                # Recorded before the announcement: whoever sees "Webhook ready" finds the record.
+                write_record(layout, new_record(layout, webhook_url(options.host, options.port)))
+                _announce(out, options, layout, targets.names())
             while not stop.wait(0.5):
                 if child.poll() is not None:
                     raise ServeError(f"chalice local exited unexpectedly with code {child.returncode}")
         finally:
+            remove_record(layout, pid=os.getpid())
             stop.set()
             if child is not None:
                 _stop_process_group(child)
@@ -97,10 +122,12 @@ def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
     return 0
 
 
-def _announce(out: TextIO, options: ServeOptions, local_dir: Path, target_names: list[str]) -> None:
+def _announce(out: TextIO, options: ServeOptions, layout: LocalLayout, target_names: list[str]) -> None:
+    local_dir = layout.root
     out.write(
         f"Webhook ready at http://{options.host}:{options.port}/twitter\n"
-        f"State in {local_dir}: bus.sqlite3 (events, deliveries), datalake/, oversized/\n"
+        f"State in {local_dir}: {layout.journal.name} (events, deliveries), {layout.datalake.name}/, "
+        f"{layout.oversized.name}/\n"
         f"Targets: {', '.join(target_names)}\n"
         "Press Ctrl+C to stop.\n"
     )
@@ -148,11 +175,6 @@ def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def _connect_host(host: str) -> str:
-    # A wildcard address accepts connections on loopback.
-    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
-
-
 def _wait_until_ready(
     child: subprocess.Popen[bytes], host: str, port: int, stop: threading.Event, timeout: float
 ) -> None:
@@ -161,7 +183,7 @@ def _wait_until_ready(
         if child.poll() is not None:
             raise ServeError(f"chalice local exited with code {child.returncode} before it was ready")
         try:
-            with socket.create_connection((_connect_host(host), port), timeout=0.5):
+            with socket.create_connection((connect_host(host), port), timeout=0.5):
                 return
         except OSError:
             pass
@@ -216,14 +238,10 @@ def _stop_on_signals() -> Iterator[_StopEvent]:
 
 
 @contextmanager
-def _exclusive(local_dir: Path) -> Iterator[None]:
+def _exclusive(layout: LocalLayout) -> Iterator[None]:
     """One serve per state folder: two dispatchers would deliver every event twice."""
-    with (local_dir / _LOCK_FILENAME).open("a") as lock_file:
-        try:
-            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ServeError(f"another `botctl serve` is already using {local_dir}") from None
-        try:
+    try:
+        with hold_serve_lock(layout):
             yield
-        finally:
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
+    except ServeLockError as error:  # raised only when taking the lock, before any work starts
+        raise ServeError(str(error)) from None

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.contracts.names import CATCH_ALL_PATTERN
-from chalicelib.settings import Settings
 
-from botlocal.datalake import LocalDataLake, datalake_root
+from botlocal.datalake import LocalDataLake
+from botlocal.layout import LocalLayout
 from botlocal.patterns import CompiledPattern, compile_pattern
 
 Deliver = Callable[[dict[str, Any]], None]
@@ -79,14 +79,14 @@ class TargetRegistry:
         return len(self._targets)
 
 
-def cdk_stand_ins(settings: Settings) -> list[Target]:
+def cdk_stand_ins(layout: LocalLayout) -> list[Target]:
     """Local stand-ins for the targets only CDK creates (the app's own handlers are found apart)."""
-    return [_datalake_target(settings)]
+    return [_datalake_target(layout)]
 
 
-def _datalake_target(settings: Settings) -> Target:
+def _datalake_target(layout: LocalLayout) -> Target:
     """Firehose: every event of the bot into the data lake (the CDK rule uses the same pattern)."""
-    datalake = LocalDataLake(datalake_root(settings.local_dir))
+    datalake = LocalDataLake(layout.datalake)
 
     def deliver(envelope: dict[str, Any]) -> None:
         datalake.append(envelope)
@@ -94,6 +94,6 @@ def _datalake_target(settings: Settings) -> Target:
     return Target(name=f"{FIREHOSE_PREFIX}datalake", pattern=CATCH_ALL_PATTERN, deliver=deliver)
 
 
-def build_targets(settings: Settings, app_targets: Iterable[Target]) -> TargetRegistry:
+def build_targets(layout: LocalLayout, app_targets: Iterable[Target]) -> TargetRegistry:
     """Every local target: the Chalice app's event handlers, then the CDK stand-ins."""
-    return TargetRegistry([*app_targets, *cdk_stand_ins(settings)])
+    return TargetRegistry([*app_targets, *cdk_stand_ins(layout)])

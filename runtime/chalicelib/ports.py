@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.contracts.analysis import ImageAnalysis, TextAnalysis
+
+# The media port's errors live in the kernel (the URL policy raises them too); named here for the port's users.
+from chalicelib.kernel.errors import MediaError as MediaError
+from chalicelib.kernel.errors import TransientMediaError as TransientMediaError
+from chalicelib.kernel.idempotency import Idempotency
+
+if TYPE_CHECKING:
+    from chalicelib.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -46,14 +55,6 @@ class SecretProvider(Protocol):
 # --- Analysis -------------------------------------------------------------------------------------
 
 
-class MediaError(Exception):
-    """A photo that could not be fetched or is not an acceptable image; the message is the reason."""
-
-
-class TransientMediaError(MediaError):
-    """A download that may work if tried again (timeout, dropped connection, 429, 5xx)."""
-
-
 class MediaFetcher(Protocol):
     """Gets a photo's bytes from its URL (the caller has checked the URL against the allow-list).
 
@@ -75,7 +76,7 @@ class MediaStore(Protocol):
 class ImageAnalyser(Protocol):
     """Rekognition's view of a stored photo (labels, text, celebrities, other faces).
 
-    `features` says which analyses to run (a subset of chalicelib.settings.IMAGE_FEATURES).
+    `features` says which analyses to run (a subset of chalicelib.kernel.features.IMAGE_FEATURES).
     """
 
     def analyse(self, key: str, features: frozenset[str]) -> ImageAnalysis: ...
@@ -146,3 +147,50 @@ class ReplyPoster(Protocol):
     """
 
     def post_reply(self, text: str, reply_to_tweet_id: str, images: list[tuple[bytes, str]]) -> str: ...
+
+
+# --- The adapters of a runtime --------------------------------------------------------------------
+
+#: The Lex code hook's function (event in Lex V2's fulfilment format -> its response). On AWS, Lex
+#: calls it as a Lambda; the local conversation bot calls it in-process.
+Fulfilment = Callable[[dict[str, Any]], dict[str, Any]]
+#: A subscriber of the alert topic: (subject, message). On AWS, SNS invokes it as a Lambda; the
+#: local alert sink calls it after recording the alert.
+AlertSubscriber = Callable[[str, str], None]
+
+
+class Adapters(Protocol):
+    """One factory per port: everything a runtime plugs into the services.
+
+    The AWS implementation is chalicelib.adapters.aws.AwsAdapters; another runtime names its own in
+    the BOT_ADAPTERS setting ("module:Class", see chalicelib.settings). It is built once per process
+    with the settings, and each factory is called once (chalicelib.wiring caches the results), so a
+    factory may build its clients on the spot. A factory for something the configuration leaves out
+    returns None; one that cannot be built as configured raises ConfigurationError.
+    """
+
+    def __init__(self, settings: Settings) -> None: ...
+
+    def event_bus(self) -> EventBus: ...
+
+    def payload_store(self) -> PayloadStore | None: ...
+
+    def webhook_secret(self) -> SecretProvider: ...
+
+    def media_store(self) -> MediaStore: ...
+
+    def media_fetcher(self) -> MediaFetcher: ...
+
+    def image_analyser(self, media: MediaStore) -> ImageAnalyser: ...
+
+    def text_analyser(self) -> TextAnalyser: ...
+
+    def alert_sink(self, subscriber: AlertSubscriber | None) -> AlertSink: ...
+
+    def chat_webhook(self) -> ChatWebhook | None: ...
+
+    def conversation_bot(self, fulfilment: Fulfilment) -> ConversationBot: ...
+
+    def reply_poster(self) -> ReplyPoster: ...
+
+    def idempotency(self) -> Idempotency: ...

@@ -8,46 +8,25 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Final
 
-#: The consumer secret `make local` uses when TWITTER_CONSUMER_SECRET is unset. Public on purpose:
-#: it only ever signs local test deliveries.
-LOCAL_DEVELOPMENT_CONSUMER_SECRET = "local-development-consumer-secret"  # noqa: S105 (public by design)
+from chalicelib.kernel.features import IMAGE_FEATURES, check_image_features
+from chalicelib.kernel.media_policy import DEFAULT_MEDIA_HOSTS
 
-#: Image analyses that can be switched on and off (IMAGE_FEATURES, comma-separated).
-FEATURE_LABELS = "labels"
-FEATURE_CELEBRITIES = "celebrities"  # its unrecognised faces are the face list: no separate face call
-FEATURE_TEXT = "text"
-IMAGE_FEATURES = frozenset({FEATURE_LABELS, FEATURE_CELEBRITIES, FEATURE_TEXT})
-
-
-def check_image_features(features: frozenset[str]) -> None:
-    """ValueError for a feature no image analyser knows (a typo in IMAGE_FEATURES or a caller's bug)."""
-    unknown = features - IMAGE_FEATURES
-    if unknown:
-        raise ValueError(f"unknown image features {sorted(unknown)}; known: {sorted(IMAGE_FEATURES)}")
-
-
-#: X serves photos from these hosts only.
-DEFAULT_MEDIA_HOSTS = ("pbs.twimg.com", "ton.twimg.com")
-
-EGRESS_X = "x"
-EGRESS_OUTBOX = "outbox"
-
-RUNTIME_AWS = "aws"
-RUNTIME_LOCAL = "local"
+#: The Adapters factory the runtime uses unless BOT_ADAPTERS names another ("module:Class"). The
+#: local stage of .chalice/config.json names the local runtime's factory:
+#: this package never imports it.
+AWS_ADAPTERS: Final = "chalicelib.adapters.aws:AwsAdapters"
 
 
 @dataclass(frozen=True)
 class Settings:
-    runtime: str
+    adapters: str
     event_bus_name: str
     twitter_secret_name: str
     secret_cache_seconds: int
     bot_user_id: str | None
     oversize_bucket: str | None
-    local_dir: Path
-    local_consumer_secret: str
     max_body_bytes: int
     region: str
     account: str
@@ -59,27 +38,22 @@ class Settings:
     key_phrases: bool
     alert_topic_arn: str | None
     chat_webhook_secret_name: str | None
-    local_chat_webhook_url: str | None
     lex_bot_id: str | None
     lex_bot_alias_id: str | None
     lex_locale_id: str
     blur_unrecognised_faces: bool
-    egress: str
     idempotency_table: str | None
 
 
 def load_settings() -> Settings:
     env = os.environ
-    runtime = env.get("BOT_RUNTIME", RUNTIME_AWS)
     return Settings(
-        runtime=runtime,
+        adapters=env.get("BOT_ADAPTERS") or AWS_ADAPTERS,
         event_bus_name=env.get("EVENT_BUS_NAME", "default"),
         twitter_secret_name=env.get("TWITTER_SECRET_NAME", "TwitterSecret"),
         secret_cache_seconds=int(env.get("SECRET_CACHE_SECONDS", "300")),
         bot_user_id=env.get("BOT_USER_ID") or None,
         oversize_bucket=env.get("OVERSIZE_BUCKET") or None,
-        local_dir=Path(env.get("BOT_LOCAL_DIR", ".local")).resolve(),
-        local_consumer_secret=env.get("TWITTER_CONSUMER_SECRET") or LOCAL_DEVELOPMENT_CONSUMER_SECRET,
         max_body_bytes=int(env.get("MAX_WEBHOOK_BODY_BYTES", str(1024 * 1024))),
         region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "local",
         account=env.get("BOT_ACCOUNT_ID", "000000000000"),
@@ -91,25 +65,14 @@ def load_settings() -> Settings:
         key_phrases=_flag(env.get("TEXT_KEY_PHRASES"), default=False),
         alert_topic_arn=env.get("ALERT_TOPIC_ARN") or None,
         chat_webhook_secret_name=env.get("CHAT_WEBHOOK_SECRET_NAME") or None,
-        local_chat_webhook_url=env.get("CHAT_WEBHOOK_URL") or None,
         lex_bot_id=env.get("LEX_BOT_ID") or None,
         lex_bot_alias_id=env.get("LEX_BOT_ALIAS_ID") or None,
         lex_locale_id=env.get("LEX_LOCALE_ID", "en_US"),
         # On by default: the bot republishes the photo, and people it does not recognise did not
         # ask to be shown to its followers.
         blur_unrecognised_faces=_flag(env.get("BLUR_UNRECOGNISED_FACES"), default=True),
-        # Locally replies go to the dry-run outbox unless BOT_EGRESS=x; on AWS they go to X.
-        egress=_egress(env.get("BOT_EGRESS"), runtime),
         idempotency_table=env.get("IDEMPOTENCY_TABLE") or None,
     )
-
-
-def _egress(value: str | None, runtime: str) -> str:
-    if not value:
-        return EGRESS_OUTBOX if runtime == RUNTIME_LOCAL else EGRESS_X
-    if value.strip().lower() not in (EGRESS_X, EGRESS_OUTBOX):
-        raise ValueError(f"BOT_EGRESS must be {EGRESS_X!r} or {EGRESS_OUTBOX!r}, not {value!r}")
-    return value.strip().lower()
 
 
 def _flag(value: str | None, *, default: bool) -> bool:

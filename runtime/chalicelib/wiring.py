@@ -1,14 +1,17 @@
-"""Builds the services with the adapters of the runtime in use; every handler gets them from here.
+"""The composition root: builds the services from the adapters of the runtime in use.
 
-Adapters are built on first use and kept for the life of the container (or local process).
-Local adapters come from the `botlocal` package, which is installed by `make setup` and never
-rides in the Lambda bundle.
+Handlers get their services from here. Which adapters: the factory class named by the BOT_ADAPTERS
+setting (chalicelib.adapters.aws.AwsAdapters unless the Chalice stage names another: the local
+stage names the local runtime's). This module knows the ports and the services, never a concrete
+adapter. Everything is built on first use and kept for the life of the container (or process);
+`reset()` forgets it (tests change the environment between cases).
 """
 
 from __future__ import annotations
 
+import importlib
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chalicelib.alerting.service import AlertForwarder, AlertService
 from chalicelib.analysis.images import ImageAnalysisService
@@ -16,23 +19,14 @@ from chalicelib.analysis.media import MediaDownloadService
 from chalicelib.analysis.text import TextAnalysisService
 from chalicelib.analysis.workflow import AnalysisSteps
 from chalicelib.ingress.service import IngressService
-from chalicelib.ports import (
-    AlertSink,
-    ConversationBot,
-    EventBus,
-    ImageAnalyser,
-    MediaFetcher,
-    MediaStore,
-    PayloadStore,
-    SecretProvider,
-    TextAnalyser,
-)
+from chalicelib.kernel.errors import ConfigurationError
+from chalicelib.ports import Adapters, EventBus, MediaStore, PayloadStore, SecretProvider
 from chalicelib.publishing import EventPublisher
 from chalicelib.responding.service import PhotoResponder, TextResponder
-from chalicelib.settings import RUNTIME_LOCAL, Settings, load_settings
+from chalicelib.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    # Egress pulls in the X client (requests, OAuth): imported by its factory, off the webhook's path.
+    # Egress pulls in its text fitting and, through its poster, the X client: off the webhook's path.
     from chalicelib.egress.service import EgressService
 
 
@@ -42,38 +36,39 @@ def settings() -> Settings:
 
 
 @cache
+def adapters() -> Adapters:
+    """The configured Adapters factory ("module:Class"), built with the settings."""
+    return load_adapters(settings())
+
+
+def load_adapters(current: Settings) -> Adapters:
+    module_name, _, class_name = current.adapters.partition(":")
+    if not module_name or not class_name:
+        raise ConfigurationError(f"BOT_ADAPTERS must be 'module:Class', not {current.adapters!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ConfigurationError(f"BOT_ADAPTERS names {module_name!r}, which cannot be imported: {error}") from error
+    factory = getattr(module, class_name, None)
+    if not callable(factory):
+        raise ConfigurationError(f"BOT_ADAPTERS names {current.adapters!r}, which is not a class")
+    built: Adapters = factory(current)
+    return built
+
+
+@cache
 def event_bus() -> EventBus:
-    if settings().runtime == RUNTIME_LOCAL:
-        from botlocal.adapters import local_event_bus
-
-        return local_event_bus(settings())
-    from chalicelib.adapters.eventbridge import EventBridgeBus
-
-    return EventBridgeBus(_aws_client("events"))
+    return adapters().event_bus()
 
 
 @cache
 def payload_store() -> PayloadStore | None:
-    current = settings()
-    if current.runtime == RUNTIME_LOCAL:
-        from botlocal.adapters import local_payload_store
-
-        return local_payload_store(current)
-    if current.oversize_bucket is None:
-        return None
-    from chalicelib.adapters.s3_store import S3PayloadStore
-
-    return S3PayloadStore(_aws_client("s3"), current.oversize_bucket)
+    return adapters().payload_store()
 
 
 @cache
-def x_credentials() -> SecretProvider:
-    from chalicelib.adapters.secrets import SecretsManagerCredentials, StaticConsumerSecret
-
-    current = settings()
-    if current.runtime == RUNTIME_LOCAL:
-        return StaticConsumerSecret(current.local_consumer_secret)
-    return SecretsManagerCredentials(current.twitter_secret_name, current.secret_cache_seconds)
+def webhook_secret() -> SecretProvider:
+    return adapters().webhook_secret()
 
 
 @cache
@@ -85,7 +80,7 @@ def publisher() -> EventPublisher:
 def ingress_service() -> IngressService:
     current = settings()
     return IngressService(
-        secrets=x_credentials(),
+        secrets=webhook_secret(),
         publisher=publisher(),
         bot_user_id=current.bot_user_id,
         max_body_bytes=current.max_body_bytes,
@@ -94,50 +89,7 @@ def ingress_service() -> IngressService:
 
 @cache
 def media_store() -> MediaStore:
-    current = settings()
-    if current.runtime == RUNTIME_LOCAL:
-        from botlocal.media import LocalMediaStore
-
-        return LocalMediaStore(current.local_dir / "media")
-    from chalicelib.adapters.s3_media import S3MediaStore
-
-    return S3MediaStore(_aws_client("s3"), _required(current.media_bucket, "MEDIA_BUCKET"))
-
-
-@cache
-def media_fetcher() -> MediaFetcher:
-    from chalicelib.adapters.http_media import HttpMediaFetcher
-
-    current = settings()
-    fetcher = HttpMediaFetcher(allowed_hosts=current.media_hosts)
-    if current.runtime == RUNTIME_LOCAL:
-        from botlocal.media import InboxMediaFetcher
-
-        return InboxMediaFetcher(current.local_dir / "media-inbox", fallback=fetcher)
-    return fetcher
-
-
-@cache
-def image_analyser() -> ImageAnalyser:
-    current = settings()
-    if current.runtime == RUNTIME_LOCAL:
-        from botlocal.analysis import local_image_analyser
-
-        return local_image_analyser(current, media_store())
-    from chalicelib.adapters.rekognition import RekognitionImageAnalyser
-
-    return RekognitionImageAnalyser(_aws_client("rekognition"), _required(current.media_bucket, "MEDIA_BUCKET"))
-
-
-@cache
-def text_analyser() -> TextAnalyser:
-    if settings().runtime == RUNTIME_LOCAL:
-        from botlocal.analysis import local_text_analyser
-
-        return local_text_analyser(settings())
-    from chalicelib.adapters.comprehend import ComprehendTextAnalyser
-
-    return ComprehendTextAnalyser(_aws_client("comprehend"))
+    return adapters().media_store()
 
 
 @cache
@@ -145,50 +97,34 @@ def analysis_steps() -> AnalysisSteps:
     current = settings()
     return AnalysisSteps(
         media=MediaDownloadService(
-            fetcher=media_fetcher(),
+            fetcher=adapters().media_fetcher(),
             store=media_store(),
             allowed_hosts=current.media_hosts,
             max_bytes=current.max_media_bytes,
             max_pixels=current.max_image_pixels,
         ),
-        images=ImageAnalysisService(analyser=image_analyser(), features=current.image_features),
-        text=TextAnalysisService(analyser=text_analyser(), key_phrases=current.key_phrases),
+        images=ImageAnalysisService(analyser=adapters().image_analyser(media_store()), features=current.image_features),
+        text=TextAnalysisService(analyser=adapters().text_analyser(), key_phrases=current.key_phrases),
         publisher=publisher(),
     )
 
 
 @cache
 def alert_forwarder() -> AlertForwarder | None:
-    """The chat webhook, when one is configured (a secret on AWS, CHAT_WEBHOOK_URL locally)."""
-    from chalicelib.adapters.chat_webhook import SecretSlackWebhook, SlackWebhook
-
-    current = settings()
-    if current.runtime == RUNTIME_LOCAL:
-        url = current.local_chat_webhook_url
-        return AlertForwarder(webhook=SlackWebhook(url)) if url else None
-    if current.chat_webhook_secret_name:
-        return AlertForwarder(
-            webhook=SecretSlackWebhook(current.chat_webhook_secret_name, current.secret_cache_seconds)
-        )
-    return None
+    """The alert topic's subscriber: forwards to the chat webhook, when one is configured."""
+    webhook = adapters().chat_webhook()
+    return AlertForwarder(webhook=webhook) if webhook is not None else None
 
 
-@cache
-def alert_sink() -> AlertSink:
-    current = settings()
-    if current.runtime == RUNTIME_LOCAL:
-        from botlocal.alerts import LocalAlertSink
-
-        forwarder = alert_forwarder()
-        return LocalAlertSink(current.local_dir / "alerts.jsonl", forward=forwarder.forward if forwarder else None)
-    from chalicelib.adapters.sns_alerts import SnsAlertSink
-
-    return SnsAlertSink(_aws_client("sns"), _required(current.alert_topic_arn, "ALERT_TOPIC_ARN"))
+def _forward_alert(subject: str, message: str) -> None:
+    forwarder = alert_forwarder()
+    if forwarder is not None:
+        forwarder.forward(subject, message)
 
 
 @cache
 def alert_service() -> AlertService:
-    return AlertService(sink=alert_sink())
+    return AlertService(sink=adapters().alert_sink(_forward_alert))
 
 
 @cache
@@ -206,85 +142,39 @@ def photo_responder() -> PhotoResponder:
 
 
 @cache
-def conversation_bot() -> ConversationBot:
-    current = settings()
-    if current.runtime == RUNTIME_LOCAL:
-        from botlocal.conversation import LocalConversationBot
-
-        from chalicelib.responding.fulfilment import fulfil
-
-        # The same fulfilment function Lex calls on AWS, behind a matcher built from the same
-        # bot definition as the Lex bot.
-        return LocalConversationBot(fulfil)
-    from chalicelib.adapters.lex import LexConversationBot
-
-    return LexConversationBot(
-        _aws_client("lexv2-runtime"),
-        bot_id=_required(current.lex_bot_id, "LEX_BOT_ID"),
-        bot_alias_id=_required(current.lex_bot_alias_id, "LEX_BOT_ALIAS_ID"),
-        locale_id=current.lex_locale_id,
-    )
-
-
-@cache
 def text_responder() -> TextResponder:
-    return TextResponder(bot=conversation_bot(), publisher=publisher())
+    from chalicelib.responding.fulfilment import fulfil
+
+    # `fulfil` is the Lex bot's code hook: Lex calls its Lambda on AWS, a local bot calls it directly.
+    return TextResponder(bot=adapters().conversation_bot(fulfil), publisher=publisher())
 
 
 @cache
 def egress_service() -> EgressService:
-    from chalicelib.egress.service import egress_service_for
+    from chalicelib.egress.service import EgressService
 
-    return egress_service_for(settings(), media_store(), x_credentials())
-
-
-def _required(value: str | None, variable: str) -> str:
-    if not value:
-        raise RuntimeError(f"{variable} is not set: the deployment must configure it")
-    return value
-
-
-#: Paid AI calls retry throttling call by call, inside botocore, so a throttled call does not make
-#: the workflow retry (and pay again for) the calls of the same task that already succeeded.
-_PATIENT_SERVICES = frozenset({"rekognition", "comprehend", "lexv2-runtime"})
-
-
-def _aws_client(service: str) -> Any:
-    """A client that fails fast (the webhook must answer, 500 at worst, within API Gateway's 29 s),
-    or, for the AI services, one that retries throttling a few times itself."""
-    import boto3
-    from botocore.config import Config
-
-    if service in _PATIENT_SERVICES:
-        config = Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 5, "mode": "standard"})
-    else:
-        config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
-    return boto3.client(service, config=config)  # type: ignore[call-overload]
+    return EgressService(poster=adapters().reply_poster(), media=media_store(), idempotency=adapters().idempotency())
 
 
 _FACTORIES = (
     settings,
+    adapters,
     event_bus,
     payload_store,
-    x_credentials,
+    webhook_secret,
     publisher,
     ingress_service,
     media_store,
-    media_fetcher,
-    image_analyser,
-    text_analyser,
     analysis_steps,
     alert_forwarder,
-    alert_sink,
     alert_service,
     photo_responder,
-    conversation_bot,
     text_responder,
     egress_service,
 )
 
 
 def reset() -> None:
-    """Forget every built adapter (tests change the environment between cases)."""
+    """Forget every built service and adapter (tests change the environment between cases)."""
     for factory in _FACTORIES:
         factory.cache_clear()

@@ -18,6 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from tests.fakes import FakeChatWebhook
+
 REGION = "us-east-1"
 
 
@@ -163,24 +165,18 @@ def test_secret_webhook_reads_the_url_at_each_post_through_the_cache(monkeypatch
     from chalicelib.adapters import chat_webhook
 
     reads: list[tuple[str, int]] = []
-    posts: list[tuple[str, dict[str, Any]]] = []
+    webhooks: dict[str, FakeChatWebhook] = {}
 
     def fake_url(secret_name: str, max_age_seconds: int) -> str:
         reads.append((secret_name, max_age_seconds))
         return f"https://hooks.example/{len(reads)}"
 
-    class Recording:
-        def __init__(self, url: str) -> None:
-            self.url = url
-
-        def post(self, payload: dict[str, Any]) -> None:
-            posts.append((self.url, payload))
-
     monkeypatch.setattr(chat_webhook, "webhook_url_from_secret", fake_url)
-    monkeypatch.setattr(chat_webhook, "SlackWebhook", Recording)
+    monkeypatch.setattr(chat_webhook, "SlackWebhook", lambda url: webhooks.setdefault(url, FakeChatWebhook()))
     webhook = chat_webhook.SecretSlackWebhook("ChatWebhook", 300)
     webhook.post({"text": "a"})
     webhook.post({"text": "b"})
     assert reads == [("ChatWebhook", 300), ("ChatWebhook", 300)]
+    posts = [(url, payload) for url, fake in webhooks.items() for payload in fake.payloads]
     assert [url for url, _ in posts] == ["https://hooks.example/1", "https://hooks.example/2"]
     assert "hooks.example" not in repr(webhook)

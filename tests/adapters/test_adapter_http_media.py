@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from chalicelib.adapters.http_media import HttpMediaFetcher, build_media_opener
-from chalicelib.analysis.media import check_media_url
+from chalicelib.kernel.media_policy import check_media_url
 from chalicelib.ports import MediaError, TransientMediaError
 
 HOSTS = ("pbs.twimg.com", "ton.twimg.com")

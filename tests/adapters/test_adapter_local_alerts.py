@@ -28,19 +28,19 @@ def test_alert_is_appended_as_one_json_line(tmp_path: Path) -> None:
 
 def test_forward_is_called_after_the_line_is_written(tmp_path: Path) -> None:
     path = tmp_path / "alerts.jsonl"
-    seen: list[tuple[str, str, dict[str, str], int]] = []
+    seen: list[tuple[str, str, int]] = []
 
-    def forward(subject: str, message: str, attributes: dict[str, str]) -> None:
-        seen.append((subject, message, attributes, len(read_alerts(path))))
+    def forward(subject: str, message: str) -> None:
+        seen.append((subject, message, len(read_alerts(path))))
 
     LocalAlertSink(path, forward).publish("s", "m", {"a": "b"})
-    assert seen == [("s", "m", {"a": "b"}, 1)]
+    assert seen == [("s", "m", 1)]
 
 
 def test_a_failing_forward_keeps_the_alert(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "alerts.jsonl"
 
-    def forward(subject: str, message: str, attributes: dict[str, str]) -> None:
+    def forward(subject: str, message: str) -> None:
         raise RuntimeError("the chat webhook answered HTTP 500")
 
     LocalAlertSink(path, forward).publish("s", "m", {})

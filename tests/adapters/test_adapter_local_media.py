@@ -8,15 +8,12 @@ import pytest
 from botlocal.media import InboxMediaFetcher, LocalMediaStore, inbox_names
 from chalicelib.ports import MediaError
 
+from tests.fakes import FakeFetcher
 
-class RecordingFetcher:
-    def __init__(self, body: bytes = b"downloaded") -> None:
-        self.body = body
-        self.calls: list[tuple[str, int]] = []
 
-    def fetch(self, url: str, *, max_bytes: int) -> bytes:
-        self.calls.append((url, max_bytes))
-        return self.body
+def downloader() -> FakeFetcher:
+    """The download behind the inbox: every URL answers b"downloaded"."""
+    return FakeFetcher(default=b"downloaded")
 
 
 def test_store_round_trip_leaves_no_temporary_files(tmp_path: Path) -> None:
@@ -78,7 +75,7 @@ def test_inbox_names(url: str, names: list[str]) -> None:
 
 def test_inbox_is_consulted_before_any_download(tmp_path: Path) -> None:
     (tmp_path / "ABC.jpg").write_bytes(b"from inbox")
-    fallback = RecordingFetcher()
+    fallback = downloader()
     fetcher = InboxMediaFetcher(tmp_path, fallback)
     assert fetcher.fetch("https://pbs.twimg.com/media/ABC.jpg", max_bytes=100) == b"from inbox"
     assert fetcher.fetch("https://pbs.twimg.com/media/ABC?format=jpg&name=large", max_bytes=100) == b"from inbox"
@@ -87,12 +84,12 @@ def test_inbox_is_consulted_before_any_download(tmp_path: Path) -> None:
 
 def test_inbox_accepts_a_file_named_without_extension(tmp_path: Path) -> None:
     (tmp_path / "XYZ").write_bytes(b"bare name")
-    fetcher = InboxMediaFetcher(tmp_path, RecordingFetcher())
+    fetcher = InboxMediaFetcher(tmp_path, downloader())
     assert fetcher.fetch("https://pbs.twimg.com/media/XYZ?format=png&name=small", max_bytes=100) == b"bare name"
 
 
 def test_missing_from_the_inbox_falls_back_to_download(tmp_path: Path) -> None:
-    fallback = RecordingFetcher()
+    fallback = downloader()
     fetcher = InboxMediaFetcher(tmp_path / "no-inbox-yet", fallback)
     assert fetcher.fetch("https://pbs.twimg.com/media/NEW.jpg", max_bytes=123) == b"downloaded"
     assert fallback.calls == [("https://pbs.twimg.com/media/NEW.jpg", 123)]
@@ -100,7 +97,7 @@ def test_missing_from_the_inbox_falls_back_to_download(tmp_path: Path) -> None:
 
 def test_inbox_files_obey_the_size_limit(tmp_path: Path) -> None:
     (tmp_path / "big.jpg").write_bytes(b"x" * 101)
-    fallback = RecordingFetcher()
+    fallback = downloader()
     fetcher = InboxMediaFetcher(tmp_path, fallback)
     with pytest.raises(MediaError, match="larger than 100 bytes"):
         fetcher.fetch("https://pbs.twimg.com/media/big.jpg", max_bytes=100)

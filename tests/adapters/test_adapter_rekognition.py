@@ -10,8 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 from chalicelib.adapters.rekognition import RekognitionImageAnalyser
+from chalicelib.kernel.features import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, IMAGE_FEATURES
 from chalicelib.ports import MediaError
-from chalicelib.settings import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, IMAGE_FEATURES
 
 BUCKET = "media-bucket"
 KEY = "2024/05/01/photo.jpg"

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from chalice.test import Client
@@ -9,6 +8,8 @@ from chalicelib import wiring
 from chalicelib.alerting.service import AlertForwarder, AlertService, ForwardingError, alert_text
 from chalicelib.contracts.analysis import MessageAnalysed, TextAnalysis
 from chalicelib.contracts.messages import MessageReceived, TwitterRef
+
+from tests.fakes import FakeChatWebhook, RecordingSink, use_fake_adapters
 
 NEGATIVE = MessageAnalysed(
     message=MessageReceived(
@@ -25,23 +26,7 @@ NEGATIVE = MessageAnalysed(
 )
 
 
-class RecordingSink:
-    def __init__(self) -> None:
-        self.alerts: list[tuple[str, str, dict[str, str]]] = []
-
-    def publish(self, subject: str, message: str, attributes: dict[str, str]) -> None:
-        self.alerts.append((subject, message, attributes))
-
-
-class FlakyWebhook:
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.payloads: list[dict[str, Any]] = []
-
-    def post(self, payload: dict[str, Any]) -> None:
-        self.payloads.append(payload)
-        if len(self.payloads) <= self.failures:
-            raise ConnectionError("chat is down")
+CHAT_IS_DOWN = ConnectionError("chat is down")
 
 
 def test_the_alert_is_readable_with_link_and_scores() -> None:
@@ -70,14 +55,14 @@ def test_alert_service_publishes_to_the_sink() -> None:
 
 
 def test_forwarding_retries_then_succeeds() -> None:
-    webhook = FlakyWebhook(failures=2)
+    webhook = FakeChatWebhook(CHAT_IS_DOWN, CHAT_IS_DOWN, None)
     AlertForwarder(webhook=webhook, attempts=3, sleep=lambda _: None).forward("Subject", "Body")
     assert len(webhook.payloads) == 3
     assert webhook.payloads[-1] == {"text": "*Subject*\nBody"}
 
 
 def test_forwarding_gives_up_with_a_clear_error() -> None:
-    webhook = FlakyWebhook(failures=5)
+    webhook = FakeChatWebhook(CHAT_IS_DOWN)
     with pytest.raises(ForwardingError, match="failed 3 times; last error ConnectionError: chat is down"):
         AlertForwarder(webhook=webhook, attempts=3, sleep=lambda _: None).forward("S", "B")
 
@@ -86,16 +71,10 @@ def test_forwarding_stops_at_once_when_the_webhook_is_gone() -> None:
     class GoneError(Exception):
         retryable = False
 
-    class GoneWebhook:
-        calls = 0
-
-        def post(self, payload: dict[str, Any]) -> None:
-            GoneWebhook.calls += 1
-            raise GoneError("404")
-
+    webhook = FakeChatWebhook(GoneError("404"))
     with pytest.raises(ForwardingError, match="refused the alert: GoneError: 404"):
-        AlertForwarder(webhook=GoneWebhook(), attempts=3, sleep=lambda _: None).forward("S", "B")
-    assert GoneWebhook.calls == 1
+        AlertForwarder(webhook=webhook, attempts=3, sleep=lambda _: None).forward("S", "B")
+    assert len(webhook.payloads) == 1
 
 
 @pytest.fixture
@@ -107,8 +86,7 @@ def client() -> Iterator[Client]:
 
 
 def test_negative_rule_handler_alerts(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    sink = RecordingSink()
-    monkeypatch.setattr(wiring, "alert_sink", lambda: sink)
+    sink = use_fake_adapters(monkeypatch).alerts
     event = client.events.generate_cw_event(
         source="xbot.analysis", detail_type="MESSAGE_ANALYSED", detail=NEGATIVE.to_detail(), resources=[]
     )
@@ -117,7 +95,7 @@ def test_negative_rule_handler_alerts(client: Client, monkeypatch: pytest.Monkey
 
 
 def test_sns_subscriber_forwards_when_a_webhook_is_configured(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    webhook = FlakyWebhook(failures=0)
+    webhook = FakeChatWebhook()
     monkeypatch.setattr(wiring, "alert_forwarder", lambda: AlertForwarder(webhook=webhook, sleep=lambda _: None))
     event = client.events.generate_sns_event(message="Body", subject="Negative message from @alice")
     client.lambda_.invoke("alerting_forward_alert", event)

@@ -8,12 +8,10 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
-from chalicelib import wiring
-from chalicelib.analysis.errors import TransientError
 from chalicelib.contracts.analysis import MessageAnalysed
+from chalicelib.kernel.errors import TransientError
 
-from tests.analysis.fakes import FakeFetcher, FakeImageAnalyser, FakeTextAnalyser, MemoryMediaStore, image_bytes
-from tests.ingress.test_publishing import RecordingBus
+from tests.fakes import FakeAdapters, FakeFetcher, FakeImageAnalyser, image_bytes, use_fake_adapters
 
 PHOTOS = ["https://pbs.twimg.com/media/one.png", "https://pbs.twimg.com/media/two.png"]
 MESSAGE: dict[str, Any] = {
@@ -26,20 +24,10 @@ MESSAGE: dict[str, Any] = {
 
 
 @pytest.fixture
-def fakes(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    parts: dict[str, Any] = {
-        "bus": RecordingBus(),
-        "store": MemoryMediaStore(),
-        "fetcher": FakeFetcher({PHOTOS[0]: image_bytes("PNG")}),
-        "images": FakeImageAnalyser(),
-        "text": FakeTextAnalyser(),
-    }
-    monkeypatch.setattr(wiring, "event_bus", lambda: parts["bus"])
-    monkeypatch.setattr(wiring, "media_store", lambda: parts["store"])
-    monkeypatch.setattr(wiring, "media_fetcher", lambda: parts["fetcher"])
-    monkeypatch.setattr(wiring, "image_analyser", lambda: parts["images"])
-    monkeypatch.setattr(wiring, "text_analyser", lambda: parts["text"])
-    return parts
+def fakes(monkeypatch: pytest.MonkeyPatch) -> FakeAdapters:
+    adapters = use_fake_adapters(monkeypatch)
+    adapters.fetcher = FakeFetcher({PHOTOS[0]: image_bytes("PNG")})
+    return adapters
 
 
 @pytest.fixture
@@ -54,14 +42,14 @@ def _invoke(client: Client, name: str, payload: Any) -> Any:
     return client.lambda_.invoke(name, payload).payload
 
 
-def test_the_steps_in_order_give_message_analysed(client: Client, fakes: dict[str, Any]) -> None:
+def test_the_steps_in_order_give_message_analysed(client: Client, fakes: FakeAdapters) -> None:
     downloaded = _invoke(client, "analysis_download_media", {"Message": MESSAGE})["Images"]
     assert [image["Error"] for image in downloaded] == [None, "404 not found"]
     images = [_invoke(client, "analysis_analyse_image", image) for image in downloaded]
     text = _invoke(client, "analysis_analyse_text", {"Message": MESSAGE})
     published = _invoke(client, "analysis_publish_analysis", {"Message": MESSAGE, "Text": text, "Images": images})
     assert published["EventId"]
-    (entry,) = [entry for call in fakes["bus"].calls for entry in call]
+    (entry,) = [entry for call in fakes.bus.calls for entry in call]
     assert (entry["Source"], entry["DetailType"]) == ("xbot.analysis", "MESSAGE_ANALYSED")
     detail = json.loads(entry["Detail"])
     assert detail["HasImages"] is True
@@ -70,37 +58,37 @@ def test_the_steps_in_order_give_message_analysed(client: Client, fakes: dict[st
     assert MessageAnalysed.from_detail(detail).to_detail() == detail
 
 
-def test_a_text_only_message_has_an_empty_images_list(client: Client, fakes: dict[str, Any]) -> None:
+def test_a_text_only_message_has_an_empty_images_list(client: Client, fakes: FakeAdapters) -> None:
     message = {**MESSAGE, "ImageUrls": []}
     assert _invoke(client, "analysis_download_media", {"Message": message}) == {"Images": []}
     text = _invoke(client, "analysis_analyse_text", {"Message": message})
     _invoke(client, "analysis_publish_analysis", {"Message": message, "Text": text, "Images": []})
-    detail = json.loads(fakes["bus"].calls[0][0]["Detail"])
+    detail = json.loads(fakes.bus.calls[0][0]["Detail"])
     assert (detail["HasImages"], detail["Analysis"]["Images"]) == (False, [])
 
 
-def test_throttling_is_raised_as_transient_error_for_the_state_machine(client: Client, fakes: dict[str, Any]) -> None:
+def test_throttling_is_raised_as_transient_error_for_the_state_machine(client: Client, fakes: FakeAdapters) -> None:
     class ThrottledError(Exception):
         def __init__(self, message: str) -> None:
             super().__init__(message)
             self.response = {"Error": {"Code": "ThrottlingException"}}
 
-    fakes["text"].error = ThrottledError("Rate exceeded")
+    fakes.text.error = ThrottledError("Rate exceeded")
     # Lambda reports an unhandled exception's class name as errorType, which the ASL retries on.
     with pytest.raises(TransientError, match="ThrottledError: Rate exceeded"):
         client.lambda_.invoke("analysis_analyse_text", {"Message": MESSAGE})
 
 
-def test_other_failures_keep_their_type(client: Client, fakes: dict[str, Any]) -> None:
-    fakes["text"].error = ValueError("model exploded")
+def test_other_failures_keep_their_type(client: Client, fakes: FakeAdapters) -> None:
+    fakes.text.error = ValueError("model exploded")
     with pytest.raises(ValueError, match="model exploded"):
         client.lambda_.invoke("analysis_analyse_text", {"Message": MESSAGE})
 
 
-def test_publish_failure_publishes_the_reason(client: Client, fakes: dict[str, Any]) -> None:
+def test_publish_failure_publishes_the_reason(client: Client, fakes: FakeAdapters) -> None:
     payload = {"Message": MESSAGE, "Error": "ValueError", "Cause": "model exploded"}
     assert _invoke(client, "analysis_publish_failure", payload)["EventId"]
-    (entry,) = fakes["bus"].calls[0]
+    (entry,) = fakes.bus.calls[0]
     assert entry["DetailType"] == "MESSAGE_ANALYSIS_FAILED"
     detail = json.loads(entry["Detail"])
     assert detail["Reason"] == "ValueError: model exploded"
@@ -116,12 +104,8 @@ def test_failure_reason_from_a_lambda_cause_keeps_type_and_message_only() -> Non
     assert failure_reason("States.TaskFailed", "plain words") == "States.TaskFailed: plain words"
 
 
-def test_a_lasting_failure_on_one_photo_is_reported_on_that_photo(client: Client, fakes: dict[str, Any]) -> None:
-    class BrokenAnalyser:
-        def analyse(self, key: str, features: frozenset[str]) -> Any:
-            raise RuntimeError("model file corrupt")
-
-    fakes["images"] = BrokenAnalyser()
+def test_a_lasting_failure_on_one_photo_is_reported_on_that_photo(client: Client, fakes: FakeAdapters) -> None:
+    fakes.images = FakeImageAnalyser(default=RuntimeError("model file corrupt"))
     image = {"Url": PHOTOS[0], "Key": "k.png", "Error": None, "Analysis": None}
     result = _invoke(client, "analysis_analyse_image", image)
     assert result["Error"] == "analysis failed: RuntimeError"

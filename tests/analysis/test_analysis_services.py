@@ -4,14 +4,16 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from chalicelib.analysis.errors import TransientError, is_transient
 from chalicelib.analysis.images import ImageAnalysisService
-from chalicelib.analysis.media import MediaDownloadService, check_media_url, inspect_image
-from chalicelib.analysis.text import TextAnalysisService, without_mentions_and_urls
+from chalicelib.analysis.media import MediaDownloadService, inspect_image
+from chalicelib.analysis.text import TextAnalysisService
 from chalicelib.contracts.analysis import ImageResult
+from chalicelib.kernel.errors import TransientError, is_transient
+from chalicelib.kernel.media_policy import check_media_url
+from chalicelib.kernel.text import without_mentions_and_urls
 from chalicelib.ports import MediaError
 
-from tests.analysis.fakes import FakeFetcher, FakeImageAnalyser, FakeTextAnalyser, MemoryMediaStore, image_bytes
+from tests.fakes import FakeFetcher, FakeImageAnalyser, FakeTextAnalyser, MemoryMediaStore, image_bytes
 
 HOSTS = ("pbs.twimg.com",)
 PHOTO = "https://pbs.twimg.com/media/a.jpg"
@@ -129,7 +131,7 @@ def test_an_unsupported_detected_language_gets_no_sentiment() -> None:
 
 
 def test_image_analysis_skips_failed_photos_and_reports_its_own_failures() -> None:
-    analyser = FakeImageAnalyser(failing_keys={"bad.png"})
+    analyser = FakeImageAnalyser({"bad.png": MediaError("InvalidImageFormatException")})
     service = ImageAnalysisService(analyser=analyser, features=frozenset({"labels"}))
     failed = ImageResult(url=PHOTO, error="404 not found")
     assert service.analyse(failed) == failed
@@ -161,18 +163,10 @@ def test_transient_errors_are_recognised() -> None:
 def test_a_transient_download_failure_is_retried_photo_by_photo() -> None:
     from chalicelib.ports import TransientMediaError
 
-    attempts: list[str] = []
-    body = image_bytes("PNG")
-
-    class Flaky:
-        def fetch(self, url: str, *, max_bytes: int) -> bytes:
-            attempts.append(url)
-            if len(attempts) < 3:
-                raise TransientMediaError("HTTP 503 from pbs.twimg.com")
-            return body
-
+    unavailable = TransientMediaError("HTTP 503 from pbs.twimg.com")
+    fetcher = FakeFetcher({PHOTO: [unavailable, unavailable, image_bytes("PNG")]})
     service = MediaDownloadService(
-        fetcher=Flaky(),
+        fetcher=fetcher,
         store=MemoryMediaStore(),
         allowed_hosts=HOSTS,
         max_bytes=10_000,
@@ -180,7 +174,7 @@ def test_a_transient_download_failure_is_retried_photo_by_photo() -> None:
         sleep=lambda _: None,
     )
     (result,) = service.download_all([PHOTO])
-    assert result.error is None and len(attempts) == 3
+    assert result.error is None and len(fetcher.calls) == 3
 
 
 def test_a_photo_that_keeps_failing_is_reported_with_the_reason() -> None:
@@ -216,13 +210,11 @@ def test_formats_rekognition_cannot_read_are_stored_as_png(image_format: str) ->
 def test_photos_past_the_time_budget_are_reported_not_fetched() -> None:
     now = [0.0]
 
-    class Slow:
-        def fetch(self, url: str, *, max_bytes: int) -> bytes:
-            now[0] += 25.0  # each photo takes 25 s
-            return image_bytes("PNG")
+    def take_25_seconds(url: str) -> None:
+        now[0] += 25.0  # each photo takes 25 s
 
     service = MediaDownloadService(
-        fetcher=Slow(),
+        fetcher=FakeFetcher(default=image_bytes("PNG"), on_fetch=take_25_seconds),
         store=MemoryMediaStore(),
         allowed_hosts=HOSTS,
         max_bytes=10_000,

@@ -1,4 +1,5 @@
-"""egress_service_for: the adapters each runtime gets, and the whole TwitterSecret document."""
+"""Egress as each runtime's adapters build it (chalicelib.wiring with AwsAdapters or LocalAdapters),
+and the whole TwitterSecret document."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ from pathlib import Path
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from botlocal.adapters import LOCAL_ADAPTERS
 from botlocal.idempotency import SqlitePersistenceLayer
-from botlocal.media import LocalMediaStore
+from botlocal.layout import LocalLayout
 from botlocal.outbox import OutboxPoster
-from chalicelib.adapters.secrets import SecretsManagerCredentials, StaticConsumerSecret
+from chalicelib import wiring
+from chalicelib.adapters.idempotency import PowertoolsIdempotency
+from chalicelib.adapters.secrets import SecretsManagerCredentials
 from chalicelib.adapters.x_api import XApiReplyPoster
-from chalicelib.egress.idempotency import PowertoolsIdempotency
-from chalicelib.egress.service import EgressConfigurationError, EgressService, egress_service_for
-from chalicelib.settings import load_settings
+from chalicelib.egress.service import EgressService
+from chalicelib.kernel.errors import ConfigurationError
 from moto import mock_aws
 
 SECRET = {
@@ -33,14 +36,9 @@ LOCAL_VARIABLES = {
 }
 
 
-class Document:
-    def credentials(self) -> dict[str, str]:
-        return dict(SECRET)
-
-
 @pytest.fixture
 def local_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("BOT_RUNTIME", "local")
+    monkeypatch.setenv("BOT_ADAPTERS", LOCAL_ADAPTERS)
     monkeypatch.setenv("BOT_LOCAL_DIR", str(tmp_path))
     monkeypatch.delenv("BOT_EGRESS", raising=False)
     for variable in LOCAL_VARIABLES:
@@ -50,11 +48,19 @@ def local_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("BOT_RUNTIME", "aws")
+    monkeypatch.delenv("BOT_ADAPTERS", raising=False)
     monkeypatch.setenv("IDEMPOTENCY_TABLE", "idempotency")
+    monkeypatch.setenv("MEDIA_BUCKET", "media")
     monkeypatch.delenv("BOT_EGRESS", raising=False)
+    from aws_lambda_powertools.utilities import parameters
+
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
     with mock_aws():
+        boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+            Name="TwitterSecret", SecretString=json.dumps(SECRET)
+        )
         yield
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
 def parts(service: EgressService) -> tuple[object, object]:
@@ -64,10 +70,10 @@ def parts(service: EgressService) -> tuple[object, object]:
 
 
 def test_local_default_is_the_outbox_with_sqlite(local_env: Path) -> None:
-    service = egress_service_for(load_settings(), LocalMediaStore(local_env / "media"), StaticConsumerSecret("x"))
-    poster, persistence = parts(service)
+    poster, persistence = parts(wiring.egress_service())
     assert isinstance(poster, OutboxPoster)
-    assert poster.root == local_env.resolve()
+    layout = LocalLayout(local_env.resolve())
+    assert (poster.path, poster.images_dir) == (layout.outbox, layout.outbox_images)
     assert isinstance(persistence, SqlitePersistenceLayer)
     assert persistence.path.parent == local_env.resolve()
 
@@ -76,8 +82,7 @@ def test_local_with_bot_egress_x_posts_for_real(local_env: Path, monkeypatch: py
     monkeypatch.setenv("BOT_EGRESS", "x")
     for variable, value in LOCAL_VARIABLES.items():
         monkeypatch.setenv(variable, value)
-    service = egress_service_for(load_settings(), LocalMediaStore(local_env / "media"), StaticConsumerSecret("x"))
-    poster, persistence = parts(service)
+    poster, persistence = parts(wiring.egress_service())
     assert isinstance(poster, XApiReplyPoster)
     assert isinstance(persistence, SqlitePersistenceLayer)
 
@@ -85,16 +90,21 @@ def test_local_with_bot_egress_x_posts_for_real(local_env: Path, monkeypatch: py
 def test_local_x_without_credentials_names_the_variables(local_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BOT_EGRESS", "x")
     monkeypatch.setenv("TWITTER_API_KEY", "key")
-    with pytest.raises(EgressConfigurationError) as caught:
-        egress_service_for(load_settings(), LocalMediaStore(local_env / "media"), StaticConsumerSecret("x"))
+    with pytest.raises(ConfigurationError) as caught:
+        wiring.egress_service()
     message = str(caught.value)
     assert "TWITTER_API_SECRET" in message and "TWITTER_ACCESS_TOKEN_SECRET" in message
     assert "TWITTER_API_KEY" not in message.split("needs", 1)[1]
 
 
+def test_local_unknown_egress_is_refused(local_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_EGRESS", "twitter")
+    with pytest.raises(ConfigurationError, match="BOT_EGRESS must be"):
+        wiring.egress_service()
+
+
 def test_aws_posts_on_x_with_dynamodb(aws_env: None) -> None:
-    service = egress_service_for(load_settings(), LocalMediaStore(Path("unused")), Document())
-    poster, persistence = parts(service)
+    poster, persistence = parts(wiring.egress_service())
     assert isinstance(poster, XApiReplyPoster)
     assert isinstance(persistence, DynamoDBPersistenceLayer)
     assert persistence.table_name == "idempotency"
@@ -102,33 +112,38 @@ def test_aws_posts_on_x_with_dynamodb(aws_env: None) -> None:
 
 def test_aws_without_table_is_refused(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("IDEMPOTENCY_TABLE")
-    with pytest.raises(EgressConfigurationError, match="IDEMPOTENCY_TABLE"):
-        egress_service_for(load_settings(), LocalMediaStore(Path("unused")), Document())
+    with pytest.raises(ConfigurationError, match="IDEMPOTENCY_TABLE"):
+        wiring.egress_service()
 
 
-def test_aws_outbox_is_refused(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_aws_never_uses_the_outbox(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # BOT_EGRESS is the local runtime's setting: on AWS replies always go to X.
     monkeypatch.setenv("BOT_EGRESS", "outbox")
-    with pytest.raises(EgressConfigurationError, match="local runtime"):
-        egress_service_for(load_settings(), LocalMediaStore(Path("unused")), Document())
+    poster, _ = parts(wiring.egress_service())
+    assert isinstance(poster, XApiReplyPoster)
 
 
-def test_aws_provider_without_the_document_is_refused(aws_env: None) -> None:
-    with pytest.raises(EgressConfigurationError, match="StaticConsumerSecret"):
-        egress_service_for(load_settings(), LocalMediaStore(Path("unused")), StaticConsumerSecret("x"))
+def test_aws_poster_and_webhook_read_one_secret(aws_env: None) -> None:
+    # One reader, one cache: a rotated secret reaches the webhook and Egress at the same time.
+    secret = wiring.webhook_secret()
+    assert isinstance(secret, SecretsManagerCredentials)
+    poster, _ = parts(wiring.egress_service())
+    assert isinstance(poster, XApiReplyPoster)
+    assert poster._credentials == secret.credentials
 
 
 def test_aws_with_the_real_secret(aws_env: None) -> None:
     from aws_lambda_powertools.utilities import parameters
 
     parameters.clear_caches()  # type: ignore[no-untyped-call]
-    boto3.client("secretsmanager", region_name="us-east-1").create_secret(
-        Name="TwitterSecret", SecretString=json.dumps({**SECRET, "BearerToken": "bearer"})
+    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
+        SecretId="TwitterSecret", SecretString=json.dumps({**SECRET, "BearerToken": "bearer"})
     )
     provider = SecretsManagerCredentials("TwitterSecret", max_age_seconds=300)
     assert provider.credentials() == {**SECRET, "BearerToken": "bearer"}
     assert provider.consumer_secret() == "consumer-SECRET"
-    service = egress_service_for(load_settings(), LocalMediaStore(Path("unused")), provider)
-    assert isinstance(parts(service)[0], XApiReplyPoster)
+    poster, _ = parts(wiring.egress_service())
+    assert isinstance(poster, XApiReplyPoster)
     parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
@@ -136,15 +151,13 @@ def test_credentials_document_omits_an_empty_bearer_token(aws_env: None) -> None
     from aws_lambda_powertools.utilities import parameters
 
     parameters.clear_caches()  # type: ignore[no-untyped-call]
-    boto3.client("secretsmanager", region_name="us-east-1").create_secret(
-        Name="TwitterSecret", SecretString=json.dumps({**SECRET, "BearerToken": "", "Other": "ignored"})
+    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
+        SecretId="TwitterSecret", SecretString=json.dumps({**SECRET, "BearerToken": "", "Other": "ignored"})
     )
     assert SecretsManagerCredentials("TwitterSecret", max_age_seconds=0).credentials() == SECRET
     parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
 def test_wiring_builds_egress_locally(local_env: Path) -> None:
-    from chalicelib import wiring
-
     service = wiring.egress_service()
     assert isinstance(parts(service)[0], OutboxPoster)

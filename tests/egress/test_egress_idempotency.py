@@ -1,4 +1,4 @@
-"""Powertools idempotency on SQLite (local) and DynamoDB (moto): one event, one action."""
+"""Powertools idempotency on SQLite (local) and DynamoDB (moto): one key, one action."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ from pathlib import Path
 
 import boto3
 import pytest
-from botlocal.idempotency import FILE_NAME, SqlitePersistenceLayer, local_idempotency
-from chalicelib.analysis.errors import TransientError
-from chalicelib.egress.idempotency import (
+from botlocal.idempotency import SqlitePersistenceLayer, local_idempotency
+from botlocal.layout import LocalLayout
+from chalicelib.adapters.idempotency import (
     DEFAULT_EXPIRES_AFTER_SECONDS,
     KEY_PREFIX,
-    ConcurrentDeliveryError,
-    Idempotency,
     PowertoolsIdempotency,
     dynamodb_idempotency,
 )
+from chalicelib.kernel.errors import TransientError
+from chalicelib.kernel.idempotency import ConcurrentDeliveryError, Idempotency
 from moto import mock_aws
 
 TABLE = "idempotency"
@@ -36,7 +36,7 @@ class Counter:
 
 @pytest.fixture
 def sqlite(tmp_path: Path) -> PowertoolsIdempotency:
-    return local_idempotency(tmp_path)
+    return local_idempotency(LocalLayout(tmp_path).idempotency)
 
 
 @pytest.fixture
@@ -149,12 +149,14 @@ def test_threads_post_once(sqlite: PowertoolsIdempotency) -> None:
 
 
 def test_sqlite_file_lives_in_the_local_dir(tmp_path: Path) -> None:
-    store = local_idempotency(tmp_path / "state")
+    layout = LocalLayout(tmp_path / "state")
+    store = local_idempotency(layout.idempotency)
     store.run("event-1", Counter())
-    assert (tmp_path / "state" / FILE_NAME).is_file()
+    assert layout.idempotency.is_file()
+    assert layout.idempotency.parent == layout.root
     assert isinstance(store.persistence, SqlitePersistenceLayer)
     # A second process (or restart) sees the record.
-    assert local_idempotency(tmp_path / "state").run("event-1", Counter("again")) == "post-1"
+    assert local_idempotency(layout.idempotency).run("event-1", Counter("again")) == "post-1"
 
 
 def test_dynamodb_record_shape(dynamodb: PowertoolsIdempotency) -> None:

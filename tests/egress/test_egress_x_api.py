@@ -16,7 +16,7 @@ import pytest
 import requests
 import responses
 from chalicelib.adapters.x_api import XApiReplyPoster, XApiTransientError
-from chalicelib.analysis.errors import TransientError
+from chalicelib.kernel.errors import TransientError
 from chalicelib.ports import DuplicateContentError, EgressError, RateLimitedError
 from oauthlib.oauth1.rfc5849 import signature  # type: ignore[import-untyped]
 

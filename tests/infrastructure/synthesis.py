@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 from aws_cdk import Stack
 from aws_cdk.assertions import Template
-from stacks.sam_expansion import expand_sam
+
+from tests.infrastructure.sam_expansion import expand_sam
 
 INFRASTRUCTURE_DIR = Path(__file__).resolve().parents[2] / "infrastructure"
 REGION = "us-east-1"

@@ -6,12 +6,15 @@ import json
 from typing import Any
 
 import pytest
-from chalicelib.contracts import names
-from stacks.analysis import MAP_MAX_CONCURRENCY, RETRIED_ERRORS
+from chalicelib.contracts import names, workflow
+from stacks.analysis import COMPREHEND_ACTIONS, KEY_PHRASES_ACTION, analysis_actions
 from stacks.config import DEFAULT_LOG_RETENTION_DAYS, DEFAULT_MEDIA_RETENTION_DAYS
 from stacks.rule_targets import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("synth")]
+
+MAP_MAX_CONCURRENCY = workflow.MAX_CONCURRENT_IMAGES
+RETRIED_ERRORS = workflow.RETRY.errors
 
 #: The Chalice functions the workflow runs, by state (SAM logical ids of analysis_*).
 TASK_FUNCTIONS = {
@@ -230,3 +233,19 @@ def test_alarm_on_failed_and_timed_out_executions(synth, metric):
         1,
     )
     assert alarm["TreatMissingData"] == "notBreaching"
+
+
+@pytest.mark.parametrize(
+    ("features", "key_phrases", "expected"),
+    [
+        (("labels",), False, {"rekognition:DetectLabels"}),
+        (
+            ("celebrities", "text"),
+            True,
+            {"rekognition:RecognizeCelebrities", "rekognition:DetectText", KEY_PHRASES_ACTION},
+        ),
+        ((), False, set()),
+    ],
+)
+def test_analysis_actions_follow_the_configuration(features, key_phrases, expected):
+    assert set(analysis_actions(features, key_phrases)) == expected | set(COMPREHEND_ACTIONS)

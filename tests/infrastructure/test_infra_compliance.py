@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import lint
 from cfnlint.config import ManualArgs
-from stacks.chalice_app import SAM_GENERATED_ACKNOWLEDGMENTS
-from stacks.sam_expansion import nag_violations, sam_generated
+from stacks.bot_stack import BotStack
+from stacks.nag import Acknowledgments
+
+from tests.infrastructure.sam_expansion import nag_violations, sam_generated
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("synth")]
 
@@ -51,8 +54,16 @@ def test_every_acknowledgment_has_a_reason(synth):
             assert len(rule["reason"]) > 40, (logical_id, rule)
 
 
+def _sam_acknowledgments(synth) -> Mapping[str, Acknowledgments]:
+    """What the services acknowledged for the resources the SAM transform generates (by type)."""
+    assert isinstance(synth.stack, BotStack)
+    return synth.stack.app.generated_acknowledgments
+
+
 def test_cdk_nag_after_the_sam_transform(synth, tmp_path):
-    assert nag_violations(synth.template, synth.expanded, tmp_path) == []
+    assert (
+        nag_violations(synth.template, synth.expanded, tmp_path, sam_acknowledgments=_sam_acknowledgments(synth)) == []
+    )
 
 
 def test_every_sam_acknowledgment_is_still_needed(synth, tmp_path):
@@ -61,7 +72,7 @@ def test_every_sam_acknowledgment_is_still_needed(synth, tmp_path):
     types = {logical_id: synth.expanded["Resources"][logical_id]["Type"] for logical_id in synth.expanded["Resources"]}
     found = {(types[path.rsplit("/", 1)[-1]], finding["rule"]) for finding in findings for path in finding["resources"]}
     acknowledged = {
-        (resource_type, rule) for resource_type, rules in SAM_GENERATED_ACKNOWLEDGMENTS.items() for rule in rules
+        (resource_type, rule) for resource_type, rules in _sam_acknowledgments(synth).items() for rule in rules
     }
     assert found == acknowledged
     assert {path.rsplit("/", 1)[-1] for f in findings for path in f["resources"]} <= sam_generated(

@@ -7,7 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from stacks.lambda_bundle import Runtime, bundled_wheels, incompatible_wheels, tag_runs_on, wheel_tags
+
+from tests.infrastructure.lambda_bundle import Runtime, bundled_wheels, incompatible_wheels, tag_runs_on, wheel_tags
 
 REQUIREMENTS = Path(__file__).resolve().parents[2] / "runtime" / "requirements.txt"
 

@@ -1,4 +1,5 @@
-"""The bus, its archive, the catch-all log with a metric per detail-type, and the dashboard."""
+"""The bus, its archive, the catch-all log with a metric per detail-type, the dashboard, and the
+failure queue of the Chalice functions and of their rules."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 from chalicelib.contracts import names
+from stacks.chalice_app import function_logical_id
 from stacks.config import DEFAULT_ARCHIVE_RETENTION_DAYS, DEFAULT_LOG_RETENTION_DAYS
 from stacks.plumbing import METRIC_NAMESPACE
 from stacks.rule_targets import MAX_EVENT_AGE, RETRY_ATTEMPTS
+
+from tests.infrastructure.templates import RULE_FUNCTIONS, asynchronously_invoked, handler_failures
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("synth")]
 
@@ -184,3 +188,84 @@ def test_dashboard_titles_say_one_graph_per_known_detail_type(synth):
         assert any(f"detail-type {detail_type}:" in title for title in titles), detail_type
     headers = [w["properties"]["markdown"] for w in body["widgets"] if w["type"] == "text"]
     assert headers and all("one graph per known detail-type" in h for h in headers)
+
+
+# The Chalice functions' failure queue (plumbing.attach_to) ---------------------------------------
+
+
+def test_handler_failures_queue_is_encrypted_tls_only_and_keeps_14_days(synth):
+    queue = handler_failures(synth.template)
+    properties = synth.template["Resources"][queue]["Properties"]
+    assert properties["SqsManagedSseEnabled"] is True
+    assert properties["MessageRetentionPeriod"] == 14 * 24 * 3600
+    (policy,) = [
+        p["Properties"]
+        for p in _of_type(synth.template, "AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": queue}]
+    ]
+    statements = policy["PolicyDocument"]["Statement"]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+    )
+    (allow,) = [s for s in statements if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "events.amazonaws.com"}
+    assert allow["Action"] == "sqs:SendMessage"
+    # Only rules on the bot's bus, in this account.
+    source = json.dumps(allow["Condition"]["ArnLike"]["aws:SourceArn"])
+    assert json.dumps([":rule/", {"Ref": _only_bus(synth.template)}, "/*"])[1:-1] in source
+    assert '{"Ref": "AWS::AccountId"}' in source
+
+
+def test_every_asynchronously_invoked_function_sends_failures_to_the_queue(synth):
+    queue = {"Fn::GetAtt": [handler_failures(synth.template), "Arn"]}
+    functions = asynchronously_invoked(synth.template)
+    assert {function_logical_id(n) for n in RULE_FUNCTIONS} | {function_logical_id("alerting_forward_alert")} == set(
+        functions
+    )
+    for logical_id, function in functions.items():
+        config = function["Properties"]["EventInvokeConfig"]
+        assert config["MaximumRetryAttempts"] == 2, logical_id
+        assert config["DestinationConfig"] == {"OnFailure": {"Type": "SQS", "Destination": queue}}, logical_id
+    # After the transform: one Lambda EventInvokeConfig per function, on $LATEST (what the rules invoke).
+    configs = {
+        c["Properties"]["FunctionName"]["Ref"]: c["Properties"]
+        for c in _of_type(synth.expanded, "AWS::Lambda::EventInvokeConfig").values()
+    }
+    assert set(configs) == set(functions)
+    for logical_id, config in configs.items():
+        assert config["Qualifier"] == "$LATEST", logical_id
+        assert config["DestinationConfig"] == {"OnFailure": {"Destination": queue}}, logical_id
+
+
+def test_every_chalice_rule_dead_letters_undeliverable_events(synth):
+    queue = {"Fn::GetAtt": [handler_failures(synth.template), "Arn"]}
+    functions = set(_of_type(synth.template, "AWS::Serverless::Function"))
+    checked = 0
+    for rule_id, rule in _of_type(synth.expanded, "AWS::Events::Rule").items():
+        for target in rule["Properties"]["Targets"]:
+            arn = target["Arn"]
+            if not (isinstance(arn, dict) and arn.get("Fn::GetAtt", [None])[0] in functions):
+                continue
+            assert target["DeadLetterConfig"] == {"Arn": queue}, rule_id
+            assert target["RetryPolicy"] == {
+                "MaximumRetryAttempts": RETRY_ATTEMPTS,
+                "MaximumEventAgeInSeconds": int(MAX_EVENT_AGE.to_seconds()),
+            }, rule_id
+            checked += 1
+    assert checked == len(RULE_FUNCTIONS)
+
+
+def test_alarm_on_any_handler_failure(synth):
+    queue = handler_failures(synth.template)
+    synth.assertions.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}],
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "Threshold": 1,
+            "EvaluationPeriods": 1,
+            "TreatMissingData": "notBreaching",
+        },
+    )

@@ -97,7 +97,7 @@ def test_webhook_to_a_real_eventbridge_bus(aws: None, monkeypatch: pytest.Monkey
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     events.put_rule(Name="all", EventBusName="xbot-bus", EventPattern=json.dumps({"source": [{"prefix": "xbot."}]}))
     events.put_targets(Rule="all", EventBusName="xbot-bus", Targets=[{"Id": "q", "Arn": queue_arn}])
-    monkeypatch.setenv("BOT_RUNTIME", "aws")
+    monkeypatch.delenv("BOT_ADAPTERS", raising=False)
     monkeypatch.setenv("EVENT_BUS_NAME", "xbot-bus")
     wiring.reset()
 

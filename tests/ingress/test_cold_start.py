@@ -18,7 +18,8 @@ HEAVY = (
     "requests",
     "requests_oauthlib",
     "numpy",
-    "torch",
+    "onnxruntime",
+    "rapidocr",
     "cv2",
     "duckdb",
     "botlocal",
@@ -27,7 +28,7 @@ HEAVY = (
 
 def test_importing_the_app_loads_no_heavy_library() -> None:
     script = f"import json, sys; import app; print(json.dumps([m for m in {list(HEAVY)!r} if m in sys.modules]))"
-    env = {**os.environ, "BOT_RUNTIME": "aws"}
+    env = {**os.environ, "BOT_ADAPTERS": "chalicelib.adapters.aws:AwsAdapters"}
     result = subprocess.run(
         [sys.executable, "-c", script], cwd=RUNTIME, env=env, capture_output=True, text=True, check=True
     )

@@ -5,47 +5,16 @@ from typing import Any
 
 import pytest
 from chalicelib.contracts.envelope import BusEvent
-from chalicelib.ports import EntryResult
 from chalicelib.publishing import MAX_BYTES, EventPublisher, PublishError, RetryPolicy, batches, entry_size
 
-
-class RecordingBus:
-    """A bus that fails the entries (or calls) it is told to, and records every call."""
-
-    def __init__(self, failures: list[Any] | None = None) -> None:
-        self.calls: list[list[dict[str, Any]]] = []
-        self._failures = list(failures or [])
-        self._next_id = 0
-
-    def put_entries(self, entries: list[dict[str, Any]]) -> list[EntryResult]:
-        self.calls.append(entries)
-        failure = self._failures.pop(0) if self._failures else None
-        if isinstance(failure, Exception):
-            raise failure
-        results = []
-        for index, _ in enumerate(entries):
-            if failure is not None and index in failure:
-                results.append(EntryResult(error_code="ThrottlingException", error_message="slow down"))
-            else:
-                self._next_id += 1
-                results.append(EntryResult(event_id=f"id-{self._next_id}"))
-        return results
-
-
-class MemoryStore:
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-
-    def put(self, key: str, body: bytes) -> str:
-        self.objects[key] = body
-        return f"memory://{key}"
+from tests.fakes import MemoryPayloadStore, RecordingBus
 
 
 def _events(count: int, size: int = 10) -> list[BusEvent]:
     return [BusEvent("xbot.ingress", "TWITTER_TWEETED", {"n": i, "pad": "x" * size}) for i in range(count)]
 
 
-def _publisher(bus: RecordingBus, store: MemoryStore | None = None, attempts: int = 3) -> EventPublisher:
+def _publisher(bus: RecordingBus, store: MemoryPayloadStore | None = None, attempts: int = 3) -> EventPublisher:
     return EventPublisher(
         bus=bus, bus_name="xbot-bus", payload_store=store, retry=RetryPolicy(attempts=attempts), sleep=lambda _: None
     )
@@ -100,7 +69,7 @@ def test_backoff_grows_and_is_capped() -> None:
 
 
 def test_oversized_event_goes_to_the_store_with_a_pointer() -> None:
-    bus, store = RecordingBus(), MemoryStore()
+    bus, store = RecordingBus(), MemoryPayloadStore()
     big = BusEvent("xbot.ingress", "TWITTER_TWEETED", {"text": "é" * 200_000})
     _publisher(bus, store).publish([big, *_events(1)])
     ((key, body),) = store.objects.items()
@@ -124,7 +93,7 @@ def test_oversized_event_on_the_local_runtime(tmp_path: Any, monkeypatch: pytest
 
     from chalicelib import wiring
 
-    monkeypatch.setenv("BOT_RUNTIME", "local")
+    monkeypatch.setenv("BOT_ADAPTERS", "botlocal.adapters:LocalAdapters")
     monkeypatch.setenv("BOT_LOCAL_DIR", str(tmp_path))
     wiring.reset()
     big = BusEvent("xbot.ingress", "TWITTER_TWEETED", {"text": "x" * MAX_BYTES})

@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 from chalice.test import Client
 from chalicelib import wiring
-from chalicelib.adapters.secrets import StaticConsumerSecret
 from chalicelib.ingress.signature import sign
 
 from tests.conftest import FIXTURES, delivery_files
-from tests.ingress.test_publishing import RecordingBus
+from tests.fakes import RecordingBus, StaticSecret
 
 SECRET = "test-consumer-secret"
 
@@ -22,7 +21,7 @@ SECRET = "test-consumer-secret"
 def bus(monkeypatch: pytest.MonkeyPatch) -> RecordingBus:
     recording = RecordingBus()
     monkeypatch.setattr(wiring, "event_bus", lambda: recording)
-    monkeypatch.setattr(wiring, "x_credentials", lambda: StaticConsumerSecret(SECRET))
+    monkeypatch.setattr(wiring, "webhook_secret", lambda: StaticSecret(SECRET))
     return recording
 
 
@@ -47,7 +46,7 @@ def _published(bus: RecordingBus) -> list[str]:
 
 def test_crc_vectors(client: Client, monkeypatch: pytest.MonkeyPatch, signature_vectors: dict[str, Any]) -> None:
     for vector in signature_vectors["crc"]:
-        monkeypatch.setattr(wiring, "x_credentials", lambda v=vector: StaticConsumerSecret(v["consumer_secret"]))
+        monkeypatch.setattr(wiring, "webhook_secret", lambda v=vector: StaticSecret(v["consumer_secret"]))
         wiring.reset()
         query = vector.get("request_query", f"crc_token={vector['crc_token']}")
         response = client.http.get(f"/twitter?{query}")
@@ -83,7 +82,7 @@ def test_post_signature_vector_through_the_route(
     client: Client, monkeypatch: pytest.MonkeyPatch, bus: RecordingBus, signature_vectors: dict[str, Any]
 ) -> None:
     (vector,) = signature_vectors["post_signature"]
-    monkeypatch.setattr(wiring, "x_credentials", lambda: StaticConsumerSecret(vector["consumer_secret"]))
+    monkeypatch.setattr(wiring, "webhook_secret", lambda: StaticSecret(vector["consumer_secret"]))
     body = (FIXTURES / vector["body_file"]).read_bytes()
     response = _post(client, body, vector["header"]["x-twitter-webhooks-signature"])
     assert response.status_code == 200
@@ -114,7 +113,7 @@ def test_a_body_over_one_mib_gets_413(client: Client, bus: RecordingBus) -> None
 def test_bus_failure_gets_500_so_x_redelivers(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     failing = RecordingBus(failures=[ConnectionError("down")] * 10)
     monkeypatch.setattr(wiring, "event_bus", lambda: failing)
-    monkeypatch.setattr(wiring, "x_credentials", lambda: StaticConsumerSecret(SECRET))
+    monkeypatch.setattr(wiring, "webhook_secret", lambda: StaticSecret(SECRET))
     monkeypatch.setattr("chalicelib.publishing.time.sleep", lambda _: None)
     body = (FIXTURES / "follow_events_follow.json").read_bytes()
     response = _post(client, body, sign(SECRET, body))

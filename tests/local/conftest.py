@@ -18,7 +18,7 @@ Envelope = dict[str, Any]
 def local_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     directory = tmp_path / "state"
     monkeypatch.setenv("BOT_LOCAL_DIR", str(directory))
-    monkeypatch.setenv("BOT_RUNTIME", "local")
+    monkeypatch.setenv("BOT_ADAPTERS", "botlocal.adapters:LocalAdapters")
     monkeypatch.delenv("EVENT_BUS_NAME", raising=False)
     monkeypatch.delenv("TWITTER_CONSUMER_SECRET", raising=False)
     return directory

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botlocal.adapters import local_event_bus
+from botlocal.adapters import LocalAdapters
 from botlocal.bus import MAX_ENTRIES_PER_CALL, LocalEventBus, PutEventsRejectedError
 from botlocal.journal import Journal
+from botlocal.layout import LocalLayout
 from chalicelib.contracts.envelope import ENVELOPE_KEYS
 from chalicelib.ports import EventBus
 from chalicelib.settings import Settings
@@ -30,7 +31,7 @@ def entry(detail: dict[str, Any] | None = None, **overrides: Any) -> dict[str, A
 
 @pytest.fixture
 def journal(local_dir: Path) -> Journal:
-    return Journal.open(local_dir)
+    return Journal(LocalLayout(local_dir).journal)
 
 
 @pytest.fixture
@@ -38,11 +39,11 @@ def bus(journal: Journal) -> LocalEventBus:
     return LocalEventBus(journal, account="123456789012", region="eu-west-1", bus_name="xbot", clock=lambda: NOW)
 
 
-def test_the_factory_builds_an_event_bus_on_the_state_folder(settings: Settings) -> None:
-    bus: EventBus = local_event_bus(settings)
+def test_the_factory_builds_an_event_bus_on_the_state_folder(settings: Settings, local_dir: Path) -> None:
+    bus: EventBus = LocalAdapters(settings).event_bus()
     (result,) = bus.put_entries([entry()])
     assert result.ok
-    with Journal.open(settings.local_dir) as journal:
+    with Journal(LocalLayout(local_dir).journal) as journal:
         assert [event.event_id for event in journal.unrouted()] == [result.event_id]
 
 

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botlocal.cli import main
-from botlocal.datalake import LocalDataLake, datalake_root
+from botlocal.config import LOCAL_DEVELOPMENT_CONSUMER_SECRET
+from botlocal.datalake import LocalDataLake
 from botlocal.journal import Journal
+from botlocal.layout import LocalLayout
+from botlocal.server_record import hold_serve_lock, new_record, write_record
 from chalicelib.ingress.signature import sign
-from chalicelib.settings import LOCAL_DEVELOPMENT_CONSUMER_SECRET
 from click.testing import CliRunner
 
 
@@ -30,12 +34,19 @@ def botctl(runner: CliRunner, *args: str) -> Any:
     return runner.invoke(main, list(args), catch_exceptions=False)
 
 
+def served(local_dir: Path) -> LocalLayout:
+    """A state folder as `botctl serve` leaves it when it starts: its bus, with nothing recorded yet."""
+    layout = LocalLayout(local_dir)
+    Journal(layout.journal).close()
+    return layout
+
+
 # --- query -----------------------------------------------------------------------------------
 
 
 @pytest.fixture
 def lake(local_dir: Path, envelope: Callable[..., Any]) -> Path:
-    writer = LocalDataLake(datalake_root(local_dir))
+    writer = LocalDataLake(LocalLayout(local_dir).datalake)
     writer.append(envelope("MESSAGE_RECEIVED", {"Text": "hi\nthere", "Author": "alice", "ImageUrls": ["u"]}))
     writer.append(envelope("TWITTER_FOLLOWED", {}))
     return local_dir
@@ -90,6 +101,7 @@ def test_query_reads_bot_local_dir_from_the_environment(runner: CliRunner, lake:
 
 
 def test_bad_sql_is_a_clear_error_without_traceback(runner: CliRunner, local_dir: Path) -> None:
+    served(local_dir)
     result = runner.invoke(main, ["query", "SELEC nothing"])
     assert result.exit_code == 1
     assert result.output.startswith("Error: Parser Error")
@@ -100,19 +112,23 @@ def test_bad_sql_is_a_clear_error_without_traceback(runner: CliRunner, local_dir
 
 
 def test_wait_with_no_journal_returns_at_once(runner: CliRunner, local_dir: Path) -> None:
+    LocalLayout(local_dir).datalake.mkdir(parents=True)  # state, but no bus (yet)
+    before = sorted(local_dir.rglob("*"))
     result = botctl(runner, "wait")
     assert result.exit_code == 0
-    assert not local_dir.exists()  # a read-only command creates nothing
+    assert result.output == "nothing pending (no events recorded yet)\n"
+    assert sorted(local_dir.rglob("*")) == before  # a read-only command creates nothing
 
 
 def test_wait_times_out_while_work_is_pending_then_succeeds(
     runner: CliRunner, local_dir: Path, envelope: Callable[..., Any]
 ) -> None:
-    with Journal.open(local_dir) as journal:
+    with Journal(LocalLayout(local_dir).journal) as journal:
         journal.append([envelope(event_id="e")])
         pending = runner.invoke(main, ["wait", "--timeout", "0.2"])
         assert pending.exit_code == 1
         assert "1 deliveries still pending after 0.2s" in pending.output
+        assert "server.json is missing" in pending.output  # and says why: nothing is delivering
         journal.route("e", ["t"])
         journal.mark_failed("e", "t", "ValueError: nope", retry_at=None)
     done = botctl(runner, "wait", "--timeout", "1")
@@ -123,8 +139,9 @@ def test_wait_times_out_while_work_is_pending_then_succeeds(
 def test_deadletters_lists_and_redrive_revives(
     runner: CliRunner, local_dir: Path, envelope: Callable[..., Any]
 ) -> None:
+    served(local_dir)
     assert botctl(runner, "deadletters").output == "no dead letters\n"
-    with Journal.open(local_dir) as journal:
+    with Journal(LocalLayout(local_dir).journal) as journal:
         journal.append([envelope("SEND_TWEET", event_id="e1")])
         journal.route("e1", ["lambda:egress"])
         journal.mark_failed("e1", "lambda:egress", "HTTPError: 403 duplicate", retry_at=None)
@@ -238,3 +255,165 @@ def test_the_cli_imports_no_heavy_modules() -> None:
     code = "import sys, botlocal.cli; print(sorted(m for m in ('duckdb', 'requests', 'chalice') if m in sys.modules))"
     output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert output.strip() == "[]"
+
+
+# --- finding the server and the state ------------------------------------------------------------
+
+
+@contextmanager
+def recorded_server(local_dir: Path, url: str) -> Iterator[LocalLayout]:
+    """What a running `botctl serve` keeps in its state folder: its address, and the lock it holds."""
+    layout = LocalLayout(local_dir.resolve())
+    with hold_serve_lock(layout):
+        write_record(layout, new_record(layout, url))
+        yield layout
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+@pytest.mark.parametrize("where", ["env", "option"])
+def test_tweet_and_send_post_to_the_address_serve_recorded(
+    runner: CliRunner, webhook: Webhook, local_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    delivery = tmp_path / "delivery.json"
+    delivery.write_bytes(b"{}")
+    state: list[str] = []
+    if where == "option":  # the server's folder given on the command line, not in the environment
+        monkeypatch.delenv("BOT_LOCAL_DIR")
+        state = ["--local-dir", str(local_dir)]
+    with recorded_server(local_dir, webhook.url):
+        tweeted = botctl(runner, "tweet", "tell me a joke", *state)
+        sent = botctl(runner, "send", str(delivery), *state)
+    assert tweeted.exit_code == 0, tweeted.output
+    assert tweeted.output.strip().isdigit()  # the id of the post it made up
+    assert sent.exit_code == 0, sent.output
+    (_, tweet_body), (_, send_body) = webhook.requests
+    assert b"tell me a joke" in tweet_body
+    assert send_body == b"{}"
+
+
+def test_url_wins_over_the_recorded_address(runner: CliRunner, webhook: Webhook, local_dir: Path) -> None:
+    with recorded_server(local_dir, "http://127.0.0.1:9/twitter"):  # nothing listens there
+        result = botctl(runner, "tweet", "hi", "--url", webhook.url)
+    assert result.exit_code == 0, result.output
+    assert len(webhook.requests) == 1
+
+
+def test_url_needs_no_recorded_server(runner: CliRunner, webhook: Webhook, local_dir: Path) -> None:
+    served(local_dir)
+    assert botctl(runner, "tweet", "hi", "--url", webhook.url).exit_code == 0
+    assert len(webhook.requests) == 1
+
+
+@pytest.mark.parametrize("command", ["tweet", "send"])
+def test_a_stale_record_is_recognised_and_nothing_is_posted(
+    runner: CliRunner, webhook: Webhook, local_dir: Path, tmp_path: Path, command: str
+) -> None:
+    # `botctl serve` was killed (SIGKILL, a crash): its record is still there, its pid is gone.
+    local_dir.mkdir()
+    layout = LocalLayout(local_dir.resolve())
+    pid = dead_pid()
+    write_record(layout, new_record(layout, webhook.url, pid=pid))
+    delivery = tmp_path / "delivery.json"
+    delivery.write_bytes(b"{}")
+    result = runner.invoke(main, ["tweet", "hi"] if command == "tweet" else ["send", str(delivery)])
+    assert result.exit_code == 1
+    (line,) = result.output.splitlines()
+    assert line.startswith(f"Error: the `botctl serve` recorded in {layout.server} (pid {pid}, started ")
+    assert "is no longer running: start it with `botctl serve` (or `make local`)" in line
+    assert line.endswith("or pass --url")
+    assert webhook.requests == []
+    assert layout.server.exists()  # a client changes nothing; the next `botctl serve` replaces it
+
+
+def test_a_record_whose_pid_was_reused_is_stale(runner: CliRunner, webhook: Webhook, local_dir: Path) -> None:
+    # The pid is alive (ours, here) but nothing holds the serve lock: that server is gone.
+    local_dir.mkdir()
+    layout = LocalLayout(local_dir.resolve())
+    write_record(layout, new_record(layout, webhook.url))
+    result = runner.invoke(main, ["tweet", "hi"])
+    assert result.exit_code == 1
+    assert "is no longer running" in result.output
+    assert webhook.requests == []
+
+
+def test_without_a_record_or_url_the_error_says_how_to_reach_the_server(runner: CliRunner, local_dir: Path) -> None:
+    served(local_dir)  # e.g. `chalice local` alone, or a server that stopped
+    result = runner.invoke(main, ["tweet", "hi"])
+    assert result.exit_code == 1
+    (line,) = result.output.splitlines()
+    assert line == (
+        f"Error: no `botctl serve` is recorded in {local_dir.resolve()} (server.json is missing): start it with "
+        "`botctl serve` (or `make local`), point --local-dir or BOT_LOCAL_DIR at the folder it uses, or pass --url"
+    )
+
+
+STATE_READERS = {
+    "outbox": ["outbox"],
+    "alerts": ["alerts"],
+    "query": ["query", 'SELECT count(*) FROM "analysed-messages-table"'],
+    "deadletters": ["deadletters"],
+    "redrive": ["redrive"],
+    "wait": ["wait"],
+    "tweet": ["tweet", "hi"],
+    "tweet --url": ["tweet", "hi", "--url", "http://127.0.0.1:9/twitter"],
+}
+
+
+@pytest.mark.parametrize("args", STATE_READERS.values(), ids=STATE_READERS.keys())
+def test_a_missing_state_folder_is_a_clear_error(runner: CliRunner, local_dir: Path, args: list[str]) -> None:
+    result = runner.invoke(main, args)
+    assert result.exit_code == 1
+    (line,) = result.output.splitlines()  # one line, no traceback, no "(0 rows)"
+    assert line == (
+        f"Error: no local state in {local_dir.resolve()}: start `botctl serve` (or `make local`) first, "
+        "or point --local-dir or BOT_LOCAL_DIR at the folder it uses"
+    )
+    assert not local_dir.exists()  # and nothing was created
+
+
+@pytest.mark.parametrize("args", [["outbox"], ["tweet", "hi"]], ids=["outbox", "tweet"])
+def test_a_folder_no_server_used_is_no_state(runner: CliRunner, local_dir: Path, args: list[str]) -> None:
+    # `make demo` leaves .local/ holding only demo/, while `make local` may keep its state elsewhere.
+    (local_dir / "demo").mkdir(parents=True)
+    (local_dir / "demo-serve.log").write_text("")
+    result = runner.invoke(main, args)
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: no local state in {local_dir.resolve()} (no `botctl serve` has used it): start `botctl serve` "
+        "(or `make local`) first, or point --local-dir or BOT_LOCAL_DIR at the folder it uses\n"
+    )
+
+
+def test_the_state_folder_defaults_to_dot_local(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BOT_LOCAL_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    missing = runner.invoke(main, ["outbox"])
+    assert missing.exit_code == 1
+    assert f"no local state in {tmp_path.resolve() / '.local'}:" in missing.output
+    served(tmp_path / ".local")
+    assert botctl(runner, "outbox").output.splitlines()[-1] == "(0 rows)"
+
+
+def test_query_names_the_folder_given_with_local_dir(runner: CliRunner, local_dir: Path, tmp_path: Path) -> None:
+    local_dir.mkdir()  # BOT_LOCAL_DIR exists, but the option wins
+    elsewhere = tmp_path / "elsewhere"
+    result = runner.invoke(main, ["query", "SELECT 1", "--local-dir", str(elsewhere)])
+    assert result.exit_code == 1
+    assert f"no local state in {elsewhere}:" in result.output
+
+
+def test_wait_says_which_server_is_delivering(
+    runner: CliRunner, webhook: Webhook, local_dir: Path, envelope: Callable[..., Any]
+) -> None:
+    with recorded_server(local_dir, webhook.url) as layout, Journal(layout.journal) as journal:
+        journal.append([envelope(event_id="e")])
+        result = runner.invoke(main, ["wait", "--timeout", "0.1"])
+    assert result.exit_code == 1
+    assert f"1 deliveries still pending after 0.1s; `botctl serve` (pid {os.getpid()}, {webhook.url})" in result.output

@@ -9,31 +9,33 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botlocal.datalake import FILES_GLOB, LocalDataLake, datalake_root, partition_of
+from botlocal.datalake import FILES_GLOB, LocalDataLake, partition_of
+from botlocal.layout import LocalLayout
 
 
 def test_events_land_in_the_hour_of_their_time(local_dir: Path, envelope: Callable[..., Any]) -> None:
-    lake = LocalDataLake(datalake_root(local_dir))
+    root = LocalLayout(local_dir).datalake
+    lake = LocalDataLake(root)
     first = envelope(time=datetime(2024, 5, 1, 13, 59, 59, tzinfo=UTC))
     second = envelope(time=datetime(2024, 5, 1, 13, 0, 0, tzinfo=UTC), detail={"Text": "ünïcode"})
     third = envelope(time=datetime(2024, 12, 31, 23, 30, tzinfo=UTC))
     paths = [lake.append(event) for event in (first, second, third)]
     assert paths[0] == paths[1]
-    assert paths[0].parent == local_dir / "datalake" / "2024" / "05" / "01" / "13"
-    assert paths[2].parent == local_dir / "datalake" / "2024" / "12" / "31" / "23"
+    assert paths[0].parent == root / "2024" / "05" / "01" / "13"
+    assert paths[2].parent == root / "2024" / "12" / "31" / "23"
     assert paths[0].suffix == ".jsonl"
     lines = paths[0].read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in lines] == [first, second]
-    assert sorted(datalake_root(local_dir).glob(FILES_GLOB)) == sorted({paths[0], paths[2]})
+    assert sorted(root.glob(FILES_GLOB)) == sorted({paths[0], paths[2]})
 
 
 def test_a_torn_last_line_is_dropped_before_appending(local_dir: Path, envelope: Callable[..., Any]) -> None:
-    lake = LocalDataLake(datalake_root(local_dir))
+    lake = LocalDataLake(LocalLayout(local_dir).datalake)
     event = envelope()
     path = lake.path_for(event)
     path.parent.mkdir(parents=True)
     path.write_bytes(json.dumps(event).encode() + b'\n{"version": "0", "id": "to')
-    LocalDataLake(datalake_root(local_dir)).append(event)
+    LocalDataLake(LocalLayout(local_dir).datalake).append(event)
     assert [json.loads(line) for line in path.read_text().splitlines()] == [event, event]
 
 

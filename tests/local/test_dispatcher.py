@@ -12,9 +12,10 @@ from unittest import mock
 
 import pytest
 from botlocal.chalice_app import LambdaContext, chalice_targets, find_runtime_dir, load_chalice_app
-from botlocal.datalake import FILES_GLOB, datalake_root
+from botlocal.datalake import FILES_GLOB
 from botlocal.dispatcher import Dispatcher, RetryPolicy
 from botlocal.journal import DEAD, DELIVERED, PENDING, Journal
+from botlocal.layout import LocalLayout
 from botlocal.targets import Target, TargetRegistry, build_targets
 from chalicelib import observability
 from chalicelib.contracts.names import CATCH_ALL_PATTERN, MESSAGE_RECEIVED_PATTERN
@@ -46,7 +47,7 @@ class Recorder:
 
 @pytest.fixture
 def journal(local_dir: Path) -> Journal:
-    return Journal.open(local_dir)
+    return Journal(LocalLayout(local_dir).journal)
 
 
 def test_each_event_goes_to_every_matching_target(journal: Journal, envelope: Callable[..., Any]) -> None:
@@ -122,12 +123,12 @@ def test_a_target_that_keeps_failing_becomes_a_dead_letter(
 
 
 def test_pending_work_is_dispatched_after_a_restart(local_dir: Path, envelope: Callable[..., Any]) -> None:
-    with Journal.open(local_dir) as before:
+    with Journal(LocalLayout(local_dir).journal) as before:
         before.append([envelope(event_id="unrouted"), envelope(event_id="half-done")])
         before.route("half-done", ["a", "b"])
         before.mark_delivered("half-done", "a")
     a, b = Recorder(), Recorder()
-    with Journal.open(local_dir) as after:
+    with Journal(LocalLayout(local_dir).journal) as after:
         targets = TargetRegistry([Target("a", CATCH_ALL_PATTERN, a), Target("b", CATCH_ALL_PATTERN, b)])
         Dispatcher(after, targets).run_until_idle()
         assert [event["id"] for event in a.received] == ["unrouted"]
@@ -200,7 +201,7 @@ def test_the_fake_lambda_context_looks_like_lambdas() -> None:
 
 
 def test_the_apps_cw_event_handlers_become_targets(chalice_app: Any, settings: Settings) -> None:
-    registry = build_targets(settings, chalice_targets(chalice_app, settings, find_runtime_dir()))
+    registry = build_targets(LocalLayout.from_environment(), chalice_targets(chalice_app, settings, find_runtime_dir()))
     assert "lambda:plumbing_access_revoked" in registry.names()
     assert "firehose:datalake" in registry.names()
 
@@ -208,7 +209,7 @@ def test_the_apps_cw_event_handlers_become_targets(chalice_app: Any, settings: S
 def test_a_permission_revoked_event_invokes_the_real_handler_like_lambda(
     chalice_app: Any, settings: Settings, journal: Journal, envelope: Callable[..., Any]
 ) -> None:
-    registry = build_targets(settings, chalice_targets(chalice_app, settings, find_runtime_dir()))
+    registry = build_targets(LocalLayout.from_environment(), chalice_targets(chalice_app, settings, find_runtime_dir()))
     revoked = envelope("TWITTER_PERMISSION_REVOKED", {"revoke": {"source": {"user_id": "1"}}}, event_id="r")
     followed = envelope("TWITTER_FOLLOWED", event_id="f")
     journal.append([revoked, followed])
@@ -229,7 +230,7 @@ def test_a_permission_revoked_event_invokes_the_real_handler_like_lambda(
     append_keys.assert_any_call(function_name="xbot-local-plumbing_access_revoked")
     assert journal.delivery_states("r") == {"lambda:plumbing_access_revoked": DELIVERED, "firehose:datalake": DELIVERED}
     assert journal.delivery_states("f") == {"firehose:datalake": DELIVERED}
-    lines = [json.loads(line) for f in datalake_root(settings.local_dir).glob(FILES_GLOB) for line in f.open()]
+    lines = [json.loads(line) for f in LocalLayout.from_environment().datalake.glob(FILES_GLOB) for line in f.open()]
     assert sorted(line["id"] for line in lines) == ["f", "r"]
 
 

@@ -12,26 +12,28 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botlocal.journal import DEAD, DELIVERED, PENDING, Journal, journal_path
+from botlocal.journal import DEAD, DELIVERED, PENDING, Journal
+from botlocal.layout import LocalLayout
 
 
 def test_the_database_is_in_wal_mode_with_full_sync(local_dir: Path) -> None:
-    with Journal.open(local_dir) as journal:
-        assert journal.path == local_dir / "bus.sqlite3"
+    with Journal(LocalLayout(local_dir).journal) as journal:
+        assert journal.path == LocalLayout(local_dir).journal
+        assert journal.path.is_file()  # its folder made as needed
         assert journal._connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert journal._connection.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
 def test_appended_events_wait_to_be_routed_in_order(local_dir: Path, envelope: Callable[..., Any]) -> None:
     first, second = envelope(event_id="a"), envelope(event_id="b")
-    with Journal.open(local_dir) as journal:
+    with Journal(LocalLayout(local_dir).journal) as journal:
         journal.append([first, second])
         assert [event.envelope for event in journal.unrouted()] == [first, second]
         assert journal.pending_count() == 2
 
 
 def test_one_append_is_one_transaction(local_dir: Path, envelope: Callable[..., Any]) -> None:
-    with Journal.open(local_dir) as journal:
+    with Journal(LocalLayout(local_dir).journal) as journal:
         journal.append([envelope(event_id="dup")])
         with pytest.raises(sqlite3.IntegrityError):
             journal.append([envelope(event_id="new"), envelope(event_id="dup")])
@@ -39,7 +41,7 @@ def test_one_append_is_one_transaction(local_dir: Path, envelope: Callable[..., 
 
 
 def test_routing_creates_one_pending_delivery_per_target(local_dir: Path, envelope: Callable[..., Any]) -> None:
-    with Journal.open(local_dir) as journal:
+    with Journal(LocalLayout(local_dir).journal) as journal:
         journal.append([envelope(event_id="e")])
         journal.route("e", ["t1", "t2"], now=100.0)
         assert journal.unrouted() == []
@@ -49,14 +51,14 @@ def test_routing_creates_one_pending_delivery_per_target(local_dir: Path, envelo
 
 
 def test_an_event_no_target_wants_is_done_once_routed(local_dir: Path, envelope: Callable[..., Any]) -> None:
-    with Journal.open(local_dir) as journal:
+    with Journal(LocalLayout(local_dir).journal) as journal:
         journal.append([envelope(event_id="e")])
         journal.route("e", [])
         assert journal.pending_count() == 0
 
 
 def test_routing_again_never_resets_a_delivered_target(local_dir: Path, envelope: Callable[..., Any]) -> None:
-    with Journal.open(local_dir) as journal:
+    with Journal(LocalLayout(local_dir).journal) as journal:
         journal.append([envelope(event_id="e")])
         journal.route("e", ["t1", "t2"])
         journal.mark_delivered("e", "t1")
@@ -65,7 +67,7 @@ def test_routing_again_never_resets_a_delivered_target(local_dir: Path, envelope
 
 
 def test_a_delivered_target_is_never_due_again(local_dir: Path, envelope: Callable[..., Any]) -> None:
-    with Journal.open(local_dir) as journal:
+    with Journal(LocalLayout(local_dir).journal) as journal:
         journal.append([envelope(event_id="e")])
         journal.route("e", ["ok", "flaky"], now=0.0)
         journal.mark_delivered("e", "ok", now=1.0)
@@ -77,7 +79,7 @@ def test_a_delivered_target_is_never_due_again(local_dir: Path, envelope: Callab
 
 
 def test_giving_up_makes_a_dead_letter_that_redrive_revives(local_dir: Path, envelope: Callable[..., Any]) -> None:
-    with Journal.open(local_dir) as journal:
+    with Journal(LocalLayout(local_dir).journal) as journal:
         journal.append([envelope("SEND_TWEET", event_id="e")])
         journal.route("e", ["egress"], now=0.0)
         journal.mark_failed("e", "egress", "first", retry_at=1.0, now=0.0)
@@ -99,21 +101,21 @@ def test_giving_up_makes_a_dead_letter_that_redrive_revives(local_dir: Path, env
 
 
 def test_state_survives_reopening(local_dir: Path, envelope: Callable[..., Any]) -> None:
-    with Journal.open(local_dir) as journal:
+    with Journal(LocalLayout(local_dir).journal) as journal:
         journal.append([envelope(event_id="routed"), envelope(event_id="new")])
         journal.route("routed", ["t"], now=0.0)
-    with Journal.open(local_dir) as reopened:
+    with Journal(LocalLayout(local_dir).journal) as reopened:
         assert [event.event_id for event in reopened.unrouted()] == ["new"]
         assert [d.event_id for d in reopened.due(now=0.0)] == ["routed"]
         assert reopened.event_count() == 2
 
 
 def test_a_newer_schema_is_refused(local_dir: Path) -> None:
-    Journal.open(local_dir).close()
-    with sqlite3.connect(journal_path(local_dir)) as connection:
+    Journal(LocalLayout(local_dir).journal).close()
+    with sqlite3.connect(LocalLayout(local_dir).journal) as connection:
         connection.execute("PRAGMA user_version=99")
     with pytest.raises(RuntimeError, match="newer botlocal"):
-        Journal.open(local_dir)
+        Journal(LocalLayout(local_dir).journal)
 
 
 def test_a_writer_process_and_a_routing_process_share_the_journal(local_dir: Path) -> None:
@@ -122,13 +124,13 @@ def test_a_writer_process_and_a_routing_process_share_the_journal(local_dir: Pat
         f"""
         from pathlib import Path
         from botlocal.journal import Journal
-        with Journal.open(Path({str(local_dir)!r})) as journal:
+        with Journal(Path({str(LocalLayout(local_dir).journal)!r})) as journal:
             for batch in range(50):
                 journal.append([{{"id": f"{{batch}}-{{i}}", "detail-type": "X"}} for i in range(4)])
         """
     )
     routed: list[str] = []
-    with Journal.open(local_dir) as dispatcher_side:
+    with Journal(LocalLayout(local_dir).journal) as dispatcher_side:
         writer = subprocess.Popen([sys.executable, "-c", script])
         deadline = time.monotonic() + 60
         while len(routed) < 200 and time.monotonic() < deadline:

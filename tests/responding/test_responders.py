@@ -12,8 +12,7 @@ from chalicelib.contracts.replies import SendTweet
 from chalicelib.publishing import EventPublisher, RetryPolicy
 from chalicelib.responding.service import NOBODY_RECOGNISED, PhotoResponder, TextResponder, recognised_names
 
-from tests.analysis.fakes import MemoryMediaStore
-from tests.ingress.test_publishing import RecordingBus
+from tests.fakes import MemoryMediaStore, RecordingBot, RecordingBus
 
 FACE = {"BoundingBox": {"Width": 0.2, "Height": 0.3, "Left": 0.4, "Top": 0.1}, "Confidence": 99.0}
 
@@ -148,15 +147,6 @@ def test_names_are_listed_once_in_order() -> None:
         ImageResult("w", "k2", analysis=ImageAnalysis(celebrity_faces=[_celebrity("B")])),
     ]
     assert recognised_names(_message(images)) == ["B", "A"]
-
-
-class RecordingBot:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str]] = []
-
-    def respond(self, session_id: str, text: str) -> str:
-        self.calls.append((session_id, text))
-        return "Why do programmers prefer dark mode? Because light attracts bugs."
 
 
 @pytest.mark.parametrize(

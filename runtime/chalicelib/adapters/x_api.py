@@ -26,12 +26,13 @@ from typing import Any, Final
 import requests
 from requests_oauthlib import OAuth1  # type: ignore[import-untyped]  # (no type information shipped)
 
-from chalicelib.analysis.errors import TransientError
+from chalicelib.kernel.credentials import REQUIRED_KEYS
+from chalicelib.kernel.errors import TransientError
 from chalicelib.ports import DuplicateContentError, EgressError, RateLimitedError
 
 DEFAULT_API_BASE: Final = "https://api.x.com"
 #: Keys of the TwitterSecret document this adapter signs with.
-CREDENTIAL_KEYS: Final = ("ApiKey", "ApiSecret", "AccessToken", "AccessTokenSecret")
+CREDENTIAL_KEYS: Final = REQUIRED_KEYS
 #: Image types /2/media/upload accepts in `media_type` for tweet_image (others are sniffed by X).
 _UPLOAD_MEDIA_TYPES: Final = frozenset({"image/jpeg", "image/pjpeg", "image/png", "image/bmp", "image/webp"})
 _EXTENSIONS: Final = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}

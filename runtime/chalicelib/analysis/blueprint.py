@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from chalice.app import Blueprint
 
 from chalicelib import wiring
-from chalicelib.analysis.errors import TransientError, is_transient
+from chalicelib.kernel.errors import TransientError, is_transient
 from chalicelib.observability import logger, with_lambda_log_context
 
 analysis = Blueprint(__name__)

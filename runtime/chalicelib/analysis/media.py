@@ -9,9 +9,9 @@ import uuid
 import warnings
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from chalicelib.contracts.analysis import ImageResult
+from chalicelib.kernel.media_policy import check_media_url
 from chalicelib.ports import MediaError, MediaFetcher, MediaStore, TransientMediaError
 
 #: Formats X serves for photos, with the extension and content type they are stored under.
@@ -21,26 +21,6 @@ ACCEPTED_FORMATS = {
     "GIF": ("gif", "image/gif"),
     "WEBP": ("webp", "image/webp"),
 }
-
-
-def check_media_url(url: str, allowed_hosts: Sequence[str]) -> None:
-    """Raise MediaError unless `url` is an https:// URL on one of `allowed_hosts` (exact host match)."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as error:  # a malformed netloc or port
-        raise MediaError(f"not a valid URL: {error}") from error
-    if parts.scheme.lower() != "https":
-        raise MediaError(f"only https:// media URLs are fetched, not {parts.scheme or 'a relative URL'}")
-    host = (parts.hostname or "").lower()
-    if not host:
-        raise MediaError("the media URL has no host")
-    if parts.username is not None or parts.password is not None:
-        raise MediaError("media URLs with credentials are refused")
-    if port not in (None, 443):
-        raise MediaError(f"media URLs on port {port} are refused; only the default HTTPS port is allowed")
-    if host not in {allowed.lower() for allowed in allowed_hosts}:
-        raise MediaError(f"host {host!r} is not an allowed media host")
 
 
 #: What Rekognition reads; other accepted formats are stored as PNG (a GIF's first frame).

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 from chalicelib.contracts.analysis import TextAnalysis
+from chalicelib.kernel.text import without_mentions_and_urls
 from chalicelib.ports import TextAnalyser
-
-_MENTION = re.compile(r"(?<![\w@])@\w{1,15}")
-_URL = re.compile(r"https?://\S+", re.IGNORECASE)
-
-
-def without_mentions_and_urls(text: str) -> str:
-    return " ".join(_URL.sub(" ", _MENTION.sub(" ", text)).split())
 
 
 class TextAnalysisService:

@@ -146,3 +146,13 @@ class AnalysisFailed:
             "Twitter": self.twitter.to_detail() if self.twitter else None,
             "Reason": self.reason,
         }
+
+    @classmethod
+    def from_detail(cls, detail: dict[str, Any]) -> AnalysisFailed:
+        twitter = detail.get("Twitter")
+        return cls(
+            text=str(detail.get("Text") or ""),
+            author=detail.get("Author"),
+            twitter=TwitterRef.from_detail(twitter) if isinstance(twitter, dict) else None,
+            reason=str(detail["Reason"]),
+        )

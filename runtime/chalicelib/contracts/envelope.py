@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,10 +47,3 @@ class BusEvent:
             detail_type=envelope["detail-type"],
             detail=envelope.get("detail") or {},
         )
-
-
-@dataclass(frozen=True)
-class PublishedBatch:
-    """What a publish call put on the bus (ids in the order of the events)."""
-
-    event_ids: list[str] = field(default_factory=list)

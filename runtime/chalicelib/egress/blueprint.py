@@ -15,9 +15,8 @@ egress = Blueprint(__name__)
 @egress.on_cw_event(SEND_TWEET_PATTERN, name="post_reply")
 @with_log_context
 def post_reply(event: CloudWatchEvent) -> None:
-    """One SEND_TWEET, one post: the event id keys the idempotency record, so a redelivery is a no-op."""
+    """One reply per post answered: the post replied to keys the idempotency record, so a
+    redelivered SEND_TWEET (or a second one for the same post) posts nothing more."""
     remaining = getattr(event.context, "get_remaining_time_in_millis", None)
-    posted = wiring.egress_service().send(
-        SendTweet.from_detail(event.detail), event_id=event.event_id, remaining_ms=remaining
-    )
+    posted = wiring.egress_service().send(SendTweet.from_detail(event.detail), remaining_ms=remaining)
     logger.info("reply posted", extra={"tweet_id": posted, "in_reply_to": event.detail.get("ReplyToTweetId")})

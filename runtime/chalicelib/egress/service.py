@@ -3,8 +3,9 @@
 Failure policy, and why. "Retried" below means the invocation fails and the event comes back: on
 AWS through the Lambda's asynchronous retries (EventBridge invokes it asynchronously) and then its
 failure destination or dead-letter queue; locally through the dispatcher's retries and dead letters.
-- a redelivered event returns the recorded post id without posting (idempotency on the event id);
-- the same event being posted right now by another invocation -> TransientError: retried, and by
+- a post already answered gets the recorded reply id back without posting again (idempotency on
+  the post replied to, whichever event asks: a redelivery, or a second analysis of the same post);
+- the same post being answered right now by another invocation -> TransientError: retried, and by
   then the record says it was posted;
 - a photo missing from the media store -> the reply goes without it (a late answer without the
   picture beats no answer; the log says which photo);
@@ -17,20 +18,16 @@ failure destination or dead-letter queue; locally through the dispatcher's retri
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Final
 
-from chalicelib.analysis.errors import TransientError
 from chalicelib.contracts.replies import SendTweet
-from chalicelib.egress.idempotency import Idempotency
 from chalicelib.egress.text import fit_reply
+from chalicelib.kernel.errors import TransientError
+from chalicelib.kernel.idempotency import Idempotency
 from chalicelib.observability import logger
 from chalicelib.ports import DuplicateContentError, MediaError, MediaStore, RateLimitedError, ReplyPoster
-
-if TYPE_CHECKING:
-    from chalicelib.settings import Settings
 
 #: What send() returns (and records) when X says the reply is already there.
 DUPLICATE: Final = "duplicate"
@@ -41,14 +38,6 @@ DEFAULT_SAFETY_MARGIN_MS: Final = 15_000
 DEFAULT_BUDGET_WITHOUT_DEADLINE_MS: Final = 60_000
 #: X counts a rate-limit window's reset in whole seconds: wait one more to be past it.
 _RESET_SLACK_SECONDS: Final = 1.0
-
-#: Locally, `BOT_EGRESS=x` posts for real with these variables (the values of the TwitterSecret keys).
-LOCAL_CREDENTIAL_VARIABLES: Final = {
-    "ApiKey": "TWITTER_API_KEY",
-    "ApiSecret": "TWITTER_API_SECRET",
-    "AccessToken": "TWITTER_ACCESS_TOKEN",
-    "AccessTokenSecret": "TWITTER_ACCESS_TOKEN_SECRET",
-}
 
 
 class RateLimitedTransientError(TransientError):
@@ -75,12 +64,12 @@ class EgressService:
         self._safety_margin_ms = safety_margin_ms
         self._budget_without_deadline_ms = budget_without_deadline_ms
 
-    def send(self, reply: SendTweet, event_id: str, remaining_ms: Callable[[], int] | None = None) -> str:
+    def send(self, reply: SendTweet, remaining_ms: Callable[[], int] | None = None) -> str:
         """Posts `reply` once per post it answers; returns the post id (or DUPLICATE).
 
         The key is the post replied to, not the event: a MESSAGE_ANALYSED handled twice makes two
         SEND_TWEET events (with two ids, and for a joke two different texts), yet the author must
-        get one reply. `event_id` is kept for the logs.
+        get one reply.
         """
         key = f"reply-to:{reply.reply_to_tweet_id}"
         return self._idempotency.run(key, lambda: self._post(reply, remaining_ms), remaining_ms)
@@ -146,70 +135,3 @@ def content_type_of(body: bytes, key: str) -> str:
         "gif": "image/gif",
         "webp": "image/webp",
     }.get(extension, "application/octet-stream")
-
-
-# --- Factory --------------------------------------------------------------------------------------
-
-
-@runtime_checkable
-class CredentialsDocument(Protocol):
-    """A source of the whole TwitterSecret document (SecretsManagerCredentials.credentials)."""
-
-    def credentials(self) -> Mapping[str, str]: ...
-
-
-class EgressConfigurationError(RuntimeError):
-    """Egress cannot be built as configured. Names settings and variables, never their values."""
-
-
-def egress_service_for(settings: Settings, media_store: MediaStore, credentials_provider: object) -> EgressService:
-    """Egress with the adapters of the runtime in use.
-
-    Poster: the X API when settings.egress == "x" (credentials from `credentials_provider`, the
-    TwitterSecret, on AWS; from TWITTER_API_KEY, TWITTER_API_SECRET, TWITTER_ACCESS_TOKEN and
-    TWITTER_ACCESS_TOKEN_SECRET locally), else the dry-run outbox in $BOT_LOCAL_DIR.
-    Idempotency: the DynamoDB table settings.idempotency_table on AWS, SQLite in $BOT_LOCAL_DIR locally.
-    Local modules are imported only for the local runtime: they are not in the Lambda bundle.
-    """
-    from chalicelib.settings import EGRESS_X, RUNTIME_LOCAL
-
-    local = settings.runtime == RUNTIME_LOCAL
-    poster: ReplyPoster
-    if settings.egress == EGRESS_X:
-        from chalicelib.adapters.x_api import XApiReplyPoster
-
-        poster = XApiReplyPoster(_local_credentials() if local else _secret_credentials(credentials_provider))
-    elif local:
-        from botlocal.outbox import OutboxPoster
-
-        poster = OutboxPoster(settings.local_dir)
-    else:
-        raise EgressConfigurationError(f"BOT_EGRESS={settings.egress!r} is only possible in the local runtime")
-
-    idempotency: Idempotency
-    if local:
-        from botlocal.idempotency import local_idempotency
-
-        idempotency = local_idempotency(settings.local_dir)
-    else:
-        if not settings.idempotency_table:
-            raise EgressConfigurationError("IDEMPOTENCY_TABLE is not set: the deployment must configure it")
-        from chalicelib.egress.idempotency import dynamodb_idempotency
-
-        idempotency = dynamodb_idempotency(settings.idempotency_table)
-    return EgressService(poster=poster, media=media_store, idempotency=idempotency)
-
-
-def _secret_credentials(provider: object) -> Callable[[], Mapping[str, str]]:
-    """The secret's reader itself: the poster reads it at each post, through the secret's cache."""
-    if not isinstance(provider, CredentialsDocument):
-        raise EgressConfigurationError(f"{type(provider).__name__} does not provide the X credentials document")
-    return provider.credentials
-
-
-def _local_credentials() -> dict[str, str]:
-    values = {key: os.environ.get(variable, "") for key, variable in LOCAL_CREDENTIAL_VARIABLES.items()}
-    missing = [LOCAL_CREDENTIAL_VARIABLES[key] for key, value in values.items() if not value]
-    if missing:
-        raise EgressConfigurationError(f"BOT_EGRESS=x needs {', '.join(missing)} (or unset BOT_EGRESS for the outbox)")
-    return values

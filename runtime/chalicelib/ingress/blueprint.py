@@ -5,9 +5,9 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib import wiring
-from chalicelib.adapters.secrets import SecretConfigurationError
 from chalicelib.ingress.service import IngressError
 from chalicelib.ingress.signature import SIGNATURE_HEADER
+from chalicelib.kernel.errors import ConfigurationError
 from chalicelib.observability import logger
 from chalicelib.publishing import PublishError
 
@@ -23,7 +23,7 @@ def crc_check() -> Response:
         return Response(body=wiring.ingress_service().answer_crc(token), status_code=200)
     except IngressError as error:
         return _refusal(error)
-    except SecretConfigurationError as error:
+    except ConfigurationError as error:
         return _server_error("configuration", error)
 
 
@@ -35,7 +35,7 @@ def receive_delivery() -> Response:
         receipt = wiring.ingress_service().receive(body, request.headers.get(SIGNATURE_HEADER))
     except IngressError as error:
         return _refusal(error)
-    except SecretConfigurationError as error:
+    except ConfigurationError as error:
         return _server_error("configuration", error)
     except PublishError as error:
         # 5xx makes X deliver again later; nothing was acknowledged.

@@ -4,7 +4,7 @@ Lex calls it on AWS (the `lex_fulfilment` Lambda function); the local runtime ca
 function behind its intent matcher. Input and output follow Lex V2's Lambda event and response
 formats. The answer for an intent is a random item of its collection, never the same item twice
 in a row for one session: the index of the last item is kept in the session's attributes, which
-Lex stores between turns (locally, botlocal.conversation does).
+Lex stores between turns (locally, the local runtime's conversation bot does).
 """
 
 from __future__ import annotations

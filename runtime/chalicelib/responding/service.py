@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chalicelib.analysis.text import without_mentions_and_urls
 from chalicelib.contracts import names
 from chalicelib.contracts.analysis import MessageAnalysed
 from chalicelib.contracts.envelope import BusEvent
 from chalicelib.contracts.replies import MAX_REPLY_IMAGES, SendTweet
+from chalicelib.kernel.text import without_mentions_and_urls
 from chalicelib.observability import logger
 from chalicelib.ports import ConversationBot, MediaError, MediaStore
 from chalicelib.publishing import EventPublisher

@@ -1,4 +1,8 @@
-"""Which failures are worth retrying: the workflow retries these with backoff, reports the rest."""
+"""Errors every layer uses: which failures are worth retrying, and configuration errors.
+
+The workflow retries TransientError with backoff and reports the rest; the dispatcher and
+Lambda's asynchronous retries treat it the same way.
+"""
 
 from __future__ import annotations
 
@@ -52,3 +56,16 @@ def is_transient(error: BaseException) -> bool:
     response: Any = getattr(error, "response", None)
     code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
     return code in TRANSIENT_ERROR_CODES
+
+
+class ConfigurationError(RuntimeError):
+    """The deployment or the environment is set up wrongly (a missing variable, an unreadable secret,
+    an unknown adapter class). The message names settings, variables and secrets, never their values."""
+
+
+class MediaError(Exception):
+    """A photo that could not be fetched or is not an acceptable image; the message is the reason."""
+
+
+class TransientMediaError(MediaError):
+    """A download that may work if tried again (timeout, dropped connection, 429, 5xx)."""

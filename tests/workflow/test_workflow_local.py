@@ -1,4 +1,9 @@
-"""The local stand-in for the analysis state machine, with recording tasks."""
+"""The local stand-in for the analysis state machine (botlocal.workflow), with recording tasks.
+
+It runs the one definition (chalicelib.contracts.workflow): the same tasks, retries and catch as
+the state machine built from it (tests/workflow/test_workflow_definition.py checks that side).
+(Moved from tests/local/test_local_workflow.py.)
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ import threading
 from typing import Any
 
 import pytest
-from botlocal.workflow import TASKS, AnalysisFailedError, LocalAnalysisWorkflow
+from botlocal.workflow import AnalysisFailedError, LocalAnalysisWorkflow
+from chalicelib.contracts import workflow
 
 MESSAGE = {"Text": "hi", "ImageUrls": ["u1", "u2"]}
+FUNCTIONS = [task.function for task in workflow.TASKS]
 
 
 class TransientError(Exception):
@@ -20,6 +27,7 @@ class Tasks:
         self.calls: list[tuple[str, Any]] = []
         self.fail = fail or {}
         self.lock = threading.Lock()
+        self.waits: list[float] = []
 
     def __call__(self, name: str) -> Any:
         def task(payload: Any) -> Any:
@@ -39,7 +47,7 @@ class Tasks:
         return task
 
     def workflow(self) -> LocalAnalysisWorkflow:
-        return LocalAnalysisWorkflow({name: self(name) for name in TASKS}, sleep=lambda _: None)
+        return LocalAnalysisWorkflow({name: self(name) for name in FUNCTIONS}, sleep=self.waits.append)
 
     def names(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -74,12 +82,26 @@ def test_other_errors_publish_the_failure_and_fail_the_execution() -> None:
 
 
 def test_retries_run_out() -> None:
-    tasks = Tasks(fail={"analysis_download_media": [TransientError("x")] * 3})
+    """As many attempts as the state machine's Retry allows (the first and workflow.RETRY.retries more)."""
+    attempts = workflow.RETRY.attempts
+    tasks = Tasks(fail={"analysis_download_media": [TransientError("x")] * attempts})
     with pytest.raises(AnalysisFailedError, match="TransientError"):
         tasks.workflow().run({"detail": MESSAGE})
-    assert tasks.names() == ["analysis_download_media"] * 3 + ["analysis_publish_failure"]
+    assert tasks.names() == ["analysis_download_media"] * attempts + ["analysis_publish_failure"]
+
+
+def test_retry_waits_follow_the_definitions_backoff_with_full_jitter() -> None:
+    retry = workflow.RETRY
+    tasks = Tasks(fail={"analysis_download_media": [TransientError("x")] * retry.retries})
+    tasks.workflow().run({"detail": MESSAGE})
+    assert len(tasks.waits) == retry.retries
+    assert all(0 <= wait <= retry.delay_ceiling(n) for n, wait in enumerate(tasks.waits, start=1))
+    # 1 s doubling to at most max_delay_seconds.
+    assert [retry.delay_ceiling(n) for n in range(1, 6)] == [
+        min(retry.max_delay_seconds, retry.interval_seconds * retry.backoff_rate ** (n - 1)) for n in range(1, 6)
+    ]
 
 
 def test_a_missing_task_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="analysis_publish_failure"):
-        LocalAnalysisWorkflow({name: lambda payload: None for name in TASKS[:-1]})
+        LocalAnalysisWorkflow({name: lambda payload: None for name in FUNCTIONS[:-1]})

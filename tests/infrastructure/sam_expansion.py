@@ -5,7 +5,10 @@ app lives. The SAM translator (the code behind the AWS::Serverless-2016-10-31 tr
 them here without an AWS account, and cdk-nag runs again on the result through CfnInclude, with:
 - the acknowledgments of the resources CDK made, which the synthesized template carries in each
   resource's Metadata (`write_suppressions_to_cloud_formation=True` in app.py), and
-- for the resources SAM generated, the ones in `chalice_app.SAM_GENERATED_ACKNOWLEDGMENTS`.
+- for the resources SAM generated, the ones the services gave the Chalice app's construct
+  (`ChaliceApp.acknowledge_generated`, read back from `ChaliceApp.generated_acknowledgments`).
+
+Only the tests use it (the CDK app itself needs no SAM translator).
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ from aws_cdk import cloudformation_include
 from cdk_nag import AwsSolutionsChecks
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
-
-from stacks.chalice_app import SAM_GENERATED_ACKNOWLEDGMENTS
 from stacks.nag import Acknowledgments, acknowledge
 
 Template = dict[str, Any]
@@ -64,9 +65,10 @@ def nag_violations(
     expanded: Mapping[str, Any],
     workdir: Path,
     *,
-    sam_acknowledgments: Mapping[str, Acknowledgments] = SAM_GENERATED_ACKNOWLEDGMENTS,
+    sam_acknowledgments: Mapping[str, Acknowledgments],
 ) -> list[dict[str, Any]]:
-    """AwsSolutions findings on the expanded template that nothing acknowledges."""
+    """AwsSolutions findings on the expanded template that nothing acknowledges (`sam_acknowledgments`:
+    resource type -> the acknowledgments for the resources of that type the transform generated)."""
     template_file = workdir / "sam-expanded.template.json"
     template_file.write_text(json.dumps(expanded), encoding="utf-8")
 

@@ -3,7 +3,8 @@
 Chalice downloads Lambda-compatible wheels, but when none exists for a dependency it quietly
 bundles one built on this machine (tag linux_x86_64), which may not load on Lambda. Each installed
 distribution keeps its wheel tags in `<name>.dist-info/WHEEL` ("Tag: py3-none-any"), so the bundle
-can be checked before it is deployed.
+can be checked before it is deployed (tests/infrastructure/test_infra_lambda_bundle.py does, on
+the bundle the synth built).
 """
 
 from __future__ import annotations

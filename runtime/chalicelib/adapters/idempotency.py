@@ -1,13 +1,15 @@
-"""One SEND_TWEET, one post: Powertools idempotency keyed on the EventBridge event id.
+"""The idempotency port on Powertools for AWS Lambda: DynamoDB on AWS (and SQLite locally, through the
+local runtime's persistence layer).
 
-Powertools keeps a record per key in a persistence layer (DynamoDB on AWS, SQLite locally, see
-botlocal.idempotency): INPROGRESS while the post is being made, COMPLETED with the post id after.
-- a redelivered event finds COMPLETED and gets the recorded post id back without posting;
-- a concurrent duplicate finds INPROGRESS and fails with ConcurrentDeliveryError (a TransientError),
+Powertools keeps a record per key: INPROGRESS while the action runs, COMPLETED with its result
+after. The caller chooses the key (Egress keys on the post being replied to, so one post gets one
+reply however many events ask for it):
+- a repeated call finds COMPLETED and gets the recorded result back without running the action;
+- a concurrent call finds INPROGRESS and fails with ConcurrentDeliveryError (a TransientError),
   so the invocation fails and is retried later, when the first one has finished;
-- an action that raises has its record deleted, so a retry can post;
+- an action that raises has its record deleted, so a retry can run it;
 - an INPROGRESS record left by a crashed or timed-out invocation lapses when that invocation's
-  time would have run out (Powertools' in-progress expiry), so it cannot block the event forever.
+  time would have run out (Powertools' in-progress expiry), so it cannot block the key forever.
 
 The record lives 7 days: far longer than any redelivery (EventBridge retries for 24 hours at most,
 Lambda's asynchronous retries for 6).
@@ -19,7 +21,7 @@ the other attributes (`status`, `data`, `in_progress_expiration`) are Powertools
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final
 
 from aws_lambda_powertools.utilities.idempotency import (
     BasePersistenceLayer,
@@ -31,32 +33,18 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
 )
 
-from chalicelib.analysis.errors import TransientError
+from chalicelib.kernel.idempotency import ConcurrentDeliveryError, IdempotencyUnavailableError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-#: How long an event's outcome is remembered.
+#: How long an action's outcome is remembered.
 DEFAULT_EXPIRES_AFTER_SECONDS: Final = 7 * 24 * 60 * 60
 #: In-progress lifetime when the caller has no deadline (the local runtime): long enough for an
-#: upload and a post with one rate-limit wait, short enough that a crash does not block the event.
+#: upload and a post with one rate-limit wait, short enough that a crash does not block the key.
 DEFAULT_IN_PROGRESS_SECONDS: Final = 300
-#: Keys are "<prefix>#<md5 of the event id>": stable across function renames and runtimes.
+#: Keys are "<prefix>#<md5 of the caller's key>": stable across function renames and runtimes.
 KEY_PREFIX: Final = "egress.send_tweet"
-
-
-class ConcurrentDeliveryError(TransientError):
-    """Another invocation is posting this event right now: retry later, it will be done by then."""
-
-
-class IdempotencyUnavailableError(TransientError):
-    """The idempotency store could not be read or written: retry rather than risk a second post."""
-
-
-class Idempotency(Protocol):
-    """Runs `action` at most once per key and returns its result, recorded, to every later call."""
-
-    def run(self, key: str, action: Callable[[], str], remaining_ms: Callable[[], int] | None = None) -> str: ...
 
 
 class _Deadline:
@@ -88,7 +76,7 @@ class PowertoolsIdempotency:
         # A config per call: the Lambda context it carries is per invocation, and the local runtime
         # runs deliveries on threads, so a shared config would mix their deadlines.
         config = IdempotencyConfig(
-            event_key_jmespath="event_id",
+            event_key_jmespath="key",
             raise_on_no_idempotency_key=True,
             expires_after_seconds=self._expires_after_seconds,
         )
@@ -96,7 +84,7 @@ class PowertoolsIdempotency:
         config.register_lambda_context(_Deadline(remaining_ms or (lambda: default_ms)))  # type: ignore[arg-type]
 
         def once(request: dict[str, Any]) -> str:
-            del request  # only its event_id matters, and only to Powertools
+            del request  # only its key matters, and only to Powertools
             return action()
 
         guarded = idempotent_function(
@@ -107,11 +95,11 @@ class PowertoolsIdempotency:
             key_prefix=self._key_prefix,
         )
         try:
-            result = guarded(request={"event_id": key})
+            result = guarded(request={"key": key})
         except IdempotencyAlreadyInProgressError:
-            raise ConcurrentDeliveryError(f"event {key} is being posted by another invocation") from None
+            raise ConcurrentDeliveryError(f"{key} is being handled by another invocation") from None
         except IdempotencyPersistenceLayerError as error:
-            raise IdempotencyUnavailableError(f"idempotency store unavailable for event {key}: {error}") from error
+            raise IdempotencyUnavailableError(f"idempotency store unavailable for {key}: {error}") from error
         return str(result)
 
 

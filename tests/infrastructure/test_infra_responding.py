@@ -1,4 +1,5 @@
-"""The Lex V2 bot built from chalicelib.contracts.conversation: bot, version, alias, code hook, permission."""
+"""Responding (stacks/responding.py): the Lex V2 bot built from chalicelib.contracts.conversation (bot,
+version, alias, code hook, permission), and the text responder's view of it."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 from chalicelib.contracts import conversation
 from stacks.chalice_app import function_logical_id
-from stacks.conversation import (
+from stacks.responding import (
     ALIAS_NAME,
     CODE_HOOK_INTERFACE_VERSION,
     FALLBACK_PARENT_SIGNATURE,
@@ -153,6 +154,21 @@ class TestSynthesized:
             in p["Properties"]["PolicyDocument"]["Statement"]
         ]
         assert policy in synth.template["Resources"][TEXT_RESPONDER]["DependsOn"]
+
+    def test_only_the_text_responder_knows_the_lex_bot(self, synth):
+        """The alias names the fulfilment function: the bot's ids on every function would be a dependency cycle."""
+        outputs = synth.template["Outputs"]
+        lex_variables = {
+            "LEX_BOT_ID": outputs["LexBotId"]["Value"],
+            "LEX_BOT_ALIAS_ID": outputs["LexBotAliasId"]["Value"],
+            "LEX_LOCALE_ID": "en_US",
+        }
+        for logical_id, function in _of_type(synth.template, "AWS::Serverless::Function").items():
+            variables = function["Properties"]["Environment"]["Variables"]
+            if logical_id == TEXT_RESPONDER:
+                assert {k: variables[k] for k in lex_variables} == lex_variables
+            else:
+                assert not set(lex_variables) & set(variables), logical_id
 
     def test_outputs_name_the_bot_and_alias(self, synth):
         bot, _ = _one(synth.template, "AWS::Lex::Bot")

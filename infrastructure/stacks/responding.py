@@ -1,14 +1,18 @@
-"""The Lex V2 bot, built from the one bot definition (chalicelib.contracts.conversation).
+"""Responding (chalicelib/responding): answers analysed messages with a SEND_TWEET.
 
-The local runtime builds its intent matcher from the same module, so the two cannot drift: nothing
-here repeats an utterance. The bot (DRAFT) -> a numbered version -> the alias "live", whose code
-hook is the Chalice function `responding_lex_fulfilment`; the text responder calls RecognizeText
-on the alias.
+Photos are answered with the photo annotated; text is answered by the conversational bot, a Lex V2
+bot built from the one bot definition (chalicelib.contracts.conversation). The local runtime builds
+its intent matcher from the same module, so the two cannot drift: nothing here repeats an
+utterance. The bot (DRAFT) -> a numbered version -> the alias "live", whose code hook is the
+Chalice function `responding_lex_fulfilment`; the text responder calls RecognizeText on the alias.
 
 Lex numbers a version once and never changes it; AWS::Lex::BotVersion has no update handler. The
 version's logical id and description therefore carry a digest of the bot's whole CloudFormation
 definition: a changed bot gets a new version, the alias moves to it, and CloudFormation deletes the
 old one when the update completes.
+
+`attach_to` gives the responders' roles what they call: the photo responder reads the analysed
+photo and stores the annotated one, the text responder talks to the bot's alias; both publish.
 """
 
 from __future__ import annotations
@@ -21,8 +25,35 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lex as lex
+from aws_cdk import aws_s3 as s3
 from chalicelib.contracts import conversation
 from constructs import Construct
+
+from stacks.chalice_app import ChaliceApp, FunctionRole
+from stacks.grants import EventPublishing, grant_media
+
+RESPONDING_PHOTOS = "RespondingPhotos"
+RESPONDING_TEXT = "RespondingText"
+LEX_FULFILMENT = "LexFulfilment"
+#: The functions, as Chalice registers them.
+REPLY_TO_PHOTOS = "responding_reply_to_photos"
+REPLY_TO_TEXT = "responding_reply_to_text"
+LEX_FULFILMENT_FUNCTION = "responding_lex_fulfilment"
+ROLES = {
+    # Three roles: only the text responder talks to Lex, only the photo responder touches photos.
+    RESPONDING_PHOTOS: FunctionRole(
+        functions=(REPLY_TO_PHOTOS,),
+        description="The X bot's photo responder: annotate photos, publish replies.",
+    ),
+    RESPONDING_TEXT: FunctionRole(
+        functions=(REPLY_TO_TEXT,),
+        description="The X bot's text responder: ask the Lex bot, publish replies.",
+    ),
+    LEX_FULFILMENT: FunctionRole(
+        functions=(LEX_FULFILMENT_FUNCTION,),
+        description="The X bot's Lex fulfilment function: logs only.",
+    ),
+}
 
 #: Lex keeps a session (one per author) this long after the last message.
 IDLE_SESSION_TTL = cdk.Duration.minutes(5)
@@ -154,6 +185,33 @@ class ConversationBot(Construct):
             roles=[role],
             statements=[iam.PolicyStatement(actions=["lex:RecognizeText"], resources=[self.alias_arn])],
         )
+
+
+def attach_to(
+    app: ChaliceApp,
+    *,
+    publishing: EventPublishing,
+    media: s3.IBucket,
+    conversation_bot: ConversationBot,
+) -> None:
+    """What the responders may do; the text responder gets the bot's ids (its own variables only)."""
+    photos = app.role(RESPONDING_PHOTOS)
+    publishing.grant(photos)
+    grant_media(photos, media, actions=["s3:GetObject", "s3:PutObject"])
+
+    text = app.role(RESPONDING_TEXT)
+    publishing.grant(text)
+    recognize_text = conversation_bot.grant_recognize_text(text)
+    app.add_environment(
+        REPLY_TO_TEXT,
+        {
+            "LEX_BOT_ID": conversation_bot.bot_id,
+            "LEX_BOT_ALIAS_ID": conversation_bot.alias_id,
+            "LEX_LOCALE_ID": conversation_bot.locale_id,
+        },
+    )
+    app.add_function_dependency(REPLY_TO_TEXT, recognize_text)
+    # The fulfilment function only logs: its role has nothing more than every function's.
 
 
 def _intent(intent: conversation.Intent) -> lex.CfnBot.IntentProperty:

@@ -1,0 +1,83 @@
+"""Grants that more than one service needs: publishing events, reading a secret, the media bucket.
+
+Each grant is written out with only the actions the runtime calls, and acknowledges its cdk-nag
+findings on the policy that holds it (`acknowledge_grants`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from chalicelib.publishing import OVERSIZED_PREFIX
+from constructs import Construct
+
+from stacks.nag import acknowledge_grants, logical_id
+
+
+@dataclass(frozen=True)
+class EventPublishing:
+    """Where chalicelib.publishing.EventPublisher publishes: the bus, and the bucket it offloads
+    events over EventBridge's size limit to (under OVERSIZED_PREFIX)."""
+
+    bus: events.IEventBus
+    oversize_bucket: s3.IBucket
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """The variables the runtime's settings read them from."""
+        return {"EVENT_BUS_NAME": self.bus.event_bus_name, "OVERSIZE_BUCKET": self.oversize_bucket.bucket_name}
+
+    def grant(self, role: iam.Role) -> None:
+        """PutEvents on the bus, and PutObject under the oversized-payload prefix only."""
+        self.bus.grant_put_events_to(role)
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[self.oversize_bucket.arn_for_objects(f"{OVERSIZED_PREFIX}*")]
+            )
+        )
+        acknowledge_grants(
+            role,
+            {
+                f"AwsSolutions-IAM5[Resource::<{logical_id(self.oversize_bucket)}.Arn>/{OVERSIZED_PREFIX}*]": (
+                    "The shared publisher offloads an event over EventBridge's 256 KB to a key generated per "
+                    "event under this prefix; the grant is limited to PutObject under that prefix."
+                ),
+            },
+        )
+
+
+def secret_arn(scope: Construct, construct_id: str, name: str) -> str:
+    """The ARN of a secret by name, for a grant.
+
+    An imported name gives a partial ARN; the real one ends in "-" and six random characters.
+    """
+    secret = secretsmanager.Secret.from_secret_name_v2(scope, construct_id, name)
+    return f"{secret.secret_arn}-??????"
+
+
+def grant_secret_value(role: iam.Role, secret: str) -> None:
+    """Only GetSecretValue on the secret with this ARN (`secret_arn`).
+
+    grant_read would add DescribeSecret, which the runtime never calls. The secrets use the
+    account's aws/secretsmanager key, which needs no kms grant.
+    """
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["secretsmanager:GetSecretValue"], resources=[secret]))
+
+
+def grant_media(role: iam.Role, media: s3.IBucket, *, actions: Sequence[str]) -> None:
+    """Object `actions` (s3:GetObject, s3:PutObject) on the media bucket's photos."""
+    role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=[media.arn_for_objects("*")]))
+    acknowledge_grants(
+        role,
+        {
+            f"AwsSolutions-IAM5[Resource::<{logical_id(media)}.Arn>/*]": (
+                "Photos are stored under a key generated per photo (YYYY/MM/DD/<uuid>.<ext>); the grant is only "
+                "object reads/writes on the media bucket, which holds nothing else."
+            ),
+        },
+    )

@@ -1,0 +1,147 @@
+"""The AWS runtime's adapters: one factory per port, each building its boto3 client on first use.
+
+chalicelib.wiring calls each factory once per Lambda container. Clients are made here, not in the
+adapters, so every adapter takes its client in the constructor (and tests pass stubbed ones).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Final
+
+from chalicelib.kernel.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.secrets import SecretsManagerCredentials
+    from chalicelib.kernel.idempotency import Idempotency
+    from chalicelib.ports import (
+        AlertSink,
+        AlertSubscriber,
+        ChatWebhook,
+        ConversationBot,
+        EventBus,
+        Fulfilment,
+        ImageAnalyser,
+        MediaFetcher,
+        MediaStore,
+        PayloadStore,
+        ReplyPoster,
+        SecretProvider,
+        TextAnalyser,
+    )
+    from chalicelib.settings import Settings
+
+#: Paid AI calls retry throttling call by call, inside botocore, so a throttled call does not make
+#: the workflow retry (and pay again for) the calls of the same task that already succeeded.
+_PATIENT_SERVICES: Final = frozenset({"rekognition", "comprehend", "lexv2-runtime"})
+
+
+class AwsAdapters:
+    """Adapters on AWS: EventBridge, S3, Secrets Manager, Rekognition, Comprehend, SNS, Lex V2,
+    DynamoDB and the X API. Heavy modules (boto3, requests) are imported by the factory that needs
+    them, so the webhook's cold start loads only what it uses."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def event_bus(self) -> EventBus:
+        from chalicelib.adapters.eventbridge import EventBridgeBus
+
+        return EventBridgeBus(aws_client("events"))
+
+    def payload_store(self) -> PayloadStore | None:
+        if self._settings.oversize_bucket is None:
+            return None
+        from chalicelib.adapters.s3_store import S3PayloadStore
+
+        return S3PayloadStore(aws_client("s3"), self._settings.oversize_bucket)
+
+    @cached_property
+    def _x_credentials(self) -> SecretsManagerCredentials:
+        # One reader for the webhook's consumer secret and Egress's whole document: one cache.
+        from chalicelib.adapters.secrets import SecretsManagerCredentials
+
+        return SecretsManagerCredentials(self._settings.twitter_secret_name, self._settings.secret_cache_seconds)
+
+    def webhook_secret(self) -> SecretProvider:
+        return self._x_credentials
+
+    def media_store(self) -> MediaStore:
+        from chalicelib.adapters.s3_media import S3MediaStore
+
+        return S3MediaStore(aws_client("s3"), required(self._settings.media_bucket, "MEDIA_BUCKET"))
+
+    def media_fetcher(self) -> MediaFetcher:
+        from chalicelib.adapters.http_media import HttpMediaFetcher
+
+        return HttpMediaFetcher(allowed_hosts=self._settings.media_hosts)
+
+    def image_analyser(self, media: MediaStore) -> ImageAnalyser:
+        # Rekognition reads the photo from the bucket itself: `media` is not needed.
+        from chalicelib.adapters.rekognition import RekognitionImageAnalyser
+
+        return RekognitionImageAnalyser(
+            aws_client("rekognition"), required(self._settings.media_bucket, "MEDIA_BUCKET")
+        )
+
+    def text_analyser(self) -> TextAnalyser:
+        from chalicelib.adapters.comprehend import ComprehendTextAnalyser
+
+        return ComprehendTextAnalyser(aws_client("comprehend"))
+
+    def alert_sink(self, subscriber: AlertSubscriber | None) -> AlertSink:
+        # SNS invokes the subscriber's Lambda itself: `subscriber` is not called from here.
+        from chalicelib.adapters.sns_alerts import SnsAlertSink
+
+        return SnsAlertSink(aws_client("sns"), required(self._settings.alert_topic_arn, "ALERT_TOPIC_ARN"))
+
+    def chat_webhook(self) -> ChatWebhook | None:
+        """The chat webhook whose URL is in the CHAT_WEBHOOK_SECRET_NAME secret, when one is configured."""
+        if not self._settings.chat_webhook_secret_name:
+            return None
+        from chalicelib.adapters.chat_webhook import SecretSlackWebhook
+
+        return SecretSlackWebhook(self._settings.chat_webhook_secret_name, self._settings.secret_cache_seconds)
+
+    def conversation_bot(self, fulfilment: Fulfilment) -> ConversationBot:
+        # Lex calls the fulfilment Lambda (responding_lex_fulfilment) itself.
+        from chalicelib.adapters.lex import LexConversationBot
+
+        settings = self._settings
+        return LexConversationBot(
+            aws_client("lexv2-runtime"),
+            bot_id=required(settings.lex_bot_id, "LEX_BOT_ID"),
+            bot_alias_id=required(settings.lex_bot_alias_id, "LEX_BOT_ALIAS_ID"),
+            locale_id=settings.lex_locale_id,
+        )
+
+    def reply_poster(self) -> ReplyPoster:
+        """The X API, signed with the TwitterSecret's document, read at each post through the
+        secret's cache (a rotated secret is used without a cold start)."""
+        from chalicelib.adapters.x_api import XApiReplyPoster
+
+        return XApiReplyPoster(self._x_credentials.credentials)
+
+    def idempotency(self) -> Idempotency:
+        from chalicelib.adapters.idempotency import dynamodb_idempotency
+
+        return dynamodb_idempotency(required(self._settings.idempotency_table, "IDEMPOTENCY_TABLE"))
+
+
+def required(value: str | None, variable: str) -> str:
+    if not value:
+        raise ConfigurationError(f"{variable} is not set: the deployment must configure it")
+    return value
+
+
+def aws_client(service: str) -> Any:
+    """A client that fails fast (the webhook must answer, 500 at worst, within API Gateway's 29 s),
+    or, for the AI services, one that retries throttling a few times itself."""
+    import boto3
+    from botocore.config import Config
+
+    if service in _PATIENT_SERVICES:
+        config = Config(connect_timeout=2, read_timeout=10, retries={"max_attempts": 5, "mode": "standard"})
+    else:
+        config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
+    return boto3.client(service, config=config)  # type: ignore[call-overload]

@@ -1,0 +1,85 @@
+"""The Adapters protocol, its two implementations and how configuration chooses between them."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+from botlocal.adapters import LOCAL_ADAPTERS, LocalAdapters
+from botlocal.chalice_app import stage_environment
+from chalicelib import wiring
+from chalicelib.adapters.aws import AwsAdapters
+from chalicelib.kernel.errors import ConfigurationError
+from chalicelib.ports import Adapters
+from chalicelib.settings import AWS_ADAPTERS, load_settings
+
+from tests.fakes import FakeAdapters
+
+RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
+
+
+def _factories(cls: type) -> dict[str, inspect.Signature]:
+    return {
+        name: inspect.signature(member)
+        for name, member in inspect.getmembers(cls, inspect.isfunction)
+        if not name.startswith("_")
+    }
+
+
+@pytest.mark.parametrize("implementation", [AwsAdapters, LocalAdapters, FakeAdapters])
+def test_each_runtime_implements_every_factory_of_the_protocol(implementation: type) -> None:
+    protocol = _factories(Adapters)
+    assert protocol, "the protocol lists the factories"
+    built = _factories(implementation)
+    for name, signature in protocol.items():
+        assert name in built, f"{implementation.__name__} lacks {name}()"
+        assert list(built[name].parameters) == list(signature.parameters), name
+
+
+def test_the_local_stage_names_the_local_adapters_and_the_app_defaults_to_aws() -> None:
+    config = json.loads((RUNTIME / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    assert "BOT_ADAPTERS" not in config.get("environment_variables", {})
+    assert stage_environment(RUNTIME)["BOT_ADAPTERS"] == LOCAL_ADAPTERS
+    assert f"{LocalAdapters.__module__}:{LocalAdapters.__name__}" == LOCAL_ADAPTERS
+    assert f"{AwsAdapters.__module__}:{AwsAdapters.__name__}" == AWS_ADAPTERS
+
+
+def test_without_configuration_the_runtime_uses_aws(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BOT_ADAPTERS", raising=False)
+    assert isinstance(wiring.adapters(), AwsAdapters)
+
+
+def test_configuration_chooses_the_local_adapters(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BOT_ADAPTERS", LOCAL_ADAPTERS)
+    monkeypatch.setenv("BOT_LOCAL_DIR", str(tmp_path))
+    adapters = wiring.adapters()
+    assert isinstance(adapters, LocalAdapters)
+    assert adapters.layout.root == tmp_path.resolve()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("botlocal.adapters.LocalAdapters", "must be 'module:Class'"),
+        ("no_such_module_anywhere:Adapters", "cannot be imported"),
+        ("chalicelib.settings:AWS_ADAPTERS", "is not a class"),
+        ("chalicelib.adapters.aws:Missing", "is not a class"),
+    ],
+)
+def test_a_wrong_adapters_setting_is_a_clear_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, value: str, message: str
+) -> None:
+    monkeypatch.setenv("BOT_ADAPTERS", value)
+    with pytest.raises(ConfigurationError, match=message):
+        wiring.load_adapters(load_settings())
+
+
+def test_services_are_built_once_and_reset_forgets_them(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("BOT_ADAPTERS", LOCAL_ADAPTERS)
+    monkeypatch.setenv("BOT_LOCAL_DIR", str(tmp_path))
+    first = wiring.ingress_service()
+    assert wiring.ingress_service() is first
+    wiring.reset()
+    assert wiring.ingress_service() is not first

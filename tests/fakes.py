@@ -1,0 +1,440 @@
+"""One honest in-memory fake per port: the only test doubles of chalicelib.ports (and Idempotency).
+
+Each fake does what the real adapters do where a service can tell (a missing photo is a MediaError
+naming the key, a failed PutEvents entry comes back as a result with an error code, ...), records
+what it was asked, and can be scripted to fail. A fake that answers a sequence of outcomes gives
+them in order and repeats the last one; an outcome that is an exception is raised.
+
+tests/test_fakes.py checks the fakes against the ports (mypy) and the real local adapters (pytest).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+
+from chalicelib.contracts.analysis import ImageAnalysis, TextAnalysis
+from chalicelib.kernel.idempotency import Idempotency
+from chalicelib.ports import (
+    AlertSink,
+    AlertSubscriber,
+    ChatWebhook,
+    ConversationBot,
+    EntryResult,
+    EventBus,
+    Fulfilment,
+    ImageAnalyser,
+    MediaError,
+    MediaFetcher,
+    MediaStore,
+    PayloadStore,
+    ReplyPoster,
+    SecretProvider,
+    TextAnalyser,
+)
+
+if TYPE_CHECKING:
+    import pytest
+    from chalicelib.settings import Settings
+
+_T = TypeVar("_T")
+
+
+def image_bytes(
+    image_format: str = "PNG", size: tuple[int, int] = (64, 48), colour: tuple[int, int, int] = (200, 30, 30)
+) -> bytes:
+    """A real, decodable photo of one colour: what a MediaFetcher brings back from X's media host."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+class Script(Generic[_T]):
+    """Outcomes given in order, the last one repeated; an outcome that is an exception is raised."""
+
+    def __init__(self, outcomes: Sequence[_T | BaseException]) -> None:
+        if not outcomes:
+            raise ValueError("a script needs at least one outcome")
+        self._outcomes = list(outcomes)
+        self._lock = threading.Lock()
+
+    def next(self) -> _T:
+        with self._lock:
+            outcome = self._outcomes.pop(0) if len(self._outcomes) > 1 else self._outcomes[0]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+
+# --- Ingress --------------------------------------------------------------------------------------
+
+
+class RecordingBus:
+    """EventBus: records every PutEvents call and gives each entry an id ("id-1", "id-2", ...).
+
+    `failures` scripts the calls, one item per call, then every call succeeds: None (all entries
+    accepted), a set of entry indexes (those come back with ThrottlingException, as PutEvents
+    reports a partial failure) or an exception (the whole call fails).
+    """
+
+    def __init__(self, failures: Sequence[set[int] | Exception | None] | None = None) -> None:
+        self.calls: list[list[dict[str, Any]]] = []
+        self._failures = list(failures or [])
+        self._next_id = 0
+        self._lock = threading.Lock()
+
+    def put_entries(self, entries: list[dict[str, Any]]) -> list[EntryResult]:
+        with self._lock:
+            self.calls.append(entries)
+            failure = self._failures.pop(0) if self._failures else None
+            if isinstance(failure, Exception):
+                raise failure
+            results = []
+            for index, _ in enumerate(entries):
+                if failure is not None and index in failure:
+                    results.append(EntryResult(error_code="ThrottlingException", error_message="slow down"))
+                else:
+                    self._next_id += 1
+                    results.append(EntryResult(event_id=f"id-{self._next_id}"))
+            return results
+
+    @property
+    def entries(self) -> list[dict[str, Any]]:
+        """Every entry of every call, in order (retries included)."""
+        return [entry for call in self.calls for entry in call]
+
+
+class MemoryPayloadStore:
+    """PayloadStore: bodies in a dict, each at the URI memory://<key>."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put(self, key: str, body: bytes) -> str:
+        self.objects[key] = body
+        return f"memory://{key}"
+
+
+class StaticSecret:
+    """SecretProvider: the consumer secret it was given."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+
+    def consumer_secret(self) -> str:
+        return self.secret
+
+
+# --- Analysis -------------------------------------------------------------------------------------
+
+FetchOutcome = bytes | Exception
+
+
+class FakeFetcher:
+    """MediaFetcher: scripted answers per URL (bytes, an exception, or a sequence of them).
+
+    A URL without an answer gets `default`: by default the MediaError a 404 from the host causes.
+    `on_fetch` runs before each answer (to advance a test clock, say). Calls are (url, max_bytes).
+    """
+
+    NOT_FOUND: Final = "404 not found"
+
+    def __init__(
+        self,
+        answers: Mapping[str, FetchOutcome | Sequence[FetchOutcome]] | None = None,
+        *,
+        default: FetchOutcome | None = None,
+        on_fetch: Callable[[str], object] | None = None,
+    ) -> None:
+        self._scripts: dict[str, Script[bytes]] = {
+            url: Script([answer] if isinstance(answer, bytes | Exception) else answer)
+            for url, answer in (answers or {}).items()
+        }
+        self._default = Script([default if default is not None else MediaError(self.NOT_FOUND)])
+        self._on_fetch = on_fetch
+        self.calls: list[tuple[str, int]] = []
+
+    def fetch(self, url: str, *, max_bytes: int) -> bytes:
+        self.calls.append((url, max_bytes))
+        if self._on_fetch is not None:
+            self._on_fetch(url)
+        return self._scripts.get(url, self._default).next()
+
+
+class MemoryMediaStore:
+    """MediaStore: (body, content type) per key; a missing key is a MediaError, as on S3 or disk."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str]] = {}
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        self.objects[key] = (body, content_type)
+
+    def get(self, key: str) -> bytes:
+        if key not in self.objects:
+            raise MediaError(f"no stored photo under {key}")
+        return self.objects[key][0]
+
+
+#: What FakeImageAnalyser finds in a photo unless told otherwise.
+CAT: Final = ImageAnalysis(labels=[{"Name": "Cat", "Confidence": 91.5, "Parents": [{"Name": "Animal"}]}])
+
+ImageOutcome = ImageAnalysis | Exception
+
+
+class FakeImageAnalyser:
+    """ImageAnalyser: a scripted analysis (or exception) per key, else `default` (a cat).
+
+    With a `store`, it first reads the photo back, as Rekognition reads S3 (a missing photo raises
+    the store's MediaError), and `default` may be a function of the photo's bytes.
+    """
+
+    def __init__(
+        self,
+        answers: Mapping[str, ImageOutcome] | None = None,
+        *,
+        default: ImageOutcome | Callable[[bytes], ImageAnalysis] = CAT,
+        store: MediaStore | None = None,
+    ) -> None:
+        if callable(default) and store is None:
+            raise ValueError("an analysis computed from the photo needs the store to read it from")
+        self.answers = dict(answers or {})
+        self.default = default
+        self.store = store
+        self.calls: list[tuple[str, frozenset[str]]] = []
+        self._lock = threading.Lock()
+
+    def analyse(self, key: str, features: frozenset[str]) -> ImageAnalysis:
+        with self._lock:
+            self.calls.append((key, features))
+        body = self.store.get(key) if self.store is not None else b""
+        outcome = self.answers.get(key, self.default)
+        if isinstance(outcome, Exception):
+            raise outcome
+        if isinstance(outcome, ImageAnalysis):
+            return outcome
+        return outcome(body)
+
+
+class FakeTextAnalyser:
+    """TextAnalyser: detects `detected`, supports `supported`; "terrible" in a text is NEGATIVE,
+    anything else POSITIVE.
+
+    `errors` are raised by the first analyses, one each (a throttled call, say); `error`, if set,
+    by every later one. Calls are ("detect", text) and ("analyse", (text, language, key_phrases)).
+    """
+
+    def __init__(
+        self,
+        detected: str | None = "en",
+        *,
+        supported: frozenset[str] = frozenset({"en", "fr"}),
+        errors: Sequence[Exception] = (),
+        error: Exception | None = None,
+    ) -> None:
+        self.detected = detected
+        self.supported = supported
+        self.errors = list(errors)
+        self.error = error
+        self.calls: list[tuple[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def detect_language(self, text: str) -> str | None:
+        with self._lock:
+            self.calls.append(("detect", text))
+        return self.detected
+
+    def supports(self, language: str) -> bool:
+        return language in self.supported
+
+    def analyse(self, text: str, language: str, *, key_phrases: bool) -> TextAnalysis:
+        with self._lock:
+            self.calls.append(("analyse", (text, language, key_phrases)))
+            failure = self.errors.pop(0) if self.errors else self.error
+        if failure is not None:
+            raise failure
+        negative = "terrible" in text
+        return TextAnalysis(
+            sentiment="NEGATIVE" if negative else "POSITIVE",
+            sentiment_score={
+                "Positive": 0.01 if negative else 0.97,
+                "Negative": 0.97 if negative else 0.01,
+                "Neutral": 0.02,
+                "Mixed": 0.0,
+            },
+            language=language,
+        )
+
+    @property
+    def analysed(self) -> list[tuple[str, str, bool]]:
+        """The (text, language, key_phrases) of every analysis asked for, failed ones included."""
+        return [call[1] for call in self.calls if call[0] == "analyse"]
+
+
+# --- Alerting -------------------------------------------------------------------------------------
+
+
+class RecordingSink:
+    """AlertSink: every alert as (subject, message, attributes), then to the subscriber, if any
+    (as SNS delivers to the topic's subscriber)."""
+
+    def __init__(self, subscriber: AlertSubscriber | None = None) -> None:
+        self.alerts: list[tuple[str, str, dict[str, str]]] = []
+        self.subscriber = subscriber
+
+    def publish(self, subject: str, message: str, attributes: dict[str, str]) -> None:
+        self.alerts.append((subject, message, attributes))
+        if self.subscriber is not None:
+            self.subscriber(subject, message)
+
+
+class FakeChatWebhook:
+    """ChatWebhook: records every payload; answers the scripted outcomes (None is a 2xx)."""
+
+    def __init__(self, *outcomes: Exception | None) -> None:
+        self._script: Script[None] = Script(outcomes or [None])
+        self.payloads: list[dict[str, Any]] = []
+
+    def post(self, payload: dict[str, Any]) -> None:
+        self.payloads.append(payload)
+        self._script.next()
+
+
+# --- Responding and Egress ------------------------------------------------------------------------
+
+JOKE: Final = "Why do programmers prefer dark mode? Because light attracts bugs."
+
+
+class RecordingBot:
+    """ConversationBot: answers `answer` to everything; calls are (session_id, text)."""
+
+    def __init__(self, answer: str = JOKE) -> None:
+        self.answer = answer
+        self.calls: list[tuple[str, str]] = []
+
+    def respond(self, session_id: str, text: str) -> str:
+        self.calls.append((session_id, text))
+        return self.answer
+
+
+class FakePoster:
+    """ReplyPoster: answers the scripted post ids (or raises the scripted errors); records every call."""
+
+    def __init__(self, *outcomes: str | Exception) -> None:
+        self._script: Script[str] = Script(outcomes or ["1880028106020515999"])
+        self.calls: list[tuple[str, str, list[tuple[bytes, str]]]] = []
+
+    def post_reply(self, text: str, reply_to_tweet_id: str, images: list[tuple[bytes, str]]) -> str:
+        self.calls.append((text, reply_to_tweet_id, images))
+        return self._script.next()
+
+
+class MemoryIdempotency:
+    """Idempotency: each key's first successful result, kept in a dict; a failed action leaves no
+    record, so a retry runs it again (as Powertools deletes the record)."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, str] = {}
+        self.runs: list[str] = []
+
+    def run(self, key: str, action: Callable[[], str], remaining_ms: Callable[[], int] | None = None) -> str:
+        if not key:
+            raise ValueError("an idempotency key is required")
+        if key not in self.results:
+            self.runs.append(key)
+            self.results[key] = action()
+        return self.results[key]
+
+
+# --- A runtime made of fakes ------------------------------------------------------------------
+
+
+class FakeAdapters:
+    """Adapters: the fakes above, one per port, as attributes a test may replace or script before
+    the services are first built (chalicelib.wiring caches them until `wiring.reset()`)."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings
+        self.bus = RecordingBus()
+        self.payloads: MemoryPayloadStore | None = MemoryPayloadStore()
+        self.secret = StaticSecret("test-consumer-secret")
+        self.media = MemoryMediaStore()
+        self.fetcher = FakeFetcher()
+        self.images = FakeImageAnalyser()
+        self.text = FakeTextAnalyser()
+        self.alerts = RecordingSink()
+        self.webhook: FakeChatWebhook | None = None
+        self.bot = RecordingBot()
+        self.fulfilment: Fulfilment | None = None
+        self.poster = FakePoster()
+        self.once = MemoryIdempotency()
+
+    def event_bus(self) -> EventBus:
+        return self.bus
+
+    def payload_store(self) -> PayloadStore | None:
+        return self.payloads
+
+    def webhook_secret(self) -> SecretProvider:
+        return self.secret
+
+    def media_store(self) -> MediaStore:
+        return self.media
+
+    def media_fetcher(self) -> MediaFetcher:
+        return self.fetcher
+
+    def image_analyser(self, media: MediaStore) -> ImageAnalyser:
+        return self.images
+
+    def text_analyser(self) -> TextAnalyser:
+        return self.text
+
+    def alert_sink(self, subscriber: AlertSubscriber | None) -> AlertSink:
+        self.alerts.subscriber = subscriber
+        return self.alerts
+
+    def chat_webhook(self) -> ChatWebhook | None:
+        return self.webhook
+
+    def conversation_bot(self, fulfilment: Fulfilment) -> ConversationBot:
+        self.fulfilment = fulfilment
+        return self.bot
+
+    def reply_poster(self) -> ReplyPoster:
+        return self.poster
+
+    def idempotency(self) -> Idempotency:
+        return self.once
+
+
+def use_fake_adapters(monkeypatch: pytest.MonkeyPatch, adapters: FakeAdapters | None = None) -> FakeAdapters:
+    """Make chalicelib.wiring build every service on `adapters` (new fakes by default), from now on."""
+    from chalicelib import wiring
+
+    fakes = adapters or FakeAdapters()
+    wiring.reset()
+    monkeypatch.setattr(wiring, "adapters", lambda: fakes)
+    return fakes
+
+
+if TYPE_CHECKING:  # mypy checks that every fake implements its port.
+    from chalicelib.ports import Adapters
+
+    _EVENT_BUS: EventBus = RecordingBus()
+    _PAYLOAD_STORE: PayloadStore = MemoryPayloadStore()
+    _SECRET_PROVIDER: SecretProvider = StaticSecret("s")
+    _MEDIA_FETCHER: MediaFetcher = FakeFetcher()
+    _MEDIA_STORE: MediaStore = MemoryMediaStore()
+    _IMAGE_ANALYSER: ImageAnalyser = FakeImageAnalyser()
+    _TEXT_ANALYSER: TextAnalyser = FakeTextAnalyser()
+    _ALERT_SINK: AlertSink = RecordingSink()
+    _CHAT_WEBHOOK: ChatWebhook = FakeChatWebhook()
+    _CONVERSATION_BOT: ConversationBot = RecordingBot()
+    _REPLY_POSTER: ReplyPoster = FakePoster()
+    _IDEMPOTENCY: Idempotency = MemoryIdempotency()
+    _ADAPTERS: Adapters = FakeAdapters()
