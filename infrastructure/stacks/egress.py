@@ -1,10 +1,11 @@
 """Egress (chalicelib/egress): posts the replies on X, idempotently.
 
-Its idempotency store (`idempotency_table`): one SEND_TWEET never produces two posts. The Chalice
-function `egress_post_reply` keys a record per reply with Powertools' idempotency utility
-(DynamoDBPersistenceLayer). The table's key and TTL attribute are that layer's defaults
-(aws_lambda_powertools/utilities/idempotency/persistence/dynamodb.py: key_attr="id",
-expiry_attr="expiration"); a different name on either side would silently disable the guarantee.
+Its idempotency store (`idempotency_table`): a post is answered at most once, however many
+SEND_TWEET events ask for it. The Chalice function `egress_post_reply` keys a record on the post
+replied to with Powertools' idempotency utility (DynamoDBPersistenceLayer). The table's key and
+TTL attribute are that layer's defaults (aws_lambda_powertools/utilities/idempotency/persistence/
+dynamodb.py: key_attr="id", expiry_attr="expiration"); a different name on either side would
+silently disable the guarantee.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ ROLES = {
         description="The X bot's egress: post replies on X, idempotently.",
     ),
 }
-#: Replies go to X (chalicelib.settings' BOT_EGRESS); the dry-run outbox is for the local runtime only.
+#: Replies go to X (chalicelib.settings reads BOT_EGRESS; the AWS adapters refuse "outbox", the local
+#: runtime's dry run), said explicitly so the deployed configuration reads as what it does.
 BOT_EGRESS = "x"
 
 #: Powertools' DynamoDBPersistenceLayer defaults.

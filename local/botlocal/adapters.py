@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from botlocal.config import EGRESS_X, LocalConfig
+from chalicelib.kernel.errors import ConfigurationError
+from chalicelib.settings import EGRESS_X
+
+from botlocal.config import LocalConfig
 
 if TYPE_CHECKING:
     from chalicelib.kernel.idempotency import Idempotency
@@ -41,6 +44,11 @@ class LocalAdapters:
     BOT_EGRESS=x, the real X API) for replies, SQLite for idempotency."""
 
     def __init__(self, settings: Settings, config: LocalConfig | None = None) -> None:
+        if settings.on_lambda:
+            # A stage deployed with the local stage's BOT_ADAPTERS: fail loudly, not on a laptop's folders.
+            raise ConfigurationError(
+                "BOT_ADAPTERS names the local runtime's adapters inside AWS Lambda: deploy a stage without it"
+            )
         self._settings = settings
         self._config = config if config is not None else LocalConfig.from_environment()
         self.layout = self._config.layout
@@ -51,8 +59,8 @@ class LocalAdapters:
 
         return LocalEventBus(
             Journal(self.layout.journal),
-            account=self._settings.account,
-            region=self._settings.region,
+            account=self._config.account,
+            region=self._config.region,
             bus_name=self._settings.event_bus_name,
         )
 
@@ -63,7 +71,7 @@ class LocalAdapters:
         return LocalPayloadStore(self.layout.root)
 
     def webhook_secret(self) -> SecretProvider:
-        from chalicelib.adapters.secrets import StaticConsumerSecret
+        from botlocal.config import StaticConsumerSecret
 
         return StaticConsumerSecret(self._config.consumer_secret)
 
@@ -114,7 +122,7 @@ class LocalAdapters:
         return LocalConversationBot(fulfilment)
 
     def reply_poster(self) -> ReplyPoster:
-        if self._config.egress == EGRESS_X:
+        if self._settings.egress == EGRESS_X:
             from chalicelib.adapters.x_api import XApiReplyPoster
 
             from botlocal.config import x_credentials

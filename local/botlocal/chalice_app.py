@@ -24,6 +24,7 @@ from chalice.config import Config as ChaliceConfig
 from chalice.constants import DEFAULT_LAMBDA_MEMORY_SIZE, DEFAULT_LAMBDA_TIMEOUT
 from chalicelib.settings import Settings
 
+from botlocal.config import LocalConfig
 from botlocal.targets import LAMBDA_PREFIX, Target
 
 #: The Chalice stage the local runtime uses (runtime/.chalice/config.json has a "local" stage).
@@ -148,7 +149,9 @@ def chalice_targets(app: Any, settings: Settings, runtime_dir: Path) -> list[Tar
 
 
 def _invoker(handler: Any, function_name: str, settings: Settings, timeout: int, memory: int) -> Any:
-    arn = f"arn:aws:lambda:{settings.region}:{settings.account}:function:{function_name}"
+    del settings  # the runtime's settings hold nothing a context needs; the local config does
+    config = LocalConfig.from_environment()
+    arn = f"arn:aws:lambda:{config.region}:{config.account}:function:{function_name}"
 
     def invoke(event: dict[str, Any]) -> Any:
         context = LambdaContext(

@@ -31,7 +31,7 @@ import click
 from botlocal.journal import Journal
 from botlocal.layout import DEFAULT_LOCAL_DIR, LOCAL_DIR_VARIABLE, LocalLayout
 from botlocal.render import FORMATS, RenderError, render
-from botlocal.server_record import NoServerError, running_server
+from botlocal.server_record import NoServerError, registered_servers, running_server
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,6 +49,38 @@ def local_dir_option(function: F) -> F:
     )(function)
 
 
+def _find_running_state(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """When neither --local-dir nor BOT_LOCAL_DIR was given and the default folder holds no state,
+    the state folder of the one `botctl serve` running for this user (started, perhaps, with
+    BOT_LOCAL_DIR set for it alone)."""
+    if ctx.get_parameter_source(param.name or "") is not click.core.ParameterSource.DEFAULT:
+        return value
+    if _has_state(LocalLayout(value.resolve())):
+        return value
+    running = registered_servers()
+    if len(running) == 1:
+        click.echo(f"(using the state of the running `botctl serve`: {running[0].local_dir})", err=True)
+        return Path(running[0].local_dir)
+    if len(running) > 1:
+        folders = ", ".join(record.local_dir for record in running)
+        raise click.UsageError(f"several `botctl serve` are running ({folders}): choose one with --local-dir")
+    return value
+
+
+def client_local_dir_option(function: F) -> F:
+    """--local-dir for the commands that read a running bot's state: they also find a running server's."""
+    return click.option(
+        "--local-dir",
+        envvar=LOCAL_DIR_VARIABLE,
+        default=DEFAULT_LOCAL_DIR,
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        callback=_find_running_state,
+        help=f"Where the local runtime keeps its state [env: {LOCAL_DIR_VARIABLE}; default: also the "
+        "state of the one `botctl serve` running].",
+    )(function)
+
+
 def state_of(local_dir: Path) -> LocalLayout:
     """The layout of a state folder the local runtime has used; a clear error when there is none to read.
 
@@ -56,10 +88,9 @@ def state_of(local_dir: Path) -> LocalLayout:
     `demo/` after `make demo`, while the server may keep its state elsewhere (BOT_LOCAL_DIR).
     """
     layout = LocalLayout(local_dir.resolve())
-    stores = (layout.journal, layout.server, layout.datalake, layout.outbox, layout.alerts)
     if not layout.root.is_dir():
         problem = f"no local state in {layout.root}"
-    elif not any(store.exists() for store in stores):
+    elif not _has_state(layout):
         problem = f"no local state in {layout.root} (no `botctl serve` has used it)"
     else:
         return layout
@@ -67,6 +98,11 @@ def state_of(local_dir: Path) -> LocalLayout:
         f"{problem}: start `botctl serve` (or `make local`) first, "
         f"or point --local-dir or {LOCAL_DIR_VARIABLE} at the folder it uses"
     )
+
+
+def _has_state(layout: LocalLayout) -> bool:
+    stores = (layout.journal, layout.server, layout.datalake, layout.outbox, layout.alerts)
+    return layout.root.is_dir() and any(store.exists() for store in stores)
 
 
 def webhook_url(url: str | None, local_dir: Path) -> str:
@@ -120,7 +156,7 @@ def serve(host: str, port: int, local_dir: Path) -> None:
     help="Consumer secret to sign with [env: TWITTER_CONSUMER_SECRET; default: the local development secret].",
 )
 @click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds per request.")
-@local_dir_option
+@client_local_dir_option
 def send(files: Sequence[Path], url: str | None, secret: str | None, timeout: float, local_dir: Path) -> None:
     """POST each FILE's bytes, exactly as on disk, signed like an X webhook delivery."""
     import requests
@@ -160,7 +196,7 @@ def _post_signed(session: Any, url: str, secret: str, body: bytes, timeout: floa
 @main.command()
 @click.option(
     "--local-dir",
-    default=".local/demo",
+    default=str(Path(DEFAULT_LOCAL_DIR) / "demo"),
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Fresh state for the demo (emptied first).",
@@ -193,7 +229,7 @@ def demo(local_dir: Path, timeout: float) -> None:
 )
 @click.option("--url", default=None, help=_URL_HELP)
 @click.option("--secret", envvar="TWITTER_CONSUMER_SECRET", default=None, help="Consumer secret to sign with.")
-@local_dir_option
+@client_local_dir_option
 def tweet(
     text: str, images: Sequence[Path], author: str, lang: str, url: str | None, secret: str | None, local_dir: Path
 ) -> None:
@@ -208,10 +244,13 @@ def tweet(
 
     if len(images) > 4:
         raise click.BadParameter("X allows at most 4 photos per post", param_hint="--image")
-    layout = state_of(local_dir)
+    # The state folder is needed only for photos (its media inbox): with --url, a webhook served by
+    # `chalice local` alone (no `botctl serve`, perhaps no state yet) can be sent text posts.
+    layout = state_of(local_dir) if images or url is None else None
     target = webhook_url(url, local_dir)
     photo_urls = []
     for image in images:
+        assert layout is not None  # photos always need the state folder (checked above)
         # The media inbox is consulted by file name before any download: a made-up X media URL
         # with that name brings the photo to the analysis exactly as a real one would.
         layout.media_inbox.mkdir(parents=True, exist_ok=True)
@@ -240,7 +279,7 @@ def tweet(
 
 @main.command()
 @click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table", show_default=True)
-@local_dir_option
+@client_local_dir_option
 def alerts(output_format: str, local_dir: Path) -> None:
     """List the negative-message alerts the local runtime raised."""
     from botlocal.alerts import read_alerts
@@ -255,7 +294,7 @@ def alerts(output_format: str, local_dir: Path) -> None:
 
 @main.command()
 @click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table", show_default=True)
-@local_dir_option
+@client_local_dir_option
 def outbox(output_format: str, local_dir: Path) -> None:
     """List the replies the local runtime "posted" (the dry-run outbox)."""
     from botlocal.outbox import read_outbox
@@ -273,7 +312,7 @@ def outbox(output_format: str, local_dir: Path) -> None:
 
 @main.command()
 @click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(min=0), help="Seconds to wait.")
-@local_dir_option
+@client_local_dir_option
 def wait(timeout: float, local_dir: Path) -> None:
     """Wait until no event is waiting to be routed or delivered (dead letters do not count)."""
     layout = state_of(local_dir)
@@ -304,7 +343,7 @@ def _server_status(layout: LocalLayout) -> str:
 @main.command()
 @click.argument("sql")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True)
-@local_dir_option
+@client_local_dir_option
 def query(sql: str, output_format: str, local_dir: Path) -> None:
     """Run Athena SQL on the local data lake (table "analysed-messages-table")."""
     from botlocal.query import QueryError, run_query, to_jsonable
@@ -320,7 +359,7 @@ def query(sql: str, output_format: str, local_dir: Path) -> None:
 
 @main.command()
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True)
-@local_dir_option
+@client_local_dir_option
 def deadletters(output_format: str, local_dir: Path) -> None:
     """List the deliveries the dispatcher gave up on, with their last error."""
     layout = state_of(local_dir)
@@ -348,7 +387,7 @@ def deadletters(output_format: str, local_dir: Path) -> None:
 
 @main.command()
 @click.option("--event-id", default=None, help="Only this event's dead letters (default: all).")
-@local_dir_option
+@client_local_dir_option
 def redrive(event_id: str | None, local_dir: Path) -> None:
     """Make dead letters pending again; a running `botctl serve` delivers them."""
     layout = state_of(local_dir)

@@ -21,10 +21,6 @@ from botlocal.layout import LocalLayout
 #: TWITTER_CONSUMER_SECRET is unset. Public on purpose: it only ever signs local test deliveries.
 LOCAL_DEVELOPMENT_CONSUMER_SECRET: Final = "local-development-consumer-secret"  # noqa: S105 (public by design)
 
-#: BOT_EGRESS: where replies go locally.
-EGRESS_OUTBOX: Final = "outbox"
-EGRESS_X: Final = "x"
-
 #: `BOT_EGRESS=x` posts for real with these variables (one per key of the TwitterSecret document).
 LOCAL_CREDENTIAL_VARIABLES: Final = {
     "ApiKey": "TWITTER_API_KEY",
@@ -39,8 +35,10 @@ assert tuple(LOCAL_CREDENTIAL_VARIABLES) == REQUIRED_KEYS, "one variable per key
 class LocalConfig:
     layout: LocalLayout
     consumer_secret: str
-    egress: str
     chat_webhook_url: str | None
+    #: The account and region the local bus writes into its envelopes (EventBridge's fields).
+    account: str
+    region: str
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> LocalConfig:
@@ -48,8 +46,9 @@ class LocalConfig:
         return cls(
             layout=LocalLayout.from_environment(dict(env)),
             consumer_secret=env.get("TWITTER_CONSUMER_SECRET") or LOCAL_DEVELOPMENT_CONSUMER_SECRET,
-            egress=_egress(env.get("BOT_EGRESS")),
             chat_webhook_url=env.get("CHAT_WEBHOOK_URL") or None,
+            account=env.get("BOT_ACCOUNT_ID") or "000000000000",
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "local",
         )
 
 
@@ -63,11 +62,11 @@ def x_credentials(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     return values
 
 
-def _egress(value: str | None) -> str:
-    """Replies go to the dry-run outbox unless BOT_EGRESS=x."""
-    if not value or not value.strip():
-        return EGRESS_OUTBOX
-    choice = value.strip().lower()
-    if choice not in (EGRESS_X, EGRESS_OUTBOX):
-        raise ConfigurationError(f"BOT_EGRESS must be {EGRESS_X!r} or {EGRESS_OUTBOX!r}, not {value!r}")
-    return choice
+class StaticConsumerSecret:
+    """The SecretProvider port for the local runtime: the consumer secret as a value."""
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    def consumer_secret(self) -> str:
+        return self._secret

@@ -175,11 +175,6 @@ class LocalConversationBot:
                     self._session_locks.pop(forgotten, None)
         return message_text(response.get("messages")) or FALLBACK_MESSAGE
 
-    def session_attributes(self, session_id: str) -> dict[str, str]:
-        """What the session remembers (a copy)."""
-        with self._lock:
-            return dict(self._attributes.get(session_id, {}))
-
     def _session_lock(self, session_id: str) -> threading.Lock:
         with self._lock:
             return self._session_locks.setdefault(session_id, threading.Lock())

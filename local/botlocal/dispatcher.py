@@ -64,12 +64,6 @@ class Dispatcher:
         """Route new events and deliver due ones; returns how many events/deliveries it handled."""
         return self._route_new() + self._deliver_due()
 
-    def run_until_idle(self, *, max_passes: int = 1000) -> None:
-        """Keep passing until a pass finds nothing to do (for tests and one-shot draining)."""
-        for _ in range(max_passes):
-            if not self.run_once():
-                return
-
     def run_forever(self, stop: threading.Event, *, idle_seconds: float = 0.2) -> None:
         """Pass until `stop` is set; an unexpected error is logged and retried, never fatal."""
         logger.info("dispatcher started", extra=fields(targets=self._targets.names()))

@@ -223,14 +223,6 @@ class Journal:
         )
         return [DeadLetter(row[0], row[1], row[2], row[3], row[4], json.loads(row[5])) for row in rows]
 
-    def delivery_states(self, event_id: str) -> dict[str, str]:
-        """Target -> state for one event (for tests and diagnostics)."""
-        rows = self._read("SELECT target, state FROM deliveries WHERE event_id = ?", (event_id,))
-        return {row[0]: row[1] for row in rows}
-
-    def event_count(self) -> int:
-        return int(self._read("SELECT count(*) FROM events", ())[0][0])
-
     # --- plumbing ------------------------------------------------------------------------------
 
     def close(self) -> None:

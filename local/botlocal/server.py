@@ -41,7 +41,9 @@ from botlocal.server_record import (
     connect_host,
     hold_serve_lock,
     new_record,
+    register,
     remove_record,
+    unregister,
     webhook_url,
     write_record,
 )
@@ -105,13 +107,16 @@ def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
             _wait_until_ready(child, options.host, options.port, stop, options.ready_timeout_seconds)
             if not stop.is_set():
                 # Recorded before the announcement: whoever sees "Webhook ready" finds the record.
-                write_record(layout, new_record(layout, webhook_url(options.host, options.port)))
+                record = new_record(layout, webhook_url(options.host, options.port))
+                write_record(layout, record)
+                register(record)
                 _announce(out, options, layout, targets.names())
             while not stop.wait(0.5):
                 if child.poll() is not None:
                     raise ServeError(f"chalice local exited unexpectedly with code {child.returncode}")
         finally:
             remove_record(layout, pid=os.getpid())
+            unregister(os.getpid())
             stop.set()
             if child is not None:
                 _stop_process_group(child)

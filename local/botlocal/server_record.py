@@ -6,6 +6,10 @@ and `botctl send` post to the recorded URL unless given --url. A record can outl
 (SIGKILL, a crash, a reboot): it is stale when its pid is gone or nothing holds the serve lock
 (the pid may be reused), and a client says so instead of posting to nobody.
 
+`botctl serve` also registers itself in a per-user folder (`registry_dir()`), so a client that was
+not told where the state is (no --local-dir, no BOT_LOCAL_DIR, nothing in `.local/`) finds the one
+server running: the case of a server started with BOT_LOCAL_DIR set for it alone.
+
 Kept import-light (standard library only): every `botctl` command imports it.
 """
 
@@ -15,10 +19,12 @@ import errno
 import fcntl
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final
 
 from botlocal.files import write_atomically
@@ -26,6 +32,8 @@ from botlocal.layout import LocalLayout
 
 #: The webhook's route in the Chalice app (chalicelib.ingress.blueprint).
 WEBHOOK_PATH: Final = "/twitter"
+#: Moves the per-user registry of running servers (tests give each its own).
+REGISTRY_VARIABLE: Final = "BOT_SERVER_REGISTRY"
 
 
 class NoServerError(Exception):
@@ -136,6 +144,47 @@ def running_server(layout: LocalLayout) -> ServerRecord:
             "is no longer running"
         )
     return record
+
+
+def registry_dir() -> Path:
+    """This user's registry of running servers: $BOT_SERVER_REGISTRY, else a folder of the user's own
+    in $XDG_RUNTIME_DIR or the temporary directory."""
+    configured = os.environ.get(REGISTRY_VARIABLE)
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return Path(base) / f"xbot-servers-{os.getuid()}"
+
+
+def register(record: ServerRecord) -> None:
+    """Add a running server to the registry (one file per pid, private to the user)."""
+    registry = registry_dir()
+    registry.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_atomically(registry / f"{record.pid}.json", record.to_json())
+
+
+def unregister(pid: int) -> None:
+    with suppress(FileNotFoundError):
+        (registry_dir() / f"{pid}.json").unlink()
+
+
+def registered_servers() -> list[ServerRecord]:
+    """The registered servers still running (stale entries are skipped, and removed when possible)."""
+    registry = registry_dir()
+    if not registry.is_dir():
+        return []
+    running = []
+    for entry in sorted(registry.glob("*.json")):
+        try:
+            record = ServerRecord.from_json(entry.read_bytes())
+        except (OSError, ValueError):
+            continue
+        if is_running(LocalLayout(Path(record.local_dir)), record):
+            running.append(record)
+        else:
+            with suppress(OSError):
+                entry.unlink()
+    return running
 
 
 @contextmanager

@@ -7,9 +7,11 @@ decorator argument or at module level.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from chalicelib.kernel.errors import ConfigurationError
 from chalicelib.kernel.features import IMAGE_FEATURES, check_image_features
 from chalicelib.kernel.media_policy import DEFAULT_MEDIA_HOSTS
 
@@ -28,8 +30,6 @@ class Settings:
     bot_user_id: str | None
     oversize_bucket: str | None
     max_body_bytes: int
-    region: str
-    account: str
     media_bucket: str | None
     media_hosts: tuple[str, ...]
     max_media_bytes: int
@@ -43,24 +43,34 @@ class Settings:
     lex_locale_id: str
     blur_unrecognised_faces: bool
     idempotency_table: str | None
+    #: BOT_EGRESS: "x" (post on X), "outbox" (the local runtime's dry run) or None (the runtime's
+    #: default: X on AWS, the outbox locally). The AWS adapters refuse "outbox".
+    egress: str | None
+    #: True inside a Lambda function (AWS_LAMBDA_FUNCTION_NAME is set): the local adapters refuse to run.
+    on_lambda: bool
+
+
+#: BOT_EGRESS values.
+EGRESS_X: Final = "x"
+EGRESS_OUTBOX: Final = "outbox"
 
 
 def load_settings() -> Settings:
+    """The settings from the environment. A value that cannot be read is a ConfigurationError that
+    names the variable (and what it accepts), never a bare ValueError."""
     env = os.environ
     return Settings(
         adapters=env.get("BOT_ADAPTERS") or AWS_ADAPTERS,
         event_bus_name=env.get("EVENT_BUS_NAME", "default"),
         twitter_secret_name=env.get("TWITTER_SECRET_NAME", "TwitterSecret"),
-        secret_cache_seconds=int(env.get("SECRET_CACHE_SECONDS", "300")),
+        secret_cache_seconds=_int(env, "SECRET_CACHE_SECONDS", 300, minimum=0),
         bot_user_id=env.get("BOT_USER_ID") or None,
         oversize_bucket=env.get("OVERSIZE_BUCKET") or None,
-        max_body_bytes=int(env.get("MAX_WEBHOOK_BODY_BYTES", str(1024 * 1024))),
-        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "local",
-        account=env.get("BOT_ACCOUNT_ID", "000000000000"),
+        max_body_bytes=_int(env, "MAX_WEBHOOK_BODY_BYTES", 1024 * 1024, minimum=1),
         media_bucket=env.get("MEDIA_BUCKET") or None,
         media_hosts=_csv(env.get("MEDIA_HOSTS")) or DEFAULT_MEDIA_HOSTS,
-        max_media_bytes=int(env.get("MAX_MEDIA_BYTES", str(5 * 1024 * 1024))),
-        max_image_pixels=int(env.get("MAX_IMAGE_PIXELS", str(50_000_000))),
+        max_media_bytes=_int(env, "MAX_MEDIA_BYTES", 5 * 1024 * 1024, minimum=1),
+        max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 50_000_000, minimum=1),
         image_features=_features(env.get("IMAGE_FEATURES")),
         key_phrases=_flag(env.get("TEXT_KEY_PHRASES"), default=False),
         alert_topic_arn=env.get("ALERT_TOPIC_ARN") or None,
@@ -72,6 +82,8 @@ def load_settings() -> Settings:
         # ask to be shown to its followers.
         blur_unrecognised_faces=_flag(env.get("BLUR_UNRECOGNISED_FACES"), default=True),
         idempotency_table=env.get("IDEMPOTENCY_TABLE") or None,
+        egress=_choice(env, "BOT_EGRESS", (EGRESS_X, EGRESS_OUTBOX)),
+        on_lambda=bool(env.get("AWS_LAMBDA_FUNCTION_NAME")),
     )
 
 
@@ -89,5 +101,31 @@ def _features(value: str | None) -> frozenset[str]:
     if value is None:
         return IMAGE_FEATURES
     features = frozenset(_csv(value))
-    check_image_features(features)
+    try:
+        check_image_features(features)
+    except ValueError as error:
+        raise ConfigurationError(f"IMAGE_FEATURES: {error}") from None
     return features
+
+
+def _int(env: Mapping[str, str], variable: str, default: int, *, minimum: int) -> int:
+    raw = env.get(variable)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigurationError(f"{variable} must be a whole number, not {raw!r}") from None
+    if value < minimum:
+        raise ConfigurationError(f"{variable} must be at least {minimum}, not {value}")
+    return value
+
+
+def _choice(env: Mapping[str, str], variable: str, choices: tuple[str, ...]) -> str | None:
+    raw = env.get(variable)
+    if raw is None or not raw.strip():
+        return None
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ConfigurationError(f"{variable} must be one of {', '.join(map(repr, choices))}, not {raw!r}")
+    return value

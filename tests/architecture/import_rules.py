@@ -32,17 +32,46 @@ class Violation:
         return f"{self.path}:{self.line}: imports {self.module}: {self.rule}"
 
 
-def imported_modules(source: str) -> Iterator[tuple[int, str]]:
-    """Every absolute module an import statement names, anywhere in the file (functions included)."""
+def imported_modules(source: str, module: str = "", *, is_package: bool = False) -> Iterator[tuple[int, str]]:
+    """Every module an import names, anywhere in the file (functions included): absolute imports,
+    relative ones (resolved against `module`), and importlib.import_module / __import__ of a literal."""
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield node.lineno, alias.name
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            yield node.lineno, node.module
+        elif isinstance(node, ast.ImportFrom):
+            base = _resolve(node.module, node.level, module, is_package=is_package)
+            if not base:
+                continue
+            yield node.lineno, base
             # `from chalicelib import wiring` imports the module chalicelib.wiring.
             for alias in node.names:
-                yield node.lineno, f"{node.module}.{alias.name}"
+                yield node.lineno, f"{base}.{alias.name}"
+        elif (
+            isinstance(node, ast.Call)
+            and _is_dynamic_import(node.func)
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            yield node.lineno, node.args[0].value
+
+
+def _resolve(name: str | None, level: int, module: str, *, is_package: bool) -> str:
+    if level == 0:
+        return name or ""
+    parts = module.split(".") if module else []
+    # `from . import x` in a module means its package; in a package's __init__, the package itself.
+    keep = len(parts) - level + (1 if is_package else 0)
+    if keep < 0:
+        return ""
+    return ".".join([*parts[:keep], *([name] if name else [])])
+
+
+def _is_dynamic_import(func: ast.expr) -> bool:
+    if isinstance(func, ast.Name):
+        return func.id in ("__import__", "import_module")
+    return isinstance(func, ast.Attribute) and func.attr == "import_module"
 
 
 def _within(module: str, *packages: str) -> bool:
@@ -112,7 +141,8 @@ def check_runtime(runtime_dir: Path) -> list[Violation]:
         if not path.is_file():
             continue
         module = module_name(path, runtime_dir)
-        for line, imported in imported_modules(path.read_text(encoding="utf-8")):
+        source = path.read_text(encoding="utf-8")
+        for line, imported in imported_modules(source, module, is_package=path.name == "__init__.py"):
             rule = rules_for(module, imported)
             if rule is not None:
                 violations.append(Violation(path, line, imported, rule))
@@ -133,3 +163,50 @@ def _environment_reads(source: str) -> Iterator[int]:
             and node.value.id == "os"
         ):
             yield node.lineno
+
+
+#: The local runtime's adapters: LocalAdapters and every botlocal module it reaches.
+LOCAL_ADAPTERS_MODULE: Final = "botlocal.adapters"
+
+
+def local_adapter_modules(local_dir: Path) -> dict[str, Path]:
+    """botlocal.adapters and the botlocal modules it imports, directly or not (by module name)."""
+    found: dict[str, Path] = {}
+    pending = [LOCAL_ADAPTERS_MODULE]
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        relative = Path(*name.split("."))
+        path = next(
+            (
+                candidate
+                for candidate in (local_dir / f"{relative}.py", local_dir / relative / "__init__.py")
+                if candidate.is_file()
+            ),
+            None,
+        )
+        if path is None:
+            continue
+        found[name] = path
+        source = path.read_text(encoding="utf-8")
+        for _, imported in imported_modules(source, name, is_package=path.name == "__init__.py"):
+            if _within(imported, "botlocal"):
+                pending.append(imported)
+    return found
+
+
+def check_local_adapters(local_dir: Path) -> list[Violation]:
+    """The adapter rule for the local runtime: its adapters never import a service, a blueprint or
+    the composition root of the runtime either."""
+    violations = []
+    for name, path in sorted(local_adapter_modules(local_dir).items()):
+        source = path.read_text(encoding="utf-8")
+        for line, imported in imported_modules(source, name, is_package=path.name == "__init__.py"):
+            if _within(imported, "chalicelib") and layer_of(imported) in ("service", "blueprint", "composition"):
+                violations.append(
+                    Violation(
+                        path, line, imported, "adapters never import a service, a blueprint or the composition root"
+                    )
+                )
+    return violations

@@ -7,9 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.architecture.import_rules import check_runtime, layer_of, rules_for
+from tests.architecture.import_rules import (
+    check_local_adapters,
+    check_runtime,
+    imported_modules,
+    layer_of,
+    local_adapter_modules,
+    rules_for,
+)
 
 RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
+LOCAL = Path(__file__).resolve().parents[2] / "local"
 
 
 def test_the_runtime_keeps_every_import_rule() -> None:
@@ -111,3 +119,49 @@ def test_grep_finds_no_local_runtime_in_the_lambda_code() -> None:
         if "botlocal" in line
     ]
     assert not mentions, mentions
+
+
+def test_relative_and_dynamic_imports_are_seen() -> None:
+    source = (
+        "from ..adapters import x_api\n"
+        "from . import text\n"
+        "import importlib\n"
+        "importlib.import_module('botlocal.outbox')\n"
+        "__import__('botlocal.media')\n"
+    )
+    found = {name for _, name in imported_modules(source, "chalicelib.egress.service")}
+    assert {"chalicelib.adapters", "chalicelib.adapters.x_api", "chalicelib.egress.text"} <= found
+    assert {"botlocal.outbox", "botlocal.media"} <= found
+    package = {name for _, name in imported_modules("from .service import X\n", "chalicelib.egress", is_package=True)}
+    assert "chalicelib.egress.service" in package
+
+
+def test_a_relative_or_dynamic_break_fails(tmp_path: Path) -> None:
+    copy = tmp_path / "runtime"
+    shutil.copytree(RUNTIME, copy, ignore=shutil.ignore_patterns("__pycache__", ".chalice"))
+    service = copy / "chalicelib" / "egress" / "service.py"
+    service.write_text(
+        service.read_text(encoding="utf-8")
+        + "\nfrom ..adapters import x_api\n"
+        + "\n\ndef _local() -> object:\n    import importlib\n\n"
+        + "    return importlib.import_module('botlocal.outbox')\n",
+        encoding="utf-8",
+    )
+    found = {violation.module for violation in check_runtime(copy)}
+    assert {"chalicelib.adapters", "chalicelib.adapters.x_api", "botlocal.outbox"} <= found
+
+
+def test_the_local_adapters_import_no_service() -> None:
+    modules = local_adapter_modules(LOCAL)
+    assert {"botlocal.adapters", "botlocal.bus", "botlocal.outbox", "botlocal.analysis"} <= set(modules)
+    violations = check_local_adapters(LOCAL)
+    assert not violations, "\n".join(str(violation) for violation in violations)
+
+
+def test_a_local_adapter_importing_a_service_fails(tmp_path: Path) -> None:
+    copy = tmp_path / "local"
+    shutil.copytree(LOCAL, copy, ignore=shutil.ignore_patterns("__pycache__", "*.onnx", "gallery", "demo_assets"))
+    outbox = copy / "botlocal" / "outbox.py"
+    outbox.write_text(outbox.read_text(encoding="utf-8") + "\nfrom chalicelib.egress.service import EgressService\n")
+    found = {(violation.path.name, violation.module) for violation in check_local_adapters(copy)}
+    assert ("outbox.py", "chalicelib.egress.service") in found

@@ -83,3 +83,42 @@ def test_services_are_built_once_and_reset_forgets_them(monkeypatch: pytest.Monk
     assert wiring.ingress_service() is first
     wiring.reset()
     assert wiring.ingress_service() is not first
+
+
+def test_the_local_adapters_refuse_to_run_inside_lambda(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A stage deployed with the local stage's BOT_ADAPTERS must fail loudly, not write to /tmp.
+    monkeypatch.setenv("BOT_ADAPTERS", LOCAL_ADAPTERS)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "xbot-local-egress_post_reply")
+    with pytest.raises(ConfigurationError, match="inside AWS Lambda"):
+        wiring.adapters()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("MAX_WEBHOOK_BODY_BYTES", "abc", "MAX_WEBHOOK_BODY_BYTES must be a whole number, not 'abc'"),
+        ("SECRET_CACHE_SECONDS", "5m", "SECRET_CACHE_SECONDS must be a whole number"),
+        ("MAX_MEDIA_BYTES", "0", "MAX_MEDIA_BYTES must be at least 1"),
+        ("IMAGE_FEATURES", "lables", "IMAGE_FEATURES: unknown image features"),
+        ("BOT_EGRESS", "twitter", "BOT_EGRESS must be one of 'x', 'outbox'"),
+    ],
+)
+def test_a_wrong_setting_is_a_configuration_error_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError, match=message):
+        load_settings()
+
+
+def test_a_wrong_setting_makes_the_webhook_answer_500_without_the_value(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app import app
+    from chalice.test import Client
+
+    monkeypatch.setenv("SECRET_CACHE_SECONDS", "not-a-number-SECRETISH")
+    with Client(app) as client:
+        response = client.http.get("/twitter?crc_token=abc")
+    assert response.status_code == 500
+    assert b"SECRETISH" not in response.body

@@ -116,9 +116,15 @@ def test_aws_without_table_is_refused(aws_env: None, monkeypatch: pytest.MonkeyP
         wiring.egress_service()
 
 
-def test_aws_never_uses_the_outbox(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    # BOT_EGRESS is the local runtime's setting: on AWS replies always go to X.
+def test_aws_outbox_is_refused(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Whoever sets it on AWS expects a dry run: refused, never silently posted for real.
     monkeypatch.setenv("BOT_EGRESS", "outbox")
+    with pytest.raises(ConfigurationError, match="local runtime"):
+        wiring.egress_service()
+
+
+def test_aws_with_bot_egress_x_posts_on_x(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_EGRESS", "x")
     poster, _ = parts(wiring.egress_service())
     assert isinstance(poster, XApiReplyPoster)
 

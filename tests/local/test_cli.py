@@ -309,6 +309,25 @@ def test_url_needs_no_recorded_server(runner: CliRunner, webhook: Webhook, local
     assert len(webhook.requests) == 1
 
 
+def test_a_text_post_with_url_needs_no_state_folder(runner: CliRunner, webhook: Webhook, local_dir: Path) -> None:
+    # A webhook served by `chalice local` alone: no `botctl serve`, perhaps no state folder yet.
+    assert not local_dir.exists()
+    result = botctl(runner, "tweet", "hi", "--url", webhook.url)
+    assert result.exit_code == 0, result.output
+    assert len(webhook.requests) == 1
+
+
+def test_a_photo_post_still_needs_the_state_folder(
+    runner: CliRunner, webhook: Webhook, local_dir: Path, tmp_path: Path
+) -> None:
+    photo = tmp_path / "p.jpg"
+    photo.write_bytes(b"not really a photo")
+    result = botctl(runner, "tweet", "hi", "--image", str(photo), "--url", webhook.url)
+    assert result.exit_code == 1
+    assert "no local state in" in result.output
+    assert webhook.requests == []
+
+
 @pytest.mark.parametrize("command", ["tweet", "send"])
 def test_a_stale_record_is_recognised_and_nothing_is_posted(
     runner: CliRunner, webhook: Webhook, local_dir: Path, tmp_path: Path, command: str
@@ -360,7 +379,7 @@ STATE_READERS = {
     "redrive": ["redrive"],
     "wait": ["wait"],
     "tweet": ["tweet", "hi"],
-    "tweet --url": ["tweet", "hi", "--url", "http://127.0.0.1:9/twitter"],
+    "tweet --image": ["tweet", "hi", "--image", __file__, "--url", "http://127.0.0.1:9/twitter"],
 }
 
 
@@ -417,3 +436,76 @@ def test_wait_says_which_server_is_delivering(
         result = runner.invoke(main, ["wait", "--timeout", "0.1"])
     assert result.exit_code == 1
     assert f"1 deliveries still pending after 0.1s; `botctl serve` (pid {os.getpid()}, {webhook.url})" in result.output
+
+
+# --- finding a server started with BOT_LOCAL_DIR set for it alone ---------------------------------
+
+
+@contextmanager
+def registered_server(local_dir: Path, url: str) -> Iterator[LocalLayout]:
+    """A running `botctl serve` on `local_dir`, registered for this user as serve does."""
+    from botlocal.server_record import register, unregister
+
+    with recorded_server(local_dir, url) as layout:
+        record = new_record(layout, url)
+        register(record)
+        try:
+            yield layout
+        finally:
+            unregister(record.pid)
+
+
+def test_without_directions_clients_find_the_one_running_server(
+    runner: CliRunner, webhook: Webhook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The issue's case: `BOT_LOCAL_DIR=/elsewhere botctl serve`, then plain `botctl tweet` / `outbox`.
+    monkeypatch.delenv("BOT_LOCAL_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)  # no .local here
+    elsewhere = tmp_path / "elsewhere"
+    with registered_server(elsewhere, webhook.url) as layout:
+        Journal(layout.journal).close()
+        tweeted = runner.invoke(main, ["tweet", "hi"])
+        outbox = runner.invoke(main, ["outbox"])
+    assert tweeted.exit_code == 0, tweeted.output
+    assert len(webhook.requests) == 1
+    assert f"using the state of the running `botctl serve`: {layout.root}" in tweeted.output
+    assert outbox.exit_code == 0, outbox.output
+
+
+def test_directions_win_over_the_registry(
+    runner: CliRunner, webhook: Webhook, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOT_LOCAL_DIR", str(tmp_path / "asked-for"))
+    with registered_server(tmp_path / "elsewhere", webhook.url):
+        result = runner.invoke(main, ["outbox"])
+    assert result.exit_code == 1
+    assert f"no local state in {(tmp_path / 'asked-for').resolve()}" in result.output
+    assert webhook.requests == []
+
+
+def test_several_running_servers_must_be_chosen_between(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botlocal.server_record import register, unregister
+
+    monkeypatch.delenv("BOT_LOCAL_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with (
+            registered_server(tmp_path / "one", "http://127.0.0.1:9/twitter") as first,
+            recorded_server(tmp_path / "two", "http://127.0.0.1:10/twitter") as second,
+        ):
+            # A second server, as another process (pid) would register it.
+            record = new_record(second, "http://127.0.0.1:10/twitter", pid=sleeper.pid)
+            register(record)
+            try:
+                result = runner.invoke(main, ["outbox"])
+            finally:
+                unregister(record.pid)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert result.exit_code == 2, result.output
+    assert "several `botctl serve` are running" in result.output
+    assert str(first.root) in result.output and str(second.root) in result.output

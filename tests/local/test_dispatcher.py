@@ -21,6 +21,8 @@ from chalicelib import observability
 from chalicelib.contracts.names import CATCH_ALL_PATTERN, MESSAGE_RECEIVED_PATTERN
 from chalicelib.settings import Settings
 
+from tests.local.journal_views import delivery_states, drain, event_count
+
 
 class Clock:
     def __init__(self) -> None:
@@ -59,11 +61,11 @@ def test_each_event_goes_to_every_matching_target(journal: Journal, envelope: Ca
     follow = envelope("TWITTER_FOLLOWED", event_id="f")
     foreign = envelope("MESSAGE_RECEIVED", source="someone.else", event_id="x")
     journal.append([message, follow, foreign])
-    Dispatcher(journal, targets).run_until_idle()
+    drain(Dispatcher(journal, targets))
     assert everything.received == [message, follow]
     assert received_only.received == [message]
     assert journal.pending_count() == 0
-    assert journal.delivery_states("x") == {}
+    assert delivery_states(journal, "x") == {}
 
 
 def test_a_failed_target_is_retried_with_backoff_without_redelivering_the_others(
@@ -77,20 +79,20 @@ def test_a_failed_target_is_retried_with_backoff_without_redelivering_the_others
     )
     journal.append([envelope(event_id="e")])
 
-    dispatcher.run_until_idle()
+    drain(dispatcher)
     assert (steady.calls, flaky.calls) == (1, 1)
-    assert journal.delivery_states("e") == {"steady": DELIVERED, "flaky": PENDING}
+    assert delivery_states(journal, "e") == {"steady": DELIVERED, "flaky": PENDING}
     assert journal.next_attempt_at() == clock.now + 1
 
     clock.now += 1
-    dispatcher.run_until_idle()
+    drain(dispatcher)
     assert flaky.calls == 2
     assert journal.next_attempt_at() == clock.now + 2  # backoff doubled
 
     clock.now += 2
-    dispatcher.run_until_idle()
+    drain(dispatcher)
     assert (steady.calls, flaky.calls) == (1, 3)
-    assert journal.delivery_states("e") == {"steady": DELIVERED, "flaky": DELIVERED}
+    assert delivery_states(journal, "e") == {"steady": DELIVERED, "flaky": DELIVERED}
     assert journal.pending_count() == 0
 
 
@@ -108,7 +110,7 @@ def test_a_target_that_keeps_failing_becomes_a_dead_letter(
     journal.append([envelope(event_id="e")])
     with caplog.at_level(logging.INFO, logger="botlocal"):
         for _ in range(10):
-            dispatcher.run_until_idle()
+            drain(dispatcher)
             clock.now += 60
     assert broken.calls == 3
     (letter,) = journal.dead_letters()
@@ -130,7 +132,7 @@ def test_pending_work_is_dispatched_after_a_restart(local_dir: Path, envelope: C
     a, b = Recorder(), Recorder()
     with Journal(LocalLayout(local_dir).journal) as after:
         targets = TargetRegistry([Target("a", CATCH_ALL_PATTERN, a), Target("b", CATCH_ALL_PATTERN, b)])
-        Dispatcher(after, targets).run_until_idle()
+        drain(Dispatcher(after, targets))
         assert [event["id"] for event in a.received] == ["unrouted"]
         assert sorted(event["id"] for event in b.received) == ["half-done", "unrouted"]
         assert after.pending_count() == 0
@@ -141,7 +143,7 @@ def test_a_delivery_to_a_target_that_no_longer_exists_is_dead_lettered(
 ) -> None:
     journal.append([envelope(event_id="e")])
     journal.route("e", ["gone"])
-    Dispatcher(journal, TargetRegistry()).run_until_idle()
+    drain(Dispatcher(journal, TargetRegistry()))
     (letter,) = journal.dead_letters()
     assert letter.last_error == "target 'gone' is no longer registered"
 
@@ -155,7 +157,7 @@ def test_run_forever_delivers_in_the_background_until_stopped(journal: Journal, 
     try:
         journal.append([envelope(event_id="e")])
         for _ in range(500):
-            if journal.pending_count() == 0 and journal.event_count() == 1:
+            if journal.pending_count() == 0 and event_count(journal) == 1:
                 break
             stop.wait(0.01)
     finally:
@@ -217,7 +219,7 @@ def test_a_permission_revoked_event_invokes_the_real_handler_like_lambda(
         mock.patch.object(observability.logger, "error", autospec=True) as error,
         mock.patch.object(observability.logger, "append_keys", autospec=True) as append_keys,
     ):
-        Dispatcher(journal, registry).run_until_idle()
+        drain(Dispatcher(journal, registry))
     # Chalice built its CloudWatchEvent from our envelope...
     error.assert_called_once()
     extra = error.call_args.kwargs["extra"]
@@ -228,8 +230,11 @@ def test_a_permission_revoked_event_invokes_the_real_handler_like_lambda(
     )
     # ...and the middleware saw the Lambda context's function name, as deployed.
     append_keys.assert_any_call(function_name="xbot-local-plumbing_access_revoked")
-    assert journal.delivery_states("r") == {"lambda:plumbing_access_revoked": DELIVERED, "firehose:datalake": DELIVERED}
-    assert journal.delivery_states("f") == {"firehose:datalake": DELIVERED}
+    assert delivery_states(journal, "r") == {
+        "lambda:plumbing_access_revoked": DELIVERED,
+        "firehose:datalake": DELIVERED,
+    }
+    assert delivery_states(journal, "f") == {"firehose:datalake": DELIVERED}
     lines = [json.loads(line) for f in LocalLayout.from_environment().datalake.glob(FILES_GLOB) for line in f.open()]
     assert sorted(line["id"] for line in lines) == ["f", "r"]
 
@@ -242,9 +247,9 @@ def test_a_handler_that_raises_is_retried_then_dead_lettered(
     journal.append([envelope("TWITTER_PERMISSION_REVOKED", event_id="r")])
     dispatcher = Dispatcher(journal, registry, clock=clock, retry=RetryPolicy(max_attempts=2, base_delay_seconds=1))
     with mock.patch.object(observability.logger, "error", side_effect=OSError("log sink down")):
-        dispatcher.run_until_idle()
+        drain(dispatcher)
         clock.now += 1
-        dispatcher.run_until_idle()
+        drain(dispatcher)
     (letter,) = journal.dead_letters()
     assert letter.last_error == "OSError: log sink down"
-    assert journal.delivery_states("r") == {"lambda:plumbing_access_revoked": DEAD}
+    assert delivery_states(journal, "r") == {"lambda:plumbing_access_revoked": DEAD}

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 from botlocal.layout import LocalLayout
-from botlocal.server_record import new_record, read_record, running_server, write_record
+from botlocal.server_record import new_record, read_record, registered_servers, running_server, write_record
 
 BOTCTL = Path(sys.executable).parent / "botctl"
 
@@ -101,6 +101,8 @@ def test_serve_starts_answers_and_stops_cleanly(served: tuple[subprocess.Popen[s
     # The client commands find the server through its record (written before "Webhook ready").
     record = running_server(layout)
     assert (record.url, record.pid, record.local_dir) == (f"{base_url}/twitter", process.pid, str(layout.root))
+    # ... and, when they were not told where its state is, through this user's registry.
+    assert registered_servers() == [record]
 
     children = descendants(process.pid)
     assert children, "chalice local should run as a child process"
@@ -109,6 +111,7 @@ def test_serve_starts_answers_and_stops_cleanly(served: tuple[subprocess.Popen[s
     assert process.returncode == 0, output
     assert "botctl serve stopped" in output
     assert read_record(layout) is None  # a clean exit removes the record
+    assert registered_servers() == []
     time.sleep(0.2)
     assert not [pid for pid in children if alive(pid)], "processes left behind"
     with pytest.raises(requests.ConnectionError):

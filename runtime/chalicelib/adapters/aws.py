@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final
 
 from chalicelib.kernel.errors import ConfigurationError
+from chalicelib.settings import EGRESS_OUTBOX
 
 if TYPE_CHECKING:
     from chalicelib.adapters.secrets import SecretsManagerCredentials
@@ -120,6 +121,9 @@ class AwsAdapters:
         secret's cache (a rotated secret is used without a cold start)."""
         from chalicelib.adapters.x_api import XApiReplyPoster
 
+        if self._settings.egress == EGRESS_OUTBOX:
+            # Refused rather than ignored: whoever set it expects a dry run, and would get real posts.
+            raise ConfigurationError("BOT_EGRESS=outbox: the dry-run outbox exists only in the local runtime")
         return XApiReplyPoster(self._x_credentials.credentials)
 
     def idempotency(self) -> Idempotency:

@@ -1,4 +1,4 @@
-"""The X app's credentials: Secrets Manager on AWS (cached in the container), a variable locally."""
+"""The X app's credentials from Secrets Manager, cached in the container."""
 
 from __future__ import annotations
 
@@ -46,13 +46,3 @@ class SecretsManagerCredentials:
         """
         document = self._document()
         return {key: str(document[key]) for key in ALL_KEYS if document.get(key)}
-
-
-class StaticConsumerSecret:
-    """A consumer secret given as a value (the local runtime's, from its environment)."""
-
-    def __init__(self, secret: str) -> None:
-        self._secret = secret
-
-    def consumer_secret(self) -> str:
-        return self._secret

@@ -1,4 +1,4 @@
-"""Egress: one SEND_TWEET becomes one reply on X (or one line in the local dry-run outbox).
+"""Egress: a SEND_TWEET becomes a reply on X (or a line in the local dry-run outbox), one per post answered.
 
 Failure policy, and why. "Retried" below means the invocation fails and the event comes back: on
 AWS through the Lambda's asynchronous retries (EventBridge invokes it asynchronously) and then its
