@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from chalicelib.contracts.analysis import ImageAnalysis, TextAnalysis
-from chalicelib.kernel.idempotency import Idempotency
+from chalicelib.kernel.idempotency import Claims, Idempotency
 from chalicelib.ports import (
     AlertSink,
     AlertSubscriber,
@@ -353,6 +353,25 @@ class MemoryIdempotency:
 # --- A runtime made of fakes ------------------------------------------------------------------
 
 
+class MemoryClaims:
+    """Claims: a dict of key -> state ("claimed" or "completed"); `hold_seconds` is not modelled."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, str] = {}
+
+    def claim(self, key: str, *, hold_seconds: int) -> bool:
+        if key in self.states:
+            return False
+        self.states[key] = "claimed"
+        return True
+
+    def complete(self, key: str) -> None:
+        self.states[key] = "completed"
+
+    def release(self, key: str) -> None:
+        self.states.pop(key, None)
+
+
 class FakeAdapters:
     """Adapters: the fakes above, one per port, as attributes a test may replace or script before
     the services are first built (chalicelib.wiring caches them until `wiring.reset()`)."""
@@ -372,6 +391,7 @@ class FakeAdapters:
         self.fulfilment: Fulfilment | None = None
         self.poster = FakePoster()
         self.once = MemoryIdempotency()
+        self.claimed = MemoryClaims()
 
     def event_bus(self) -> EventBus:
         return self.bus
@@ -408,7 +428,11 @@ class FakeAdapters:
     def reply_poster(self) -> ReplyPoster:
         return self.poster
 
-    def idempotency(self) -> Idempotency:
+    def claims(self) -> Claims:
+        return self.claimed
+
+    def idempotency(self, namespace: str) -> Idempotency:
+        # One store for every namespace: the services' keys differ anyway ("alert:...", "reply-to:...").
         return self.once
 
 
@@ -437,4 +461,5 @@ if TYPE_CHECKING:  # mypy checks that every fake implements its port.
     _CONVERSATION_BOT: ConversationBot = RecordingBot()
     _REPLY_POSTER: ReplyPoster = FakePoster()
     _IDEMPOTENCY: Idempotency = MemoryIdempotency()
+    _CLAIMS: Claims = MemoryClaims()
     _ADAPTERS: Adapters = FakeAdapters()

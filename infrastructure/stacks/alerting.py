@@ -7,6 +7,7 @@ to the topic, read the chat webhook's secret; the forwarder is subscribed to the
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
@@ -14,7 +15,7 @@ from chalicelib.alerting.blueprint import ALERT_TOPIC_NAME
 from constructs import Construct
 
 from stacks.chalice_app import ChaliceApp, FunctionRole
-from stacks.grants import grant_secret_value
+from stacks.grants import grant_idempotency, grant_secret_value
 
 ALERTING = "Alerting"
 ROLES = {
@@ -57,11 +58,15 @@ class Alerting(Construct):
         )
 
 
-def attach_to(app: ChaliceApp, *, alerting: Alerting, chat_webhook_secret: str | None) -> None:
-    """The alerting role publishes to the topic and reads the chat webhook's secret (an ARN, if there
-    is one); the forwarder's `on_sns_message` subscription is on the topic."""
+def attach_to(
+    app: ChaliceApp, *, alerting: Alerting, chat_webhook_secret: str | None, idempotency_table: dynamodb.ITable
+) -> None:
+    """The alerting role publishes to the topic, records each alert once per post in the idempotency
+    table, and reads the chat webhook's secret (an ARN, if there is one); the forwarder's
+    `on_sns_message` subscription is on the topic."""
     role = app.role(ALERTING)
     alerting.grant_publish(role)
+    grant_idempotency(role, idempotency_table)
     if chat_webhook_secret:
         grant_secret_value(role, chat_webhook_secret)
     app.subscribe_to_topics({ALERT_TOPIC_NAME: alerting.topic})

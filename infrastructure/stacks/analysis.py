@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -69,6 +70,11 @@ def analysis_actions(image_features: Sequence[str], text_key_phrases: bool) -> t
     )
 
 
+#: What chalicelib.adapters.dynamodb_claims calls: a conditional put to claim, a put to complete,
+#: a delete to release.
+CLAIM_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
+
+
 def attach_to(
     app: ChaliceApp,
     *,
@@ -76,12 +82,17 @@ def attach_to(
     media: s3.IBucket,
     image_features: Sequence[str],
     text_key_phrases: bool,
+    idempotency_table: dynamodb.ITable,
 ) -> None:
     """The analysis role: the download step writes photos, Rekognition reads them with the caller's
     rights, Comprehend analyses the text, the last step publishes."""
     role = app.role(ANALYSIS)
     publishing.grant(role)
     grant_media(role, media, actions=["s3:PutObject", "s3:GetObject"])
+    # One analysis per post: its claim is an item of the idempotency table.
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=list(CLAIM_ACTIONS), resources=[idempotency_table.table_arn])
+    )
     role.add_to_principal_policy(
         iam.PolicyStatement(actions=list(analysis_actions(image_features, text_key_phrases)), resources=["*"])
     )
@@ -199,7 +210,7 @@ class AnalysisWorkflow(Construct):
             workflow.DOWNLOAD_MEDIA,
             payload={"Message.$": "$.detail"},
             # Keep the event; add the stored photos (each an ImageResult, possibly with its Error).
-            result_selector={"Images.$": "$.Payload.Images"},
+            result_selector={"Claimed.$": "$.Payload.Claimed", "Images.$": "$.Payload.Images"},
             result_path="$.media",
         )
 
@@ -257,7 +268,13 @@ class AnalysisWorkflow(Construct):
         for state in workflow.CAUGHT_STATES:
             states[state].add_catch(states[catch.next_state], errors=list(catch.errors), result_path=catch.result_path)
 
-        return download.next(analyse).next(publish)
+        # A post already analysed (or being analysed by another arrival) ends at once, successfully.
+        first_arrival = (
+            sfn.Choice(self, workflow.FIRST_ARRIVAL)
+            .when(sfn.Condition.boolean_equals("$.media.Claimed", False), sfn.Succeed(self, workflow.ALREADY_ANALYSED))
+            .otherwise(analyse.next(publish))
+        )
+        return download.next(first_arrival)
 
     def _task(
         self,

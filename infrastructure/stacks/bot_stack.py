@@ -20,6 +20,7 @@ from stacks.buckets import media_bucket
 from stacks.chalice_app import ChaliceApp, FunctionRole
 from stacks.config import BotConfig
 from stacks.grants import EventPublishing, secret_arn
+from stacks.operations import Operations
 
 #: Every role of the Chalice app, by service: each function of the app is in exactly one.
 FUNCTION_ROLES: Mapping[str, FunctionRole] = {
@@ -63,6 +64,9 @@ class BotStack(cdk.Stack):
             retention=cdk.Duration.days(config.media_retention_days),
         )
         alerts = alerting.Alerting(self, "Alerting")
+        # Every alarm of the stack (made before or after this line) notifies the operations topic.
+        operations = Operations(self, "Operations")
+        operations.notify_every_alarm_in(self)
         idempotency = egress.idempotency_table(self, "EgressIdempotency")
         publishing = EventPublishing(bus=bus_plumbing.bus, oversize_bucket=data_lake.bucket)
         twitter_secret = secret_arn(self, "TwitterSecret", config.twitter_secret_name)
@@ -100,6 +104,7 @@ class BotStack(cdk.Stack):
             media=media,
             image_features=config.image_features,
             text_key_phrases=config.text_key_phrases,
+            idempotency_table=idempotency,
         )
         analysis_workflow = analysis.AnalysisWorkflow(
             self,
@@ -109,7 +114,7 @@ class BotStack(cdk.Stack):
             dead_letter_queue=bus_plumbing.dead_letter_queue,
             log_retention=config.log_retention,
         )
-        alerting.attach_to(app, alerting=alerts, chat_webhook_secret=chat_webhook_secret)
+        alerting.attach_to(app, alerting=alerts, chat_webhook_secret=chat_webhook_secret, idempotency_table=idempotency)
         # Text replies: the responder asks the bot; Lex calls the fulfilment function through the alias.
         conversation = responding.ConversationBot(
             self, "Conversation", fulfilment=app.function(responding.LEX_FULFILMENT_FUNCTION)
@@ -124,6 +129,12 @@ class BotStack(cdk.Stack):
         cdk.CfnOutput(self, "DashboardName", value=bus_plumbing.dashboard.dashboard_name)
         cdk.CfnOutput(self, "MediaBucketName", value=media.bucket_name)
         cdk.CfnOutput(self, "AlertTopicArn", value=alerts.topic.topic_arn)
+        cdk.CfnOutput(
+            self,
+            "OperationsTopicArn",
+            value=operations.topic.topic_arn,
+            description="Subscribe to it to be told when an alarm fires or recovers.",
+        )
         cdk.CfnOutput(self, "AnalysisStateMachineArn", value=analysis_workflow.state_machine.state_machine_arn)
         cdk.CfnOutput(self, "LexBotId", value=conversation.bot_id)
         cdk.CfnOutput(self, "LexBotAliasId", value=conversation.alias_id)

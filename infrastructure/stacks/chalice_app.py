@@ -49,6 +49,8 @@ RUNTIME_DIR = Path(__file__).resolve().parents[2] / "runtime"
 #: The REST API's handler: Chalice's function name for it, and the logical id its SAM package gives it.
 REST_API_HANDLER = "api_handler"
 REST_API_HANDLER_LOGICAL_ID = "APIHandler"
+#: The SAM API's OpenApiVersion: any 3.x stops SAM's extra `Stage` stage (see the constructor).
+SAM_API_OPENAPI_VERSION = "3.0.1"
 #: SAM event source types that become EventBridge rules.
 EVENTBRIDGE_EVENT_TYPES = frozenset({"CloudWatchEvent", "EventBridgeRule"})
 #: SAM event source type of an `on_sns_message` subscription.
@@ -141,6 +143,12 @@ class ChaliceApp(Construct):
             # Create functions after their role's policy, so the first invocations are allowed
             # (the role itself is a GetAtt already).
             function.node.add_dependency(role.node.find_child("DefaultPolicy"))
+        # One API stage: unless OpenApiVersion is set, SAM also gives the API's deployment the
+        # StageName "Stage", a second stage with none of the throttling and logging of Chalice's
+        # ("api", `configure_rest_api`). Any 3.x value stops it; SAM leaves Chalice's swagger 2.0
+        # DefinitionBody as it is (it converts only a body without a "swagger" key).
+        for api in _sam_resources(self._chalice, sam.CfnApi).values():
+            api.add_property_override("OpenApiVersion", SAM_API_OPENAPI_VERSION)
         self._imported: dict[str, lambda_.IFunction] = {}
         self._generated_acknowledgments: dict[str, dict[str, str]] = {}
         self.acknowledge_generated("AWS::Lambda::Function", _GENERATED_FUNCTION_ACKNOWLEDGMENTS)

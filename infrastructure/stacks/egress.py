@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.chalice_app import ChaliceApp, FunctionRole
-from stacks.grants import grant_media, grant_secret_value
+from stacks.grants import grant_idempotency, grant_media, grant_secret_value
 
 EGRESS = "Egress"
 ROLES = {
@@ -34,7 +33,6 @@ BOT_EGRESS = "x"
 PARTITION_KEY = "id"
 TTL_ATTRIBUTE = "expiration"
 #: What the functions do with the records (get, conditional put, update on completion, delete on failure).
-IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 
 
 def idempotency_table(scope: Construct, construct_id: str) -> dynamodb.Table:
@@ -59,10 +57,8 @@ def idempotency_table(scope: Construct, construct_id: str) -> dynamodb.Table:
 
 def attach_to(app: ChaliceApp, *, twitter_secret: str, media: s3.IBucket, idempotency_table: dynamodb.ITable) -> None:
     """The egress role reads the X secret (an ARN), uploads the annotated photo from the media bucket
-    and keys an idempotency record per reply (Powertools)."""
+    and keys an idempotency record on each post it answers (Powertools)."""
     role = app.role(EGRESS)
     grant_secret_value(role, twitter_secret)
     grant_media(role, media, actions=["s3:GetObject"])
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=list(IDEMPOTENCY_ACTIONS), resources=[idempotency_table.table_arn])
-    )
+    grant_idempotency(role, idempotency_table)

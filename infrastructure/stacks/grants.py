@@ -1,4 +1,5 @@
-"""Grants that more than one service needs: publishing events, reading a secret, the media bucket.
+"""Grants that more than one service needs: publishing events, reading a secret, the media bucket,
+the idempotency table.
 
 Each grant is written out with only the actions the runtime calls, and acknowledges its cdk-nag
 findings on the policy that holds it (`acknowledge_grants`).
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -70,8 +72,14 @@ def grant_secret_value(role: iam.Role, secret: str) -> None:
 
 
 def grant_media(role: iam.Role, media: s3.IBucket, *, actions: Sequence[str]) -> None:
-    """Object `actions` (s3:GetObject, s3:PutObject) on the media bucket's photos."""
+    """Object `actions` (s3:GetObject, s3:PutObject) on the media bucket's photos; a reader may also list it."""
     role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=[media.arn_for_objects("*")]))
+    if "s3:GetObject" in actions:
+        # Without s3:ListBucket, S3 answers a GET of a missing key with AccessDenied (403) rather than
+        # NoSuchKey (404), so an expired photo would look like a broken grant, not a missing photo
+        # (chalicelib/adapters/s3_media.py turns NoSuchKey into MediaError). Listing is a bucket action:
+        # the grant names the bucket's ARN, not its objects.
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[media.bucket_arn]))
     acknowledge_grants(
         role,
         {
@@ -81,3 +89,12 @@ def grant_media(role: iam.Role, media: s3.IBucket, *, actions: Sequence[str]) ->
             ),
         },
     )
+
+
+#: What Powertools' idempotency utility calls on its DynamoDB table (Egress's replies, Alerting's alerts).
+IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+
+
+def grant_idempotency(role: iam.IRole, table: dynamodb.ITable) -> None:
+    """Read and write the idempotency records (on the table itself: Powertools uses no index)."""
+    role.add_to_principal_policy(iam.PolicyStatement(actions=list(IDEMPOTENCY_ACTIONS), resources=[table.table_arn]))

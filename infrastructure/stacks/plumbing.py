@@ -94,16 +94,26 @@ class Plumbing(Construct):
         )
         # A native resource policy rather than CDK's CloudWatchLogGroup target, which writes the
         # same policy through a custom-resource Lambda (one more function, role and runtime to keep up).
+        # The rule's ARN conditions PutLogEvents only. With the condition on CreateLogStream too,
+        # EventBridge may be unable to create the log stream: the log stays empty and every event ends
+        # in the dead-letter queue. AWS fixed its own eventbridge-cloudwatch pattern this way
+        # (aws-samples/serverless-patterns PR #618), and CDK's log-group target conditions neither
+        # action. Without the condition, EventBridge can only create empty streams in this one group.
         logs.ResourcePolicy(
             self,
             "CatchAllLogPolicy",
             policy_statements=[
                 iam.PolicyStatement(
                     principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    actions=["logs:CreateLogStream"],
+                    resources=[self.log_group.log_group_arn],
+                ),
+                iam.PolicyStatement(
+                    principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                    actions=["logs:PutLogEvents"],
                     resources=[self.log_group.log_group_arn],
                     conditions={"ArnEquals": {"aws:SourceArn": self.catch_all_rule.rule_arn}},
-                )
+                ),
             ],
         )
 

@@ -16,7 +16,7 @@ from chalicelib.settings import EGRESS_X
 from botlocal.config import LocalConfig
 
 if TYPE_CHECKING:
-    from chalicelib.kernel.idempotency import Idempotency
+    from chalicelib.kernel.idempotency import Claims, Idempotency
     from chalicelib.ports import (
         AlertSink,
         AlertSubscriber,
@@ -132,7 +132,12 @@ class LocalAdapters:
 
         return OutboxPoster(self.layout.outbox, self.layout.outbox_images)
 
-    def idempotency(self) -> Idempotency:
+    def claims(self) -> Claims:
+        from botlocal.idempotency import SqliteClaims
+
+        return SqliteClaims(self.layout.idempotency)
+
+    def idempotency(self, namespace: str) -> Idempotency:
         from botlocal.idempotency import local_idempotency
 
-        return local_idempotency(self.layout.idempotency)
+        return local_idempotency(self.layout.idempotency, key_prefix=namespace)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyItemNotFoundError,
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
-from chalicelib.adapters.idempotency import PowertoolsIdempotency
+from chalicelib.adapters.idempotency import DEFAULT_EXPIRES_AFTER_SECONDS, KEY_PREFIX, PowertoolsIdempotency
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -137,6 +137,59 @@ def _record(row: tuple[Any, ...]) -> DataRecord:
     )
 
 
-def local_idempotency(path: Path) -> PowertoolsIdempotency:
-    """The idempotency port for the local runtime, in the SQLite file `path` (LocalLayout.idempotency)."""
-    return PowertoolsIdempotency(SqlitePersistenceLayer(path))
+def local_idempotency(path: Path, *, key_prefix: str = KEY_PREFIX) -> PowertoolsIdempotency:
+    """The idempotency port for the local runtime, in the SQLite file `path` (LocalLayout.idempotency),
+    keys under `key_prefix`."""
+    return PowertoolsIdempotency(SqlitePersistenceLayer(path), key_prefix=key_prefix)
+
+
+class SqliteClaims:
+    """The Claims port on SQLite, in the idempotency file (a table of its own): claims are taken in
+    one IMMEDIATE transaction, as DynamoDB's conditional put takes them."""
+
+    def __init__(self, path: Path, *, now: Callable[[], float] = time.time) -> None:
+        self.path: Final = path
+        self._now = now
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as connection:
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS claims (id TEXT PRIMARY KEY, status TEXT NOT NULL, expiration INTEGER)"
+            )
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    def claim(self, key: str, *, hold_seconds: int) -> bool:
+        now = int(self._now())
+        with self._connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                row = connection.execute("SELECT expiration FROM claims WHERE id = ?", (key,)).fetchone()
+                if row is not None and row[0] is not None and int(row[0]) >= now:
+                    connection.execute("ROLLBACK")
+                    return False
+                connection.execute(
+                    "INSERT OR REPLACE INTO claims (id, status, expiration) VALUES (?, 'INPROGRESS', ?)",
+                    (key, now + hold_seconds),
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        return True
+
+    def complete(self, key: str) -> None:
+        with self._connect() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO claims (id, status, expiration) VALUES (?, 'COMPLETED', ?)",
+                (key, int(self._now()) + DEFAULT_EXPIRES_AFTER_SECONDS),
+            )
+
+    def release(self, key: str) -> None:
+        with self._connect() as connection:
+            connection.execute("DELETE FROM claims WHERE id = ?", (key,))

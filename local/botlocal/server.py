@@ -3,13 +3,16 @@
 `chalice local` runs in a child process (its own process group, so nothing it forks outlives
 us); the dispatcher runs on a thread of this process, with the Chalice app imported here too so
 its event handlers run in-process. Both find their state through BOT_LOCAL_DIR.
+
+The two live and die together: SIGINT, SIGTERM and SIGHUP stop both, and the child, started through
+`botlocal.serve_child`, ends itself when this process dies in a way that skips our cleanup
+(SIGKILL, a crash). Otherwise it would answer 200 to deliveries no dispatcher ever processes.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -53,7 +56,8 @@ from botlocal.workflow import analysis_workflow_target
 logger = logging.getLogger("botlocal.server")
 
 _STOP_GRACE_SECONDS: Final = 5.0
-_FORWARDED_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
+#: Each stops serve: SIGHUP too, so closing the terminal does not leave the child serving.
+_STOP_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class ServeError(Exception):
@@ -70,7 +74,7 @@ class ServeOptions:
 
 
 def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
-    """Run until SIGINT/SIGTERM (exit code 0) or until chalice local dies (ServeError).
+    """Run until SIGINT/SIGTERM/SIGHUP (exit code 0) or until chalice local dies (ServeError).
 
     While the webhook answers, its address is recorded in the state folder (LocalLayout.server) for
     the client commands; the record is removed when serve stops.
@@ -140,20 +144,13 @@ def _announce(out: TextIO, options: ServeOptions, layout: LocalLayout, target_na
     logger.info("ready", extra=fields(host=options.host, port=options.port, local_dir=str(local_dir)))
 
 
-def chalice_executable() -> Path:
-    """The `chalice` next to this interpreter (the venv's), else the one on PATH."""
-    beside = Path(sys.executable).parent / "chalice"
-    if beside.is_file():
-        return beside
-    found = shutil.which("chalice")
-    if found is None:
-        raise ServeError("cannot find the `chalice` command; run `make setup` to install the dev requirements")
-    return Path(found)
-
-
 def _start_chalice_local(host: str, port: int, runtime_dir: Path) -> subprocess.Popen[bytes]:
     command = [
-        str(chalice_executable()),
+        sys.executable,
+        "-m",
+        "botlocal.serve_child",
+        # The child ends itself when this process is no longer its parent (see serve_child).
+        str(os.getpid()),
         "local",
         "--stage",
         LOCAL_STAGE,
@@ -164,8 +161,14 @@ def _start_chalice_local(host: str, port: int, runtime_dir: Path) -> subprocess.
         "--port",
         str(port),
     ]
+    env = os.environ.copy()
+    # This interpreter runs the child: it finds Chalice as we do, and botlocal where we found it.
+    package_root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (package_root, env.get("PYTHONPATH"))))
     # A new session makes the child a process-group leader, so we can stop everything it starts.
-    return subprocess.Popen(command, cwd=runtime_dir, env=os.environ.copy(), start_new_session=True)  # noqa: S603
+    # Called on the main thread, which lives as long as serve: Linux's parent-death signal follows the
+    # thread that started the child, not the process.
+    return subprocess.Popen(command, cwd=runtime_dir, env=env, start_new_session=True)  # noqa: S603
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -217,7 +220,7 @@ def _stop_process_group(child: subprocess.Popen[bytes]) -> None:
 
 
 class _StopEvent(threading.Event):
-    """Set by SIGINT/SIGTERM, which are also forwarded to the child's process group."""
+    """Set by SIGINT/SIGTERM/SIGHUP; the child's process group is then sent SIGTERM."""
 
     forward_to: int | None = None
 
@@ -226,14 +229,15 @@ class _StopEvent(threading.Event):
 def _stop_on_signals() -> Iterator[_StopEvent]:
     stop = _StopEvent()
 
-    def handle(signum: int, _frame: FrameType | None) -> None:
+    def handle(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
         if stop.forward_to is not None:
             with suppress(ProcessLookupError):
-                os.killpg(stop.forward_to, signum)
+                # SIGTERM whichever signal stopped us: the child stops the same way for each.
+                os.killpg(stop.forward_to, signal.SIGTERM)
 
     previous: dict[int, Callable[[int, FrameType | None], object] | int | None] = {}
-    for sig in _FORWARDED_SIGNALS:
+    for sig in _STOP_SIGNALS:
         previous[sig] = signal.signal(sig, handle)
     try:
         yield stop

@@ -56,7 +56,10 @@ class LocalAnalysisWorkflow:
         message = envelope["detail"]
         try:
             # DownloadMedia, Analyse and PublishAnalysis: the states workflow.CATCH is on.
-            images = self._task(workflow.DOWNLOAD_MEDIA, {"Message": message})["Images"]
+            downloaded = self._task(workflow.DOWNLOAD_MEDIA, {"Message": message})
+            if not downloaded.get("Claimed", True):
+                return  # FirstArrival -> AlreadyAnalysed: another arrival of the post has it
+            images = downloaded["Images"]
             with ThreadPoolExecutor(
                 max_workers=workflow.MAX_CONCURRENT_IMAGES + 1, thread_name_prefix="analysis"
             ) as pool:

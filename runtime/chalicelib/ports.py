@@ -11,7 +11,7 @@ from chalicelib.contracts.analysis import ImageAnalysis, TextAnalysis
 # The media port's errors live in the kernel (the URL policy raises them too); named here for the port's users.
 from chalicelib.kernel.errors import MediaError as MediaError
 from chalicelib.kernel.errors import TransientMediaError as TransientMediaError
-from chalicelib.kernel.idempotency import Idempotency
+from chalicelib.kernel.idempotency import Claims, Idempotency
 
 if TYPE_CHECKING:
     from chalicelib.settings import Settings
@@ -193,4 +193,6 @@ class Adapters(Protocol):
 
     def reply_poster(self) -> ReplyPoster: ...
 
-    def idempotency(self) -> Idempotency: ...
+    def idempotency(self, namespace: str) -> Idempotency: ...
+
+    def claims(self) -> Claims: ...

@@ -20,6 +20,7 @@ from chalicelib.analysis.text import TextAnalysisService
 from chalicelib.analysis.workflow import AnalysisSteps
 from chalicelib.ingress.service import IngressService
 from chalicelib.kernel.errors import ConfigurationError
+from chalicelib.kernel.idempotency import ALERTING_NAMESPACE, EGRESS_NAMESPACE
 from chalicelib.ports import Adapters, EventBus, MediaStore, PayloadStore, SecretProvider
 from chalicelib.publishing import EventPublisher
 from chalicelib.responding.service import PhotoResponder, TextResponder
@@ -106,6 +107,7 @@ def analysis_steps() -> AnalysisSteps:
         images=ImageAnalysisService(analyser=adapters().image_analyser(media_store()), features=current.image_features),
         text=TextAnalysisService(analyser=adapters().text_analyser(), key_phrases=current.key_phrases),
         publisher=publisher(),
+        claims=adapters().claims(),
     )
 
 
@@ -124,7 +126,7 @@ def _forward_alert(subject: str, message: str) -> None:
 
 @cache
 def alert_service() -> AlertService:
-    return AlertService(sink=adapters().alert_sink(_forward_alert))
+    return AlertService(sink=adapters().alert_sink(_forward_alert), once=adapters().idempotency(ALERTING_NAMESPACE))
 
 
 @cache
@@ -153,7 +155,9 @@ def text_responder() -> TextResponder:
 def egress_service() -> EgressService:
     from chalicelib.egress.service import EgressService
 
-    return EgressService(poster=adapters().reply_poster(), media=media_store(), idempotency=adapters().idempotency())
+    return EgressService(
+        poster=adapters().reply_poster(), media=media_store(), idempotency=adapters().idempotency(EGRESS_NAMESPACE)
+    )
 
 
 _FACTORIES = (

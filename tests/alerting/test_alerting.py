@@ -9,7 +9,7 @@ from chalicelib.alerting.service import AlertForwarder, AlertService, Forwarding
 from chalicelib.contracts.analysis import MessageAnalysed, TextAnalysis
 from chalicelib.contracts.messages import MessageReceived, TwitterRef
 
-from tests.fakes import FakeChatWebhook, RecordingSink, use_fake_adapters
+from tests.fakes import FakeChatWebhook, MemoryIdempotency, RecordingSink, use_fake_adapters
 
 NEGATIVE = MessageAnalysed(
     message=MessageReceived(
@@ -50,8 +50,42 @@ def test_an_unknown_author_still_gets_a_working_link() -> None:
 
 def test_alert_service_publishes_to_the_sink() -> None:
     sink = RecordingSink()
-    AlertService(sink=sink).alert(NEGATIVE)
+    assert AlertService(sink=sink, once=MemoryIdempotency()).alert(NEGATIVE) is True
     assert sink.alerts[0][0] == "Negative message from @alice"
+
+
+def test_one_alert_per_post_however_often_it_is_analysed() -> None:
+    # A redelivery, or the same post by a second route (Account Activity and X Activity).
+    sink = RecordingSink()
+    service = AlertService(sink=sink, once=MemoryIdempotency())
+    assert [service.alert(NEGATIVE) for _ in range(3)] == [True, False, False]
+    assert len(sink.alerts) == 1
+    other = MessageAnalysed(
+        message=MessageReceived(
+            text=NEGATIVE.message.text,
+            author="bob",
+            lang="en",
+            twitter=TwitterRef(tweet_id="1900000000000000002", user_id="43"),
+        ),
+        text=NEGATIVE.text,
+        images=[],
+    )
+    assert service.alert(other) is True
+    assert len(sink.alerts) == 2
+
+
+def test_a_failed_alert_is_not_remembered() -> None:
+    class DownSink(RecordingSink):
+        def publish(self, subject: str, message: str, attributes: dict[str, str]) -> None:
+            raise ConnectionError("topic unavailable")
+
+    service = AlertService(sink=DownSink(), once=MemoryIdempotency())
+    with pytest.raises(ConnectionError):
+        service.alert(NEGATIVE)
+    working = RecordingSink()
+    service._sink = working  # the topic is back: the retry publishes
+    assert service.alert(NEGATIVE) is True
+    assert len(working.alerts) == 1
 
 
 def test_forwarding_retries_then_succeeds() -> None:

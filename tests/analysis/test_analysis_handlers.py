@@ -60,11 +60,28 @@ def test_the_steps_in_order_give_message_analysed(client: Client, fakes: FakeAda
 
 def test_a_text_only_message_has_an_empty_images_list(client: Client, fakes: FakeAdapters) -> None:
     message = {**MESSAGE, "ImageUrls": []}
-    assert _invoke(client, "analysis_download_media", {"Message": message}) == {"Images": []}
+    assert _invoke(client, "analysis_download_media", {"Message": message}) == {"Claimed": True, "Images": []}
     text = _invoke(client, "analysis_analyse_text", {"Message": message})
     _invoke(client, "analysis_publish_analysis", {"Message": message, "Text": text, "Images": []})
     detail = json.loads(fakes.bus.calls[0][0]["Detail"])
     assert (detail["HasImages"], detail["Analysis"]["Images"]) == (False, [])
+
+
+def test_a_post_is_claimed_once_completed_on_publish_and_released_on_failure(
+    client: Client, fakes: FakeAdapters
+) -> None:
+    message = {**MESSAGE, "ImageUrls": []}
+    key = f"analysis:{MESSAGE['Twitter']['TweetId']}"
+    assert _invoke(client, "analysis_download_media", {"Message": message})["Claimed"] is True
+    # A second arrival of the same post (a redelivery, another route) is not analysed again.
+    assert _invoke(client, "analysis_download_media", {"Message": message}) == {"Claimed": False, "Images": []}
+    _invoke(client, "analysis_publish_failure", {"Message": message, "Error": "ValueError", "Cause": "bad"})
+    assert key not in fakes.claimed.states  # given back: a later arrival is analysed
+    assert _invoke(client, "analysis_download_media", {"Message": message})["Claimed"] is True
+    text = _invoke(client, "analysis_analyse_text", {"Message": message})
+    _invoke(client, "analysis_publish_analysis", {"Message": message, "Text": text, "Images": []})
+    assert fakes.claimed.states[key] == "completed"
+    assert _invoke(client, "analysis_download_media", {"Message": message})["Claimed"] is False
 
 
 def test_throttling_is_raised_as_transient_error_for_the_state_machine(client: Client, fakes: FakeAdapters) -> None:

@@ -83,6 +83,27 @@ def test_media_bucket_expires_photos_and_is_private_encrypted_and_logged(synth):
     # enforceSSL: tests/infrastructure/test_infra_analytics.py checks every bucket's policy.
 
 
+def test_every_role_that_reads_photos_may_list_the_media_bucket(synth):
+    """Without s3:ListBucket, a GET of an expired photo is AccessDenied, not the NoSuchKey that
+    chalicelib/adapters/s3_media.py reads as a missing photo."""
+    media = synth.template["Outputs"]["MediaBucketName"]["Value"]["Ref"]
+    photos = {"Fn::Join": ["", [{"Fn::GetAtt": [media, "Arn"]}, "/*"]]}
+    readers, listers = set(), set()
+    for policy in _of_type(synth.template, "AWS::IAM::Policy").values():
+        roles = {role["Ref"] for role in policy["Properties"]["Roles"]}
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            if "s3:GetObject" in actions and photos in resources:
+                readers |= roles
+            if "s3:ListBucket" in actions and {"Fn::GetAtt": [media, "Arn"]} in resources:
+                # The bucket only: listing is not a grant on the objects.
+                assert resources == [{"Fn::GetAtt": [media, "Arn"]}], statement
+                listers |= roles
+    assert len(readers) == 3  # analysis, the photo responder, egress
+    assert listers == readers
+
+
 def test_state_machine_is_express_logged_and_traced(synth):
     _, properties = _state_machine(synth.template)
     assert properties["StateMachineType"] == "EXPRESS"
@@ -104,8 +125,10 @@ def test_definition_downloads_then_analyses_photos_and_text_in_parallel_then_pub
     assert definition["StartAt"] == "DownloadMedia"
     download = states["DownloadMedia"]
     assert download["Parameters"]["Payload"] == {"Message.$": "$.detail"}
-    assert download["ResultSelector"] == {"Images.$": "$.Payload.Images"}
-    assert download["Next"] == "Analyse"
+    assert download["ResultSelector"] == {"Claimed.$": "$.Payload.Claimed", "Images.$": "$.Payload.Images"}
+    # A post another arrival has claimed ends at AlreadyAnalysed; the first arrival goes on.
+    assert download["Next"] == "FirstArrival"
+    assert states["FirstArrival"]["Default"] == "Analyse"
 
     analyse = states["Analyse"]
     assert analyse["Type"] == "Parallel"

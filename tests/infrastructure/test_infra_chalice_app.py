@@ -13,10 +13,18 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 from stacks.alerting import ALERTING
-from stacks.analysis import ANALYSIS, COMPREHEND_ACTIONS, KEY_PHRASES_ACTION, REKOGNITION_ACTIONS, analysis_actions
+from stacks.analysis import (
+    ANALYSIS,
+    CLAIM_ACTIONS,
+    COMPREHEND_ACTIONS,
+    KEY_PHRASES_ACTION,
+    REKOGNITION_ACTIONS,
+    analysis_actions,
+)
 from stacks.bot_stack import FUNCTION_ROLES, BotStack
 from stacks.chalice_app import EVENTBRIDGE_EVENT_TYPES, SNS_EVENT_TYPE, XRAY_ACTIONS, ChaliceApp, function_logical_id
-from stacks.egress import EGRESS, IDEMPOTENCY_ACTIONS
+from stacks.egress import EGRESS
+from stacks.grants import IDEMPOTENCY_ACTIONS
 from stacks.ingress import INGRESS
 from stacks.plumbing import PLUMBING
 from stacks.responding import LEX_FULFILMENT, RESPONDING_PHOTOS, RESPONDING_TEXT
@@ -36,7 +44,9 @@ def _bus(template: dict[str, Any]) -> str:
 
 
 def _topic(template: dict[str, Any]) -> str:
-    return only(template, "AWS::SNS::Topic")
+    """The alert topic (the operations topic is the other one, and no function uses it)."""
+    topic: str = template["Outputs"]["AlertTopicArn"]["Value"]["Ref"]
+    return topic
 
 
 def _rules_by_function(template: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
@@ -206,8 +216,13 @@ def _expected_permissions(template: dict[str, Any]) -> dict[str, dict[str, list[
     lake = outputs["DataLakeBucketName"]["Value"]["Ref"]
     oversized = [{"Fn::Join": ["", [{"Fn::GetAtt": [lake, "Arn"]}, "/oversized/*"]]}]
     media = [{"Fn::Join": ["", [{"Fn::GetAtt": [outputs["MediaBucketName"]["Value"]["Ref"], "Arn"]}, "/*"]]}]
+    # Readers of photos may list the bucket (the bucket itself, not its objects): a missing photo is then NoSuchKey.
+    media_reader: dict[str, list[Any]] = {
+        "s3:GetObject": media,
+        "s3:ListBucket": [{"Fn::GetAtt": [outputs["MediaBucketName"]["Value"]["Ref"], "Arn"]}],
+    }
     failures = [{"Fn::GetAtt": [handler_failures(template), "Arn"]}]
-    key = only(template, "AWS::KMS::Key")
+    (key, _arn) = template["Resources"][_topic(template)]["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"]
     table = [{"Fn::GetAtt": [outputs["IdempotencyTableName"]["Value"]["Ref"], "Arn"]}]
     alias = only(template, "AWS::Lex::BotAlias")
     twitter: Any = ":secret:TwitterSecret-??????"
@@ -220,8 +235,10 @@ def _expected_permissions(template: dict[str, Any]) -> dict[str, dict[str, list[
         ANALYSIS: {
             **publisher,
             "s3:PutObject": oversized + media,
-            "s3:GetObject": media,
+            **media_reader,
             **{action: ["*"] for action in analysis_actions(("labels", "celebrities", "text"), False)},
+            # One analysis per post: the claim is an item of the idempotency table.
+            **{action: table for action in CLAIM_ACTIONS},
         },
         ALERTING: {
             **async_invoked,
@@ -229,14 +246,16 @@ def _expected_permissions(template: dict[str, Any]) -> dict[str, dict[str, list[
             "kms:GenerateDataKey": [{"Fn::GetAtt": [key, "Arn"]}],
             "kms:Decrypt": [{"Fn::GetAtt": [key, "Arn"]}],
             "secretsmanager:GetSecretValue": [chat],
+            # One alert per post: Powertools idempotency records in the same table as Egress's.
+            **{action: table for action in IDEMPOTENCY_ACTIONS},
         },
-        RESPONDING_PHOTOS: {**async_invoked, **publisher, "s3:PutObject": oversized + media, "s3:GetObject": media},
+        RESPONDING_PHOTOS: {**async_invoked, **publisher, "s3:PutObject": oversized + media, **media_reader},
         RESPONDING_TEXT: {**async_invoked, **publisher, "lex:RecognizeText": [{"Fn::GetAtt": [alias, "Arn"]}]},
         LEX_FULFILMENT: {},
         EGRESS: {
             **async_invoked,
             "secretsmanager:GetSecretValue": [twitter],
-            "s3:GetObject": media,
+            **media_reader,
             **{action: table for action in IDEMPOTENCY_ACTIONS},
         },
     }

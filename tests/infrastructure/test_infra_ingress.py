@@ -46,6 +46,25 @@ def test_rest_api_logs_and_throttles(synth):
     assert stage["Properties"]["MethodSettings"] == [settings]
 
 
+def test_the_api_has_one_stage_throttled_and_logged(synth):
+    """SAM's extra `Stage` stage (a deployment's StageName) had neither throttling nor logs."""
+    (api,) = of_type(synth.template, "AWS::Serverless::Api").values()
+    (stage,) = of_type(synth.expanded, "AWS::ApiGateway::Stage").values()
+    assert stage["Properties"]["StageName"] == api["Properties"]["StageName"]
+    # A deployment with a StageName creates that stage too, outside any AWS::ApiGateway::Stage.
+    deployments = of_type(synth.expanded, "AWS::ApiGateway::Deployment").values()
+    assert deployments
+    assert [d["Properties"]["StageName"] for d in deployments if "StageName" in d["Properties"]] == []
+    assert stage["Properties"]["AccessLogSetting"] == api["Properties"]["AccessLogSetting"]
+    assert "DestinationArn" in stage["Properties"]["AccessLogSetting"]
+    (settings,) = stage["Properties"]["MethodSettings"]
+    assert (settings["ResourcePath"], settings["HttpMethod"]) == ("/*", "*")
+    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (
+        API_THROTTLING_RATE_LIMIT,
+        API_THROTTLING_BURST_LIMIT,
+    )
+
+
 def test_access_log_is_its_own_group_with_retention(synth):
     (api,) = of_type(synth.template, "AWS::Serverless::Api").values()
     destination = json.dumps(api["Properties"]["AccessLogSetting"]["DestinationArn"])

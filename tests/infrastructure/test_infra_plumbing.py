@@ -68,6 +68,50 @@ def test_catch_all_rule_logs_to_a_log_group_with_retention(synth):
     assert catch_all in document
 
 
+def _joined_json(document: Any) -> Any:
+    """JSON that CDK wrote as Fn::Join around references, each reference read as "GetAtt:<id>" or "Ref:<id>"."""
+    if not (isinstance(document, dict) and "Fn::Join" in document):
+        return document
+    delimiter, parts = document["Fn::Join"]
+
+    def text(part: Any) -> str:
+        if isinstance(part, str):
+            return part
+        if "Fn::GetAtt" in part:
+            return f"GetAtt:{part['Fn::GetAtt'][0]}"
+        return f"Ref:{part['Ref']}"
+
+    return json.loads(delimiter.join(text(part) for part in parts))
+
+
+def test_catch_all_log_policy_conditions_only_put_log_events_on_the_rule(synth):
+    """EventBridge creates the log stream without the rule as its source: a SourceArn condition on
+    CreateLogStream would deny it (AWS's serverless-patterns fixed the same policy in its PR #618)."""
+    (catch_all,) = [
+        k for k, v in _of_type(synth.template, "AWS::Logs::LogGroup").items() if "catch-all" in json.dumps(v)
+    ]
+    (rule,) = [
+        k
+        for k, v in _of_type(synth.template, "AWS::Events::Rule").items()
+        if catch_all in json.dumps(v["Properties"]["Targets"])
+    ]
+    (policy,) = _of_type(synth.template, "AWS::Logs::ResourcePolicy").values()
+    statements = _joined_json(policy["Properties"]["PolicyDocument"])["Statement"]
+    by_action = {
+        action: statement
+        for statement in statements
+        for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+    }
+    assert set(by_action) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    assert len(statements) == 2
+    for action, statement in by_action.items():
+        assert statement["Effect"] == "Allow", action
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}, action
+        assert statement["Resource"] == f"GetAtt:{catch_all}", action
+    assert "Condition" not in by_action["logs:CreateLogStream"]
+    assert by_action["logs:PutLogEvents"]["Condition"] == {"ArnEquals": {"aws:SourceArn": f"GetAtt:{rule}"}}
+
+
 def test_every_log_group_has_a_retention(synth):
     for logical_id, group in _of_type(synth.template, "AWS::Logs::LogGroup").items():
         assert group["Properties"].get("RetentionInDays") == DEFAULT_LOG_RETENTION_DAYS, logical_id

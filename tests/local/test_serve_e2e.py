@@ -116,3 +116,33 @@ def test_serve_starts_answers_and_stops_cleanly(served: tuple[subprocess.Popen[s
     assert not [pid for pid in children if alive(pid)], "processes left behind"
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{base_url}/twitter", timeout=2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGHUP, signal.SIGKILL], ids=lambda sig: sig.name)
+def test_chalice_local_dies_with_serve(
+    served: tuple[subprocess.Popen[str], str, Path], stop_signal: signal.Signals
+) -> None:
+    """However serve ends, its child does too: nothing answers 200 with no dispatcher behind it.
+
+    SIGTERM is the test above. SIGINT and SIGHUP are handled like it; SIGKILL skips every cleanup,
+    so the child has to notice on its own that its parent is gone."""
+    process, base_url, _ = served
+    assert process.stdout is not None
+    deadline = time.monotonic() + 60
+    while not (line := process.stdout.readline()).startswith("Webhook ready at"):
+        assert line and time.monotonic() < deadline, "botctl serve did not start"
+    children = descendants(process.pid)
+    assert children, "chalice local should run as a child process"
+
+    process.send_signal(stop_signal)
+    output, _ = process.communicate(timeout=30)
+    if stop_signal != signal.SIGKILL:
+        assert process.returncode == 0, output
+        assert "botctl serve stopped" in output
+    deadline = time.monotonic() + 10
+    while [pid for pid in children if alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if alive(pid)], "processes left behind"
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{base_url}/twitter", timeout=2)

@@ -60,6 +60,9 @@ def colour_label(photo: bytes) -> ImageAnalysis:
 THROTTLED = ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "DetectSentiment")
 
 
+IDEMPOTENCY_TABLE = "idempotency"
+
+
 @dataclass
 class World:
     sfn: Any
@@ -161,6 +164,7 @@ def world(synth, monkeypatch: pytest.MonkeyPatch, text_analyser: FakeTextAnalyse
         "MEDIA_BUCKET": MEDIA_BUCKET,
         "MEDIA_HOSTS": "pbs.twimg.com",
         "IMAGE_FEATURES": "labels,celebrities,text",
+        "IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE,
     }.items():
         monkeypatch.setenv(variable, value)
     for variable in ("AWS_PROFILE", "OVERSIZE_BUCKET", "AWS_REGION"):
@@ -200,6 +204,13 @@ def world(synth, monkeypatch: pytest.MonkeyPatch, text_analyser: FakeTextAnalyse
         wiring.reset()
         s3 = boto3.client("s3", region_name=REGION)
         s3.create_bucket(Bucket=MEDIA_BUCKET)
+        # The idempotency table as the infrastructure makes it: the analysis claims each post in it.
+        boto3.client("dynamodb", region_name=REGION).create_table(
+            TableName=IDEMPOTENCY_TABLE,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         events = boto3.client("events", region_name=REGION)
         events.create_event_bus(Name=BUS)
         sqs = boto3.client("sqs", region_name=REGION)
@@ -310,3 +321,35 @@ def test_a_throttled_step_is_retried(world: World, text_analyser: FakeTextAnalys
     assert event["detail"]["Analysis"]["Images"] == []
     assert len(text_analyser.analysed) == 2
     assert world.invocations.count("analysis_analyse_text") == 2
+
+
+def test_the_same_post_twice_is_analysed_once(world: World):
+    # A redelivery, or the same post by a second route: the second execution ends at AlreadyAnalysed.
+    first = world.run(_message(PHOTO_ONE))
+    second = world.run(_message(PHOTO_ONE))
+
+    assert first["status"] == "SUCCEEDED", first
+    assert second["status"] == "SUCCEEDED", second
+    assert [event["detail-type"] for event in world.published()] == [names.MESSAGE_ANALYSED]
+    assert sorted(world.invocations) == sorted(
+        [
+            "analysis_download_media",
+            "analysis_analyse_image",
+            "analysis_analyse_text",
+            "analysis_publish_analysis",
+            "analysis_download_media",
+        ]
+    )
+
+
+def test_a_failed_analysis_gives_the_post_back(world: World, text_analyser: FakeTextAnalyser):
+    text_analyser.error = ValueError("unexpected answer from the text analyser")
+    failed = world.run(_message())
+    assert failed["status"] == "FAILED", failed
+
+    text_analyser.error = None
+    again = world.run(_message())
+    assert again["status"] == "SUCCEEDED", again
+    assert sorted(event["detail-type"] for event in world.published()) == sorted(
+        [names.MESSAGE_ANALYSIS_FAILED, names.MESSAGE_ANALYSED]
+    )

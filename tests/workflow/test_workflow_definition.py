@@ -155,8 +155,19 @@ def test_the_state_machine_is_the_definition(synth) -> None:
     assert states[workflow.ANALYSE_IMAGES]["MaxConcurrency"] == workflow.MAX_CONCURRENT_IMAGES
     assert states[workflow.FAILED]["Type"] == "Fail"
     assert states[workflow.PUBLISH_FAILURE.state]["Next"] == workflow.FAILED
+    # One analysis per post: after the download, a post another arrival has claimed ends at once.
+    assert states[workflow.DOWNLOAD_MEDIA.state]["Next"] == workflow.FIRST_ARRIVAL
+    choice = states[workflow.FIRST_ARRIVAL]
+    assert choice["Type"] == "Choice"
+    assert choice["Choices"] == [
+        {"Variable": "$.media.Claimed", "BooleanEquals": False, "Next": workflow.ALREADY_ANALYSED}
+    ]
+    assert choice["Default"] == workflow.ANALYSE
+    assert states[workflow.ALREADY_ANALYSED]["Type"] == "Succeed"
     assert set(states) == {
         *(task.state for task in workflow.TASKS),
+        workflow.FIRST_ARRIVAL,
+        workflow.ALREADY_ANALYSED,
         workflow.ANALYSE,
         workflow.ANALYSE_IMAGES,
         workflow.FAILED,

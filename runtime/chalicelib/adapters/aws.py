@@ -14,7 +14,7 @@ from chalicelib.settings import EGRESS_OUTBOX
 
 if TYPE_CHECKING:
     from chalicelib.adapters.secrets import SecretsManagerCredentials
-    from chalicelib.kernel.idempotency import Idempotency
+    from chalicelib.kernel.idempotency import Claims, Idempotency
     from chalicelib.ports import (
         AlertSink,
         AlertSubscriber,
@@ -126,10 +126,16 @@ class AwsAdapters:
             raise ConfigurationError("BOT_EGRESS=outbox: the dry-run outbox exists only in the local runtime")
         return XApiReplyPoster(self._x_credentials.credentials)
 
-    def idempotency(self) -> Idempotency:
+    def claims(self) -> Claims:
+        from chalicelib.adapters.dynamodb_claims import DynamoDbClaims
+
+        return DynamoDbClaims(aws_client("dynamodb"), required(self._settings.idempotency_table, "IDEMPOTENCY_TABLE"))
+
+    def idempotency(self, namespace: str) -> Idempotency:
         from chalicelib.adapters.idempotency import dynamodb_idempotency
 
-        return dynamodb_idempotency(required(self._settings.idempotency_table, "IDEMPOTENCY_TABLE"))
+        table = required(self._settings.idempotency_table, "IDEMPOTENCY_TABLE")
+        return dynamodb_idempotency(table, key_prefix=namespace)
 
 
 def required(value: str | None, variable: str) -> str:

@@ -33,7 +33,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyPersistenceLayerError,
 )
 
-from chalicelib.kernel.idempotency import ConcurrentDeliveryError, IdempotencyUnavailableError
+from chalicelib.kernel.idempotency import EGRESS_NAMESPACE, ConcurrentDeliveryError, IdempotencyUnavailableError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -44,7 +44,7 @@ DEFAULT_EXPIRES_AFTER_SECONDS: Final = 7 * 24 * 60 * 60
 #: upload and a post with one rate-limit wait, short enough that a crash does not block the key.
 DEFAULT_IN_PROGRESS_SECONDS: Final = 300
 #: Keys are "<prefix>#<md5 of the caller's key>": stable across function renames and runtimes.
-KEY_PREFIX: Final = "egress.send_tweet"
+KEY_PREFIX: Final = EGRESS_NAMESPACE
 
 
 class _Deadline:
@@ -103,8 +103,11 @@ class PowertoolsIdempotency:
         return str(result)
 
 
-def dynamodb_idempotency(table_name: str, *, client: DynamoDBClient | None = None) -> PowertoolsIdempotency:
-    """Idempotency records in the DynamoDB table `table_name` (AWS runtime)."""
+def dynamodb_idempotency(
+    table_name: str, *, client: DynamoDBClient | None = None, key_prefix: str = KEY_PREFIX
+) -> PowertoolsIdempotency:
+    """Idempotency records in the DynamoDB table `table_name` (AWS runtime), keys under `key_prefix`."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    return PowertoolsIdempotency(DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client))
+    persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
+    return PowertoolsIdempotency(persistence, key_prefix=key_prefix)

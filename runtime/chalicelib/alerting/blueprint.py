@@ -18,7 +18,10 @@ alerting = Blueprint(__name__)
 @alerting.on_cw_event(NEGATIVE_MESSAGE_PATTERN, name="alert_negative")
 @with_log_context
 def alert_negative(event: CloudWatchEvent) -> None:
-    wiring.alert_service().alert(MessageAnalysed.from_detail(event.detail))
+    remaining = getattr(event.context, "get_remaining_time_in_millis", None)
+    analysed = MessageAnalysed.from_detail(event.detail)
+    if not wiring.alert_service().alert(analysed, remaining_ms=remaining):
+        logger.info("alert already sent for this post", extra={"tweet_id": analysed.message.twitter.tweet_id})
 
 
 @alerting.on_sns_message(topic=ALERT_TOPIC_NAME, name="forward_alert")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.contracts.analysis import MessageAnalysed
+from chalicelib.kernel.idempotency import Idempotency
 from chalicelib.ports import AlertSink, ChatWebhook
 
 
@@ -41,13 +42,31 @@ def alert_text(analysed: MessageAnalysed) -> tuple[str, str, dict[str, str]]:
     return f"Negative message from {author}", body, attributes
 
 
-class AlertService:
-    def __init__(self, *, sink: AlertSink) -> None:
-        self._sink = sink
+#: What the idempotency store records for an alert sent.
+ALERTED = "alerted"
 
-    def alert(self, analysed: MessageAnalysed) -> None:
+
+class AlertService:
+    """One alert per negative post, however many times its MESSAGE_ANALYSED arrives (a redelivery,
+    or the same post reaching the bot by two routes): keyed on the post id."""
+
+    def __init__(self, *, sink: AlertSink, once: Idempotency) -> None:
+        self._sink = sink
+        self._once = once
+
+    def alert(self, analysed: MessageAnalysed, remaining_ms: Callable[[], int] | None = None) -> bool:
+        """Publish the alert unless this post already had one; True when this call published it."""
         subject, message, attributes = alert_text(analysed)
-        self._sink.publish(subject, message, attributes)
+        published = False
+
+        def publish() -> str:
+            nonlocal published
+            self._sink.publish(subject, message, attributes)
+            published = True
+            return ALERTED
+
+        self._once.run(f"alert:{analysed.message.twitter.tweet_id}", publish, remaining_ms)
+        return published
 
 
 class ForwardingError(Exception):

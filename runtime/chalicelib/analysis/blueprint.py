@@ -47,12 +47,16 @@ def failure_reason(error: Any, cause: Any) -> str:
 @analysis.lambda_function(name="download_media")
 @with_lambda_log_context
 def download_media(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """{"Message": MESSAGE_RECEIVED detail} -> {"Images": [ImageResult, ...]}"""
+    """{"Message": MESSAGE_RECEIVED detail} -> {"Claimed": true, "Images": [ImageResult, ...]}, or
+    {"Claimed": false, "Images": []} when another arrival of the post has its analysis."""
     images = _classified(lambda: wiring.analysis_steps().download(event["Message"]))
+    if images is None:
+        logger.info("post already analysed or being analysed: skipped")
+        return {"Claimed": False, "Images": []}
     failed = [image["Url"] for image in images if image["Error"]]
     if failed:
         logger.warning("photos not downloaded", extra={"urls": failed})
-    return {"Images": images}
+    return {"Claimed": True, "Images": images}
 
 
 @analysis.lambda_function(name="analyse_image")

@@ -11,10 +11,11 @@ from typing import Any
 from chalicelib.analysis.images import ImageAnalysisService
 from chalicelib.analysis.media import MediaDownloadService
 from chalicelib.analysis.text import TextAnalysisService
-from chalicelib.contracts import names
+from chalicelib.contracts import names, workflow
 from chalicelib.contracts.analysis import AnalysisFailed, ImageResult, MessageAnalysed, TextAnalysis
 from chalicelib.contracts.envelope import BusEvent
 from chalicelib.contracts.messages import MessageReceived, TwitterRef
+from chalicelib.kernel.idempotency import Claims
 from chalicelib.publishing import EventPublisher
 
 Detail = dict[str, Any]
@@ -28,14 +29,21 @@ class AnalysisSteps:
         images: ImageAnalysisService,
         text: TextAnalysisService,
         publisher: EventPublisher,
+        claims: Claims,
     ) -> None:
         self._media = media
         self._images = images
         self._text = text
         self._publisher = publisher
+        self._claims = claims
 
-    def download(self, message: Detail) -> list[Detail]:
+    def download(self, message: Detail) -> list[Detail] | None:
+        """The photos, downloaded and stored; None when this post is already analysed, or being
+        analysed by another arrival (a redelivery, or the post by a second route): it is claimed
+        here, at the start of the workflow, so each post is analysed (and paid for) once."""
         received = MessageReceived.from_detail(message)
+        if not self._claims.claim(_claim_key(received), hold_seconds=workflow.CLAIM_HOLD_SECONDS):
+            return None
         return [image.to_detail() for image in self._media.download_all(received.image_urls)]
 
     def analyse_image(self, image: Detail) -> Detail:
@@ -51,7 +59,9 @@ class AnalysisSteps:
             text=TextAnalysis.from_detail(text),
             images=[ImageResult.from_detail(image) for image in images],
         )
-        return self._publish(names.MESSAGE_ANALYSED, analysed.to_detail())
+        event_id = self._publish(names.MESSAGE_ANALYSED, analysed.to_detail())
+        self._claims.complete(_claim_key(analysed.message))
+        return event_id
 
     def publish_failure(self, message: Detail, reason: str) -> str:
         twitter = message.get("Twitter")
@@ -61,8 +71,20 @@ class AnalysisSteps:
             twitter=TwitterRef.from_detail(twitter) if isinstance(twitter, dict) else None,
             reason=reason,
         )
-        return self._publish(names.MESSAGE_ANALYSIS_FAILED, failed.to_detail())
+        event_id = self._publish(names.MESSAGE_ANALYSIS_FAILED, failed.to_detail())
+        if failed.twitter is not None:
+            # Give the post back: a later arrival of it is analysed (the failure may have passed).
+            self._claims.release(_claim_key_of(failed.twitter.tweet_id))
+        return event_id
 
     def _publish(self, detail_type: str, detail: Detail) -> str:
         (event_id,) = self._publisher.publish([BusEvent(names.SOURCE_ANALYSIS, detail_type, detail)])
         return event_id
+
+
+def _claim_key(message: MessageReceived) -> str:
+    return _claim_key_of(message.twitter.tweet_id)
+
+
+def _claim_key_of(tweet_id: str) -> str:
+    return f"analysis:{tweet_id}"

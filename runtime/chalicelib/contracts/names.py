@@ -31,6 +31,9 @@ TWITTER_DM_MARKED_READ: Final = "TWITTER_DM_MARKED_READ"
 TWITTER_DELETED: Final = "TWITTER_DELETED"
 TWITTER_REPLAY_JOB_STATUS: Final = "TWITTER_REPLAY_JOB_STATUS"
 TWITTER_UNKNOWN: Final = "TWITTER_UNKNOWN"
+#: A signed delivery (or part of one) that could not be processed: its Reason, where ("key") and a
+#: short excerpt. The delivery is still acknowledged; this event is its record in the data lake.
+DELIVERY_REJECTED: Final = "DELIVERY_REJECTED"
 
 #: Prefix of the raw events made from X Activity API envelopes (X_POST_MENTION_CREATE, ...).
 X_ACTIVITY_PREFIX: Final = "X_"
@@ -91,6 +94,7 @@ RAW_DETAIL_TYPES: Final = (
     TWITTER_DELETED,
     TWITTER_REPLAY_JOB_STATUS,
     TWITTER_UNKNOWN,
+    DELIVERY_REJECTED,
     *(x_activity_detail_type(t) for t in KNOWN_X_ACTIVITY_EVENT_TYPES),
 )
 DOMAIN_DETAIL_TYPES: Final = (MESSAGE_RECEIVED, MESSAGE_ANALYSED, MESSAGE_ANALYSIS_FAILED, SEND_TWEET)

@@ -44,6 +44,10 @@ PUBLISH_FAILURE: Final = Task("PublishFailure", f"{FUNCTION_PREFIX}publish_failu
 #: Every task, in the order a successful execution starts them (PublishFailure only on failure).
 TASKS: Final = (DOWNLOAD_MEDIA, ANALYSE_IMAGE, ANALYSE_TEXT, PUBLISH_ANALYSIS, PUBLISH_FAILURE)
 
+#: After DownloadMedia: a post already analysed (or being analysed) ends here, in a Succeed state.
+FIRST_ARRIVAL: Final = "FirstArrival"  # Choice on the download's Claimed
+ALREADY_ANALYSED: Final = "AlreadyAnalysed"  # Succeed: another arrival of the same post has it
+
 #: The states that are not tasks.
 ANALYSE: Final = "Analyse"  # Parallel: [the photos, the text]
 ANALYSE_IMAGES: Final = "AnalyseImages"  # Map: ANALYSE_IMAGE on each downloaded photo
@@ -130,3 +134,7 @@ CAUGHT_STATES: Final = (DOWNLOAD_MEDIA.state, ANALYSE, PUBLISH_ANALYSIS.state)
 MAX_CONCURRENT_IMAGES: Final = 4
 #: An Express execution may run for at most five minutes.
 EXECUTION_TIMEOUT_SECONDS: Final = 300
+
+#: How long an analysis claim is held before a crash releases it: the execution's own limit, plus
+#: a minute for the release to be recorded (a later arrival of the post is analysed after that).
+CLAIM_HOLD_SECONDS: Final = EXECUTION_TIMEOUT_SECONDS + 60

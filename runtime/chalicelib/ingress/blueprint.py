@@ -40,6 +40,8 @@ def receive_delivery() -> Response:
     except PublishError as error:
         # 5xx makes X deliver again later; nothing was acknowledged.
         return _server_error("publish", error)
+    if receipt.rejected:
+        logger.warning("delivery accepted with rejected parts", extra={"rejected": receipt.rejected})
     logger.info("delivery accepted", extra={"events": len(receipt.event_ids), "detail_types": receipt.detail_types})
     return Response(body={"events": len(receipt.event_ids)}, status_code=200)
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from typing import Any
 
+from chalicelib.contracts import names
+from chalicelib.contracts.envelope import BusEvent
 from chalicelib.ingress import signature
-from chalicelib.ingress.translate import translate_delivery
+from chalicelib.ingress.translate import (
+    NotAnObjectError,
+    RejectedError,
+    parse_delivery,
+    rejection,
+    translate_delivery,
+)
 from chalicelib.ports import SecretProvider
 from chalicelib.publishing import EventPublisher
 
@@ -39,6 +45,11 @@ class DeliveryReceipt:
     event_ids: list[str]
     detail_types: list[str]
 
+    @property
+    def rejected(self) -> int:
+        """How many DELIVERY_REJECTED events record parts of the delivery that were not processed."""
+        return self.detail_types.count(names.DELIVERY_REJECTED)
+
 
 class IngressService:
     def __init__(
@@ -64,23 +75,31 @@ class IngressService:
     def receive(self, body: bytes, signature_header: str | None) -> DeliveryReceipt:
         """Accept a delivery once every event it stands for is on the bus.
 
-        Raises an IngressError for a call to refuse, PublishError when the bus did not take it.
+        A signed delivery is always accepted: what in it cannot be processed is published as a
+        DELIVERY_REJECTED event with its reason instead. Raises an IngressError for a call to
+        refuse (unsigned, too large, not a JSON object), PublishError when the bus did not take it.
         """
         if len(body) > self._max_body_bytes:
             raise PayloadTooLargeError(f"body over {self._max_body_bytes} bytes")
         if not signature.is_valid_signature(self._secrets.consumer_secret(), body, signature_header):
             raise BadSignatureError("missing or invalid x-twitter-webhooks-signature")
-        delivery = _parse_object(body)
-        events = translate_delivery(delivery, self._bot_user_id)
+        events = self._events_of(body)
         event_ids = self._publisher.publish(events)
         return DeliveryReceipt(event_ids=event_ids, detail_types=[event.detail_type for event in events])
 
+    def _events_of(self, body: bytes) -> list[BusEvent]:
+        try:
+            delivery = parse_delivery(body)
+        except NotAnObjectError as error:
+            raise InvalidDeliveryError(str(error)) from error
+        except RejectedError as error:
+            return [rejection(f"delivery refused: {error}", key="body", excerpt=_excerpt_of_body(body))]
+        try:
+            return translate_delivery(delivery, self._bot_user_id)
+        except Exception as error:  # a signed delivery is recorded, never answered 5xx
+            reason = f"delivery not translated: internal error {type(error).__name__}"
+            return [rejection(reason, key="body", excerpt=_excerpt_of_body(body))]
 
-def _parse_object(body: bytes) -> dict[str, Any]:
-    try:
-        delivery = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidDeliveryError("body is not JSON") from error
-    if not isinstance(delivery, dict):
-        raise InvalidDeliveryError("body is not a JSON object")
-    return delivery
+
+def _excerpt_of_body(body: bytes) -> str:
+    return body[:1024].decode("utf-8", errors="replace")

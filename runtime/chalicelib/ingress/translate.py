@@ -2,28 +2,142 @@
 
 Raw events keep X's payload (one per element of each Account Activity key, or one per X Activity
 API envelope) so nothing is lost; MESSAGE_RECEIVED is the bot's own view of a post addressed to it.
+Every field used from a delivery is type-checked here, by hand (a schema library would grow the
+webhook's cold start). Whatever cannot be processed becomes a DELIVERY_REJECTED event with its
+reason and a short excerpt, so a signed delivery is always acknowledged and nothing goes unrecorded.
 Pure functions: no I/O, easy to test against real payloads.
 """
 
 from __future__ import annotations
 
 import html
+import json
+import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Final, TypeGuard
 
-from chalicelib.contracts import names
+from chalicelib.contracts import datalake, names
 from chalicelib.contracts.envelope import BusEvent
 from chalicelib.contracts.messages import MessageReceived, TwitterRef
 
 Json = dict[str, Any]
 
+# --- caps (each one's reason is recorded when it applies) ---------------------------------------
+
+#: Elements of one Account Activity delivery turned into events; the rest are recorded as rejected.
+MAX_ELEMENTS_PER_DELIVERY: Final = 100
+#: X allows 4 photos per post; each costs several paid analysis calls.
+MAX_PHOTOS_PER_POST: Final = 4
+#: X's longest posts (note tweets) hold 25,000 characters.
+MAX_TEXT_CHARS: Final = 25_000
+#: X's photo URLs are ~50 characters; analysis keys storage objects by the file name.
+MAX_MEDIA_URL_CHARS: Final = 1024
+MAX_MEDIA_FILE_NAME_CHARS: Final = 128
+#: Ids, screen names and language tags are short; anything longer is not X's.
+MAX_ID_CHARS: Final = 32
+MAX_NAME_CHARS: Final = 64
+MAX_LANG_CHARS: Final = 35
+#: Real deliveries nest about 10 levels deep; deeper bodies are refused before they reach the bus.
+MAX_NESTING_DEPTH: Final = 32
+#: Users and apps copied into one raw event (only those the event refers to).
+MAX_CONTEXT_ENTRIES: Final = 8
+#: Bounds of what a rejection records.
+MAX_REASON_CHARS: Final = 500
+MAX_EXCERPT_CHARS: Final = 300
+
 #: Envelope fields that describe the whole delivery; each raw event carries them along.
 _DELIVERY_CONTEXT_KEYS = ("for_user_id", "user_has_blocked", "users", "apps")
 _X_ACTIVITY_MESSAGE_TYPES = ("post.mention.create", "post.reply.create")
+_X_ACTIVITY_EVENT_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,62}")
+#: Keys of an element that name the users and apps it refers to (direct messages, typing, reads).
+_REFERENCE_KEYS = frozenset({"sender_id", "recipient_id", "source_app_id", "user_id", "id"})
+
+_STRING_LITERAL = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: A cheap test for the only ways a lone surrogate gets into parsed text (an escape or raw bytes).
+_MAYBE_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]|[\ud800-\udfff]")
+
+
+class RejectedError(Exception):
+    """Part of a delivery that cannot be processed; str(error) is the recorded reason."""
+
+
+class _NonFiniteError(ValueError):
+    pass
+
+
+# --- parsing the body -------------------------------------------------------------------------
+
+
+class NotAnObjectError(ValueError):
+    """The body is not JSON, or JSON but not an object: a call to refuse (400)."""
+
+
+def parse_delivery(body: bytes) -> Json:
+    """The body as a JSON object fit for the bus, or RejectedError (signed, answered 200, recorded).
+
+    Raises NotAnObjectError for a body that is not a JSON object. Lone surrogates and bytes that
+    are not UTF-8 are replaced with U+FFFD: EventBridge takes only valid JSON in UTF-8.
+    """
+    text = body.decode("utf-8", errors="replace")
+    try:
+        delivery = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise RejectedError(f"nested deeper than {MAX_NESTING_DEPTH} levels") from None
+    except _NonFiniteError as error:
+        raise RejectedError(str(error)) from None
+    except json.JSONDecodeError as error:
+        raise NotAnObjectError("body is not JSON") from error
+    except ValueError as error:  # an integer with more digits than Python converts
+        raise RejectedError(f"a number cannot be read: {error}") from None
+    if not isinstance(delivery, dict):
+        raise NotAnObjectError("body is not a JSON object")
+    if _nesting_depth_over(text, MAX_NESTING_DEPTH):
+        raise RejectedError(f"nested deeper than {MAX_NESTING_DEPTH} levels")
+    if _MAYBE_SURROGATE.search(text):
+        cleaned = _without_lone_surrogates(delivery)
+        return cleaned if isinstance(cleaned, dict) else delivery
+    return delivery
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NonFiniteError(f"{name} is not a JSON number")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if value in (float("inf"), float("-inf")):
+        raise _NonFiniteError(f"{literal[:40]} is out of range of a double")
+    return value
+
+
+def _nesting_depth_over(text: str, limit: int) -> bool:
+    """Whether valid JSON `text` nests deeper than `limit`, without walking the parsed value."""
+    brackets = _NOT_A_BRACKET.sub("", _STRING_LITERAL.sub("", text)).replace("{", "[").replace("}", "]")
+    for _ in range(limit):
+        if not brackets:
+            return False
+        brackets = brackets.replace("[]", "")
+    return bool(brackets)
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_LONE_SURROGATE.sub("\ufffd", k): _without_lone_surrogates(v) for k, v in value.items()}
+    return value
+
+
+# --- the delivery -----------------------------------------------------------------------------
 
 
 def translate_delivery(delivery: Json, bot_user_id: str | None = None) -> list[BusEvent]:
-    """Every event a delivery stands for: the raw events first, then the domain events.
+    """Every event a delivery stands for: the raw events first, then the domain events, then
+    what was rejected.
 
     `bot_user_id`, when configured, is the bot's X account: deliveries for another subscribed
     account still give raw events, but never a MESSAGE_RECEIVED.
@@ -31,6 +145,30 @@ def translate_delivery(delivery: Json, bot_user_id: str | None = None) -> list[B
     if "data" in delivery and isinstance(delivery["data"], dict):
         return _translate_x_activity(delivery["data"], bot_user_id)
     return _translate_account_activity(delivery, bot_user_id)
+
+
+def rejection(reason: str, *, key: str = "", excerpt: str = "", for_user_id: Any = None) -> BusEvent:
+    """A DELIVERY_REJECTED event: what could not be processed, why, and a short safe excerpt."""
+    detail: Json = {"Reason": _safe_text(reason, MAX_REASON_CHARS), "key": _safe_text(key, MAX_NAME_CHARS)}
+    if excerpt:
+        detail["excerpt"] = _safe_text(excerpt, MAX_EXCERPT_CHARS)
+    if _is_id(for_user_id):
+        detail["for_user_id"] = for_user_id
+    return _raw(names.DELIVERY_REJECTED, detail)
+
+
+def excerpt_of(value: Any) -> str:
+    try:
+        dumped = json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
+    except (ValueError, RecursionError):
+        dumped = repr(value)
+    return dumped[: MAX_EXCERPT_CHARS + 1]
+
+
+def _safe_text(text: str, limit: int) -> str:
+    """At most `limit` characters, lone surrogates escaped so the event stays valid UTF-8 JSON."""
+    clipped = text if len(text) <= limit else text[: limit - 1] + "\u2026"
+    return clipped.encode("utf-8", errors="backslashreplace").decode("utf-8")
 
 
 def _raw(detail_type: str, detail: Json) -> BusEvent:
@@ -45,35 +183,91 @@ def _unknown(key: str, element: Any, context: Json) -> BusEvent:
 
 
 def _translate_account_activity(delivery: Json, bot_user_id: str | None) -> list[BusEvent]:
-    context = {key: delivery[key] for key in _DELIVERY_CONTEXT_KEYS if key in delivery}
+    for_user_id = delivery.get("for_user_id")
+    rejected: list[BusEvent] = []
+    context: Json = {}
+    if _is_id(for_user_id):
+        context["for_user_id"] = for_user_id
+    elif for_user_id is not None:
+        rejected.append(
+            rejection("for_user_id is not an id string", key="for_user_id", excerpt=excerpt_of(for_user_id))
+        )
+    if isinstance(delivery.get("user_has_blocked"), bool):
+        context["user_has_blocked"] = delivery["user_has_blocked"]
+    directories = {key: delivery[key] for key in ("users", "apps") if isinstance(delivery.get(key), dict)}
+
     events: list[BusEvent] = []
+    budget = MAX_ELEMENTS_PER_DELIVERY
+    over: dict[str, int] = {}
+    kept: dict[str, list[Any]] = {}
     for key, value in delivery.items():
         if key in _DELIVERY_CONTEXT_KEYS:
             continue
-        events.extend(_account_activity_events(key, value, context))
-    events.extend(_messages_from_account_activity(delivery, bot_user_id))
-    return events
+        # user_event and replay_job_status are single objects, not arrays.
+        elements = value if isinstance(value, list) and key not in ("user_event", "replay_job_status") else [value]
+        taken, budget = elements[:budget], max(0, budget - len(elements))
+        kept[key] = taken
+        if len(elements) > len(taken):
+            over[key] = len(elements) - len(taken)
+        for element in taken:
+            events.append(_account_activity_event(key, element, context, directories))
+    if over:
+        dropped = ", ".join(f"{count} of {_safe_text(key, MAX_NAME_CHARS)}" for key, count in over.items())
+        rejected.append(
+            rejection(
+                f"over {MAX_ELEMENTS_PER_DELIVERY} elements in one delivery; not processed: {dropped}",
+                key=next(iter(over)),
+                for_user_id=for_user_id,
+            )
+        )
+    if "for_user_id" in context or for_user_id is None:
+        events.extend(_messages_from_account_activity(kept.get("tweet_create_events", []), for_user_id, bot_user_id))
+    return events + rejected
 
 
-def _account_activity_events(key: str, value: Any, context: Json) -> Iterator[BusEvent]:
+def _account_activity_event(key: str, element: Any, context: Json, directories: Json) -> BusEvent:
     # user_event and replay_job_status are single objects, not arrays.
-    if key == "user_event":
-        yield _raw(names.TWITTER_PERMISSION_REVOKED, {**_as_object(value), **context})
-        return
-    if key == "replay_job_status":
-        yield _raw(names.TWITTER_REPLAY_JOB_STATUS, {**_as_object(value), **context})
-        return
-    elements = value if isinstance(value, list) else [value]
-    for element in elements:
-        detail_type = _detail_type_of(key, element)
-        if detail_type is None or not isinstance(element, dict):
-            yield _unknown(key, element, context)
-        else:
-            yield _raw(detail_type, {**element, **context})
+    single = {"user_event": names.TWITTER_PERMISSION_REVOKED, "replay_job_status": names.TWITTER_REPLAY_JOB_STATUS}
+    if key in single:
+        as_object = element if isinstance(element, dict) else {"value": element}
+        return _checked_raw(single[key], {**as_object, **context}, key)
+    detail_type = _detail_type_of(key, element)
+    if detail_type is None or not isinstance(element, dict):
+        return _checked_raw(names.TWITTER_UNKNOWN, {"key": key, "element": element, **context}, key)
+    return _checked_raw(detail_type, {**element, **context, **_referenced(element, directories)}, key)
 
 
-def _as_object(value: Any) -> Json:
-    return value if isinstance(value, dict) else {"value": value}
+def _checked_raw(detail_type: str, detail: Json, key: str) -> BusEvent:
+    """A raw event, unless a field the data lake has a column for holds another type."""
+    misfit = _lake_misfit(detail)
+    if misfit is not None:
+        return rejection(
+            f"{detail_type}: {misfit}", key=key, excerpt=excerpt_of(detail), for_user_id=detail.get("for_user_id")
+        )
+    return _raw(detail_type, detail)
+
+
+def _referenced(element: Json, directories: Json) -> Json:
+    """The entries of `users` and `apps` this element names, not the whole directories."""
+    if not directories:
+        return {}
+    ids = set(_reference_ids(element, depth=4))
+    picked: Json = {}
+    for name, directory in directories.items():
+        entries = {i: directory[i] for i in sorted(ids) if i in directory}
+        if entries:
+            picked[name] = dict(list(entries.items())[:MAX_CONTEXT_ENTRIES])
+    return picked
+
+
+def _reference_ids(value: Any, depth: int) -> Iterator[str]:
+    if depth == 0 or not isinstance(value, dict):
+        return
+    for key, inner in value.items():
+        if key in _REFERENCE_KEYS and _is_id(inner):
+            yield inner
+        elif isinstance(inner, dict):
+            yield from _reference_ids(inner, depth - 1)
 
 
 def _detail_type_of(key: str, element: Any) -> str | None:
@@ -83,22 +277,33 @@ def _detail_type_of(key: str, element: Any) -> str | None:
     if typed is None or not isinstance(element, dict):
         return None
     # unfollow/unblock/unmute arrive inside follow/block/mute events with a "type".
-    return typed.get(str(element.get("type", "")))
+    kind = element.get("type")
+    return typed.get(kind) if isinstance(kind, str) else None
 
 
-def _messages_from_account_activity(delivery: Json, bot_user_id: str | None) -> Iterator[BusEvent]:
-    bot_id = _bot_id(delivery.get("for_user_id"), bot_user_id)
-    posts = delivery.get("tweet_create_events")
-    if bot_id is None or not isinstance(posts, list):
+def _messages_from_account_activity(posts: list[Any], subscribed: Any, bot_user_id: str | None) -> Iterator[BusEvent]:
+    bot_id = _bot_id(subscribed, bot_user_id)
+    if bot_id is None:
         return
-    for post in posts:
-        if isinstance(post, dict) and _is_addressed_to(post, bot_id):
-            yield _message_received(_message_from_v1_post(post))
+    for index, post in enumerate(posts):
+        if not isinstance(post, dict):
+            continue
+        where = f"tweet_create_events[{index}]"
+        try:
+            if not _is_addressed_to(post, bot_id):
+                continue
+            message, notes = _message_from_v1_post(post)
+        except RejectedError as error:
+            yield rejection(f"not a message: {error}", key=where, excerpt=excerpt_of(post), for_user_id=subscribed)
+            continue
+        yield _message_received(message)
+        for note in notes:
+            yield rejection(note, key=where, for_user_id=subscribed)
 
 
 def _bot_id(subscribed_id: Any, configured_id: str | None) -> str | None:
     """The account the delivery is for, if it is the bot (or the bot is not pinned down)."""
-    subscribed = str(subscribed_id) if subscribed_id is not None else None
+    subscribed = subscribed_id if _is_id(subscribed_id) else None
     if configured_id is None:
         return subscribed
     return configured_id if subscribed in (None, configured_id) else None
@@ -106,56 +311,72 @@ def _bot_id(subscribed_id: Any, configured_id: str | None) -> str | None:
 
 def _is_addressed_to(post: Json, bot_id: str) -> bool:
     """A post someone else wrote that mentions the bot, replies to it or quotes it; no retweets."""
-    author = _dict(post.get("user")).get("id_str")
-    if author == bot_id or "retweeted_status" in post:
+    if "retweeted_status" in post:
         return False
-    mentioned = {m.get("id_str") for m in _user_mentions(post) if isinstance(m, dict)}
-    quoted_author = _dict(_dict(post.get("quoted_status")).get("user")).get("id_str")
-    return bot_id in mentioned or post.get("in_reply_to_user_id_str") == bot_id or quoted_author == bot_id
+    mentioned = {m["id_str"] for m in _user_mentions(post) if isinstance(m.get("id_str"), str)}
+    quoted = _optional_object(post, "quoted_status")
+    quoted_author = _optional_object(quoted, "user").get("id_str")
+    replied_to = _optional_id(post, "in_reply_to_user_id_str")
+    if not (bot_id in mentioned or replied_to == bot_id or quoted_author == bot_id):
+        return False
+    # The author decides whether it is the bot's own post: a post without a readable one is refused.
+    author = _id_field(_object_field(post, "user"), "id_str", "user.id_str")
+    return author != bot_id
 
 
-def _user_mentions(post: Json) -> list[Any]:
-    extended = _dict(_dict(post.get("extended_tweet")).get("entities")).get("user_mentions")
-    plain = _dict(post.get("entities")).get("user_mentions")
-    return [*(extended or []), *(plain or [])]
+def _user_mentions(post: Json) -> list[Json]:
+    extended = _optional_object(_optional_object(post, "extended_tweet"), "entities")
+    plain = _optional_object(post, "entities")
+    return [
+        mention
+        for holder, where in ((extended, "extended_tweet.entities"), (plain, "entities"))
+        for mention in _optional_list(holder, "user_mentions", f"{where}.user_mentions")
+        if isinstance(mention, dict)
+    ]
 
 
-def _message_from_v1_post(post: Json) -> MessageReceived:
-    extended = _dict(post.get("extended_tweet"))
-    text = extended.get("full_text") or post.get("full_text") or post.get("text") or ""
-    user = _dict(post.get("user"))
-    tweet_id = str(post.get("id_str", ""))
-    replied_to = post.get("in_reply_to_status_id_str")
-    return MessageReceived(
-        text=html.unescape(text),  # X escapes &, < and > in v1.1 text
-        author=str(user["screen_name"]) if user.get("screen_name") else None,
-        lang=post.get("lang"),
-        image_urls=_photo_urls(post),
-        twitter=TwitterRef(
-            tweet_id=tweet_id,
-            user_id=str(user.get("id_str", "")),
-            # v1.1 has no conversation id; a post that replies to nothing starts its own.
-            conversation_id=None if replied_to else tweet_id,
+def _message_from_v1_post(post: Json) -> tuple[MessageReceived, list[str]]:
+    extended = _optional_object(post, "extended_tweet")
+    text = _first_text(((extended, "full_text"), (post, "full_text"), (post, "text")), "extended_tweet.")
+    user = _object_field(post, "user")
+    tweet_id = _id_field(post, "id_str", "id_str")
+    replied_to = _optional_id(post, "in_reply_to_status_id_str")
+    image_urls, notes = _checked_photos(_v1_photo_urls(post, extended))
+    return (
+        MessageReceived(
+            text=html.unescape(text),  # X escapes &, < and > in v1.1 text
+            author=_optional_name(user, "screen_name", "user.screen_name"),
+            lang=_optional_lang(post),
+            image_urls=image_urls,
+            twitter=TwitterRef(
+                tweet_id=tweet_id,
+                user_id=_id_field(user, "id_str", "user.id_str"),
+                # v1.1 has no conversation id; a post that replies to nothing starts its own.
+                conversation_id=None if replied_to else tweet_id,
+            ),
         ),
+        notes,
     )
 
 
-def _photo_urls(post: Json) -> list[str]:
+def _v1_photo_urls(post: Json, extended: Json) -> list[Any]:
     """Every photo: extended_entities lists all of them, entities only the first."""
-    extended = _dict(post.get("extended_tweet"))
-    for holder in (
-        extended.get("extended_entities"),
-        post.get("extended_entities"),
-        extended.get("entities"),
-        post.get("entities"),
+    for holder, where in (
+        (extended.get("extended_entities"), "extended_tweet.extended_entities"),
+        (post.get("extended_entities"), "extended_entities"),
+        (extended.get("entities"), "extended_tweet.entities"),
+        (post.get("entities"), "entities"),
     ):
-        media = _dict(holder).get("media")
-        if media:
-            return [
-                m["media_url_https"]
-                for m in media
-                if isinstance(m, dict) and m.get("type") == "photo" and m.get("media_url_https")
-            ]
+        if holder is None:
+            continue
+        if not isinstance(holder, dict):
+            raise RejectedError(f"{where} is {_kind(holder)}, not an object")
+        media = holder.get("media")
+        if media is None or media == []:
+            continue
+        if not isinstance(media, list):
+            raise RejectedError(f"{where}.media is {_kind(media)}, not a list")
+        return [m.get("media_url_https") for m in media if isinstance(m, dict) and m.get("type") == "photo"]
     return []
 
 
@@ -164,42 +385,76 @@ def _photo_urls(post: Json) -> list[str]:
 
 def _translate_x_activity(data: Json, bot_user_id: str | None) -> list[BusEvent]:
     event_type = data.get("event_type")
-    if not isinstance(event_type, str) or not event_type:
-        return [_unknown("data", data, {})]
-    events = [_raw(names.x_activity_detail_type(event_type), data)]
-    bot_id = _bot_id(_dict(data.get("filter")).get("user_id"), bot_user_id)
-    payload = _dict(data.get("payload"))
-    if event_type in _X_ACTIVITY_MESSAGE_TYPES and bot_id is not None and _is_v2_message_for(payload, bot_id):
-        events.append(_message_received(_message_from_v2_post(payload, _dict(data.get("includes")))))
+    if not isinstance(event_type, str) or not _X_ACTIVITY_EVENT_TYPE.fullmatch(event_type):
+        return [_checked_raw(names.TWITTER_UNKNOWN, {"key": "data", "element": data}, "data")]
+    raw = _checked_raw(names.x_activity_detail_type(event_type), data, "data")
+    events = [raw]
+    subscribed = _dict(data.get("filter")).get("user_id")
+    bot_id = _bot_id(subscribed, bot_user_id)
+    if event_type not in _X_ACTIVITY_MESSAGE_TYPES or bot_id is None:
+        return events
+    try:
+        payload = _object_field(data, "payload")
+        if _is_v2_message_for(payload, bot_id):
+            message, notes = _message_from_v2_post(payload, _optional_object(data, "includes"))
+            events.append(_message_received(message))
+            events.extend(rejection(note, key="data.payload", for_user_id=subscribed) for note in notes)
+    except RejectedError as error:
+        events.append(
+            rejection(f"not a message: {error}", key="data.payload", excerpt=excerpt_of(data), for_user_id=subscribed)
+        )
     return events
 
 
 def _is_v2_message_for(post: Json, bot_id: str) -> bool:
-    retweet = any(_dict(ref).get("type") == "retweeted" for ref in post.get("referenced_tweets") or [])
-    return bool(post.get("id")) and str(post.get("author_id")) != bot_id and not retweet
+    if not post.get("id"):
+        return False
+    references = post.get("referenced_tweets") or []
+    if not isinstance(references, list):
+        raise RejectedError(f"payload.referenced_tweets is {_kind(references)}, not a list")
+    if any(_dict(ref).get("type") == "retweeted" for ref in references):
+        return False
+    return _id_field(post, "author_id", "payload.author_id") != bot_id
 
 
-def _message_from_v2_post(post: Json, includes: Json) -> MessageReceived:
-    author_id = str(post.get("author_id", ""))
-    users = {str(u.get("id")): u for u in includes.get("users") or [] if isinstance(u, dict)}
-    media_keys = set(_dict(post.get("attachments")).get("media_keys") or [])
+def _message_from_v2_post(post: Json, includes: Json) -> tuple[MessageReceived, list[str]]:
+    author_id = _id_field(post, "author_id", "payload.author_id")
+    users = {
+        u["id"]: u
+        for u in _optional_list(includes, "users", "includes.users")
+        if isinstance(u, dict) and _is_id(u.get("id"))
+    }
+    media_keys = {
+        key
+        for key in _optional_list(_optional_object(post, "attachments"), "media_keys", "attachments.media_keys")
+        if isinstance(key, str)
+    }
     photos = [
-        m["url"]
-        for m in includes.get("media") or []
-        if isinstance(m, dict) and m.get("type") == "photo" and m.get("url") and m.get("media_key") in media_keys
+        m.get("url")
+        for m in _optional_list(includes, "media", "includes.media")
+        if isinstance(m, dict)
+        and m.get("type") == "photo"
+        and isinstance(m.get("media_key"), str)
+        and m["media_key"] in media_keys
     ]
+    image_urls, notes = _checked_photos(photos)
     # Long posts keep their whole text in note_tweet.
-    text = _dict(post.get("note_tweet")).get("text") or post.get("text") or ""
-    return MessageReceived(
-        text=html.unescape(text),
-        author=str(users[author_id]["username"]) if users.get(author_id, {}).get("username") else None,
-        lang=post.get("lang"),
-        image_urls=photos,
-        twitter=TwitterRef(
-            tweet_id=str(post["id"]),
-            user_id=author_id,
-            conversation_id=str(post["conversation_id"]) if post.get("conversation_id") else None,
+    text = _first_text(((_optional_object(post, "note_tweet"), "text"), (post, "text")), "payload.")
+    author = users.get(author_id)
+    conversation_id = _optional_id(post, "conversation_id")
+    return (
+        MessageReceived(
+            text=html.unescape(text),
+            author=_optional_name(author, "username", "includes.users.username") if author else None,
+            lang=_optional_lang(post),
+            image_urls=image_urls,
+            twitter=TwitterRef(
+                tweet_id=_id_field(post, "id", "payload.id"),
+                user_id=author_id,
+                conversation_id=conversation_id or None,
+            ),
         ),
+        notes,
     )
 
 
@@ -212,3 +467,155 @@ def _message_received(message: MessageReceived) -> BusEvent:
 
 def _dict(value: Any) -> Json:
     return value if isinstance(value, dict) else {}
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _is_id(value: Any) -> TypeGuard[str]:
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_CHARS and value.isascii() and value.isprintable()
+
+
+def _object_field(holder: Json, key: str) -> Json:
+    value = holder.get(key)
+    if not isinstance(value, dict):
+        raise RejectedError(f"{key} is {_kind(value)}, not an object")
+    return value
+
+
+def _optional_object(holder: Json, key: str) -> Json:
+    value = holder.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RejectedError(f"{key} is {_kind(value)}, not an object")
+    return value
+
+
+def _optional_list(holder: Json, key: str, where: str) -> list[Any]:
+    value = holder.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RejectedError(f"{where} is {_kind(value)}, not a list")
+    return value
+
+
+def _id_field(holder: Json, key: str, where: str) -> str:
+    value = holder.get(key)
+    if not _is_id(value):
+        raise RejectedError(f"{where} is {_kind(value)}, not an id string of 1 to {MAX_ID_CHARS} characters")
+    return value
+
+
+def _optional_id(holder: Json, key: str) -> str | None:
+    value = holder.get(key)
+    if value is None or value == "":
+        return None
+    return _id_field(holder, key, key)
+
+
+def _optional_name(holder: Json, key: str, where: str) -> str | None:
+    value = holder.get(key)
+    if not value:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_NAME_CHARS:
+        raise RejectedError(f"{where} is {_kind(value)}, not a name of at most {MAX_NAME_CHARS} characters")
+    return value
+
+
+def _optional_lang(post: Json) -> str | None:
+    value = post.get("lang")
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_LANG_CHARS:
+        raise RejectedError(f"lang is {_kind(value)}, not a language tag of at most {MAX_LANG_CHARS} characters")
+    return value
+
+
+def _first_text(candidates: tuple[tuple[Json, str], ...], extended_prefix: str) -> str:
+    """The first non-empty text among the candidates (each a string when present)."""
+    for holder, key in candidates:
+        value = holder.get(key)
+        if value is None or value == "":
+            continue
+        where = key if holder is candidates[-1][0] else f"{extended_prefix}{key}"
+        if not isinstance(value, str):
+            raise RejectedError(f"{where} is {_kind(value)}, not text")
+        if len(value) > MAX_TEXT_CHARS:
+            raise RejectedError(f"{where} is over {MAX_TEXT_CHARS} characters")
+        return value
+    return ""
+
+
+def _checked_photos(urls: list[Any]) -> tuple[list[str], list[str]]:
+    """The photo URLs the analysis may fetch, at most MAX_PHOTOS_PER_POST; notes say what was left out."""
+    kept: list[str] = []
+    notes: list[str] = []
+    for url in urls:
+        if not url:
+            continue
+        if not isinstance(url, str):
+            notes.append(f"a photo URL is {_kind(url)}, not text: left out")
+        elif len(url) > MAX_MEDIA_URL_CHARS:
+            notes.append(f"a photo URL is over {MAX_MEDIA_URL_CHARS} characters: left out")
+        elif len(url.rsplit("/", 1)[-1]) > MAX_MEDIA_FILE_NAME_CHARS:
+            notes.append(f"a photo file name is over {MAX_MEDIA_FILE_NAME_CHARS} characters: left out")
+        elif len(kept) == MAX_PHOTOS_PER_POST:
+            notes.append(f"over {MAX_PHOTOS_PER_POST} photos (X's limit): the rest are not analysed")
+            break
+        else:
+            kept.append(url)
+    return kept, notes
+
+
+# --- the data lake's columns ------------------------------------------------------------------
+
+_DETAIL_COLUMNS: Final = (
+    {name.lower(): hive for name, hive in datalake.DETAIL.items()} if isinstance(datalake.DETAIL, dict) else {}
+)
+
+
+def _lake_misfit(detail: Json) -> str | None:
+    """A field of a raw event whose name is a column of the lake (matched without case) but whose
+    value has another type: Athena would fail on the row, DuckDB would drop it."""
+    for key, value in detail.items():
+        hive = _DETAIL_COLUMNS.get(key.lower())
+        if hive is not None:
+            problem = _misfit(value, hive, key)
+            if problem is not None:
+                return problem
+    return None
+
+
+def _misfit(value: Any, hive: datalake.HiveType, path: str) -> str | None:
+    if value is None:
+        return None
+    if isinstance(hive, dict):
+        if not isinstance(value, dict):
+            return f"{path} is {_kind(value)} where the data lake has a struct"
+        fields = {name.lower(): inner for name, inner in hive.items()}
+        for key, inner_value in value.items():
+            inner = fields.get(key.lower())
+            problem = None if inner is None else _misfit(inner_value, inner, f"{path}.{key}")
+            if problem is not None:
+                return problem
+        return None
+    if isinstance(hive, list):
+        if not isinstance(value, list):
+            return f"{path} is {_kind(value)} where the data lake has an array"
+        for item in value:
+            problem = _misfit(item, hive[0], f"{path}[]")
+            if problem is not None:
+                return problem
+        return None
+    integer = isinstance(value, int) and not isinstance(value, bool)
+    fits = {
+        "string": isinstance(value, str),
+        "boolean": isinstance(value, bool),
+        "double": (integer and abs(value) < 2**1000) or isinstance(value, float),
+        "int": integer and -(2**31) <= value < 2**31,
+        "bigint": integer and -(2**63) <= value < 2**63,
+    }.get(hive, False)
+    return None if fits else f"{path} is {_kind(value)} where the data lake has a {hive}"
