@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from chalicelib.ports import DuplicateContentError
+
 from botlocal.alerts import read_alerts
 from botlocal.compose import snowflake
 from botlocal.files import write_atomically
@@ -37,8 +39,15 @@ class OutboxPoster:
         self.images_dir: Final = images_dir.resolve()
         # The local runtime delivers on threads; one writer at a time keeps lines whole.
         self._lock = threading.Lock()
+        self._posted: set[tuple[str, str]] | None = None  # (ReplyToTweetId, Text), read on first use
 
     def post_reply(self, text: str, reply_to_tweet_id: str, images: list[tuple[bytes, str]]) -> str:
+        """Write the reply down. The same text in reply to the same post again is refused as X
+        refuses duplicate content (403): a reply written just before a crash, and so never recorded
+        by Egress's idempotency, is not written twice when the event is retried or redriven."""
+        with self._lock:
+            if (reply_to_tweet_id, text) in self._already_posted():
+                raise DuplicateContentError(f"the outbox already has this reply to {reply_to_tweet_id}")
         now = datetime.now(UTC)
         post_id = snowflake(now)  # shaped like X's ids, so the rest of the pipeline cannot tell
         paths = [
@@ -55,8 +64,14 @@ class OutboxPoster:
         line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
         with self._lock:
             _append_durably(self.path, line.encode("utf-8"))
+            self._already_posted().add((reply_to_tweet_id, text))
         logger.info("reply written to the outbox", extra={"post_id": post_id, "in_reply_to": reply_to_tweet_id})
         return post_id
+
+    def _already_posted(self) -> set[tuple[str, str]]:
+        if self._posted is None:
+            self._posted = {(str(r.get("ReplyToTweetId")), str(r.get("Text"))) for r in read_outbox(self.path)}
+        return self._posted
 
     def _write_image(self, post_id: str, index: int, body: bytes, content_type: str) -> str:
         self.images_dir.mkdir(parents=True, exist_ok=True)

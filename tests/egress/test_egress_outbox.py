@@ -98,3 +98,41 @@ def test_botctl_outbox_empty(tmp_path: Path) -> None:
     assert (
         json.loads(CliRunner().invoke(main, ["outbox", "--format", "json", "--local-dir", str(tmp_path)]).output) == []
     )
+
+
+def test_the_same_reply_to_the_same_post_is_refused_as_x_refuses_duplicates(tmp_path: Path) -> None:
+    import pytest
+    from chalicelib.ports import DuplicateContentError
+
+    poster = outbox_in(tmp_path)
+    poster.post_reply("Here is a joke", "1879000000000000001", [])
+    with pytest.raises(DuplicateContentError):
+        poster.post_reply("Here is a joke", "1879000000000000001", [])
+    # ...also from a new process (after a crash), which reads the outbox afresh.
+    with pytest.raises(DuplicateContentError):
+        outbox_in(tmp_path).post_reply("Here is a joke", "1879000000000000001", [])
+    # Another text, or another post, is a new reply.
+    outbox_in(tmp_path).post_reply("Another joke", "1879000000000000001", [])
+    outbox_in(tmp_path).post_reply("Here is a joke", "1879000000000000002", [])
+    assert len(read_outbox(LocalLayout(tmp_path).outbox)) == 3
+
+
+def test_a_crash_between_the_reply_and_its_record_never_posts_twice(tmp_path: Path) -> None:
+    """The window issue 8 found: the reply is written, the process dies before Egress records it;
+    the event is retried, dead-lettered and redriven once the in-progress record lapsed."""
+    from botlocal.idempotency import local_idempotency
+    from chalicelib.contracts.replies import SendTweet
+    from chalicelib.egress.service import DUPLICATE, EgressService
+
+    from tests.fakes import MemoryMediaStore
+
+    layout = LocalLayout(tmp_path)
+    reply = SendTweet("@alice Here is a joke", "1879000000000000001", "42", [])
+    # The crash: the reply is in the outbox, no idempotency record says so.
+    outbox_in(tmp_path).post_reply(reply.text, reply.reply_to_tweet_id, [])
+    # The redrive, in a new process: a new poster and a fresh idempotency store.
+    egress = EgressService(
+        poster=outbox_in(tmp_path), media=MemoryMediaStore(), idempotency=local_idempotency(layout.idempotency)
+    )
+    assert egress.send(reply) == DUPLICATE
+    assert len(read_outbox(layout.outbox)) == 1
