@@ -17,7 +17,7 @@ PIP_PROGRESS := grep --line-buffered -vE '^(Requirement already satisfied|  |WAR
 SETUP_STAMP := $(VENV)/.setup-complete
 NODE_STAMP := infrastructure/node_modules/.setup-complete
 
-.PHONY: setup test lint typecheck unit local demo synth bench clean help
+.PHONY: setup test lint typecheck unit local demo synth bench loadtest clean help
 
 ## demo: the bot's main job on the local runtime: a scripted scenario, a transcript, the queries
 demo: $(SETUP_STAMP)  # the local runtime only: no Node.js or CDK CLI needed
@@ -70,6 +70,10 @@ synth: setup
 ## bench: print the webhook's cold-start and hot-path figures and the local bus's throughput
 bench: setup
 	$(BIN)/python bench/bench_webhook.py
+
+## loadtest: 1,000 signed deliveries from 20 senders on its own `botctl serve`; fails on loss, duplication or 5xx
+loadtest: $(SETUP_STAMP)  # the local runtime only: no Node.js or CDK CLI needed
+	$(BIN)/python bench/loadtest.py --local-dir .local/loadtest
 
 ## clean: remove .venv, node_modules and every build output and cache
 clean:

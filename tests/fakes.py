@@ -16,7 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
 from chalicelib.contracts.analysis import ImageAnalysis, TextAnalysis
-from chalicelib.kernel.idempotency import Claims, Idempotency
+from chalicelib.contracts.oversized import OVERSIZED_PREFIX
+from chalicelib.kernel.idempotency import Claims, Idempotency, window_key
 from chalicelib.ports import (
     AlertSink,
     AlertSubscriber,
@@ -33,6 +34,7 @@ from chalicelib.ports import (
     ReplyPoster,
     SecretProvider,
     TextAnalyser,
+    WindowCounters,
 )
 
 if TYPE_CHECKING:
@@ -117,6 +119,12 @@ class MemoryPayloadStore:
     def put(self, key: str, body: bytes) -> str:
         self.objects[key] = body
         return f"memory://{key}"
+
+    def get(self, uri: str) -> bytes:
+        key = uri.removeprefix("memory://")
+        if not uri.startswith("memory://") or not key.startswith(OVERSIZED_PREFIX):
+            raise ValueError(f"not a claim-check object of this store: {uri!r}")
+        return self.objects[key]
 
 
 class StaticSecret:
@@ -350,19 +358,35 @@ class MemoryIdempotency:
         return self.results[key]
 
 
+class MemoryWindowCounters:
+    """WindowCounters: counts per (key, window) in a dict, on a clock a test may move (`now`)."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+        self.counts: dict[str, int] = {}
+
+    def take(self, key: str, *, limit: int, window_seconds: int) -> bool:
+        record, _ends = window_key(key, window_seconds, self.now)
+        if self.counts.get(record, 0) >= limit:
+            return False
+        self.counts[record] = self.counts.get(record, 0) + 1
+        return True
+
+
 # --- A runtime made of fakes ------------------------------------------------------------------
 
 
 class MemoryClaims:
-    """Claims: a dict of key -> state ("claimed" or "completed"); `hold_seconds` is not modelled."""
+    """Claims: a dict of key -> state ("claimed by <owner>" or "completed"); `hold_seconds` is not modelled."""
 
     def __init__(self) -> None:
         self.states: dict[str, str] = {}
 
-    def claim(self, key: str, *, hold_seconds: int) -> bool:
-        if key in self.states:
+    def claim(self, key: str, *, owner: str, hold_seconds: int) -> bool:
+        held = self.states.get(key)
+        if held is not None and held != f"claimed by {owner}":
             return False
-        self.states[key] = "claimed"
+        self.states[key] = f"claimed by {owner}"
         return True
 
     def complete(self, key: str) -> None:
@@ -392,6 +416,7 @@ class FakeAdapters:
         self.poster = FakePoster()
         self.once = MemoryIdempotency()
         self.claimed = MemoryClaims()
+        self.counters = MemoryWindowCounters()
 
     def event_bus(self) -> EventBus:
         return self.bus
@@ -431,6 +456,9 @@ class FakeAdapters:
     def claims(self) -> Claims:
         return self.claimed
 
+    def window_counters(self) -> WindowCounters:
+        return self.counters
+
     def idempotency(self, namespace: str) -> Idempotency:
         # One store for every namespace: the services' keys differ anyway ("alert:...", "reply-to:...").
         return self.once
@@ -462,4 +490,5 @@ if TYPE_CHECKING:  # mypy checks that every fake implements its port.
     _REPLY_POSTER: ReplyPoster = FakePoster()
     _IDEMPOTENCY: Idempotency = MemoryIdempotency()
     _CLAIMS: Claims = MemoryClaims()
+    _WINDOW_COUNTERS: WindowCounters = MemoryWindowCounters()
     _ADAPTERS: Adapters = FakeAdapters()

@@ -15,7 +15,7 @@ from chalicelib.alerting.blueprint import ALERT_TOPIC_NAME
 from constructs import Construct
 
 from stacks.chalice_app import ChaliceApp, FunctionRole
-from stacks.grants import grant_idempotency, grant_secret_value
+from stacks.grants import EventPublishing, grant_idempotency, grant_secret_value
 
 ALERTING = "Alerting"
 ROLES = {
@@ -59,12 +59,18 @@ class Alerting(Construct):
 
 
 def attach_to(
-    app: ChaliceApp, *, alerting: Alerting, chat_webhook_secret: str | None, idempotency_table: dynamodb.ITable
+    app: ChaliceApp,
+    *,
+    alerting: Alerting,
+    publishing: EventPublishing,
+    chat_webhook_secret: str | None,
+    idempotency_table: dynamodb.ITable,
 ) -> None:
     """The alerting role publishes to the topic, records each alert once per post in the idempotency
     table, and reads the chat webhook's secret (an ARN, if there is one); the forwarder's
-    `on_sns_message` subscription is on the topic."""
+    `on_sns_message` subscription is on the topic. It reads a claim-checked MESSAGE_ANALYSED back."""
     role = app.role(ALERTING)
+    publishing.grant_read_oversized(role)
     alerting.grant_publish(role)
     grant_idempotency(role, idempotency_table)
     if chat_webhook_secret:

@@ -88,6 +88,7 @@ def attach_to(
     rights, Comprehend analyses the text, the last step publishes."""
     role = app.role(ANALYSIS)
     publishing.grant(role)
+    publishing.grant_read_oversized(role)  # a claim-checked MESSAGE_RECEIVED is read back by each task
     grant_media(role, media, actions=["s3:PutObject", "s3:GetObject"])
     # One analysis per post: its claim is an item of the idempotency table.
     role.add_to_principal_policy(
@@ -208,7 +209,8 @@ class AnalysisWorkflow(Construct):
     def _definition(self) -> sfn.IChainable:
         download = self._task(
             workflow.DOWNLOAD_MEDIA,
-            payload={"Message.$": "$.detail"},
+            # The event id owns the post's claim: a retry of the same event is not turned away.
+            payload={"Message.$": "$.detail", "EventId.$": "$.id"},
             # Keep the event; add the stored photos (each an ImageResult, possibly with its Error).
             result_selector={"Claimed.$": "$.Payload.Claimed", "Images.$": "$.Payload.Images"},
             result_path="$.media",

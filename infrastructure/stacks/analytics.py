@@ -12,7 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from chalicelib.contracts import datalake, names, queries
-from chalicelib.publishing import OVERSIZED_PREFIX
+from chalicelib.contracts.oversized import OVERSIZED_PREFIX
 from constructs import Construct
 
 from stacks.buckets import access_logs_bucket, private_bucket

@@ -87,6 +87,7 @@ class BotStack(cdk.Stack):
             "BLUR_UNRECOGNISED_FACES": "true" if config.blur_unrecognised_faces else "false",
             "BOT_EGRESS": egress.BOT_EGRESS,
             "IDEMPOTENCY_TABLE": idempotency.table_name,
+            **config.reply_guard_environment,
         }
         if config.bot_user_id:
             environment["BOT_USER_ID"] = config.bot_user_id
@@ -114,13 +115,23 @@ class BotStack(cdk.Stack):
             dead_letter_queue=bus_plumbing.dead_letter_queue,
             log_retention=config.log_retention,
         )
-        alerting.attach_to(app, alerting=alerts, chat_webhook_secret=chat_webhook_secret, idempotency_table=idempotency)
+        alerting.attach_to(
+            app,
+            alerting=alerts,
+            publishing=publishing,
+            chat_webhook_secret=chat_webhook_secret,
+            idempotency_table=idempotency,
+        )
         # Text replies: the responder asks the bot; Lex calls the fulfilment function through the alias.
         conversation = responding.ConversationBot(
             self, "Conversation", fulfilment=app.function(responding.LEX_FULFILMENT_FUNCTION)
         )
-        responding.attach_to(app, publishing=publishing, media=media, conversation_bot=conversation)
-        egress.attach_to(app, twitter_secret=twitter_secret, media=media, idempotency_table=idempotency)
+        responding.attach_to(
+            app, publishing=publishing, media=media, conversation_bot=conversation, idempotency_table=idempotency
+        )
+        egress.attach_to(
+            app, publishing=publishing, twitter_secret=twitter_secret, media=media, idempotency_table=idempotency
+        )
 
         cdk.CfnOutput(self, "WebhookUrl", value=webhook.url, description="Register this URL with X.")
         cdk.CfnOutput(self, "EventBusName", value=bus_plumbing.bus.event_bus_name)

@@ -7,6 +7,12 @@ from typing import Any
 
 from aws_cdk import aws_logs as logs
 from chalicelib.kernel.features import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, IMAGE_FEATURES
+from chalicelib.settings import (
+    DEFAULT_REPLIES_PER_AUTHOR,
+    DEFAULT_REPLIES_PER_CONVERSATION,
+    DEFAULT_REPLY_CHAIN_MAX_DEPTH,
+    DEFAULT_REPLY_WINDOW_SECONDS,
+)
 from constructs import Node
 
 DEFAULT_TWITTER_SECRET_NAME = "TwitterSecret"  # noqa: S105 - the secret's name, not its value
@@ -39,6 +45,24 @@ class BotConfig:
     #: (BLUR_UNRECOGNISED_FACES). On by default: the people in a photo did not ask to be shown to
     #: the bot's followers.
     blur_unrecognised_faces: bool = True
+    #: The Responding guards (README, "Responding"): replies per author and per conversation in
+    #: each window of reply_window_seconds, and how deep a chain of replies to the bot's own
+    #: replies is answered (REPLIES_PER_AUTHOR, REPLIES_PER_CONVERSATION, REPLY_WINDOW_SECONDS,
+    #: REPLY_CHAIN_MAX_DEPTH).
+    replies_per_author: int = DEFAULT_REPLIES_PER_AUTHOR
+    replies_per_conversation: int = DEFAULT_REPLIES_PER_CONVERSATION
+    reply_window_seconds: int = DEFAULT_REPLY_WINDOW_SECONDS
+    reply_chain_max_depth: int = DEFAULT_REPLY_CHAIN_MAX_DEPTH
+
+    @property
+    def reply_guard_environment(self) -> dict[str, str]:
+        """The guards' settings as the runtime reads them (chalicelib/settings.py)."""
+        return {
+            "REPLIES_PER_AUTHOR": str(self.replies_per_author),
+            "REPLIES_PER_CONVERSATION": str(self.replies_per_conversation),
+            "REPLY_WINDOW_SECONDS": str(self.reply_window_seconds),
+            "REPLY_CHAIN_MAX_DEPTH": str(self.reply_chain_max_depth),
+        }
 
     @property
     def log_retention(self) -> logs.RetentionDays:
@@ -64,6 +88,12 @@ class BotConfig:
             blur_unrecognised_faces=_flag(
                 node.try_get_context("blurUnrecognisedFaces"), "blurUnrecognisedFaces", default=True
             ),
+            replies_per_author=_count(node, "repliesPerAuthor", DEFAULT_REPLIES_PER_AUTHOR, minimum=1),
+            replies_per_conversation=_count(
+                node, "repliesPerConversation", DEFAULT_REPLIES_PER_CONVERSATION, minimum=1
+            ),
+            reply_window_seconds=_count(node, "replyWindowSeconds", DEFAULT_REPLY_WINDOW_SECONDS, minimum=1),
+            reply_chain_max_depth=_count(node, "replyChainMaxDepth", DEFAULT_REPLY_CHAIN_MAX_DEPTH, minimum=0),
         )
 
 
@@ -131,6 +161,22 @@ def _flag(value: Any, key: str, *, default: bool = False) -> bool:
 
 def _optional_str(value: Any) -> str | None:
     return str(value) if value not in (None, "") else None
+
+
+def _count(node: Node, key: str, default: int, *, minimum: int) -> int:
+    """A whole number of at least `minimum` (a string with -c, a number in cdk.json)."""
+    value = node.try_get_context(key)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        raise ValueError(f"context value {key} must be a whole number, got {value!r}")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"context value {key} must be a whole number, got {value!r}") from None
+    if number < minimum:
+        raise ValueError(f"context value {key} must be at least {minimum}, got {number}")
+    return number
 
 
 def _positive_int(value: Any, key: str, default: int) -> int:

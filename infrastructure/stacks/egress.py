@@ -16,7 +16,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.chalice_app import ChaliceApp, FunctionRole
-from stacks.grants import grant_idempotency, grant_media, grant_secret_value
+from stacks.grants import EventPublishing, grant_idempotency, grant_media, grant_secret_value
 
 EGRESS = "Egress"
 ROLES = {
@@ -55,10 +55,20 @@ def idempotency_table(scope: Construct, construct_id: str) -> dynamodb.Table:
     )
 
 
-def attach_to(app: ChaliceApp, *, twitter_secret: str, media: s3.IBucket, idempotency_table: dynamodb.ITable) -> None:
+def attach_to(
+    app: ChaliceApp,
+    *,
+    publishing: EventPublishing,
+    twitter_secret: str,
+    media: s3.IBucket,
+    idempotency_table: dynamodb.ITable,
+) -> None:
     """The egress role reads the X secret (an ARN), uploads the annotated photo from the media bucket
-    and keys an idempotency record on each post it answers (Powertools)."""
+    and keys an idempotency record on each post it answers (Powertools); it reads a claim-checked
+    SEND_TWEET back, and publishes REPLY_POSTED for each reply it posts."""
     role = app.role(EGRESS)
+    publishing.grant(role)
+    publishing.grant_read_oversized(role)
     grant_secret_value(role, twitter_secret)
     grant_media(role, media, actions=["s3:GetObject"])
     grant_idempotency(role, idempotency_table)

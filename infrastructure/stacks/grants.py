@@ -15,7 +15,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
-from chalicelib.publishing import OVERSIZED_PREFIX
+from chalicelib.contracts.oversized import OVERSIZED_PREFIX
 from constructs import Construct
 
 from stacks.nag import acknowledge_grants, logical_id
@@ -37,9 +37,17 @@ class EventPublishing:
     def grant(self, role: iam.Role) -> None:
         """PutEvents on the bus, and PutObject under the oversized-payload prefix only."""
         self.bus.grant_put_events_to(role)
+        self._grant_oversized(role, "s3:PutObject")
+
+    def grant_read_oversized(self, role: iam.Role) -> None:
+        """GetObject under the oversized-payload prefix only: for the role of every function whose
+        rule matches an event that may be claim-checked (chalicelib.publishing.PayloadResolver)."""
+        self._grant_oversized(role, "s3:GetObject")
+
+    def _grant_oversized(self, role: iam.Role, action: str) -> None:
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["s3:PutObject"], resources=[self.oversize_bucket.arn_for_objects(f"{OVERSIZED_PREFIX}*")]
+                actions=[action], resources=[self.oversize_bucket.arn_for_objects(f"{OVERSIZED_PREFIX}*")]
             )
         )
         acknowledge_grants(
@@ -47,7 +55,8 @@ class EventPublishing:
             {
                 f"AwsSolutions-IAM5[Resource::<{logical_id(self.oversize_bucket)}.Arn>/{OVERSIZED_PREFIX}*]": (
                     "The shared publisher offloads an event over EventBridge's 256 KB to a key generated per "
-                    "event under this prefix; the grant is limited to PutObject under that prefix."
+                    "event under this prefix, and the event's consumers read it back; the grants are limited to "
+                    "PutObject (publishers) and GetObject (consumers) under that prefix."
                 ),
             },
         )
@@ -98,3 +107,19 @@ IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateI
 def grant_idempotency(role: iam.IRole, table: dynamodb.ITable) -> None:
     """Read and write the idempotency records (on the table itself: Powertools uses no index)."""
     role.add_to_principal_policy(iam.PolicyStatement(actions=list(IDEMPOTENCY_ACTIONS), resources=[table.table_arn]))
+
+
+#: What the Responding guards' counters call (chalicelib/adapters/dynamodb_counters.py): one
+#: conditional UpdateItem per count, nothing else.
+COUNTER_ACTIONS = ("dynamodb:UpdateItem",)
+
+
+def grant_counters(role: iam.IRole, table: dynamodb.ITable) -> None:
+    """Count replies in the idempotency table's "count#..." items, and only those."""
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=list(COUNTER_ACTIONS),
+            resources=[table.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["count#*"]}},
+        )
+    )

@@ -12,7 +12,9 @@ definition: a changed bot gets a new version, the alias moves to it, and CloudFo
 old one when the update completes.
 
 `attach_to` gives the responders' roles what they call: the photo responder reads the analysed
-photo and stores the annotated one, the text responder talks to the bot's alias; both publish.
+photo and stores the annotated one, the text responder talks to the bot's alias; both publish, and
+both count their replies for the guards (per author, per conversation, chain depth) in the
+idempotency table ("count#..." items, conditional UpdateItem with ADD, TTL `expiration`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import json
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lex as lex
@@ -30,7 +33,7 @@ from chalicelib.contracts import conversation
 from constructs import Construct
 
 from stacks.chalice_app import ChaliceApp, FunctionRole
-from stacks.grants import EventPublishing, grant_media
+from stacks.grants import EventPublishing, grant_counters, grant_media
 
 RESPONDING_PHOTOS = "RespondingPhotos"
 RESPONDING_TEXT = "RespondingText"
@@ -193,14 +196,19 @@ def attach_to(
     publishing: EventPublishing,
     media: s3.IBucket,
     conversation_bot: ConversationBot,
+    idempotency_table: dynamodb.ITable,
 ) -> None:
     """What the responders may do; the text responder gets the bot's ids (its own variables only)."""
     photos = app.role(RESPONDING_PHOTOS)
     publishing.grant(photos)
+    publishing.grant_read_oversized(photos)  # a claim-checked MESSAGE_ANALYSED is read back
     grant_media(photos, media, actions=["s3:GetObject", "s3:PutObject"])
+    grant_counters(photos, idempotency_table)
 
     text = app.role(RESPONDING_TEXT)
     publishing.grant(text)
+    publishing.grant_read_oversized(text)
+    grant_counters(text, idempotency_table)
     recognize_text = conversation_bot.grant_recognize_text(text)
     app.add_environment(
         REPLY_TO_TEXT,

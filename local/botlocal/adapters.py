@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         ReplyPoster,
         SecretProvider,
         TextAnalyser,
+        WindowCounters,
     )
     from chalicelib.settings import Settings
 
@@ -136,6 +137,11 @@ class LocalAdapters:
         from botlocal.idempotency import SqliteClaims
 
         return SqliteClaims(self.layout.idempotency)
+
+    def window_counters(self) -> WindowCounters:
+        from botlocal.idempotency import SqliteWindowCounters
+
+        return SqliteWindowCounters(self.layout.idempotency)
 
     def idempotency(self, namespace: str) -> Idempotency:
         from botlocal.idempotency import local_idempotency

@@ -3,7 +3,7 @@
     botctl serve                 webhook + bus dispatcher on http://127.0.0.1:8000/twitter
     botctl send FILE...          POST webhook bodies, signed as X signs them
     botctl wait                  block until every recorded event is delivered (or dead)
-    botctl query SQL             Athena SQL on the local data lake
+    botctl query SQL|NAME        Athena SQL on the local data lake, or a named query (skipped-messages, ...)
     botctl demo                  the whole bot on a scripted scenario, with a transcript
     botctl tweet TEXT            post a mention of the bot (with --image photos) to the webhook
     botctl alerts                the negative-message alerts raised so far
@@ -345,9 +345,13 @@ def _server_status(layout: LocalLayout) -> str:
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True)
 @client_local_dir_option
 def query(sql: str, output_format: str, local_dir: Path) -> None:
-    """Run Athena SQL on the local data lake (table "analysed-messages-table")."""
+    """Run Athena SQL on the local data lake (table "analysed-messages-table"), or one of the
+    workgroup's named queries by its name (`botctl query skipped-messages`: why posts got no answer)."""
+    from chalicelib.contracts.queries import SAMPLE_QUERIES
+
     from botlocal.query import QueryError, run_query, to_jsonable
 
+    sql = next((named.sql for named in SAMPLE_QUERIES if named.name == sql.strip()), sql)
     layout = state_of(local_dir)
     try:
         columns, rows = run_query(sql, layout.root)

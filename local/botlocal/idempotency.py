@@ -23,6 +23,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
 from chalicelib.adapters.idempotency import DEFAULT_EXPIRES_AFTER_SECONDS, KEY_PREFIX, PowertoolsIdempotency
+from chalicelib.kernel.idempotency import COUNTER_EXPIRY_MARGIN_SECONDS, window_key
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS idempotency (
@@ -153,8 +154,12 @@ class SqliteClaims:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as connection:
             connection.execute(
-                "CREATE TABLE IF NOT EXISTS claims (id TEXT PRIMARY KEY, status TEXT NOT NULL, expiration INTEGER)"
+                "CREATE TABLE IF NOT EXISTS claims"
+                " (id TEXT PRIMARY KEY, status TEXT NOT NULL, expiration INTEGER, owner TEXT)"
             )
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(claims)")}
+            if "owner" not in columns:  # a state folder made before claims had owners
+                connection.execute("ALTER TABLE claims ADD COLUMN owner TEXT")
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -164,18 +169,20 @@ class SqliteClaims:
         finally:
             connection.close()
 
-    def claim(self, key: str, *, hold_seconds: int) -> bool:
+    def claim(self, key: str, *, owner: str, hold_seconds: int) -> bool:
         now = int(self._now())
         with self._connect() as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:
-                row = connection.execute("SELECT expiration FROM claims WHERE id = ?", (key,)).fetchone()
-                if row is not None and row[0] is not None and int(row[0]) >= now:
+                row = connection.execute("SELECT expiration, status, owner FROM claims WHERE id = ?", (key,)).fetchone()
+                live = row is not None and row[0] is not None and int(row[0]) >= now
+                mine = row is not None and row[1] == "INPROGRESS" and row[2] == owner
+                if live and not mine:
                     connection.execute("ROLLBACK")
                     return False
                 connection.execute(
-                    "INSERT OR REPLACE INTO claims (id, status, expiration) VALUES (?, 'INPROGRESS', ?)",
-                    (key, now + hold_seconds),
+                    "INSERT OR REPLACE INTO claims (id, status, expiration, owner) VALUES (?, 'INPROGRESS', ?, ?)",
+                    (key, now + hold_seconds, owner),
                 )
                 connection.execute("COMMIT")
             except BaseException:
@@ -193,3 +200,50 @@ class SqliteClaims:
     def release(self, key: str) -> None:
         with self._connect() as connection:
             connection.execute("DELETE FROM claims WHERE id = ?", (key,))
+
+
+class SqliteWindowCounters:
+    """The WindowCounters port on SQLite, in the idempotency file (a table of its own): a count is
+    taken in one IMMEDIATE transaction, as DynamoDB's conditional UpdateItem takes it. Records of
+    windows that have ended are deleted as new ones are written (SQLite has no TTL)."""
+
+    def __init__(self, path: Path, *, now: Callable[[], float] = time.time) -> None:
+        self.path: Final = path
+        self._now = now
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as connection:
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS counters (id TEXT PRIMARY KEY, count INTEGER NOT NULL, expiration INTEGER)"
+            )
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    def take(self, key: str, *, limit: int, window_seconds: int) -> bool:
+        if limit <= 0:  # nothing may be counted: no record needed
+            return False
+        now = self._now()
+        record, ends = window_key(key, window_seconds, now)
+        with self._connect() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.execute("DELETE FROM counters WHERE expiration < ?", (int(now),))
+                row = connection.execute("SELECT count FROM counters WHERE id = ?", (record,)).fetchone()
+                if row is not None and int(row[0]) >= limit:
+                    connection.execute("ROLLBACK")
+                    return False
+                connection.execute(
+                    "INSERT INTO counters (id, count, expiration) VALUES (?, 1, ?)"
+                    " ON CONFLICT(id) DO UPDATE SET count = count + 1",
+                    (record, ends + COUNTER_EXPIRY_MARGIN_SECONDS),
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        return True

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Final
+from urllib.parse import unquote, urlparse
+
+from chalicelib.contracts.oversized import OVERSIZED_PREFIX
 
 from botlocal.files import write_atomically
 
@@ -24,6 +27,20 @@ class LocalPayloadStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, body)
         return path.as_uri()
+
+    def get(self, uri: str) -> bytes:
+        """The file at a file:// URI `put` returned, under the oversized folder only."""
+        parsed = urlparse(uri)
+        if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+            raise ValueError(f"not a claim-check object of this store: {uri!r}")
+        path = Path(unquote(parsed.path))
+        try:
+            key = path.relative_to(self.root).as_posix()
+        except ValueError:
+            raise ValueError(f"not a claim-check object of this store: {uri!r}") from None
+        if not key.startswith(OVERSIZED_PREFIX):
+            raise ValueError(f"not a claim-check object of this store: {uri!r}")
+        return self._path_of(key).read_bytes()
 
     def _path_of(self, key: str) -> Path:
         # Keys look like S3 keys ("2024/05/01/<id>.json"); refuse any that would escape the folder.

@@ -56,7 +56,7 @@ class LocalAnalysisWorkflow:
         message = envelope["detail"]
         try:
             # DownloadMedia, Analyse and PublishAnalysis: the states workflow.CATCH is on.
-            downloaded = self._task(workflow.DOWNLOAD_MEDIA, {"Message": message})
+            downloaded = self._task(workflow.DOWNLOAD_MEDIA, {"Message": message, "EventId": envelope.get("id")})
             if not downloaded.get("Claimed", True):
                 return  # FirstArrival -> AlreadyAnalysed: another arrival of the post has it
             images = downloaded["Images"]

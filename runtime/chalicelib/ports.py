@@ -47,6 +47,12 @@ class PayloadStore(Protocol):
         """Store the body under the key; return a URI a reader can fetch it from."""
         ...
 
+    def get(self, uri: str) -> bytes:
+        """The body at a URI `put` returned. Only claim-check objects (keys under
+        chalicelib.contracts.oversized.OVERSIZED_PREFIX) of this store are read: any other URI
+        raises ValueError. The caller checks the body against the pointer's size and SHA-256."""
+        ...
+
 
 class SecretProvider(Protocol):
     def consumer_secret(self) -> str: ...
@@ -123,6 +129,18 @@ class ConversationBot(Protocol):
     def respond(self, session_id: str, text: str) -> str: ...
 
 
+class WindowCounters(Protocol):
+    """Counters in fixed time windows, whose records expire (the Responding guards' budgets).
+
+    `take` counts one more for `key` in the current window of `window_seconds` (windows start at
+    multiples of it, in epoch seconds) unless `limit` is already reached, in one atomic step across
+    invocations: True when counted, False when the window is full. A window's record expires after
+    the window ends. Raises IdempotencyUnavailableError (transient) when the store cannot answer.
+    """
+
+    def take(self, key: str, *, limit: int, window_seconds: int) -> bool: ...
+
+
 class EgressError(Exception):
     """X refused the post for a reason retrying will not fix (the message says which)."""
 
@@ -196,3 +214,5 @@ class Adapters(Protocol):
     def idempotency(self, namespace: str) -> Idempotency: ...
 
     def claims(self) -> Claims: ...
+
+    def window_counters(self) -> WindowCounters: ...

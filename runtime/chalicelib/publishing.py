@@ -16,17 +16,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.contracts.envelope import BusEvent
+from chalicelib.contracts.oversized import OVERSIZED_PREFIX, OversizedRef, pointer_detail
+from chalicelib.kernel.errors import is_transient
 from chalicelib.ports import EntryResult, EventBus, PayloadStore
 
-#: EventBridge's limits for one PutEvents call and for one entry.
+__all__ = ["OVERSIZED_PREFIX", "EventPublisher", "PayloadError", "PayloadResolver", "PublishError"]
+
+#: EventBridge's limits for one PutEvents call and for one entry. Since January 2026 an EventBridge
+#: entry may be 1 MB, but the analysis workflow's input (a Step Functions state) is still 256 KiB:
+#: every event must fit the smallest limit among its consumers, so entries stay at 256 KiB.
 MAX_ENTRIES_PER_CALL = 10
 MAX_BYTES = 256 * 1024
-#: Prefix of the claim-check objects, in the payload store.
-OVERSIZED_PREFIX = "oversized/"
 
 
 class PublishError(Exception):
     """Some events could not be put on the bus; the caller must not acknowledge the delivery."""
+
+
+class PayloadError(Exception):
+    """A claim-checked event cannot be resolved (no store, missing, altered or unreadable object)."""
 
 
 @dataclass(frozen=True)
@@ -48,14 +56,14 @@ def entry_size(entry: dict[str, Any]) -> int:
     return size + (14 if "Time" in entry else 0)
 
 
-def batches(entries: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Split entries into PutEvents calls of at most 10 entries and 256 KB, keeping their order."""
+def batches(entries: Sequence[dict[str, Any]], max_bytes: int = MAX_BYTES) -> list[list[dict[str, Any]]]:
+    """Split entries into PutEvents calls of at most 10 entries and `max_bytes`, keeping their order."""
     result: list[list[dict[str, Any]]] = []
     current: list[dict[str, Any]] = []
     current_size = 0
     for entry in entries:
         size = entry_size(entry)
-        if current and (len(current) == MAX_ENTRIES_PER_CALL or current_size + size > MAX_BYTES):
+        if current and (len(current) == MAX_ENTRIES_PER_CALL or current_size + size > max_bytes):
             result.append(current)
             current, current_size = [], 0
         current.append(entry)
@@ -68,8 +76,10 @@ def batches(entries: Sequence[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 class EventPublisher:
     """Publishes a delivery's events, all or nothing from the caller's point of view.
 
-    An event too large for EventBridge is not dropped: its detail goes to the payload store and the
-    event carries a pointer to it instead (the claim-check pattern), so consumers can fetch it.
+    An event over `max_bytes` is not dropped: its detail goes to the payload store and the event
+    carries a pointer to it instead (the claim-check pattern), with the fields the rules match on
+    (chalicelib.contracts.oversized), so its consumers' rules still match and they resolve it with
+    PayloadResolver. `max_bytes` is EventBridge's 256 KiB unless a test lowers it (MAX_EVENT_BYTES).
     """
 
     def __init__(
@@ -80,7 +90,9 @@ class EventPublisher:
         payload_store: PayloadStore | None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        max_bytes: int = MAX_BYTES,
     ) -> None:
+        self._max_bytes = min(max_bytes, MAX_BYTES)
         self._bus = bus
         self._bus_name = bus_name
         self._payload_store = payload_store
@@ -91,7 +103,7 @@ class EventPublisher:
         """Put every event on the bus; return their ids in order, or raise PublishError."""
         entries = [self._fit(self._entry(event)) for event in events]
         ids: list[str] = []
-        for batch in batches(entries):
+        for batch in batches(entries, self._max_bytes):
             ids.extend(self._put_with_retries(batch))
         return ids
 
@@ -104,16 +116,25 @@ class EventPublisher:
         }
 
     def _fit(self, entry: dict[str, Any]) -> dict[str, Any]:
-        if entry_size(entry) <= MAX_BYTES:
+        size = entry_size(entry)
+        if size <= self._max_bytes:
             return entry
         if self._payload_store is None:
-            raise PublishError(f"a {entry['DetailType']} event exceeds {MAX_BYTES} bytes and no payload store is set")
+            raise PublishError(
+                f"a {entry['DetailType']} event of {size} bytes exceeds {self._max_bytes} bytes "
+                "and no payload store is set to claim-check it"
+            )
         body = entry["Detail"].encode("utf-8")
         now = datetime.now(UTC)
         key = f"{OVERSIZED_PREFIX}{now:%Y/%m/%d}/{uuid.uuid4()}.json"
         uri = self._payload_store.put(key, body)
-        pointer = {"Oversized": {"Uri": uri, "Bytes": len(body), "Sha256": hashlib.sha256(body).hexdigest()}}
-        return {**entry, "Detail": json.dumps(pointer, separators=(",", ":"))}
+        ref = OversizedRef(uri=uri, size=len(body), sha256=hashlib.sha256(body).hexdigest())
+        pointer = pointer_detail(ref, json.loads(body))
+        fitted = {**entry, "Detail": json.dumps(pointer, ensure_ascii=False, separators=(",", ":"))}
+        if entry_size(fitted) > self._max_bytes:
+            # Routing fields are small (ids, flags, a sentiment); this is only a guard.
+            raise PublishError(f"a {entry['DetailType']} event's pointer exceeds {self._max_bytes} bytes")
+        return fitted
 
     def _put_with_retries(self, batch: list[dict[str, Any]]) -> list[str]:
         ids: list[str | None] = [None] * len(batch)
@@ -140,6 +161,43 @@ class EventPublisher:
         raise PublishError(
             f"{len(pending)} of {len(batch)} events not published after {self._retry.attempts} attempts: {last_error}"
         )
+
+
+class PayloadResolver:
+    """Turns a claim-checked event's detail back into the whole detail; any other detail is returned
+    as it is. Every consumer of an event that may be claim-checked resolves it before use.
+
+    The object is read from the payload store (only under OVERSIZED_PREFIX: the adapters refuse
+    anything else) and must have the pointer's size and SHA-256.
+    """
+
+    def __init__(self, store: PayloadStore | None) -> None:
+        self._store = store
+
+    def resolve(self, detail: dict[str, Any]) -> dict[str, Any]:
+        ref = OversizedRef.from_detail(detail)
+        if ref is None:
+            return detail
+        if self._store is None:
+            raise PayloadError(f"the event is claim-checked at {ref.uri} and no payload store is set to read it")
+        try:
+            body = self._store.get(ref.uri)
+        except PayloadError:
+            raise
+        except Exception as error:
+            if is_transient(error):
+                raise
+            reason = f"the claim-checked event at {ref.uri} cannot be read: {type(error).__name__}"
+            raise PayloadError(reason) from error
+        if len(body) != ref.size or hashlib.sha256(body).hexdigest() != ref.sha256:
+            raise PayloadError(f"the claim-checked event at {ref.uri} does not match its pointer's size and SHA-256")
+        try:
+            resolved = json.loads(body)
+        except ValueError as error:
+            raise PayloadError(f"the claim-checked event at {ref.uri} is not JSON") from error
+        if not isinstance(resolved, dict):
+            raise PayloadError(f"the claim-checked event at {ref.uri} is not a JSON object")
+        return resolved
 
 
 def _checked(results: list[EntryResult], expected: int) -> list[EntryResult]:

@@ -19,6 +19,8 @@ from chalicelib.kernel.media_policy import DEFAULT_MEDIA_HOSTS
 #: local stage of .chalice/config.json names the local runtime's factory:
 #: this package never imports it.
 AWS_ADAPTERS: Final = "chalicelib.adapters.aws:AwsAdapters"
+#: EventBridge's entry limit as the analysis workflow's input allows it (a Step Functions state is 256 KiB).
+MAX_EVENT_BYTES: Final = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,9 @@ class Settings:
     secret_cache_seconds: int
     bot_user_id: str | None
     oversize_bucket: str | None
+    #: MAX_EVENT_BYTES: events over this are claim-checked; EventBridge's 256 KiB (the most allowed)
+    #: unless lowered, which tests do to exercise the claim check on small events.
+    max_event_bytes: int
     max_body_bytes: int
     media_bucket: str | None
     media_hosts: tuple[str, ...]
@@ -43,12 +48,27 @@ class Settings:
     lex_locale_id: str
     blur_unrecognised_faces: bool
     idempotency_table: str | None
+    #: The Responding guards (README, "Responding"): at most this many replies per author and per
+    #: conversation in each window of reply_window_seconds, and no answer to a chain of replies to
+    #: the bot's own replies deeper than reply_chain_max_depth in a conversation.
+    replies_per_author: int
+    replies_per_conversation: int
+    reply_window_seconds: int
+    reply_chain_max_depth: int
     #: BOT_EGRESS: "x" (post on X), "outbox" (the local runtime's dry run) or None (the runtime's
     #: default: X on AWS, the outbox locally). The AWS adapters refuse "outbox".
     egress: str | None
     #: True inside a Lambda function (AWS_LAMBDA_FUNCTION_NAME is set): the local adapters refuse to run.
     on_lambda: bool
 
+
+#: The Responding guards' defaults (REPLIES_PER_AUTHOR, REPLIES_PER_CONVERSATION,
+#: REPLY_WINDOW_SECONDS, REPLY_CHAIN_MAX_DEPTH); the CDK context of infrastructure/stacks/config.py
+#: sets the deployed values, these defaults when it says nothing.
+DEFAULT_REPLIES_PER_AUTHOR: Final = 5
+DEFAULT_REPLIES_PER_CONVERSATION: Final = 10
+DEFAULT_REPLY_WINDOW_SECONDS: Final = 15 * 60
+DEFAULT_REPLY_CHAIN_MAX_DEPTH: Final = 3
 
 #: BOT_EGRESS values.
 EGRESS_X: Final = "x"
@@ -66,6 +86,7 @@ def load_settings() -> Settings:
         secret_cache_seconds=_int(env, "SECRET_CACHE_SECONDS", 300, minimum=0),
         bot_user_id=env.get("BOT_USER_ID") or None,
         oversize_bucket=env.get("OVERSIZE_BUCKET") or None,
+        max_event_bytes=min(_int(env, "MAX_EVENT_BYTES", MAX_EVENT_BYTES, minimum=1024), MAX_EVENT_BYTES),
         max_body_bytes=_int(env, "MAX_WEBHOOK_BODY_BYTES", 1024 * 1024, minimum=1),
         media_bucket=env.get("MEDIA_BUCKET") or None,
         media_hosts=_csv(env.get("MEDIA_HOSTS")) or DEFAULT_MEDIA_HOSTS,
@@ -82,6 +103,10 @@ def load_settings() -> Settings:
         # ask to be shown to its followers.
         blur_unrecognised_faces=_flag(env.get("BLUR_UNRECOGNISED_FACES"), default=True),
         idempotency_table=env.get("IDEMPOTENCY_TABLE") or None,
+        replies_per_author=_int(env, "REPLIES_PER_AUTHOR", DEFAULT_REPLIES_PER_AUTHOR, minimum=1),
+        replies_per_conversation=_int(env, "REPLIES_PER_CONVERSATION", DEFAULT_REPLIES_PER_CONVERSATION, minimum=1),
+        reply_window_seconds=_int(env, "REPLY_WINDOW_SECONDS", DEFAULT_REPLY_WINDOW_SECONDS, minimum=1),
+        reply_chain_max_depth=_int(env, "REPLY_CHAIN_MAX_DEPTH", DEFAULT_REPLY_CHAIN_MAX_DEPTH, minimum=0),
         egress=_choice(env, "BOT_EGRESS", (EGRESS_X, EGRESS_OUTBOX)),
         on_lambda=bool(env.get("AWS_LAMBDA_FUNCTION_NAME")),
     )

@@ -22,7 +22,8 @@ from chalicelib.ingress.service import IngressService
 from chalicelib.kernel.errors import ConfigurationError
 from chalicelib.kernel.idempotency import ALERTING_NAMESPACE, EGRESS_NAMESPACE
 from chalicelib.ports import Adapters, EventBus, MediaStore, PayloadStore, SecretProvider
-from chalicelib.publishing import EventPublisher
+from chalicelib.publishing import EventPublisher, PayloadResolver
+from chalicelib.responding.guards import GuardLimits, ReplyGuards
 from chalicelib.responding.service import PhotoResponder, TextResponder
 from chalicelib.settings import Settings, load_settings
 
@@ -74,7 +75,19 @@ def webhook_secret() -> SecretProvider:
 
 @cache
 def publisher() -> EventPublisher:
-    return EventPublisher(bus=event_bus(), bus_name=settings().event_bus_name, payload_store=payload_store())
+    current = settings()
+    return EventPublisher(
+        bus=event_bus(),
+        bus_name=current.event_bus_name,
+        payload_store=payload_store(),
+        max_bytes=current.max_event_bytes,
+    )
+
+
+@cache
+def payload_resolver() -> PayloadResolver:
+    """What every consumer of a possibly claim-checked event resolves its detail with."""
+    return PayloadResolver(payload_store())
 
 
 @cache
@@ -108,6 +121,7 @@ def analysis_steps() -> AnalysisSteps:
         text=TextAnalysisService(analyser=adapters().text_analyser(), key_phrases=current.key_phrases),
         publisher=publisher(),
         claims=adapters().claims(),
+        resolver=payload_resolver(),
     )
 
 
@@ -130,6 +144,22 @@ def alert_service() -> AlertService:
 
 
 @cache
+def reply_guards() -> ReplyGuards:
+    """The loop and abuse guards both responders check (one counters store, one set of limits)."""
+    current = settings()
+    return ReplyGuards(
+        counters=adapters().window_counters(),
+        bot_user_id=current.bot_user_id,
+        limits=GuardLimits(
+            per_author=current.replies_per_author,
+            per_conversation=current.replies_per_conversation,
+            window_seconds=current.reply_window_seconds,
+            chain_max_depth=current.reply_chain_max_depth,
+        ),
+    )
+
+
+@cache
 def photo_responder() -> PhotoResponder:
     from chalicelib.responding.annotate import annotate_photo
 
@@ -140,6 +170,7 @@ def photo_responder() -> PhotoResponder:
         publisher=publisher(),
         blur_unrecognised=current.blur_unrecognised_faces,
         max_pixels=current.max_image_pixels,
+        guards=reply_guards(),
     )
 
 
@@ -148,7 +179,7 @@ def text_responder() -> TextResponder:
     from chalicelib.responding.fulfilment import fulfil
 
     # `fulfil` is the Lex bot's code hook: Lex calls its Lambda on AWS, a local bot calls it directly.
-    return TextResponder(bot=adapters().conversation_bot(fulfil), publisher=publisher())
+    return TextResponder(bot=adapters().conversation_bot(fulfil), publisher=publisher(), guards=reply_guards())
 
 
 @cache
@@ -156,7 +187,10 @@ def egress_service() -> EgressService:
     from chalicelib.egress.service import EgressService
 
     return EgressService(
-        poster=adapters().reply_poster(), media=media_store(), idempotency=adapters().idempotency(EGRESS_NAMESPACE)
+        poster=adapters().reply_poster(),
+        media=media_store(),
+        idempotency=adapters().idempotency(EGRESS_NAMESPACE),
+        publisher=publisher(),
     )
 
 
@@ -167,11 +201,13 @@ _FACTORIES = (
     payload_store,
     webhook_secret,
     publisher,
+    payload_resolver,
     ingress_service,
     media_store,
     analysis_steps,
     alert_forwarder,
     alert_service,
+    reply_guards,
     photo_responder,
     text_responder,
     egress_service,

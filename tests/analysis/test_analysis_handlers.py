@@ -127,3 +127,13 @@ def test_a_lasting_failure_on_one_photo_is_reported_on_that_photo(client: Client
     result = _invoke(client, "analysis_analyse_image", image)
     assert result["Error"] == "analysis failed: RuntimeError"
     assert result["Key"] == "k.png"
+
+
+def test_the_same_event_run_again_after_a_crash_gets_its_claim_back(client: Client, fakes: FakeAdapters) -> None:
+    message = {**MESSAGE, "ImageUrls": []}
+    first = {"Message": message, "EventId": "event-1"}
+    assert _invoke(client, "analysis_download_media", first)["Claimed"] is True
+    # The runtime died mid-analysis; the dispatcher (or EventBridge) runs the same event again.
+    assert _invoke(client, "analysis_download_media", first)["Claimed"] is True
+    # Another arrival of the post (X's redelivery is a new event) is still turned away.
+    assert _invoke(client, "analysis_download_media", {"Message": message, "EventId": "event-2"})["Claimed"] is False

@@ -33,6 +33,15 @@ from chalicelib.contracts.analysis import (
 from chalicelib.contracts.datalake import HiveType
 from chalicelib.contracts.envelope import ENVELOPE_KEYS, BusEvent
 from chalicelib.contracts.messages import MessageReceived, TwitterRef
+from chalicelib.contracts.outcomes import (
+    AUTHOR_LIMIT,
+    CHAIN_DEPTH,
+    OWN_POST,
+    SKIP_REASONS,
+    MessageSkipped,
+    ReplyPosted,
+    ReplySkipped,
+)
 from chalicelib.contracts.replies import MAX_REPLY_IMAGES, SendTweet
 from chalicelib.publishing import MAX_BYTES, EventPublisher, RetryPolicy
 from hypothesis import HealthCheck, given, settings
@@ -124,7 +133,15 @@ def records(*path: str) -> st.SearchStrategy[list[dict[str, Any]]]:
 ids = st.integers(0, 2**64).map(str)
 urls = st.builds("https://pbs.twimg.com/media/{}.jpg".format, st.text(min_size=1, max_size=12))
 media_keys = st.builds("{}/{}.jpg".format, st.sampled_from(["2026/11/29", "annotated/2026/11/29"]), st.uuids())
-twitter_refs = st.builds(TwitterRef, tweet_id=ids, user_id=ids, conversation_id=st.none() | ids)
+twitter_refs = st.builds(
+    TwitterRef,
+    tweet_id=ids,
+    user_id=ids,
+    conversation_id=st.none() | ids,
+    in_reply_to_user_id=st.none() | ids,
+    in_reply_to_tweet_id=st.none() | ids,
+)
+received_at = st.none() | st.integers(0, 2**53)
 received = st.builds(
     MessageReceived,
     text=st.text(),
@@ -133,6 +150,7 @@ received = st.builds(
     lang=st.none() | st.sampled_from(["en", "fr", "und", "ja"]),
     twitter=twitter_refs,
     image_urls=st.lists(urls, max_size=4),
+    received_at_ms=received_at,
 )
 image_analyses = st.builds(
     ImageAnalysis,
@@ -171,16 +189,34 @@ replies = st.builds(
     reply_to_tweet_id=ids,
     reply_to_user_id=ids,
     image_keys=st.lists(media_keys, max_size=MAX_REPLY_IMAGES),
+    received_at_ms=received_at,
+)
+posted = st.builds(
+    ReplyPosted,
+    reply_to_tweet_id=ids,
+    reply_to_user_id=ids,
+    posted_tweet_id=ids,
+    latency_ms=st.none() | st.integers(0, 2**40),
+)
+reasons = st.sampled_from(SKIP_REASONS) | st.text(min_size=1, max_size=40)
+message_skips = st.builds(
+    MessageSkipped, twitter=twitter_refs, author=st.none() | st.text(min_size=1, max_size=15), reason=reasons
+)
+reply_skips = st.builds(
+    ReplySkipped, twitter=twitter_refs, author=st.none() | st.text(min_size=1, max_size=15), reason=reasons
 )
 
 
 # --- Realistic examples: every optional part present, and absent -----------------------------------
 
 TWITTER = TwitterRef(tweet_id="1900000000000000001", user_id="1850000000000000002", conversation_id="1899999999999")
+REPLY_TO_BOT = TwitterRef("1900000000000000003", "1850000000000000002", None, "1111", "1900000000000000002")
 PHOTO = "https://pbs.twimg.com/media/GdXyZ1.jpg"
 BOX = {"Width": 0.2, "Height": 0.3, "Left": 0.4, "Top": 0.1}
 FACE = {"BoundingBox": BOX, "Confidence": 99.9}
-FULL_MESSAGE = MessageReceived("@xbot who is this?", "alice", "en", TWITTER, [PHOTO, PHOTO + "?name=large"])
+FULL_MESSAGE = MessageReceived(
+    "@xbot who is this?", "alice", "en", TWITTER, [PHOTO, PHOTO + "?name=large"], received_at_ms=1_764_700_000_000
+)
 BARE_MESSAGE = MessageReceived("@xbot hi", None, None, TwitterRef("7", "42"))
 PHOTO_ANALYSIS = ImageAnalysis(
     labels=[{"Name": "Person", "Confidence": 98.1, "Parents": [{"Name": "Human"}]}],
@@ -246,8 +282,27 @@ CONTRACTS: dict[str, Contract] = {
         (
             SendTweet("@alice I recognised: Ada Lovelace", "1900", "42", ["annotated/a.jpg", "annotated/b.jpg"]),
             SendTweet("@alice here is a joke", "1900", "42"),
+            SendTweet("@alice another joke", "1901", "42", received_at_ms=1_764_700_000_000),
         ),
         replies,
+    ),
+    names.REPLY_POSTED: Contract(
+        names.SOURCE_EGRESS,
+        ReplyPosted.from_detail,
+        (ReplyPosted("1900", "42", "1901", latency_ms=2_350), ReplyPosted("1900", "42", "1901")),
+        posted,
+    ),
+    names.MESSAGE_SKIPPED: Contract(
+        names.SOURCE_INGRESS,
+        MessageSkipped.from_detail,
+        (MessageSkipped(REPLY_TO_BOT, "xbot", OWN_POST), MessageSkipped(TwitterRef("7", "42"), None, OWN_POST)),
+        message_skips,
+    ),
+    names.REPLY_SKIPPED: Contract(
+        names.SOURCE_RESPONDING,
+        ReplySkipped.from_detail,
+        (ReplySkipped(REPLY_TO_BOT, "mallory", CHAIN_DEPTH), ReplySkipped(TWITTER, None, AUTHOR_LIMIT)),
+        reply_skips,
     ),
 }
 
@@ -359,7 +414,9 @@ def test_an_oversized_event_is_a_pointer_the_data_lake_can_hold() -> None:
     store = MemoryPayloadStore()
     big = MessageReceived("x" * MAX_BYTES, "alice", "en", TWITTER)
     envelope = through_the_bus(BusEvent(names.SOURCE_INGRESS, names.MESSAGE_RECEIVED, big.to_detail()), store)
-    assert set(envelope["detail"]) == {"Oversized"}
+    # The pointer keeps the post's ids beside it (and any field a rule matches on): the lake holds them too.
+    assert set(envelope["detail"]) == {"Oversized", "Twitter"}
+    assert envelope["detail"]["Twitter"] == big.twitter.to_detail()
     assert unqueryable(envelope, TABLE) == []
     ((key, body),) = store.objects.items()
     assert envelope["detail"]["Oversized"]["Uri"] == f"memory://{key}"

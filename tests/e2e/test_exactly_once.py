@@ -37,7 +37,7 @@ def test_three_deliveries_of_one_negative_post_give_one_analysis_one_alert_one_r
         }
     layout = LocalLayout(runtime.local_dir)
     # Every arrival is recorded in the lake; only the first is analysed and answered.
-    assert counts == {"MESSAGE_RECEIVED": 3, "MESSAGE_ANALYSED": 1, "SEND_TWEET": 1}
+    assert counts == {"MESSAGE_RECEIVED": 3, "MESSAGE_ANALYSED": 1, "SEND_TWEET": 1, "REPLY_POSTED": 1}
     assert len(read_alerts(layout.alerts)) == 1
     replies = read_outbox(layout.outbox)
     assert [reply["ReplyToTweetId"] for reply in replies] == [composed.tweet_id]

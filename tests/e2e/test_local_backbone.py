@@ -54,7 +54,11 @@ def test_local_backbone_end_to_end(runtime: LocalRuntime) -> None:
     unsigned = requests.post(url, data=body, headers={"content-type": "application/json"}, timeout=10)
     assert (forged.status_code, unsigned.status_code) == (401, 401)
     runtime.wait()
-    assert runtime.query('SELECT detail_type FROM "analysed-messages-table"') == [{"detail_type": "TWITTER_TWEETED"}]
+    # The signed vector is the bot's own reply: recorded, and skipped (never answered).
+    assert runtime.query('SELECT detail_type FROM "analysed-messages-table" ORDER BY detail_type') == [
+        {"detail_type": "MESSAGE_SKIPPED"},
+        {"detail_type": "TWITTER_TWEETED"},
+    ]
 
     # Every real body from X is accepted.
     files = [str(path) for path in delivery_files()]
@@ -80,5 +84,10 @@ def test_local_backbone_end_to_end(runtime: LocalRuntime) -> None:
     retweet = json.loads((FIXTURES / "tweet_create_events_retweet.json").read_text())["tweet_create_events"][0]
     tweet_ids = {row["tweet_id"] for row in messages}
     assert own_reply["id_str"] not in tweet_ids
+    skipped = runtime.query(
+        'SELECT detail.twitter.tweetid AS tweet_id, detail.reason AS reason FROM "analysed-messages-table" '
+        "WHERE detail_type = 'MESSAGE_SKIPPED'"
+    )
+    assert {"tweet_id": own_reply["id_str"], "reason": "own post"} in skipped
     assert retweet["id_str"] not in tweet_ids
     assert {row["author"] for row in messages} >= {"TanuLearns", "JE_Gordon", "nneleaa", "OtherUser"}

@@ -124,7 +124,8 @@ def test_definition_downloads_then_analyses_photos_and_text_in_parallel_then_pub
     states = definition["States"]
     assert definition["StartAt"] == "DownloadMedia"
     download = states["DownloadMedia"]
-    assert download["Parameters"]["Payload"] == {"Message.$": "$.detail"}
+    # The event's id owns the post's claim (a retry of the same event gets it back).
+    assert download["Parameters"]["Payload"] == {"Message.$": "$.detail", "EventId.$": "$.id"}
     assert download["ResultSelector"] == {"Claimed.$": "$.Payload.Claimed", "Images.$": "$.Payload.Images"}
     # A post another arrival has claimed ends at AlreadyAnalysed; the first arrival goes on.
     assert download["Next"] == "FirstArrival"

@@ -24,7 +24,7 @@ from stacks.analysis import (
 from stacks.bot_stack import FUNCTION_ROLES, BotStack
 from stacks.chalice_app import EVENTBRIDGE_EVENT_TYPES, SNS_EVENT_TYPE, XRAY_ACTIONS, ChaliceApp, function_logical_id
 from stacks.egress import EGRESS
-from stacks.grants import IDEMPOTENCY_ACTIONS
+from stacks.grants import COUNTER_ACTIONS, IDEMPOTENCY_ACTIONS
 from stacks.ingress import INGRESS
 from stacks.plumbing import PLUMBING
 from stacks.responding import LEX_FULFILMENT, RESPONDING_PHOTOS, RESPONDING_TEXT
@@ -149,6 +149,11 @@ def test_environment_of_every_function(synth):
         assert variables["BLUR_UNRECOGNISED_FACES"] == "true", logical_id
         assert variables["BOT_EGRESS"] == "x", logical_id
         assert variables["IDEMPOTENCY_TABLE"] == synth.template["Outputs"]["IdempotencyTableName"]["Value"], logical_id
+        # The Responding guards' defaults (the test context sets none).
+        assert variables["REPLIES_PER_AUTHOR"] == "5", logical_id
+        assert variables["REPLIES_PER_CONVERSATION"] == "10", logical_id
+        assert variables["REPLY_WINDOW_SECONDS"] == "900", logical_id
+        assert variables["REPLY_CHAIN_MAX_DEPTH"] == "3", logical_id
 
 
 def test_analysis_functions_get_more_memory_and_time_than_the_webhook(synth):
@@ -229,19 +234,23 @@ def _expected_permissions(template: dict[str, Any]) -> dict[str, dict[str, list[
     chat: Any = f":secret:{TEST_CONTEXT['chatWebhookSecretName']}-??????"
     publisher: dict[str, list[Any]] = {"events:PutEvents": bus, "s3:PutObject": oversized}
     async_invoked: dict[str, list[Any]] = {"sqs:SendMessage": failures}
+    # Every consumer of an event that may be claim-checked reads it back, under the prefix only.
+    oversized_reader: dict[str, list[Any]] = {"s3:GetObject": oversized}
+    oversized_and_media_reader: dict[str, list[Any]] = {**media_reader, "s3:GetObject": oversized + media}
     expected: dict[str, dict[str, list[Any]]] = {
         INGRESS: {**publisher, "secretsmanager:GetSecretValue": [twitter]},
         PLUMBING: {**async_invoked},
         ANALYSIS: {
             **publisher,
             "s3:PutObject": oversized + media,
-            **media_reader,
+            **oversized_and_media_reader,
             **{action: ["*"] for action in analysis_actions(("labels", "celebrities", "text"), False)},
             # One analysis per post: the claim is an item of the idempotency table.
             **{action: table for action in CLAIM_ACTIONS},
         },
         ALERTING: {
             **async_invoked,
+            **oversized_reader,
             "sns:Publish": [{"Ref": _topic(template)}],
             "kms:GenerateDataKey": [{"Fn::GetAtt": [key, "Arn"]}],
             "kms:Decrypt": [{"Fn::GetAtt": [key, "Arn"]}],
@@ -249,13 +258,28 @@ def _expected_permissions(template: dict[str, Any]) -> dict[str, dict[str, list[
             # One alert per post: Powertools idempotency records in the same table as Egress's.
             **{action: table for action in IDEMPOTENCY_ACTIONS},
         },
-        RESPONDING_PHOTOS: {**async_invoked, **publisher, "s3:PutObject": oversized + media, **media_reader},
-        RESPONDING_TEXT: {**async_invoked, **publisher, "lex:RecognizeText": [{"Fn::GetAtt": [alias, "Arn"]}]},
+        RESPONDING_PHOTOS: {
+            **async_invoked,
+            **publisher,
+            "s3:PutObject": oversized + media,
+            **oversized_and_media_reader,
+            # The guards' counters: "count#..." items of the idempotency table.
+            **{action: table for action in COUNTER_ACTIONS},
+        },
+        RESPONDING_TEXT: {
+            **async_invoked,
+            **publisher,
+            **oversized_reader,
+            "lex:RecognizeText": [{"Fn::GetAtt": [alias, "Arn"]}],
+            **{action: table for action in COUNTER_ACTIONS},
+        },
         LEX_FULFILMENT: {},
         EGRESS: {
             **async_invoked,
+            # REPLY_POSTED for each reply posted.
+            **publisher,
             "secretsmanager:GetSecretValue": [twitter],
-            **media_reader,
+            **oversized_and_media_reader,
             **{action: table for action in IDEMPOTENCY_ACTIONS},
         },
     }

@@ -86,3 +86,43 @@ def test_blurring_unrecognised_faces_from_dash_c_strings_and_cdk_json(value, exp
 def test_an_invalid_blur_setting_fails_at_synth():
     with pytest.raises(ValueError, match="blurUnrecognisedFaces"):
         _config(blurUnrecognisedFaces="sometimes")
+
+
+def test_the_reply_guards_default_to_the_runtimes_defaults():
+    from chalicelib.settings import (
+        DEFAULT_REPLIES_PER_AUTHOR,
+        DEFAULT_REPLIES_PER_CONVERSATION,
+        DEFAULT_REPLY_CHAIN_MAX_DEPTH,
+        DEFAULT_REPLY_WINDOW_SECONDS,
+    )
+
+    assert _config().reply_guard_environment == {
+        "REPLIES_PER_AUTHOR": str(DEFAULT_REPLIES_PER_AUTHOR),
+        "REPLIES_PER_CONVERSATION": str(DEFAULT_REPLIES_PER_CONVERSATION),
+        "REPLY_WINDOW_SECONDS": str(DEFAULT_REPLY_WINDOW_SECONDS),
+        "REPLY_CHAIN_MAX_DEPTH": str(DEFAULT_REPLY_CHAIN_MAX_DEPTH),
+    }
+
+
+def test_the_reply_guards_from_context():
+    config = _config(repliesPerAuthor="3", repliesPerConversation=20, replyWindowSeconds="600", replyChainMaxDepth="0")
+    assert (
+        config.replies_per_author,
+        config.replies_per_conversation,
+        config.reply_window_seconds,
+        config.reply_chain_max_depth,
+    ) == (3, 20, 600, 0)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("repliesPerAuthor", 0),
+        ("repliesPerConversation", "many"),
+        ("replyWindowSeconds", -1),
+        ("replyChainMaxDepth", True),
+    ],
+)
+def test_invalid_reply_guards_fail_at_synth(key, value):
+    with pytest.raises(ValueError, match=key):
+        _config(**{key: value})

@@ -33,10 +33,11 @@ EXPECTED_RAW = {
     "tweet_create_events_media_video.json": ["TWITTER_TWEETED"],
     "tweet_create_events_mention_partial.json": ["TWITTER_TWEETED", "MESSAGE_RECEIVED"],
     "tweet_create_events_mention_reply.json": ["TWITTER_TWEETED", "MESSAGE_RECEIVED"],
-    "tweet_create_events_own_reply.json": ["TWITTER_TWEETED"],
+    "tweet_create_events_own_reply.json": ["TWITTER_TWEETED", "MESSAGE_SKIPPED"],  # recorded, never answered
     "tweet_create_events_plain_extended.json": ["TWITTER_TWEETED"],
     "tweet_create_events_quote.json": ["TWITTER_TWEETED", "MESSAGE_RECEIVED"],
-    "tweet_create_events_quote_docs.json": ["TWITTER_TWEETED"],  # the author quotes their own post
+    # the account quotes its own post: the bot's own post, recorded as skipped, never answered
+    "tweet_create_events_quote_docs.json": ["TWITTER_TWEETED", "MESSAGE_SKIPPED"],
     "tweet_create_events_retweet.json": ["TWITTER_TWEETED"],
     "tweet_delete_events.json": ["TWITTER_DELETED"],
     "user_event_revoke.json": ["TWITTER_PERMISSION_REVOKED"],
@@ -162,7 +163,7 @@ def test_own_posts_and_retweets_are_not_messages() -> None:
         assert names.MESSAGE_RECEIVED not in [e.detail_type for e in translate_delivery(load_delivery(name))]
     reply = load_delivery("xaa_post_reply_create.json")
     reply["data"]["payload"]["author_id"] = reply["data"]["filter"]["user_id"]
-    assert [e.detail_type for e in translate_delivery(reply)] == ["X_POST_REPLY_CREATE"]
+    assert [e.detail_type for e in translate_delivery(reply)] == ["X_POST_REPLY_CREATE", "MESSAGE_SKIPPED"]
 
 
 def test_a_retweet_that_mentions_the_bot_is_not_a_message() -> None:

@@ -509,3 +509,19 @@ def test_several_running_servers_must_be_chosen_between(
     assert result.exit_code == 2, result.output
     assert "several `botctl serve` are running" in result.output
     assert str(first.root) in result.output and str(second.root) in result.output
+
+
+def test_query_by_name_says_why_posts_got_no_answer(
+    runner: CliRunner, local_dir: Path, envelope: Callable[..., Any]
+) -> None:
+    writer = LocalDataLake(LocalLayout(local_dir).datalake)
+    skipped = {
+        "Twitter": {"TweetId": "7", "UserId": "42", "ConversationId": "5"},
+        "Author": "bob",
+        "Reason": "author limit",
+    }
+    writer.append(envelope("REPLY_SKIPPED", skipped, source="xbot.responding"))
+    result = botctl(runner, "query", "skipped-messages", "--format", "json", "--local-dir", str(local_dir))
+    assert result.exit_code == 0, result.output
+    ((row),) = json.loads(result.output)
+    assert (row["tweet_id"], row["author"], row["reason"]) == ("7", "bob", "author limit")

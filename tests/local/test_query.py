@@ -228,3 +228,27 @@ def test_analysis_queries_on_a_real_message_analysed(
     assert run_query(QUERIES["positive-posts"], local_dir)[1] == [
         ("2024-05-01T13:04:05Z", "alice", "look who it is", 0.9)
     ]
+
+
+def test_skipped_messages_say_why_a_post_got_no_answer(
+    local_dir: Path, lake: Callable[..., None], envelope: Callable[..., Any]
+) -> None:
+    """`botctl query skipped-messages`: the outcome events, written by their contracts."""
+    from chalicelib.contracts.messages import TwitterRef
+    from chalicelib.contracts.outcomes import AUTHOR_LIMIT, OWN_POST, MessageSkipped, ReplyPosted, ReplySkipped
+
+    at = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
+    own = MessageSkipped(TwitterRef("2001", "1111", None, "1111", "2000"), "xbot", OWN_POST)
+    limited = ReplySkipped(TwitterRef("2002", "42", "2000"), "mallory", AUTHOR_LIMIT)
+    lake(envelope("MESSAGE_SKIPPED", own.to_detail(), time=at))
+    lake(envelope("REPLY_SKIPPED", limited.to_detail(), source="xbot.responding", time=at.replace(hour=10)))
+    posted = ReplyPosted("2003", "42", "2004", latency_ms=1_250)
+    lake(envelope("REPLY_POSTED", posted.to_detail(), source="xbot.egress", time=at.replace(hour=11)))
+
+    columns, rows = run_query(QUERIES["skipped-messages"], local_dir)
+    assert columns == ["time", "detail_type", "tweet_id", "user_id", "author", "conversation_id", "reason"]
+    assert [row[1:] for row in rows] == [
+        ("REPLY_SKIPPED", "2002", "42", "mallory", "2000", "author limit"),
+        ("MESSAGE_SKIPPED", "2001", "1111", "xbot", None, "own post"),
+    ]
+    assert [row[1:] for row in run_query(QUERIES["replies-posted"], local_dir)[1]] == [("2003", "2004", 1250)]

@@ -33,6 +33,11 @@ def _publisher(bus: RecordingBus) -> EventPublisher:
     return EventPublisher(bus=bus, bus_name="b", payload_store=None, retry=RetryPolicy(attempts=1))
 
 
+def _answered(reply: SendTweet | None) -> SendTweet:
+    assert reply is not None, "the message was skipped"
+    return reply
+
+
 def _sent(bus: RecordingBus) -> SendTweet:
     ((entry,),) = bus.calls
     assert (entry["Source"], entry["DetailType"]) == ("xbot.responding", "SEND_TWEET")
@@ -66,7 +71,7 @@ def test_recognised_people_are_named_and_their_photos_annotated_under_new_keys()
             analysis=ImageAnalysis(celebrity_faces=[_celebrity("Alan Turing"), _celebrity("Ada Lovelace")]),
         ),
     ]
-    reply = _photo_responder(store, bus, annotate).respond(_message(images))
+    reply = _answered(_photo_responder(store, bus, annotate).respond(_message(images)))
     assert reply.text == "@alice I recognised: Ada Lovelace, Alan Turing"
     assert (reply.reply_to_tweet_id, reply.reply_to_user_id) == ("1900", "42")
     assert len(reply.image_keys) == 2
@@ -81,8 +86,8 @@ def test_recognised_people_are_named_and_their_photos_annotated_under_new_keys()
 def test_nobody_recognised_gets_a_polite_text_only_answer() -> None:
     store, bus, annotate = MemoryMediaStore(), RecordingBus(), RecordingAnnotate()
     store.put("k.jpg", b"photo", "image/jpeg")
-    reply = _photo_responder(store, bus, annotate).respond(
-        _message([ImageResult("u", "k.jpg", analysis=ImageAnalysis())])
+    reply = _answered(
+        _photo_responder(store, bus, annotate).respond(_message([ImageResult("u", "k.jpg", analysis=ImageAnalysis())]))
     )
     assert reply.text == f"@alice {NOBODY_RECOGNISED}"
     assert reply.image_keys == []
@@ -97,7 +102,7 @@ def test_words_read_in_the_photo_are_quoted_when_nobody_is_recognised() -> None:
         {"DetectedText": "Fresh coffee", "Type": "LINE", "Id": 1},
     ]
     image = ImageResult("u", "k.jpg", analysis=ImageAnalysis(text_detections=detections))
-    reply = _photo_responder(store, bus, annotate).respond(_message([image]))
+    reply = _answered(_photo_responder(store, bus, annotate).respond(_message([image])))
     assert reply.text == f'@alice {NOBODY_RECOGNISED} It says: "OPEN DAILY / Fresh coffee"'
 
 
@@ -117,7 +122,7 @@ def test_only_photos_with_someone_named_come_back() -> None:
         ImageResult("u1", "a.jpg", analysis=ImageAnalysis(celebrity_faces=[_celebrity("Ada")])),
         ImageResult("u2", "b.jpg", analysis=ImageAnalysis()),
     ]
-    reply = _photo_responder(store, bus, annotate).respond(_message(images))
+    reply = _answered(_photo_responder(store, bus, annotate).respond(_message(images)))
     assert reply.image_keys == ["annotated/a.jpg"]
 
 
@@ -129,13 +134,13 @@ def test_at_most_four_photos_come_back() -> None:
         images.append(
             ImageResult(f"u{index}", f"{index}.jpg", analysis=ImageAnalysis(celebrity_faces=[_celebrity("Ada")]))
         )
-    assert len(_photo_responder(store, bus, annotate).respond(_message(images)).image_keys) == 4
+    assert len(_answered(_photo_responder(store, bus, annotate).respond(_message(images))).image_keys) == 4
 
 
 def test_a_photo_that_cannot_be_annotated_is_left_out_not_fatal() -> None:
     store, bus, annotate = MemoryMediaStore(), RecordingBus(), RecordingAnnotate()
     images = [ImageResult("u", "missing.jpg", analysis=ImageAnalysis(celebrity_faces=[_celebrity("Ada")]))]
-    reply = _photo_responder(store, bus, annotate).respond(_message(images))
+    reply = _answered(_photo_responder(store, bus, annotate).respond(_message(images)))
     assert reply.text == "@alice I recognised: Ada"
     assert reply.image_keys == []
 
@@ -154,7 +159,7 @@ def test_names_are_listed_once_in_order() -> None:
 )
 def test_text_goes_to_the_bot_without_mentions_or_urls_one_session_per_author(text: str, sent: str) -> None:
     bot, bus = RecordingBot(), RecordingBus()
-    reply = TextResponder(bot=bot, publisher=_publisher(bus)).respond(_message([], text=text))
+    reply = _answered(TextResponder(bot=bot, publisher=_publisher(bus)).respond(_message([], text=text)))
     assert bot.calls == [("42", sent)]
     assert reply.text.startswith("@alice Why do programmers")
     assert reply.image_keys == []

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         ReplyPoster,
         SecretProvider,
         TextAnalyser,
+        WindowCounters,
     )
     from chalicelib.settings import Settings
 
@@ -130,6 +131,13 @@ class AwsAdapters:
         from chalicelib.adapters.dynamodb_claims import DynamoDbClaims
 
         return DynamoDbClaims(aws_client("dynamodb"), required(self._settings.idempotency_table, "IDEMPOTENCY_TABLE"))
+
+    def window_counters(self) -> WindowCounters:
+        from chalicelib.adapters.dynamodb_counters import DynamoDbWindowCounters
+
+        return DynamoDbWindowCounters(
+            aws_client("dynamodb"), required(self._settings.idempotency_table, "IDEMPOTENCY_TABLE")
+        )
 
     def idempotency(self, namespace: str) -> Idempotency:
         from chalicelib.adapters.idempotency import dynamodb_idempotency

@@ -31,7 +31,7 @@ class DynamoDbClaims:
         self._table = table_name
         self._now = now
 
-    def claim(self, key: str, *, hold_seconds: int) -> bool:
+    def claim(self, key: str, *, owner: str, hold_seconds: int) -> bool:
         now = int(self._now())
         try:
             self._client.put_item(
@@ -39,10 +39,18 @@ class DynamoDbClaims:
                 Item={
                     "id": {"S": KEY_PREFIX + key},
                     "status": {"S": "INPROGRESS"},
+                    "owner": {"S": owner},
                     "expiration": {"N": str(now + hold_seconds)},
                 },
-                ConditionExpression="attribute_not_exists(id) OR expiration < :now",
-                ExpressionAttributeValues={":now": {"N": str(now)}},
+                ConditionExpression=(
+                    "attribute_not_exists(id) OR expiration < :now OR (#owner = :owner AND #status = :in_progress)"
+                ),
+                ExpressionAttributeNames={"#owner": "owner", "#status": "status"},
+                ExpressionAttributeValues={
+                    ":now": {"N": str(now)},
+                    ":owner": {"S": owner},
+                    ":in_progress": {"S": "INPROGRESS"},
+                },
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":

@@ -19,7 +19,8 @@ alerting = Blueprint(__name__)
 @with_log_context
 def alert_negative(event: CloudWatchEvent) -> None:
     remaining = getattr(event.context, "get_remaining_time_in_millis", None)
-    analysed = MessageAnalysed.from_detail(event.detail)
+    # A claim-checked event (over the bus's size limit) is matched by its routing fields, then read whole.
+    analysed = MessageAnalysed.from_detail(wiring.payload_resolver().resolve(event.detail))
     if not wiring.alert_service().alert(analysed, remaining_ms=remaining):
         logger.info("alert already sent for this post", extra={"tweet_id": analysed.message.twitter.tweet_id})
 

@@ -47,9 +47,12 @@ def failure_reason(error: Any, cause: Any) -> str:
 @analysis.lambda_function(name="download_media")
 @with_lambda_log_context
 def download_media(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """{"Message": MESSAGE_RECEIVED detail} -> {"Claimed": true, "Images": [ImageResult, ...]}, or
-    {"Claimed": false, "Images": []} when another arrival of the post has its analysis."""
-    images = _classified(lambda: wiring.analysis_steps().download(event["Message"]))
+    """{"Message": MESSAGE_RECEIVED detail, "EventId": its event's id} -> {"Claimed": true, "Images":
+    [ImageResult, ...]}, or {"Claimed": false, "Images": []} when another arrival of the post has it."""
+    arrival = event.get("EventId")
+    images = _classified(
+        lambda: wiring.analysis_steps().download(event["Message"], arrival if isinstance(arrival, str) else None)
+    )
     if images is None:
         logger.info("post already analysed or being analysed: skipped")
         return {"Claimed": False, "Images": []}

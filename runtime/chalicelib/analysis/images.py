@@ -18,6 +18,7 @@ class ImageAnalysisService:
         if image.key is None or image.error is not None:
             return image
         try:
-            return replace(image, analysis=self._analyser.analyse(image.key, self._features))
+            # Capped here, on both runtimes, so the workflow's state and MESSAGE_ANALYSED stay small.
+            return replace(image, analysis=self._analyser.analyse(image.key, self._features).capped())
         except MediaError as error:
             return replace(image, error=str(error))

@@ -24,4 +24,4 @@ class TextAnalysisService:
         language = lang if lang and self._analyser.supports(lang) else self._analyser.detect_language(remainder)
         if language is None or not self._analyser.supports(language):
             return TextAnalysis(language=language)
-        return self._analyser.analyse(text, language, key_phrases=self._key_phrases)
+        return self._analyser.analyse(text, language, key_phrases=self._key_phrases).capped()

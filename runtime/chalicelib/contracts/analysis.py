@@ -8,14 +8,70 @@ Bounding boxes are ratios of the image's width and height, as Rekognition gives 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
 
 from chalicelib.contracts.messages import MessageReceived, TwitterRef
 
 Record = dict[str, Any]
 
 SENTIMENTS = ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")
+
+# What the analysis keeps per photo and of the text. The workflow's state holds the message and
+# every photo's analysis at once, and a Step Functions state is at most 256 KiB (an overflow,
+# States.DataLimitExceeded, escapes the workflow's Catch), so each part has a hard byte bound:
+# with the longest text ingress accepts (25,000 characters, up to 150 KB once JSON-escaped), four
+# photos and the text's analysis, the state and MESSAGE_ANALYSED stay under 256 KiB
+# (tests/analysis/test_analysis_caps.py checks the worst case).
+#: Labels kept per photo (the most confident first, as Rekognition and the local model order them).
+MAX_LABELS_PER_PHOTO: Final = 20
+#: Text detections kept per photo (Rekognition gives the LINEs before the WORDs).
+MAX_TEXT_DETECTIONS_PER_PHOTO: Final = 40
+#: Faces kept per photo, for celebrities and for other faces each.
+MAX_FACES_PER_PHOTO: Final = 20
+#: Characters kept of any text in a record (DetectedText, a label's or celebrity's Name, an entity).
+MAX_RECORD_TEXT_CHARS: Final = 100
+#: Elements kept of a list inside a record (a label's Parents, a celebrity's Urls).
+MAX_RECORD_LIST_ITEMS: Final = 5
+#: The hard bound on one photo's analysis as JSON: records are dropped from the end of the longest
+#: list until it fits.
+MAX_IMAGE_ANALYSIS_BYTES: Final = 16 * 1024
+#: Entities and key phrases kept of the text, and the text analysis' hard bound as JSON.
+MAX_TEXT_ENTITIES: Final = 25
+MAX_KEY_PHRASES: Final = 25
+MAX_TEXT_ANALYSIS_BYTES: Final = 8 * 1024
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _trimmed(value: Any) -> Any:
+    """A record with its texts cut to MAX_RECORD_TEXT_CHARS and its lists to MAX_RECORD_LIST_ITEMS."""
+    if isinstance(value, str):
+        return value[:MAX_RECORD_TEXT_CHARS]
+    if isinstance(value, list):
+        return [_trimmed(item) for item in value[:MAX_RECORD_LIST_ITEMS]]
+    if isinstance(value, dict):
+        return {str(key)[:MAX_RECORD_TEXT_CHARS]: _trimmed(item) for key, item in value.items()}
+    return value
+
+
+def _capped_lists(
+    lists: dict[str, list[Record]],
+    limits: dict[str, int],
+    max_bytes: int,
+    detail_of: Callable[[dict[str, list[Record]]], dict[str, Any]],
+) -> dict[str, list[Record]]:
+    """Each list cut to its limit and its records trimmed; then, while the detail made of them
+    (`detail_of`) is over max_bytes as JSON, the last record of the longest list dropped."""
+    kept = {name: [_trimmed(record) for record in records[: limits[name]]] for name, records in lists.items()}
+    while _json_size(detail_of(kept)) > max_bytes and any(kept.values()):
+        longest = max(kept, key=lambda name: len(kept[name]))
+        kept[longest].pop()
+    return kept
 
 
 @dataclass(frozen=True)
@@ -32,6 +88,26 @@ class ImageAnalysis:
             "CelebrityFaces": self.celebrity_faces,
             "UnrecognizedFaces": self.unrecognized_faces,
         }
+
+    def capped(self) -> ImageAnalysis:
+        """What MESSAGE_ANALYSED keeps of a photo: the per-photo caps above, whichever runtime analysed it."""
+        kept = _capped_lists(
+            {
+                "labels": self.labels,
+                "text_detections": self.text_detections,
+                "celebrity_faces": self.celebrity_faces,
+                "unrecognized_faces": self.unrecognized_faces,
+            },
+            {
+                "labels": MAX_LABELS_PER_PHOTO,
+                "text_detections": MAX_TEXT_DETECTIONS_PER_PHOTO,
+                "celebrity_faces": MAX_FACES_PER_PHOTO,
+                "unrecognized_faces": MAX_FACES_PER_PHOTO,
+            },
+            MAX_IMAGE_ANALYSIS_BYTES,
+            lambda lists: ImageAnalysis(**lists).to_detail(),
+        )
+        return ImageAnalysis(**kept)
 
     @classmethod
     def from_detail(cls, detail: dict[str, Any]) -> ImageAnalysis:
@@ -90,6 +166,17 @@ class TextAnalysis:
             "Language": self.language,
         }
 
+    def capped(self) -> TextAnalysis:
+        """What MESSAGE_ANALYSED keeps of the text's analysis: MAX_TEXT_ENTITIES, MAX_KEY_PHRASES and
+        MAX_TEXT_ANALYSIS_BYTES (the sentiment and its scores are always kept)."""
+        kept = _capped_lists(
+            {"entities": self.entities, "key_phrases": self.key_phrases},
+            {"entities": MAX_TEXT_ENTITIES, "key_phrases": MAX_KEY_PHRASES},
+            MAX_TEXT_ANALYSIS_BYTES,
+            lambda lists: replace(self, entities=lists["entities"], key_phrases=lists["key_phrases"]).to_detail(),
+        )
+        return replace(self, entities=kept["entities"], key_phrases=kept["key_phrases"])
+
     @classmethod
     def from_detail(cls, detail: dict[str, Any]) -> TextAnalysis:
         return cls(
@@ -118,7 +205,7 @@ class MessageAnalysed:
             "Twitter": self.message.twitter.to_detail(),
             "HasImages": bool(self.message.image_urls),
             "Analysis": {**self.text.to_detail(), "Images": [image.to_detail() for image in self.images]},
-        }
+        } | ({"ReceivedAtMs": self.message.received_at_ms} if self.message.received_at_ms is not None else {})
 
     @classmethod
     def from_detail(cls, detail: dict[str, Any]) -> MessageAnalysed:

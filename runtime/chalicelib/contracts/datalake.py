@@ -54,7 +54,15 @@ DETAIL: Final[HiveType] = {
     "Author": "string",
     "Lang": "string",
     "ImageUrls": ["string"],
-    "Twitter": {"TweetId": "string", "UserId": "string", "ConversationId": "string"},
+    "Twitter": {
+        "TweetId": "string",
+        "UserId": "string",
+        "ConversationId": "string",
+        "InReplyToUserId": "string",
+        "InReplyToTweetId": "string",
+    },
+    # when Ingress accepted the delivery (epoch ms), carried to SEND_TWEET
+    "ReceivedAtMs": "bigint",
     # MESSAGE_ANALYSED
     "HasImages": "boolean",
     "Analysis": {
@@ -74,6 +82,9 @@ DETAIL: Final[HiveType] = {
     "ReplyToUserId": "string",
     "ImageKey": "string",
     "ImageKeys": ["string"],
+    # REPLY_POSTED (MESSAGE_SKIPPED and REPLY_SKIPPED write Twitter, Author and Reason)
+    "PostedTweetId": "string",
+    "LatencyMs": "bigint",
     # raw events keep the subscribed account's id
     "for_user_id": "string",
     # an event too large for EventBridge: where its detail was stored (chalicelib.publishing)

@@ -43,6 +43,13 @@ MESSAGE_RECEIVED: Final = "MESSAGE_RECEIVED"
 MESSAGE_ANALYSED: Final = "MESSAGE_ANALYSED"
 MESSAGE_ANALYSIS_FAILED: Final = "MESSAGE_ANALYSIS_FAILED"
 SEND_TWEET: Final = "SEND_TWEET"
+# Outcomes: what happened to each message (contracts/outcomes.py), for the lake and `botctl query`.
+#: Egress posted a reply: the post id X returned and the delivery-to-reply latency.
+REPLY_POSTED: Final = "REPLY_POSTED"
+#: Ingress kept a post from becoming a MESSAGE_RECEIVED (the bot's own post), with the reason.
+MESSAGE_SKIPPED: Final = "MESSAGE_SKIPPED"
+#: Responding decided not to answer an analysed message (a guard), with the reason.
+REPLY_SKIPPED: Final = "REPLY_SKIPPED"
 
 #: Account Activity keys whose every element becomes one event of a single detail-type.
 ACCOUNT_ACTIVITY_DETAIL_TYPES: Final[dict[str, str]] = {
@@ -97,7 +104,15 @@ RAW_DETAIL_TYPES: Final = (
     DELIVERY_REJECTED,
     *(x_activity_detail_type(t) for t in KNOWN_X_ACTIVITY_EVENT_TYPES),
 )
-DOMAIN_DETAIL_TYPES: Final = (MESSAGE_RECEIVED, MESSAGE_ANALYSED, MESSAGE_ANALYSIS_FAILED, SEND_TWEET)
+DOMAIN_DETAIL_TYPES: Final = (
+    MESSAGE_RECEIVED,
+    MESSAGE_ANALYSED,
+    MESSAGE_ANALYSIS_FAILED,
+    SEND_TWEET,
+    REPLY_POSTED,
+    MESSAGE_SKIPPED,
+    REPLY_SKIPPED,
+)
 #: Every detail-type the bot knows; CDK makes one metric filter for each.
 ALL_DETAIL_TYPES: Final = RAW_DETAIL_TYPES + DOMAIN_DETAIL_TYPES
 

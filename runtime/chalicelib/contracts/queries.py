@@ -76,4 +76,25 @@ SAMPLE_QUERIES: Final[tuple[NamedQuery, ...]] = (
             "ORDER BY positive DESC"
         ),
     ),
+    NamedQuery(
+        name="skipped-messages",
+        description="Why a post got no answer: every post skipped (the bot's own) or not replied to "
+        "(a guard), with the reason, newest first.",
+        sql=(
+            "SELECT time, detail_type, detail.twitter.tweetid AS tweet_id, detail.twitter.userid AS user_id, "
+            "detail.author AS author, detail.twitter.conversationid AS conversation_id, detail.reason AS reason "
+            f'FROM "{TABLE_NAME}" '
+            "WHERE detail_type IN ('MESSAGE_SKIPPED', 'REPLY_SKIPPED') ORDER BY time DESC"
+        ),
+    ),
+    NamedQuery(
+        name="replies-posted",
+        description="Every reply posted on X, with the post it answers and the delivery-to-reply latency.",
+        sql=(
+            "SELECT time, detail.replytotweetid AS reply_to_tweet_id, detail.postedtweetid AS posted_tweet_id, "
+            "detail.latencyms AS latency_ms "
+            f'FROM "{TABLE_NAME}" '
+            "WHERE detail_type = 'REPLY_POSTED' ORDER BY time DESC"
+        ),
+    ),
 )

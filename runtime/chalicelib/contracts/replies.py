@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.contracts.messages import received_at_ms
+
 #: X allows up to four photos in a post.
 MAX_REPLY_IMAGES = 4
 
@@ -18,6 +20,9 @@ class SendTweet:
     reply_to_tweet_id: str
     reply_to_user_id: str
     image_keys: list[str] = field(default_factory=list)
+    #: When Ingress accepted the post answered (epoch ms, MESSAGE_RECEIVED's ReceivedAtMs), for the
+    #: delivery-to-reply latency of REPLY_POSTED. Optional: the original project's events lack it.
+    received_at_ms: int | None = None
 
     def __post_init__(self) -> None:
         if len(self.image_keys) > MAX_REPLY_IMAGES:
@@ -30,7 +35,7 @@ class SendTweet:
             "ReplyToUserId": self.reply_to_user_id,
             "ImageKey": self.image_keys[0] if self.image_keys else None,
             "ImageKeys": list(self.image_keys),
-        }
+        } | ({"ReceivedAtMs": self.received_at_ms} if self.received_at_ms is not None else {})
 
     @classmethod
     def from_detail(cls, detail: dict[str, Any]) -> SendTweet:
@@ -42,4 +47,5 @@ class SendTweet:
             reply_to_tweet_id=str(detail["ReplyToTweetId"]),
             reply_to_user_id=str(detail["ReplyToUserId"]),
             image_keys=[str(key) for key in keys],
+            received_at_ms=received_at_ms(detail),
         )

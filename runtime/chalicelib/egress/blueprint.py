@@ -18,5 +18,6 @@ def post_reply(event: CloudWatchEvent) -> None:
     """One reply per post answered: the post replied to keys the idempotency record, so a
     redelivered SEND_TWEET (or a second one for the same post) posts nothing more."""
     remaining = getattr(event.context, "get_remaining_time_in_millis", None)
-    posted = wiring.egress_service().send(SendTweet.from_detail(event.detail), remaining_ms=remaining)
-    logger.info("reply posted", extra={"tweet_id": posted, "in_reply_to": event.detail.get("ReplyToTweetId")})
+    detail = wiring.payload_resolver().resolve(event.detail)  # a claim-checked SEND_TWEET, read whole
+    posted = wiring.egress_service().send(SendTweet.from_detail(detail), remaining_ms=remaining)
+    logger.info("reply posted", extra={"tweet_id": posted, "in_reply_to": detail.get("ReplyToTweetId")})

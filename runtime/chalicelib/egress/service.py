@@ -14,6 +14,10 @@ failure destination or dead-letter queue; locally through the dispatcher's retri
 - X's 403 for duplicate content -> the reply is already on X: recorded as "duplicate", no retry;
 - any other refusal (EgressError) is raised: retrying will not change X's mind, but the retry
   policy and the dead-letter queue, not this code, decide what becomes of the event.
+
+A reply posted is recorded as REPLY_POSTED (the post id X returned, the delivery-to-reply latency),
+once, inside the idempotent action. Publishing it must not undo the post: if the bus refuses it,
+the reply stays posted and recorded, and the loss of the outcome event is logged.
 """
 
 from __future__ import annotations
@@ -22,12 +26,16 @@ import time
 from collections.abc import Callable
 from typing import Final
 
+from chalicelib.contracts import names
+from chalicelib.contracts.envelope import BusEvent
+from chalicelib.contracts.outcomes import ReplyPosted
 from chalicelib.contracts.replies import SendTweet
 from chalicelib.egress.text import fit_reply
 from chalicelib.kernel.errors import TransientError
 from chalicelib.kernel.idempotency import Idempotency
 from chalicelib.observability import logger
 from chalicelib.ports import DuplicateContentError, MediaError, MediaStore, RateLimitedError, ReplyPoster
+from chalicelib.publishing import EventPublisher
 
 #: What send() returns (and records) when X says the reply is already there.
 DUPLICATE: Final = "duplicate"
@@ -51,6 +59,7 @@ class EgressService:
         poster: ReplyPoster,
         media: MediaStore,
         idempotency: Idempotency,
+        publisher: EventPublisher | None = None,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], float] = time.time,
         safety_margin_ms: int = DEFAULT_SAFETY_MARGIN_MS,
@@ -59,6 +68,7 @@ class EgressService:
         self._poster = poster
         self._media = media
         self._idempotency = idempotency
+        self._publisher = publisher
         self._sleep = sleep
         self._now = now
         self._safety_margin_ms = safety_margin_ms
@@ -72,7 +82,28 @@ class EgressService:
         get one reply.
         """
         key = f"reply-to:{reply.reply_to_tweet_id}"
-        return self._idempotency.run(key, lambda: self._post(reply, remaining_ms), remaining_ms)
+        return self._idempotency.run(key, lambda: self._post_and_record(reply, remaining_ms), remaining_ms)
+
+    def _post_and_record(self, reply: SendTweet, remaining_ms: Callable[[], int] | None) -> str:
+        posted = self._post(reply, remaining_ms)
+        if posted != DUPLICATE and self._publisher is not None:
+            self._record_posted(self._publisher, reply, posted)
+        return posted
+
+    def _record_posted(self, publisher: EventPublisher, reply: SendTweet, posted: str) -> None:
+        latency = None
+        if reply.received_at_ms is not None:
+            latency = max(0, int(self._now() * 1000) - reply.received_at_ms)
+        outcome = ReplyPosted(
+            reply_to_tweet_id=reply.reply_to_tweet_id,
+            reply_to_user_id=reply.reply_to_user_id,
+            posted_tweet_id=posted,
+            latency_ms=latency,
+        )
+        try:
+            publisher.publish([BusEvent(names.SOURCE_EGRESS, names.REPLY_POSTED, outcome.to_detail())])
+        except Exception:  # the reply is on X: a lost outcome event must not make it post again
+            logger.exception("REPLY_POSTED not published", extra={"tweet_id": posted})
 
     def _post(self, reply: SendTweet, remaining_ms: Callable[[], int] | None) -> str:
         images = self._load_images(reply)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from chalicelib.contracts import names
 from chalicelib.contracts.envelope import BusEvent
@@ -59,11 +61,13 @@ class IngressService:
         publisher: EventPublisher,
         bot_user_id: str | None,
         max_body_bytes: int,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self._secrets = secrets
         self._publisher = publisher
         self._bot_user_id = bot_user_id
         self._max_body_bytes = max_body_bytes
+        self._now = now
 
     def answer_crc(self, crc_token: str | None) -> dict[str, str]:
         if not crc_token:
@@ -83,7 +87,7 @@ class IngressService:
             raise PayloadTooLargeError(f"body over {self._max_body_bytes} bytes")
         if not signature.is_valid_signature(self._secrets.consumer_secret(), body, signature_header):
             raise BadSignatureError("missing or invalid x-twitter-webhooks-signature")
-        events = self._events_of(body)
+        events = _stamped(self._events_of(body), received_at_ms=int(self._now() * 1000))
         event_ids = self._publisher.publish(events)
         return DeliveryReceipt(event_ids=event_ids, detail_types=[event.detail_type for event in events])
 
@@ -99,6 +103,17 @@ class IngressService:
         except Exception as error:  # a signed delivery is recorded, never answered 5xx
             reason = f"delivery not translated: internal error {type(error).__name__}"
             return [rejection(reason, key="body", excerpt=_excerpt_of_body(body))]
+
+
+def _stamped(events: list[BusEvent], *, received_at_ms: int) -> list[BusEvent]:
+    """MESSAGE_RECEIVED events carry when the delivery was accepted (ReceivedAtMs), for the
+    delivery-to-reply latency Egress reports in REPLY_POSTED."""
+    return [
+        replace(event, detail={**event.detail, "ReceivedAtMs": received_at_ms})
+        if event.detail_type == names.MESSAGE_RECEIVED
+        else event
+        for event in events
+    ]
 
 
 def _excerpt_of_body(body: bytes) -> str:

@@ -19,6 +19,7 @@ from typing import Any, Final, TypeGuard
 from chalicelib.contracts import datalake, names
 from chalicelib.contracts.envelope import BusEvent
 from chalicelib.contracts.messages import MessageReceived, TwitterRef
+from chalicelib.contracts.outcomes import OWN_POST, MessageSkipped
 
 Json = dict[str, Any]
 
@@ -292,6 +293,12 @@ def _messages_from_account_activity(posts: list[Any], subscribed: Any, bot_user_
         try:
             if not _is_addressed_to(post, bot_id):
                 continue
+            if _v1_author(post) == bot_id:
+                yield _own_post_skipped(
+                    _v1_twitter_ref(post),
+                    _optional_name(_object_field(post, "user"), "screen_name", "user.screen_name"),
+                )
+                continue
             message, notes = _message_from_v1_post(post)
         except RejectedError as error:
             yield rejection(f"not a message: {error}", key=where, excerpt=excerpt_of(post), for_user_id=subscribed)
@@ -317,11 +324,32 @@ def _is_addressed_to(post: Json, bot_id: str) -> bool:
     quoted = _optional_object(post, "quoted_status")
     quoted_author = _optional_object(quoted, "user").get("id_str")
     replied_to = _optional_id(post, "in_reply_to_user_id_str")
-    if not (bot_id in mentioned or replied_to == bot_id or quoted_author == bot_id):
-        return False
-    # The author decides whether it is the bot's own post: a post without a readable one is refused.
-    author = _id_field(_object_field(post, "user"), "id_str", "user.id_str")
-    return author != bot_id
+    return bot_id in mentioned or replied_to == bot_id or quoted_author == bot_id
+
+
+def _v1_author(post: Json) -> str:
+    """The author decides whether it is the bot's own post: a post without a readable one is refused."""
+    return _id_field(_object_field(post, "user"), "id_str", "user.id_str")
+
+
+def _v1_twitter_ref(post: Json) -> TwitterRef:
+    replied_to = _optional_id(post, "in_reply_to_status_id_str")
+    tweet_id = _id_field(post, "id_str", "id_str")
+    return TwitterRef(
+        tweet_id=tweet_id,
+        user_id=_v1_author(post),
+        # v1.1 has no conversation id; a post that replies to nothing starts its own.
+        conversation_id=None if replied_to else tweet_id,
+        in_reply_to_user_id=_optional_id(post, "in_reply_to_user_id_str"),
+        in_reply_to_tweet_id=replied_to,
+    )
+
+
+def _own_post_skipped(twitter: TwitterRef, author: str | None) -> BusEvent:
+    """The bot's own post addressed to the bot (its reply in a thread with itself, say): recorded
+    as MESSAGE_SKIPPED, never a MESSAGE_RECEIVED, so it can never be answered."""
+    skipped = MessageSkipped(twitter=twitter, author=author, reason=OWN_POST)
+    return BusEvent(source=names.SOURCE_INGRESS, detail_type=names.MESSAGE_SKIPPED, detail=skipped.to_detail())
 
 
 def _user_mentions(post: Json) -> list[Json]:
@@ -339,8 +367,6 @@ def _message_from_v1_post(post: Json) -> tuple[MessageReceived, list[str]]:
     extended = _optional_object(post, "extended_tweet")
     text = _first_text(((extended, "full_text"), (post, "full_text"), (post, "text")), "extended_tweet.")
     user = _object_field(post, "user")
-    tweet_id = _id_field(post, "id_str", "id_str")
-    replied_to = _optional_id(post, "in_reply_to_status_id_str")
     image_urls, notes = _checked_photos(_v1_photo_urls(post, extended))
     return (
         MessageReceived(
@@ -348,12 +374,7 @@ def _message_from_v1_post(post: Json) -> tuple[MessageReceived, list[str]]:
             author=_optional_name(user, "screen_name", "user.screen_name"),
             lang=_optional_lang(post),
             image_urls=image_urls,
-            twitter=TwitterRef(
-                tweet_id=tweet_id,
-                user_id=_id_field(user, "id_str", "user.id_str"),
-                # v1.1 has no conversation id; a post that replies to nothing starts its own.
-                conversation_id=None if replied_to else tweet_id,
-            ),
+            twitter=_v1_twitter_ref(post),
         ),
         notes,
     )
@@ -395,7 +416,9 @@ def _translate_x_activity(data: Json, bot_user_id: str | None) -> list[BusEvent]
         return events
     try:
         payload = _object_field(data, "payload")
-        if _is_v2_message_for(payload, bot_id):
+        if _is_v2_own_post(payload, bot_id):
+            events.append(_own_post_skipped(_v2_twitter_ref(payload), None))
+        elif _is_v2_message_for(payload, bot_id):
             message, notes = _message_from_v2_post(payload, _optional_object(data, "includes"))
             events.append(_message_received(message))
             events.extend(rejection(note, key="data.payload", for_user_id=subscribed) for note in notes)
@@ -404,6 +427,39 @@ def _translate_x_activity(data: Json, bot_user_id: str | None) -> list[BusEvent]
             rejection(f"not a message: {error}", key="data.payload", excerpt=excerpt_of(data), for_user_id=subscribed)
         )
     return events
+
+
+def _is_v2_own_post(post: Json, bot_id: str) -> bool:
+    """A post (not a repost) the bot wrote, in a mention or reply event of the bot's own account."""
+    if not post.get("id") or _is_v2_repost(post):
+        return False
+    return _id_field(post, "author_id", "payload.author_id") == bot_id
+
+
+def _is_v2_repost(post: Json) -> bool:
+    references = post.get("referenced_tweets") or []
+    if not isinstance(references, list):
+        raise RejectedError(f"payload.referenced_tweets is {_kind(references)}, not a list")
+    return any(_dict(ref).get("type") == "retweeted" for ref in references)
+
+
+def _v2_twitter_ref(post: Json) -> TwitterRef:
+    references = post.get("referenced_tweets") or []
+    replied_to = next(
+        (
+            ref["id"]
+            for ref in (references if isinstance(references, list) else [])
+            if isinstance(ref, dict) and ref.get("type") == "replied_to" and _is_id(ref.get("id"))
+        ),
+        None,
+    ) or _optional_id(post, "in_reply_to_tweet_id")
+    return TwitterRef(
+        tweet_id=_id_field(post, "id", "payload.id"),
+        user_id=_id_field(post, "author_id", "payload.author_id"),
+        conversation_id=_optional_id(post, "conversation_id") or None,
+        in_reply_to_user_id=_optional_id(post, "in_reply_to_user_id") or None,
+        in_reply_to_tweet_id=replied_to,
+    )
 
 
 def _is_v2_message_for(post: Json, bot_id: str) -> bool:
@@ -441,18 +497,13 @@ def _message_from_v2_post(post: Json, includes: Json) -> tuple[MessageReceived, 
     # Long posts keep their whole text in note_tweet.
     text = _first_text(((_optional_object(post, "note_tweet"), "text"), (post, "text")), "payload.")
     author = users.get(author_id)
-    conversation_id = _optional_id(post, "conversation_id")
     return (
         MessageReceived(
             text=html.unescape(text),
             author=_optional_name(author, "username", "includes.users.username") if author else None,
             lang=_optional_lang(post),
             image_urls=image_urls,
-            twitter=TwitterRef(
-                tweet_id=_id_field(post, "id", "payload.id"),
-                user_id=author_id,
-                conversation_id=conversation_id or None,
-            ),
+            twitter=_v2_twitter_ref(post),
         ),
         notes,
     )

@@ -42,10 +42,23 @@ class Claims(Protocol):
     a later arrival can do the work; a completed one is kept as long as the idempotency records.
     """
 
-    def claim(self, key: str, *, hold_seconds: int) -> bool:
-        """True when the work is this caller's to do; False when it is done or being done."""
+    def claim(self, key: str, *, owner: str, hold_seconds: int) -> bool:
+        """True when the work is this caller's to do; False when it is done, or being done by
+        another owner. The same owner claiming again (a retry of the same work after a crash) gets
+        it back: only another arrival is turned away."""
         ...
 
     def complete(self, key: str) -> None: ...
 
     def release(self, key: str) -> None: ...
+
+
+#: A window counter's record is kept this long after its window ends (WindowCounters adapters).
+COUNTER_EXPIRY_MARGIN_SECONDS: Final = 60
+
+
+def window_key(key: str, window_seconds: int, now: float) -> tuple[str, int]:
+    """The WindowCounters record of `key` in the fixed window holding `now` (windows start at
+    multiples of `window_seconds`), and when that window ends, in epoch seconds."""
+    start = int(now) // window_seconds * window_seconds
+    return f"{key}#{start}", start + window_seconds

@@ -17,13 +17,14 @@ responding = Blueprint(__name__)
 @responding.on_cw_event(ANALYSED_WITH_IMAGES_PATTERN, name="reply_to_photos")
 @with_log_context
 def reply_to_photos(event: CloudWatchEvent) -> None:
-    wiring.photo_responder().respond(MessageAnalysed.from_detail(event.detail))
+    # A claim-checked event (over the bus's size limit) is matched by HasImages, then read whole.
+    wiring.photo_responder().respond(MessageAnalysed.from_detail(wiring.payload_resolver().resolve(event.detail)))
 
 
 @responding.on_cw_event(ANALYSED_TEXT_ONLY_PATTERN, name="reply_to_text")
 @with_log_context
 def reply_to_text(event: CloudWatchEvent) -> None:
-    wiring.text_responder().respond(MessageAnalysed.from_detail(event.detail))
+    wiring.text_responder().respond(MessageAnalysed.from_detail(wiring.payload_resolver().resolve(event.detail)))
 
 
 @responding.lambda_function(name="lex_fulfilment")

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from chalicelib.contracts import names
 from chalicelib.contracts.analysis import MessageAnalysed
 from chalicelib.contracts.envelope import BusEvent
+from chalicelib.contracts.outcomes import ReplySkipped
 from chalicelib.contracts.replies import MAX_REPLY_IMAGES, SendTweet
 from chalicelib.kernel.text import without_mentions_and_urls
 from chalicelib.observability import logger
 from chalicelib.ports import ConversationBot, MediaError, MediaStore
 from chalicelib.publishing import EventPublisher
+from chalicelib.responding.guards import ReplyGuards
 
 #: Annotates one photo: (photo bytes, its analysis) -> (annotated bytes, content type).
 Annotate = Callable[..., tuple[bytes, str]]
@@ -62,14 +64,20 @@ class PhotoResponder:
         publisher: EventPublisher,
         blur_unrecognised: bool,
         max_pixels: int,
+        guards: ReplyGuards | None = None,
     ) -> None:
         self._media = media
         self._annotate = annotate
         self._publisher = publisher
         self._blur = blur_unrecognised
         self._max_pixels = max_pixels
+        self._guards = guards
 
-    def respond(self, message: MessageAnalysed) -> SendTweet:
+    def respond(self, message: MessageAnalysed) -> SendTweet | None:
+        """The reply, published as SEND_TWEET; None when a guard keeps the message from being
+        answered (published as REPLY_SKIPPED with the reason instead)."""
+        if _skipped(message, self._guards, self._publisher):
+            return None
         names_found = recognised_names(message)
         keys: list[str] = []
         if names_found:
@@ -85,6 +93,7 @@ class PhotoResponder:
             reply_to_tweet_id=message.message.twitter.tweet_id,
             reply_to_user_id=message.message.twitter.user_id,
             image_keys=keys,
+            received_at_ms=message.message.received_at_ms,
         )
         self._publisher.publish([BusEvent(names.SOURCE_RESPONDING, names.SEND_TWEET, reply.to_detail())])
         return reply
@@ -117,11 +126,16 @@ class PhotoResponder:
 class TextResponder:
     """Text goes to the conversational bot, one session per author; its answer is the reply."""
 
-    def __init__(self, *, bot: ConversationBot, publisher: EventPublisher) -> None:
+    def __init__(self, *, bot: ConversationBot, publisher: EventPublisher, guards: ReplyGuards | None = None) -> None:
         self._bot = bot
         self._publisher = publisher
+        self._guards = guards
 
-    def respond(self, message: MessageAnalysed) -> SendTweet:
+    def respond(self, message: MessageAnalysed) -> SendTweet | None:
+        """The reply, published as SEND_TWEET; None when a guard keeps the message from being
+        answered (published as REPLY_SKIPPED with the reason instead)."""
+        if _skipped(message, self._guards, self._publisher):
+            return None
         text = without_mentions_and_urls(message.message.text)
         session = message.message.twitter.user_id or message.message.author or "anonymous"
         answer = self._bot.respond(session, text or "hello")
@@ -129,9 +143,22 @@ class TextResponder:
             text=_addressed(message, answer),
             reply_to_tweet_id=message.message.twitter.tweet_id,
             reply_to_user_id=message.message.twitter.user_id,
+            received_at_ms=message.message.received_at_ms,
         )
         self._publisher.publish([BusEvent(names.SOURCE_RESPONDING, names.SEND_TWEET, reply.to_detail())])
         return reply
+
+
+def _skipped(message: MessageAnalysed, guards: ReplyGuards | None, publisher: EventPublisher) -> bool:
+    """True (and REPLY_SKIPPED published) when a guard refuses to answer the message."""
+    reason = guards.refusal(message.message) if guards is not None else None
+    if reason is None:
+        return False
+    twitter = message.message.twitter
+    logger.info("reply skipped", extra={"reason": reason, "tweet_id": twitter.tweet_id, "user_id": twitter.user_id})
+    skipped = ReplySkipped(twitter=twitter, author=message.message.author, reason=reason)
+    publisher.publish([BusEvent(names.SOURCE_RESPONDING, names.REPLY_SKIPPED, skipped.to_detail())])
+    return True
 
 
 def _addressed(message: MessageAnalysed, text: str) -> str:
