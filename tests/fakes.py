@@ -492,3 +492,18 @@ if TYPE_CHECKING:  # mypy checks that every fake implements its port.
     _CLAIMS: Claims = MemoryClaims()
     _WINDOW_COUNTERS: WindowCounters = MemoryWindowCounters()
     _ADAPTERS: Adapters = FakeAdapters()
+
+
+# --- Events for the handlers ------------------------------------------------------------------
+
+
+def queued_event(client: Any, *, source: str, detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+    """The Lambda event of an SQS-fed handler (Egress's post_reply) for one bus event: the rule's
+    SQS target puts the whole EventBridge event in the message body."""
+    import json
+
+    envelope = client.events.generate_cw_event(source=source, detail_type=detail_type, detail=detail, resources=[])
+    event: dict[str, Any] = client.events.generate_sqs_event(
+        message_bodies=[json.dumps(envelope)], queue_name="egress-replies"
+    )
+    return event

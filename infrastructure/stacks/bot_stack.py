@@ -88,6 +88,7 @@ class BotStack(cdk.Stack):
             "BOT_EGRESS": egress.BOT_EGRESS,
             "IDEMPOTENCY_TABLE": idempotency.table_name,
             **config.reply_guard_environment,
+            **config.egress_environment,
         }
         if config.bot_user_id:
             environment["BOT_USER_ID"] = config.bot_user_id
@@ -129,8 +130,20 @@ class BotStack(cdk.Stack):
         responding.attach_to(
             app, publishing=publishing, media=media, conversation_bot=conversation, idempotency_table=idempotency
         )
+        reply_queue = egress.ReplyQueue(
+            self,
+            "EgressQueue",
+            bus=bus_plumbing.bus,
+            rule_dead_letter_queue=bus_plumbing.dead_letter_queue,
+            max_reply_age_seconds=config.max_reply_age_seconds,
+        )
         egress.attach_to(
-            app, publishing=publishing, twitter_secret=twitter_secret, media=media, idempotency_table=idempotency
+            app,
+            publishing=publishing,
+            twitter_secret=twitter_secret,
+            media=media,
+            idempotency_table=idempotency,
+            queue=reply_queue,
         )
 
         cdk.CfnOutput(self, "WebhookUrl", value=webhook.url, description="Register this URL with X.")

@@ -8,7 +8,8 @@ the other modules what Chalice leaves out, without knowing what any service does
 - per-function environment variables and dependencies (`add_environment`, `add_function_dependency`);
 - the SAM properties a service asks for: `on_cw_event` rules moved onto the custom bus with a
   dead-letter queue (`route_rules_to_bus`), `on_sns_message` subscriptions pointed at CDK topics
-  (`subscribe_to_topics`), an on-failure destination for every asynchronously invoked function
+  (`subscribe_to_topics`), `on_sqs_message` event sources pointed at CDK queues
+  (`consume_queues`), an on-failure destination for every asynchronously invoked function
   (`send_async_failures_to`), and the REST API's stage settings (`configure_rest_api`);
 - the cdk-nag acknowledgments for the resources the SAM transform generates, which cdk-nag cannot
   see in the synthesized template (`acknowledge_generated`).
@@ -55,6 +56,10 @@ SAM_API_OPENAPI_VERSION = "3.0.1"
 EVENTBRIDGE_EVENT_TYPES = frozenset({"CloudWatchEvent", "EventBridgeRule"})
 #: SAM event source type of an `on_sns_message` subscription.
 SNS_EVENT_TYPE = "SNS"
+#: SAM event source type of an `on_sqs_message` handler (an event source mapping: Lambda polls).
+SQS_EVENT_TYPE = "SQS"
+#: What Lambda's poller calls on a queue with the function's role (Lambda's SQS event source documentation).
+SQS_POLLER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 #: What the Lambda runtime sends to X-Ray with Tracing Active (no resource-level permissions).
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 XRAY_REASON = (
@@ -242,6 +247,30 @@ class ChaliceApp(Construct):
                     raise KeyError(f"{event_name} subscribes to SNS topic {name!r}, which the stack does not create")
                 function.add_property_override(f"Events.{event_name}.Properties.Topic", topics[name].topic_arn)
 
+    def consume_queues(self, queues: Mapping[str, sqs.IQueue]) -> None:
+        """Point every `on_sqs_message` handler at the CDK queue of the name it declares.
+
+        Chalice declares the queue by name (an ARN built with Fn::Sub); CDK makes the queue with a
+        generated name, so two stacks never clash, and the event source must name its real ARN. The
+        function's role gets what Lambda's poller needs (SAM's SQSPollerPolicy is only added to a
+        role SAM makes). A name with no CDK queue fails the synth.
+        """
+        for function_id, function in self._functions.items():
+            for event_name, event in self._events(function_id, {SQS_EVENT_TYPE}):
+                name = _queue_name(event["Properties"]["Queue"])
+                if name not in queues:
+                    raise KeyError(f"{event_name} reads SQS queue {name!r}, which the stack does not create")
+                queue = queues[name]
+                function.add_property_override(f"Events.{event_name}.Properties.Queue", queue.queue_arn)
+                role = self._roles[self._role_of[function_id]]
+                # Only the poller's actions: grant_consume_messages would add GetQueueUrl and
+                # ChangeMessageVisibility, which the poller does not need.
+                role.add_to_principal_policy(
+                    iam.PolicyStatement(actions=list(SQS_POLLER_ACTIONS), resources=[queue.queue_arn])
+                )
+                # The event source mapping checks the role when it is created.
+                function.node.add_dependency(role.node.find_child("DefaultPolicy"))
+
     def send_async_failures_to(self, queue: sqs.IQueue) -> None:
         """An on-failure destination for every function an EventBridge rule or SNS subscription invokes.
 
@@ -376,6 +405,14 @@ def _packaged_template(chalice: Chalice) -> dict[str, Any]:
     path = Path(chalice._sam_package_dir) / "sam.json"
     template: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return template
+
+
+def _queue_name(queue: Any) -> str:
+    """The queue's name from the ARN Chalice wrote: a string or {"Fn::Sub": "arn:...:<name>"}."""
+    arn = queue.get("Fn::Sub") if isinstance(queue, dict) else queue
+    if not isinstance(arn, str):
+        raise TypeError(f"unexpected SQS queue reference in the Chalice template: {queue!r}")
+    return arn.rsplit(":", 1)[-1]
 
 
 def _topic_name(topic: Any) -> str:

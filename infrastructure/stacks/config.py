@@ -8,6 +8,9 @@ from typing import Any
 from aws_cdk import aws_logs as logs
 from chalicelib.kernel.features import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, IMAGE_FEATURES
 from chalicelib.settings import (
+    DEFAULT_MAX_REPLY_AGE_SECONDS,
+    DEFAULT_POST_BUDGET,
+    DEFAULT_POST_BUDGET_WINDOW_SECONDS,
     DEFAULT_REPLIES_PER_AUTHOR,
     DEFAULT_REPLIES_PER_CONVERSATION,
     DEFAULT_REPLY_CHAIN_MAX_DEPTH,
@@ -53,6 +56,22 @@ class BotConfig:
     replies_per_conversation: int = DEFAULT_REPLIES_PER_CONVERSATION
     reply_window_seconds: int = DEFAULT_REPLY_WINDOW_SECONDS
     reply_chain_max_depth: int = DEFAULT_REPLY_CHAIN_MAX_DEPTH
+    #: Egress (README, "Egress"): the posting budget, at most post_budget posts per
+    #: post_budget_window_seconds (defaults from X's documented limit for creating posts, see
+    #: chalicelib/settings.py), and the age past which a reply is skipped as too old
+    #: (POST_BUDGET, POST_BUDGET_WINDOW_SECONDS, MAX_REPLY_AGE_SECONDS).
+    post_budget: int = DEFAULT_POST_BUDGET
+    post_budget_window_seconds: int = DEFAULT_POST_BUDGET_WINDOW_SECONDS
+    max_reply_age_seconds: int = DEFAULT_MAX_REPLY_AGE_SECONDS
+
+    @property
+    def egress_environment(self) -> dict[str, str]:
+        """Egress's settings as the runtime reads them (chalicelib/settings.py)."""
+        return {
+            "POST_BUDGET": str(self.post_budget),
+            "POST_BUDGET_WINDOW_SECONDS": str(self.post_budget_window_seconds),
+            "MAX_REPLY_AGE_SECONDS": str(self.max_reply_age_seconds),
+        }
 
     @property
     def reply_guard_environment(self) -> dict[str, str]:
@@ -94,6 +113,11 @@ class BotConfig:
             ),
             reply_window_seconds=_count(node, "replyWindowSeconds", DEFAULT_REPLY_WINDOW_SECONDS, minimum=1),
             reply_chain_max_depth=_count(node, "replyChainMaxDepth", DEFAULT_REPLY_CHAIN_MAX_DEPTH, minimum=0),
+            post_budget=_count(node, "postBudget", DEFAULT_POST_BUDGET, minimum=1),
+            post_budget_window_seconds=_count(
+                node, "postBudgetWindowSeconds", DEFAULT_POST_BUDGET_WINDOW_SECONDS, minimum=1
+            ),
+            max_reply_age_seconds=_count(node, "maxReplyAgeSeconds", DEFAULT_MAX_REPLY_AGE_SECONDS, minimum=1),
         )
 
 

@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from chalice.config import Config as ChaliceConfig
 from chalice.constants import DEFAULT_LAMBDA_MEMORY_SIZE, DEFAULT_LAMBDA_TIMEOUT
+from chalicelib.contracts.names import QUEUE_FEEDS
 from chalicelib.settings import Settings
 
 from botlocal.config import LocalConfig
@@ -129,23 +130,69 @@ class LambdaContext:
 
 
 def chalice_targets(app: Any, settings: Settings, runtime_dir: Path) -> list[Target]:
-    """One Target per `@app.on_cw_event` handler, named lambda:<handler name>."""
+    """One Target per `@app.on_cw_event` handler, and per `@app.on_sqs_message` handler of a queue
+    the bus feeds (names.QUEUE_FEEDS), named lambda:<handler name>.
+
+    Locally the journal is the queue: an event for a queue's handler is delivered to it wrapped in
+    an SQS message, as the rule and the queue would on AWS, and retried by the dispatcher.
+    """
     targets = []
     for source in app.event_sources:
         pattern = getattr(source, "event_pattern", None)
+        wrap: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+        queue = getattr(source, "queue", None)
+        if pattern is None and queue in QUEUE_FEEDS:
+            pattern = QUEUE_FEEDS[queue]
+            wrap = _as_sqs_message(queue)
         if pattern is None:
-            # Schedules, SQS, S3 ... have no local trigger yet.
+            # Schedules, other queues, S3 ... have no local trigger yet.
             continue
         function_name = f"{app.app_name}-{LOCAL_STAGE}-{source.name}"
         timeout, memory = function_limits(runtime_dir, source.name)
+        deliver = _invoker(app.handler_map[source.name], function_name, settings, timeout, memory)
         targets.append(
             Target(
                 name=f"{LAMBDA_PREFIX}{source.name}",
                 pattern=pattern,
-                deliver=_invoker(app.handler_map[source.name], function_name, settings, timeout, memory),
+                deliver=deliver if wrap is None else _wrapped(deliver, wrap),
             )
         )
     return targets
+
+
+def _as_sqs_message(queue: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The Lambda event of an SQS event source (one record) holding `envelope`, as a rule's SQS
+    target writes it: the body is the whole EventBridge event."""
+    config = LocalConfig.from_environment()
+    queue_arn = f"arn:aws:sqs:{config.region}:{config.account}:{queue}"
+
+    def wrap(envelope: dict[str, Any]) -> dict[str, Any]:
+        message_id = str(envelope.get("id") or uuid.uuid4())
+        return {
+            "Records": [
+                {
+                    "messageId": message_id,
+                    "receiptHandle": f"local-{message_id}",
+                    "body": json.dumps(envelope),
+                    "attributes": {"SentTimestamp": str(int(time.time() * 1000))},
+                    "messageAttributes": {},
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": queue_arn,
+                    "awsRegion": config.region,
+                }
+            ]
+        }
+
+    return wrap
+
+
+def _wrapped(
+    deliver: Callable[[dict[str, Any]], Any], wrap: Callable[[dict[str, Any]], dict[str, Any]]
+) -> Callable[[dict[str, Any]], Any]:
+    def deliver_wrapped(envelope: dict[str, Any]) -> Any:
+        return deliver(wrap(envelope))
+
+    return deliver_wrapped
 
 
 def _invoker(handler: Any, function_name: str, settings: Settings, timeout: int, memory: int) -> Any:

@@ -14,11 +14,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chalicelib.kernel.errors import RetryLaterError
+
 from botlocal.journal import Delivery, Journal
 from botlocal.logs import fields
 from botlocal.targets import TargetRegistry
 
 logger = logging.getLogger("botlocal.dispatcher")
+#: A deferred delivery waits at least this long (a window that resets "now" is not retried in a loop).
+MIN_DEFER_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,14 @@ class Dispatcher:
         started = time.monotonic()
         try:
             target.deliver(delivery.envelope)
+        except RetryLaterError as later:
+            # Not a failure (Egress's posting budget is full): due again when the target said, with
+            # its attempts untouched, so a delayed reply is never dead-lettered for waiting.
+            due_at = self._clock() + max(MIN_DEFER_SECONDS, later.retry_after_seconds)
+            reason = f"{type(later).__name__}: {later}"
+            self._journal.defer(delivery.event_id, delivery.target, reason, retry_at=due_at, now=self._clock())
+            logger.info("delivery deferred", extra=fields(**log_fields, reason=reason, retry_at=due_at))
+            return
         except Exception as exception:
             error = f"{type(exception).__name__}: {exception}"
             retry_at = self._retry.retry_at(attempt, self._clock())

@@ -173,6 +173,17 @@ class Journal:
                 (state, error, retry_at if retry_at is not None else at, at, event_id, target, PENDING),
             )
 
+    def defer(self, event_id: str, target: str, reason: str, *, retry_at: float, now: float | None = None) -> None:
+        """Try a pending delivery again at `retry_at` without counting an attempt (not a failure:
+        the target said "later", e.g. Egress's posting budget is full until its window resets)."""
+        at = time.time() if now is None else now
+        with self._write() as connection:
+            connection.execute(
+                "UPDATE deliveries SET last_error = ?, next_attempt_at = ?, updated_at = ? "
+                "WHERE event_id = ? AND target = ? AND state = ?",
+                (reason, retry_at, at, event_id, target, PENDING),
+            )
+
     def redrive(self, *, event_id: str | None = None, now: float | None = None) -> int:
         """Make dead letters (all, or one event's) pending again with a fresh attempt budget."""
         at = time.time() if now is None else now

@@ -55,6 +55,12 @@ class Settings:
     replies_per_conversation: int
     reply_window_seconds: int
     reply_chain_max_depth: int
+    #: Egress's posting budget (README, "Egress"): at most post_budget posts in each window of
+    #: post_budget_window_seconds, across every invocation; a reply over it is delayed, not lost.
+    post_budget: int
+    post_budget_window_seconds: int
+    #: A reply whose post was received longer ago than this is skipped ("too old"), not posted late.
+    max_reply_age_seconds: int
     #: BOT_EGRESS: "x" (post on X), "outbox" (the local runtime's dry run) or None (the runtime's
     #: default: X on AWS, the outbox locally). The AWS adapters refuse "outbox".
     egress: str | None
@@ -69,6 +75,14 @@ DEFAULT_REPLIES_PER_AUTHOR: Final = 5
 DEFAULT_REPLIES_PER_CONVERSATION: Final = 10
 DEFAULT_REPLY_WINDOW_SECONDS: Final = 15 * 60
 DEFAULT_REPLY_CHAIN_MAX_DEPTH: Final = 3
+#: Egress's posting budget (POST_BUDGET posts per POST_BUDGET_WINDOW_SECONDS). X's documented rate
+#: limit for creating posts (POST /2/tweets, docs.x.com "Rate limits") is 100 requests per 15 minutes
+#: per user on the lower access tiers (higher tiers allow more); the account's 24-hour cap on posts
+#: applies as well. Configurable (CDK context postBudget / postBudgetWindowSeconds) for another tier.
+DEFAULT_POST_BUDGET: Final = 100
+DEFAULT_POST_BUDGET_WINDOW_SECONDS: Final = 15 * 60
+#: MAX_REPLY_AGE_SECONDS: a reply an hour after its post is more confusing than useful.
+DEFAULT_MAX_REPLY_AGE_SECONDS: Final = 60 * 60
 
 #: BOT_EGRESS values.
 EGRESS_X: Final = "x"
@@ -107,6 +121,11 @@ def load_settings() -> Settings:
         replies_per_conversation=_int(env, "REPLIES_PER_CONVERSATION", DEFAULT_REPLIES_PER_CONVERSATION, minimum=1),
         reply_window_seconds=_int(env, "REPLY_WINDOW_SECONDS", DEFAULT_REPLY_WINDOW_SECONDS, minimum=1),
         reply_chain_max_depth=_int(env, "REPLY_CHAIN_MAX_DEPTH", DEFAULT_REPLY_CHAIN_MAX_DEPTH, minimum=0),
+        post_budget=_int(env, "POST_BUDGET", DEFAULT_POST_BUDGET, minimum=1),
+        post_budget_window_seconds=_int(
+            env, "POST_BUDGET_WINDOW_SECONDS", DEFAULT_POST_BUDGET_WINDOW_SECONDS, minimum=1
+        ),
+        max_reply_age_seconds=_int(env, "MAX_REPLY_AGE_SECONDS", DEFAULT_MAX_REPLY_AGE_SECONDS, minimum=1),
         egress=_choice(env, "BOT_EGRESS", (EGRESS_X, EGRESS_OUTBOX)),
         on_lambda=bool(env.get("AWS_LAMBDA_FUNCTION_NAME")),
     )

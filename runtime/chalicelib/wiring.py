@@ -21,7 +21,7 @@ from chalicelib.analysis.workflow import AnalysisSteps
 from chalicelib.ingress.service import IngressService
 from chalicelib.kernel.errors import ConfigurationError
 from chalicelib.kernel.idempotency import ALERTING_NAMESPACE, EGRESS_NAMESPACE
-from chalicelib.ports import Adapters, EventBus, MediaStore, PayloadStore, SecretProvider
+from chalicelib.ports import Adapters, EventBus, MediaStore, PayloadStore, SecretProvider, WindowCounters
 from chalicelib.publishing import EventPublisher, PayloadResolver
 from chalicelib.responding.guards import GuardLimits, ReplyGuards
 from chalicelib.responding.service import PhotoResponder, TextResponder
@@ -144,11 +144,17 @@ def alert_service() -> AlertService:
 
 
 @cache
+def window_counters() -> WindowCounters:
+    """One counters store for the Responding guards and Egress's posting budget."""
+    return adapters().window_counters()
+
+
+@cache
 def reply_guards() -> ReplyGuards:
     """The loop and abuse guards both responders check (one counters store, one set of limits)."""
     current = settings()
     return ReplyGuards(
-        counters=adapters().window_counters(),
+        counters=window_counters(),
         bot_user_id=current.bot_user_id,
         limits=GuardLimits(
             per_author=current.replies_per_author,
@@ -184,13 +190,20 @@ def text_responder() -> TextResponder:
 
 @cache
 def egress_service() -> EgressService:
-    from chalicelib.egress.service import EgressService
+    from chalicelib.egress.service import EgressService, PostBudget
 
+    current = settings()
     return EgressService(
         poster=adapters().reply_poster(),
         media=media_store(),
         idempotency=adapters().idempotency(EGRESS_NAMESPACE),
         publisher=publisher(),
+        budget=PostBudget(
+            counters=window_counters(),
+            posts=current.post_budget,
+            window_seconds=current.post_budget_window_seconds,
+        ),
+        max_reply_age_seconds=current.max_reply_age_seconds,
     )
 
 
@@ -207,6 +220,7 @@ _FACTORIES = (
     analysis_steps,
     alert_forwarder,
     alert_service,
+    window_counters,
     reply_guards,
     photo_responder,
     text_responder,

@@ -24,7 +24,7 @@ from chalicelib.contracts.replies import SendTweet
 from chalicelib.publishing import EventPublisher
 
 from tests.contracts.test_oversized_events import LONG, analysed
-from tests.fakes import FakeAdapters, FakeFetcher, FakeImageAnalyser, image_bytes, use_fake_adapters
+from tests.fakes import FakeAdapters, FakeFetcher, FakeImageAnalyser, image_bytes, queued_event, use_fake_adapters
 
 LIMIT = 2048
 PHOTO = "https://pbs.twimg.com/media/one.png"
@@ -108,9 +108,7 @@ def test_egress_resolves_a_claim_checked_send_tweet(
     detail = pointer(fakes, names.SOURCE_RESPONDING, names.SEND_TWEET, reply.to_detail())
     egress = Recorder(result="1901")
     monkeypatch.setattr(wiring, "egress_service", lambda: egress)
-    event = client.events.generate_cw_event(
-        source=names.SOURCE_RESPONDING, detail_type=names.SEND_TWEET, detail=detail, resources=[]
-    )
+    event = queued_event(client, source=names.SOURCE_RESPONDING, detail_type=names.SEND_TWEET, detail=detail)
     client.lambda_.invoke("egress_post_reply", event)
     assert egress.calls == [SendTweet.from_detail(reply.to_detail())]
 

@@ -15,7 +15,6 @@ RULE_FUNCTIONS = {
     "alerting_alert_negative": names.NEGATIVE_MESSAGE_PATTERN,
     "responding_reply_to_photos": names.ANALYSED_WITH_IMAGES_PATTERN,
     "responding_reply_to_text": names.ANALYSED_TEXT_ONLY_PATTERN,
-    "egress_post_reply": names.SEND_TWEET_PATTERN,
 }
 
 
@@ -71,6 +70,12 @@ def permissions(template: Template, role: str) -> dict[str, list[Any]]:
         for action in actions:
             by_action.setdefault(action, []).extend(resources)
     return by_action
+
+
+def egress_queue(template: Template) -> str:
+    """Egress's queue (stacks.egress.ReplyQueue, made in the stack as "EgressQueue")."""
+    (queue,) = [k for k in of_type(template, "AWS::SQS::Queue") if k.startswith("EgressQueueReplies")]
+    return queue
 
 
 def handler_failures(template: Template) -> str:

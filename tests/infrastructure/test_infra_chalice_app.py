@@ -22,7 +22,14 @@ from stacks.analysis import (
     analysis_actions,
 )
 from stacks.bot_stack import FUNCTION_ROLES, BotStack
-from stacks.chalice_app import EVENTBRIDGE_EVENT_TYPES, SNS_EVENT_TYPE, XRAY_ACTIONS, ChaliceApp, function_logical_id
+from stacks.chalice_app import (
+    EVENTBRIDGE_EVENT_TYPES,
+    SNS_EVENT_TYPE,
+    SQS_POLLER_ACTIONS,
+    XRAY_ACTIONS,
+    ChaliceApp,
+    function_logical_id,
+)
 from stacks.egress import EGRESS
 from stacks.grants import COUNTER_ACTIONS, IDEMPOTENCY_ACTIONS
 from stacks.ingress import INGRESS
@@ -30,7 +37,15 @@ from stacks.plumbing import PLUMBING
 from stacks.responding import LEX_FULFILMENT, RESPONDING_PHOTOS, RESPONDING_TEXT
 
 from tests.infrastructure.synthesis import TEST_CONTEXT
-from tests.infrastructure.templates import RULE_FUNCTIONS, handler_failures, of_type, only, permissions, role_of
+from tests.infrastructure.templates import (
+    RULE_FUNCTIONS,
+    egress_queue,
+    handler_failures,
+    of_type,
+    only,
+    permissions,
+    role_of,
+)
 from tests.infrastructure.templates import functions as _functions
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("synth")]
@@ -275,8 +290,9 @@ def _expected_permissions(template: dict[str, Any]) -> dict[str, dict[str, list[
         },
         LEX_FULFILMENT: {},
         EGRESS: {
-            **async_invoked,
-            # REPLY_POSTED for each reply posted.
+            # Not invoked asynchronously: Lambda polls Egress's queue with the function's role.
+            **{action: [{"Fn::GetAtt": [egress_queue(template), "Arn"]}] for action in SQS_POLLER_ACTIONS},
+            # REPLY_POSTED (or REPLY_SKIPPED) for each reply.
             **publisher,
             "secretsmanager:GetSecretValue": [twitter],
             **oversized_and_media_reader,

@@ -126,3 +126,30 @@ def test_the_reply_guards_from_context():
 def test_invalid_reply_guards_fail_at_synth(key, value):
     with pytest.raises(ValueError, match=key):
         _config(**{key: value})
+
+
+def test_egress_defaults_to_the_runtimes_defaults():
+    from chalicelib.settings import (
+        DEFAULT_MAX_REPLY_AGE_SECONDS,
+        DEFAULT_POST_BUDGET,
+        DEFAULT_POST_BUDGET_WINDOW_SECONDS,
+    )
+
+    assert _config().egress_environment == {
+        "POST_BUDGET": str(DEFAULT_POST_BUDGET),
+        "POST_BUDGET_WINDOW_SECONDS": str(DEFAULT_POST_BUDGET_WINDOW_SECONDS),
+        "MAX_REPLY_AGE_SECONDS": str(DEFAULT_MAX_REPLY_AGE_SECONDS),
+    }
+
+
+def test_egress_from_context():
+    config = _config(postBudget="300", postBudgetWindowSeconds=900, maxReplyAgeSeconds="1800")
+    assert (config.post_budget, config.post_budget_window_seconds, config.max_reply_age_seconds) == (300, 900, 1800)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("postBudget", 0), ("postBudgetWindowSeconds", "soon"), ("maxReplyAgeSeconds", -5)]
+)
+def test_invalid_egress_settings_fail_at_synth(key, value):
+    with pytest.raises(ValueError, match=key):
+        _config(**{key: value})

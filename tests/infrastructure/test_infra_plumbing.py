@@ -168,7 +168,13 @@ def test_dead_letter_queue_policy_refuses_plain_http_and_admits_each_rule(synth)
         for logical_id, rule in _of_type(synth.template, "AWS::Events::Rule").items()
         if rule["Properties"]["EventPattern"] == names.MESSAGE_RECEIVED_PATTERN
     ]
-    assert len(rules) == 3
+    # ... and the rule that feeds Egress's queue.
+    rules += [
+        logical_id
+        for logical_id, rule in _of_type(synth.template, "AWS::Events::Rule").items()
+        if rule["Properties"]["EventPattern"] == names.SEND_TWEET_PATTERN
+    ]
+    assert len(rules) == 4
     (policy,) = [
         p
         for p in _of_type(synth.template, "AWS::SQS::QueuePolicy").values()

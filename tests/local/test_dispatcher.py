@@ -19,6 +19,7 @@ from botlocal.layout import LocalLayout
 from botlocal.targets import Target, TargetRegistry, build_targets
 from chalicelib import observability
 from chalicelib.contracts.names import CATCH_ALL_PATTERN, MESSAGE_RECEIVED_PATTERN
+from chalicelib.kernel.errors import RetryLaterError
 from chalicelib.settings import Settings
 
 from tests.local.journal_views import delivery_states, drain, event_count
@@ -253,3 +254,41 @@ def test_a_handler_that_raises_is_retried_then_dead_lettered(
     (letter,) = journal.dead_letters()
     assert letter.last_error == "OSError: log sink down"
     assert delivery_states(journal, "r") == {"lambda:plumbing_access_revoked": DEAD}
+
+
+class Later:
+    """A target that says "later" (RetryLaterError) the first `times` times, as Egress over budget does."""
+
+    def __init__(self, times: int, retry_after: float) -> None:
+        self.times = times
+        self.retry_after = retry_after
+        self.calls = 0
+
+    def __call__(self, envelope: dict[str, Any]) -> None:
+        self.calls += 1
+        if self.calls <= self.times:
+            raise RetryLaterError("budget full", retry_after_seconds=self.retry_after)
+
+
+def test_a_deferred_delivery_waits_as_told_and_never_counts_an_attempt(
+    journal: Journal, envelope: Callable[..., Any]
+) -> None:
+    later = Later(times=5, retry_after=600)
+    clock = Clock()
+    dispatcher = Dispatcher(
+        journal,
+        TargetRegistry([Target("egress", CATCH_ALL_PATTERN, later)]),
+        clock=clock,
+        retry=RetryPolicy(max_attempts=2),
+    )
+    journal.append([envelope(event_id="e")])
+    for _ in range(5):
+        drain(dispatcher)
+        assert journal.next_attempt_at() == clock.now + 600
+        clock.now += 599
+        drain(dispatcher)  # not due yet
+        clock.now += 1
+    drain(dispatcher)
+    assert later.calls == 6  # five deferrals (more than max_attempts), then delivered
+    assert delivery_states(journal, "e") == {"egress": DELIVERED}
+    assert journal.dead_letters() == []

@@ -4,6 +4,7 @@ from the environment, counters from the Adapters factory, events on the bus."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from chalicelib.contracts.analysis import MessageAnalysed, TextAnalysis
 from chalicelib.contracts.messages import MessageReceived, TwitterRef
 from chalicelib.contracts.replies import SendTweet
 
-from tests.fakes import FakeAdapters, FakePoster, use_fake_adapters
+from tests.fakes import FakeAdapters, FakePoster, queued_event, use_fake_adapters
 
 BOT = "1111"
 
@@ -72,10 +73,8 @@ def test_the_text_handler_answers_within_the_limits_and_records_the_rest(client:
 
 def test_the_egress_handler_publishes_reply_posted(client: Client, fakes: FakeAdapters) -> None:
     fakes.poster = FakePoster("2000")
-    reply = SendTweet("@alice hi", "1900", "42", received_at_ms=1)
-    event = client.events.generate_cw_event(
-        source="xbot.responding", detail_type="SEND_TWEET", detail=reply.to_detail(), resources=[]
-    )
+    reply = SendTweet("@alice hi", "1900", "42", received_at_ms=int(time.time() * 1000) - 1_000)
+    event = queued_event(client, source="xbot.responding", detail_type="SEND_TWEET", detail=reply.to_detail())
     client.lambda_.invoke("egress_post_reply", event)
     ((detail_type, detail),) = _published(fakes)
     assert detail_type == "REPLY_POSTED"

@@ -12,6 +12,8 @@ from chalicelib.contracts.analysis import MessageAnalysed, TextAnalysis
 from chalicelib.contracts.messages import MessageReceived, TwitterRef
 from chalicelib.contracts.replies import SendTweet
 
+from tests.fakes import queued_event
+
 ANALYSED = MessageAnalysed(
     message=MessageReceived("@xbot tell me a joke", "alice", "en", TwitterRef("1900", "42")),
     text=TextAnalysis("NEUTRAL", language="en"),
@@ -57,9 +59,7 @@ def test_post_reply_passes_the_reply_and_the_time_left(client: Client, monkeypat
     egress = Recorder(result="1901")
     monkeypatch.setattr(wiring, "egress_service", lambda: egress)
     reply = SendTweet("@alice hi", "1900", "42", ["annotated/a.jpg"])
-    event = client.events.generate_cw_event(
-        source="xbot.responding", detail_type="SEND_TWEET", detail=reply.to_detail(), resources=[]
-    )
+    event = queued_event(client, source="xbot.responding", detail_type="SEND_TWEET", detail=reply.to_detail())
     client.lambda_.invoke("egress_post_reply", event)
     ((args, kwargs),) = egress.calls
     assert args == (reply,)

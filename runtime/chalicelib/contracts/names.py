@@ -156,3 +156,10 @@ SEND_TWEET_PATTERN: Final[EventPattern] = {
     "source": [SOURCE_RESPONDING],
     "detail-type": [SEND_TWEET],
 }
+#: Egress's queue: SEND_TWEET waits in it for the posting budget. Egress's handler names it
+#: (`on_sqs_message`); on AWS, CDK makes the queue (its name generated per stack: the handler's
+#: name is only a key) and feeds it with a rule on the pattern below; the local runtime delivers
+#: the events that match the pattern to the handler, wrapped as SQS would.
+EGRESS_QUEUE: Final = "egress-replies"
+#: Each queue a handler reads, and the pattern of the events a rule on the bus puts in it.
+QUEUE_FEEDS: Final[dict[str, EventPattern]] = {EGRESS_QUEUE: SEND_TWEET_PATTERN}

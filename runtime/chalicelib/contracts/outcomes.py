@@ -20,7 +20,10 @@ AUTHOR_LIMIT: Final = "author limit"
 CONVERSATION_LIMIT: Final = "conversation limit"
 #: A chain of replies to the bot's own replies went deeper than allowed (another bot, most likely).
 CHAIN_DEPTH: Final = "chain depth"
-SKIP_REASONS: Final = (OWN_POST, AUTHOR_LIMIT, CONVERSATION_LIMIT, CHAIN_DEPTH)
+#: Egress: the post answered was received longer ago than MAX_REPLY_AGE_SECONDS (a reply kept
+#: waiting by the posting budget, or redelivered late); a reply hours late is skipped, not posted.
+TOO_OLD: Final = "too old"
+SKIP_REASONS: Final = (OWN_POST, AUTHOR_LIMIT, CONVERSATION_LIMIT, CHAIN_DEPTH, TOO_OLD)
 
 
 @dataclass(frozen=True)
@@ -80,4 +83,5 @@ class MessageSkipped(Skipped):
 
 
 class ReplySkipped(Skipped):
-    """REPLY_SKIPPED (Responding): an analysed message the guards kept from being answered."""
+    """REPLY_SKIPPED (Responding, Egress): an analysed message the guards kept from being answered,
+    or (Egress) a reply not posted because it is too old."""

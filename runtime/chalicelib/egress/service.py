@@ -13,7 +13,15 @@ failure destination or dead-letter queue; locally through the dispatcher's retri
   left; otherwise TransientError, retried later;
 - X's 403 for duplicate content -> the reply is already on X: recorded as "duplicate", no retry;
 - any other refusal (EgressError) is raised: retrying will not change X's mind, but the retry
-  policy and the dead-letter queue, not this code, decide what becomes of the event.
+  policy and the dead-letter queue, not this code, decide what becomes of the event;
+- a reply to a post received longer ago than `max_reply_age_seconds` (SEND_TWEET's ReceivedAtMs) is
+  not posted: REPLY_SKIPPED with the reason "too old" is published instead, and recorded as the
+  post's answer (TOO_OLD), so a later redelivery does not post it either;
+- the posting budget (`budget`: at most `posts` per window, counted in WindowCounters across every
+  invocation, so X's own limit is not reached in a burst) is full -> PostBudgetExhaustedError, a
+  RetryLaterError that says when the window resets: the reply is delayed, never dropped (on AWS the
+  egress queue brings the message back; locally the dispatcher waits without counting an attempt).
+  The age is checked first, so a reply kept waiting long enough ends as "too old", not as a dead letter.
 
 A reply posted is recorded as REPLY_POSTED (the post id X returned, the delivery-to-reply latency),
 once, inside the idempotent action. Publishing it must not undo the post: if the bus refuses it,
@@ -24,21 +32,34 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final
 
 from chalicelib.contracts import names
 from chalicelib.contracts.envelope import BusEvent
-from chalicelib.contracts.outcomes import ReplyPosted
+from chalicelib.contracts.messages import TwitterRef
+from chalicelib.contracts.outcomes import TOO_OLD, ReplyPosted, ReplySkipped
 from chalicelib.contracts.replies import SendTweet
 from chalicelib.egress.text import fit_reply
-from chalicelib.kernel.errors import TransientError
-from chalicelib.kernel.idempotency import Idempotency
+from chalicelib.kernel.errors import RetryLaterError, TransientError
+from chalicelib.kernel.idempotency import Idempotency, window_key
 from chalicelib.observability import logger
-from chalicelib.ports import DuplicateContentError, MediaError, MediaStore, RateLimitedError, ReplyPoster
+from chalicelib.ports import (
+    DuplicateContentError,
+    MediaError,
+    MediaStore,
+    RateLimitedError,
+    ReplyPoster,
+    WindowCounters,
+)
 from chalicelib.publishing import EventPublisher
 
 #: What send() returns (and records) when X says the reply is already there.
 DUPLICATE: Final = "duplicate"
+#: What send() returns (and records) for a reply skipped because its post is too old.
+SKIPPED_TOO_OLD: Final = "skipped: too old"
+#: The WindowCounters key of the posting budget: one budget for the account, whoever is answered.
+BUDGET_KEY: Final = "egress:posts"
 #: Time kept back from the function's budget when deciding to wait for a rate-limit reset: the
 #: second attempt (uploads and the post, 10 s timeout each) and recording the outcome need it.
 DEFAULT_SAFETY_MARGIN_MS: Final = 15_000
@@ -52,6 +73,19 @@ class RateLimitedTransientError(TransientError):
     """X's rate limit does not reset within this invocation's time: retry the event later."""
 
 
+class PostBudgetExhaustedError(RetryLaterError):
+    """The posting budget's window is full: post this reply after the window resets."""
+
+
+@dataclass(frozen=True)
+class PostBudget:
+    """At most `posts` posts in each fixed window of `window_seconds` (WindowCounters' windows)."""
+
+    counters: WindowCounters
+    posts: int
+    window_seconds: int
+
+
 class EgressService:
     def __init__(
         self,
@@ -60,6 +94,8 @@ class EgressService:
         media: MediaStore,
         idempotency: Idempotency,
         publisher: EventPublisher | None = None,
+        budget: PostBudget | None = None,
+        max_reply_age_seconds: int | None = None,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], float] = time.time,
         safety_margin_ms: int = DEFAULT_SAFETY_MARGIN_MS,
@@ -73,6 +109,8 @@ class EgressService:
         self._now = now
         self._safety_margin_ms = safety_margin_ms
         self._budget_without_deadline_ms = budget_without_deadline_ms
+        self._budget = budget
+        self._max_reply_age_seconds = max_reply_age_seconds
 
     def send(self, reply: SendTweet, remaining_ms: Callable[[], int] | None = None) -> str:
         """Posts `reply` once per post it answers; returns the post id (or DUPLICATE).
@@ -85,10 +123,55 @@ class EgressService:
         return self._idempotency.run(key, lambda: self._post_and_record(reply, remaining_ms), remaining_ms)
 
     def _post_and_record(self, reply: SendTweet, remaining_ms: Callable[[], int] | None) -> str:
+        # Inside the idempotent action: a post already answered neither ages nor uses the budget.
+        if self._too_old(reply):
+            return self._skip_too_old(reply)
+        self._take_from_budget(reply)
         posted = self._post(reply, remaining_ms)
         if posted != DUPLICATE and self._publisher is not None:
             self._record_posted(self._publisher, reply, posted)
         return posted
+
+    def _too_old(self, reply: SendTweet) -> bool:
+        if self._max_reply_age_seconds is None or reply.received_at_ms is None:
+            return False
+        return self._now() * 1000 - reply.received_at_ms > self._max_reply_age_seconds * 1000
+
+    def _skip_too_old(self, reply: SendTweet) -> str:
+        assert reply.received_at_ms is not None  # _too_old said so
+        age_seconds = round(self._now() - reply.received_at_ms / 1000)
+        logger.warning(
+            "reply skipped: too old",
+            extra={"in_reply_to": reply.reply_to_tweet_id, "age_seconds": age_seconds},
+        )
+        if self._publisher is not None:
+            skipped = ReplySkipped(
+                twitter=TwitterRef(tweet_id=reply.reply_to_tweet_id, user_id=reply.reply_to_user_id),
+                author=None,
+                reason=TOO_OLD,
+            )
+            # Raised if the bus refuses it: nothing is posted, so the retry may safely try again.
+            self._publisher.publish([BusEvent(names.SOURCE_EGRESS, names.REPLY_SKIPPED, skipped.to_detail())])
+        return SKIPPED_TOO_OLD
+
+    def _take_from_budget(self, reply: SendTweet) -> None:
+        budget = self._budget
+        if budget is None:
+            return
+        if budget.counters.take(BUDGET_KEY, limit=budget.posts, window_seconds=budget.window_seconds):
+            return
+        now = self._now()
+        _record, window_ends = window_key(BUDGET_KEY, budget.window_seconds, now)
+        retry_after = window_ends - now
+        logger.info(
+            "posting budget full: reply delayed",
+            extra={"in_reply_to": reply.reply_to_tweet_id, "retry_after_seconds": round(retry_after)},
+        )
+        raise PostBudgetExhaustedError(
+            f"posting budget of {budget.posts} per {budget.window_seconds}s used; "
+            f"the window resets in {retry_after:.0f}s",
+            retry_after_seconds=retry_after,
+        )
 
     def _record_posted(self, publisher: EventPublisher, reply: SendTweet, posted: str) -> None:
         latency = None

@@ -44,6 +44,19 @@ class TransientError(Exception):
     """A step failed for a reason that may pass; Step Functions retries errors of this name."""
 
 
+class RetryLaterError(TransientError):
+    """Not now, but later: the work is due again in `retry_after_seconds` (a budget's window resets).
+
+    It is not a failure of the work, so a retry policy that can wait that long should not count it
+    as an attempt (the local dispatcher does not); SQS brings the message back after its visibility
+    timeout.
+    """
+
+    def __init__(self, message: str, retry_after_seconds: float) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = max(0.0, retry_after_seconds)
+
+
 def is_transient(error: BaseException) -> bool:
     """True for AWS throttling and service errors and for network timeouts.
 
