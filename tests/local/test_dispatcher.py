@@ -292,3 +292,40 @@ def test_a_deferred_delivery_waits_as_told_and_never_counts_an_attempt(
     assert later.calls == 6  # five deferrals (more than max_attempts), then delivered
     assert delivery_states(journal, "e") == {"egress": DELIVERED}
     assert journal.dead_letters() == []
+
+
+def test_a_reply_held_by_a_crashed_poster_is_deferred_not_dead_lettered(
+    journal: Journal, envelope: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Egress died while posting: its in-progress mark outlives the dispatcher's quick retries. The
+    retry is deferred (ConcurrentDeliveryError is a RetryLaterError) until the mark lapses."""
+    from botlocal.idempotency import local_idempotency
+    from chalicelib.kernel.idempotency import IN_PROGRESS_RETRY_SECONDS
+
+    store = local_idempotency(tmp_path / "idempotency.sqlite3")
+
+    class Killed(BaseException):
+        pass
+
+    def crash() -> str:
+        raise Killed
+
+    with pytest.raises(Killed):
+        store.run("reply-to:1", crash, remaining_ms=lambda: 60_000)
+    posted: list[str] = []
+
+    def egress(_: dict[str, Any]) -> None:
+        posted.append(store.run("reply-to:1", lambda: "post-1", remaining_ms=lambda: 60_000))
+
+    clock = Clock()
+    dispatcher = Dispatcher(
+        journal, TargetRegistry([Target("egress", CATCH_ALL_PATTERN, egress)]), clock=clock, retry=RetryPolicy()
+    )
+    journal.append([envelope(event_id="e")])
+    for _ in range(RetryPolicy().max_attempts + 2):  # more tries than the retry policy allows
+        drain(dispatcher)
+        assert journal.dead_letters() == []
+        assert journal.next_attempt_at() == pytest.approx(clock.now + IN_PROGRESS_RETRY_SECONDS)
+        clock.now += IN_PROGRESS_RETRY_SECONDS
+    assert posted == []
+    assert delivery_states(journal, "e") == {"egress": "pending"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final, Protocol
 
-from chalicelib.kernel.errors import TransientError
+from chalicelib.kernel.errors import RetryLaterError, TransientError
 
 #: Namespaces of the idempotency records (one table on AWS, one SQLite file locally).
 #: Egress's is the name its records always had: renaming it would forget the replies already posted.
@@ -17,8 +17,19 @@ EGRESS_NAMESPACE: Final = "egress.send_tweet"
 ALERTING_NAMESPACE: Final = "alerting.alert"
 
 
-class ConcurrentDeliveryError(TransientError):
-    """Another invocation is running the action for this key right now: retry later, it will be done by then."""
+#: How long to wait before asking again about a key another invocation holds. Its in-progress mark
+#: lasts at most that invocation's time (a minute or so), so a few waits see it completed or lapsed.
+IN_PROGRESS_RETRY_SECONDS: Final = 30.0
+
+
+class ConcurrentDeliveryError(RetryLaterError):
+    """Another invocation is running the action for this key right now (or died running it): retry
+    later, when it is done or its in-progress mark has lapsed. Not a failure of the work: the local
+    dispatcher defers it without counting an attempt, so a reply whose poster crashed is not
+    dead-lettered while its mark lapses (and the outbox, like X, refuses to post it twice)."""
+
+    def __init__(self, message: str, retry_after_seconds: float = IN_PROGRESS_RETRY_SECONDS) -> None:
+        super().__init__(message, retry_after_seconds)
 
 
 class IdempotencyUnavailableError(TransientError):
