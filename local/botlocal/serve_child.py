@@ -76,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     die_with_parent(int(args[0]))
     from chalice.cli import main as chalice_main
 
+    from botlocal.local_edge import limit_request_bodies
+
+    limit_request_bodies()  # API Gateway's 10 MB, decided before chalice local reads a body
+
     sys.argv = ["chalice", *args[1:]]
     result: int | None = chalice_main()
     return result or 0

@@ -146,3 +146,28 @@ def test_chalice_local_dies_with_serve(
     assert not [pid for pid in children if alive(pid)], "processes left behind"
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{base_url}/twitter", timeout=2)
+
+
+@pytest.mark.slow
+def test_a_body_over_api_gateways_limit_is_refused_before_it_is_read(
+    served: tuple[subprocess.Popen[str], str, Path],
+) -> None:
+    """A client announcing 256 MiB gets 413 at once: nothing waits for, or buffers, the body."""
+    import socket
+    from urllib.parse import urlsplit
+
+    process, base_url, _ = served
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "Webhook ready" in line:
+            break
+    address = urlsplit(base_url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall(
+            b"POST /twitter HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {256 * 1024 * 1024}\r\n\r\n".encode()
+            + b'{"for_user_id": "1", '  # a few bytes of the announced 256 MiB, and no more
+        )
+        answer = connection.recv(4096).decode("latin-1")
+    assert answer.startswith("HTTP/1.1 413"), answer
+    assert "Request Too Long" in answer
