@@ -21,30 +21,24 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from botlocal.background import serving, wait_until_idle
 from botlocal.layout import LOCAL_DIR_VARIABLE, LocalLayout
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 ASSETS: Final = ROOT / "local" / "botlocal" / "demo_assets"
-BOTCTL: Final = Path(sys.executable).parent / "botctl"
 TABLE: Final = '"analysed-messages-table"'
 #: Marks a state folder the load test made, so the next run may empty it (and no other folder).
 MARKER: Final = ".xbot-loadtest"
-START_TIMEOUT: Final = 90.0
 #: Events that end a post's analysis: analysed, or failed with a reason.
 ANALYSED: Final = "MESSAGE_ANALYSED"
 ANALYSIS_FAILED: Final = "MESSAGE_ANALYSIS_FAILED"
@@ -326,62 +320,12 @@ def fresh_state(local_dir: Path) -> LocalLayout:
     return LocalLayout(local_dir.resolve())
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def serving(layout: LocalLayout, env: dict[str, str]) -> Iterator[str]:
-    """`botctl serve` on a free port until the block ends; yields the webhook URL it recorded."""
-    from botlocal.server_record import read_record
-
-    log_path = layout.serve_log()
-    with log_path.open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 (our own botctl, fixed arguments)
-            [str(BOTCTL), "serve", "--port", str(_free_port()), "--local-dir", str(layout.root)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while True:
-                try:
-                    record = read_record(layout)
-                except ValueError:  # being replaced: read again
-                    record = None
-                if record is not None and record.pid == process.pid:
-                    break
-                if process.poll() is not None:
-                    raise RuntimeError(f"botctl serve stopped; see {log_path}")
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"botctl serve did not start in {START_TIMEOUT:.0f} s; see {log_path}")
-                time.sleep(0.1)
-            yield record.url
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 def wait_for_work(layout: LocalLayout, env: dict[str, str], timeout: float) -> bool:
     """`botctl wait`: True once nothing is pending on the local bus (dead letters do not count)."""
-    result = subprocess.run(  # noqa: S603
-        [str(BOTCTL), "wait", "--timeout", str(timeout), "--local-dir", str(layout.root)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout + 30,
-        check=False,
-    )
-    if result.returncode != 0:
-        print(f"!! botctl wait: {(result.stderr or result.stdout).strip()}", file=sys.stderr)
-    return result.returncode == 0
+    problem = wait_until_idle(layout, env, timeout)
+    if problem is not None:
+        print(f"!! botctl wait: {problem}", file=sys.stderr)
+    return problem is None
 
 
 # --- the outcome ------------------------------------------------------------------------------

@@ -204,11 +204,12 @@ def _post_signed(session: Any, url: str, secret: str, body: bytes, timeout: floa
 @click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=1), help="Seconds to wait.")
 def demo(local_dir: Path, timeout: float) -> None:
     """Run the bot's main job on a scripted scenario and print what happened."""
+    from botlocal.background import BackgroundServeError
     from botlocal.demo import DemoError, run_demo
 
     try:
         problems = run_demo(local_dir, echo=click.echo, timeout=timeout)
-    except DemoError as error:
+    except (DemoError, BackgroundServeError) as error:
         raise click.ClickException(str(error)) from None
     if problems:
         raise click.exceptions.Exit(1)

@@ -12,31 +12,24 @@ import io
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from botlocal.background import BOTCTL, serving, wait_until_idle
 from botlocal.demo_scenario import ASSETS, SCENARIO, Delivery, Mention, OwnPost, Photo, Step
 from botlocal.layout import LOCAL_DIR_VARIABLE, LocalLayout
 from botlocal.render import render
-from botlocal.server_record import read_record
 
-BOTCTL: Final = Path(sys.executable).parent / "botctl"
 TABLE: Final = '"analysed-messages-table"'
 #: Marks a state folder the demo made, so the next demo may empty it (and no other folder).
 DEMO_MARKER: Final = ".xbot-demo"
 #: Where the demo writes the files it sends (painted photos, raw deliveries), inside its state folder.
 INPUTS_DIR: Final = "demo-inputs"
-#: Seconds `botctl serve` has to record its address.
-START_TIMEOUT: Final = 90.0
 Echo = Callable[[str], None]
 
 
@@ -94,49 +87,6 @@ def raw_delivery(step: Delivery, bot_user_id: str) -> dict[str, Any]:
     return delivery
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def _runtime(layout: LocalLayout, port: int, env: dict[str, str]) -> Iterator[str]:
-    """`botctl serve` on `port` until the block ends; yields the webhook's URL it recorded."""
-    log_path = layout.serve_log()
-    with log_path.open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 (our own botctl, fixed arguments)
-            [str(BOTCTL), "serve", "--port", str(port), "--local-dir", str(layout.root)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while (url := _recorded_url(layout, process.pid)) is None:
-                if process.poll() is not None:
-                    raise DemoError(f"botctl serve stopped; see {log_path}")
-                if time.monotonic() > deadline:
-                    raise DemoError(f"botctl serve did not start in {START_TIMEOUT:.0f} s; see {log_path}")
-                time.sleep(0.1)
-            yield url
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def _recorded_url(layout: LocalLayout, pid: int) -> str | None:
-    """The URL `botctl serve` (process `pid`) recorded once its webhook answers; None until then."""
-    try:
-        record = read_record(layout)
-    except ValueError:  # being replaced: read again
-        return None
-    return record.url if record is not None and record.pid == pid else None
-
-
 def _send(step: Step, layout: LocalLayout, env: dict[str, str], work: Path, bot_user_id: str) -> Sent:
     """Send one step with the command a person would type; botctl finds the server's address."""
     local_dir = ["--local-dir", str(layout.root)]
@@ -158,19 +108,6 @@ def _send(step: Step, layout: LocalLayout, env: dict[str, str], work: Path, bot_
         raise DemoError(f"{step.title}: botctl {args[0]} failed: {(result.stderr or result.stdout).strip()}")
     tweet_id = result.stdout.strip() if isinstance(step, Mention) else None
     return Sent(step, tweet_id=tweet_id, own_post_id=own_post_id)
-
-
-def _wait(local_dir: Path, env: dict[str, str], timeout: float) -> None:
-    result = subprocess.run(  # noqa: S603
-        [str(BOTCTL), "wait", "--timeout", str(timeout), "--local-dir", str(local_dir)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout + 30,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise DemoError(f"the local runtime did not finish the work: {(result.stderr or result.stdout).strip()}")
 
 
 def _analysis(local_dir: Path, tweet_id: str) -> dict[str, Any] | None:
@@ -314,11 +251,13 @@ def run_demo(local_dir: Path, echo: Echo = print, timeout: float = 300) -> int:
     env.pop("BOT_USER_ID", None)
     echo(f"Starting the local runtime (state in {local_dir}) ...")
     started = time.monotonic()
-    with _runtime(layout, _free_port(), env) as url:
+    with serving(layout, env) as url:
         echo(f"Webhook at {url}; replaying the scenario through it, signed as X signs deliveries.")
         sent = [_send(step, layout, env, work, LOCAL_BOT_USER_ID) for step in SCENARIO]
         echo("Waiting for the analysis, the replies and the data lake ...")
-        _wait(local_dir, env, timeout)
+        problem = wait_until_idle(layout, env, timeout)
+        if problem is not None:
+            raise DemoError(f"the local runtime did not finish the work: {problem}")
     problems = _print_transcript(sent, layout, echo)
     _print_queries(local_dir, echo)
     echo(

@@ -44,21 +44,12 @@ class SqlitePersistenceLayer(BasePersistenceLayer):
         super().__init__()  # type: ignore[no-untyped-call]
         self.path: Final = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
+        with _connect(self.path) as connection:
             connection.execute("PRAGMA journal_mode=WAL")  # readers do not wait for the writer
             connection.execute(_SCHEMA)
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE below), not implicit.
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            yield connection
-        finally:
-            connection.close()
-
     def _get_record(self, idempotency_key: str) -> DataRecord:
-        with self._connect() as connection:
+        with _connect(self.path) as connection:
             row = connection.execute(
                 "SELECT id, status, expiration, in_progress_expiration, data, validation FROM idempotency WHERE id = ?",
                 (idempotency_key,),
@@ -69,35 +60,28 @@ class SqlitePersistenceLayer(BasePersistenceLayer):
 
     def _put_record(self, data_record: DataRecord) -> None:
         now = time.time()
-        with self._connect() as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                row = connection.execute(
-                    "SELECT id, status, expiration, in_progress_expiration, data, validation"
-                    " FROM idempotency WHERE id = ?",
-                    (data_record.idempotency_key,),
-                ).fetchone()
-                if row is not None and not _replaceable(row, now):
-                    raise IdempotencyItemAlreadyExistsError(old_data_record=_record(row))
-                connection.execute(
-                    "INSERT OR REPLACE INTO idempotency"
-                    " (id, status, expiration, in_progress_expiration, data, validation) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        data_record.idempotency_key,
-                        data_record.status,
-                        data_record.expiry_timestamp,
-                        data_record.in_progress_expiry_timestamp,
-                        data_record.response_data or "",
-                        data_record.payload_hash or "",
-                    ),
-                )
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+        with _immediate(self.path) as connection:
+            row = connection.execute(
+                "SELECT id, status, expiration, in_progress_expiration, data, validation FROM idempotency WHERE id = ?",
+                (data_record.idempotency_key,),
+            ).fetchone()
+            if row is not None and not _replaceable(row, now):
+                raise IdempotencyItemAlreadyExistsError(old_data_record=_record(row))
+            connection.execute(
+                "INSERT OR REPLACE INTO idempotency"
+                " (id, status, expiration, in_progress_expiration, data, validation) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    data_record.idempotency_key,
+                    data_record.status,
+                    data_record.expiry_timestamp,
+                    data_record.in_progress_expiry_timestamp,
+                    data_record.response_data or "",
+                    data_record.payload_hash or "",
+                ),
+            )
 
     def _update_record(self, data_record: DataRecord) -> None:
-        with self._connect() as connection:
+        with _connect(self.path) as connection:
             connection.execute(
                 "UPDATE idempotency SET status = ?, expiration = ?, data = ?, validation = ? WHERE id = ?",
                 (
@@ -110,7 +94,7 @@ class SqlitePersistenceLayer(BasePersistenceLayer):
             )
 
     def _delete_record(self, data_record: DataRecord) -> None:
-        with self._connect() as connection:
+        with _connect(self.path) as connection:
             connection.execute("DELETE FROM idempotency WHERE id = ?", (data_record.idempotency_key,))
 
 
@@ -124,6 +108,31 @@ def _replaceable(row: tuple[Any, ...], now: float) -> bool:
         and in_progress_expiration is not None
         and in_progress_expiration < int(now * 1000)
     )
+
+
+@contextlib.contextmanager
+def _connect(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection per operation (thread-safe). isolation_level=None: transactions are explicit
+    (`_immediate`), not implicit."""
+    connection = sqlite3.connect(path, timeout=30, isolation_level=None)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+@contextlib.contextmanager
+def _immediate(path: Path) -> Iterator[sqlite3.Connection]:
+    """One IMMEDIATE transaction: the check and the write are serialised across threads and
+    processes, as DynamoDB's conditional writes are; committed on exit, rolled back on an error."""
+    with _connect(path) as connection:
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield connection
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
 
 
 def _record(row: tuple[Any, ...]) -> DataRecord:
@@ -152,7 +161,7 @@ class SqliteClaims:
         self.path: Final = path
         self._now = now
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
+        with _connect(self.path) as connection:
             connection.execute(
                 "CREATE TABLE IF NOT EXISTS claims"
                 " (id TEXT PRIMARY KEY, status TEXT NOT NULL, expiration INTEGER, owner TEXT)"
@@ -161,44 +170,29 @@ class SqliteClaims:
             if "owner" not in columns:  # a state folder made before claims had owners
                 connection.execute("ALTER TABLE claims ADD COLUMN owner TEXT")
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            yield connection
-        finally:
-            connection.close()
-
     def claim(self, key: str, *, owner: str, hold_seconds: int) -> bool:
         now = int(self._now())
-        with self._connect() as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                row = connection.execute("SELECT expiration, status, owner FROM claims WHERE id = ?", (key,)).fetchone()
-                live = row is not None and row[0] is not None and int(row[0]) >= now
-                mine = row is not None and row[1] == "INPROGRESS" and row[2] == owner
-                if live and not mine:
-                    connection.execute("ROLLBACK")
-                    return False
-                connection.execute(
-                    "INSERT OR REPLACE INTO claims (id, status, expiration, owner) VALUES (?, 'INPROGRESS', ?, ?)",
-                    (key, now + hold_seconds, owner),
-                )
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+        with _immediate(self.path) as connection:
+            row = connection.execute("SELECT expiration, status, owner FROM claims WHERE id = ?", (key,)).fetchone()
+            live = row is not None and row[0] is not None and int(row[0]) >= now
+            mine = row is not None and row[1] == "INPROGRESS" and row[2] == owner
+            if live and not mine:
+                return False
+            connection.execute(
+                "INSERT OR REPLACE INTO claims (id, status, expiration, owner) VALUES (?, 'INPROGRESS', ?, ?)",
+                (key, now + hold_seconds, owner),
+            )
         return True
 
     def complete(self, key: str) -> None:
-        with self._connect() as connection:
+        with _connect(self.path) as connection:
             connection.execute(
                 "INSERT OR REPLACE INTO claims (id, status, expiration) VALUES (?, 'COMPLETED', ?)",
                 (key, int(self._now()) + DEFAULT_EXPIRES_AFTER_SECONDS),
             )
 
     def release(self, key: str) -> None:
-        with self._connect() as connection:
+        with _connect(self.path) as connection:
             connection.execute("DELETE FROM claims WHERE id = ?", (key,))
 
 
@@ -211,39 +205,24 @@ class SqliteWindowCounters:
         self.path: Final = path
         self._now = now
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as connection:
+        with _connect(self.path) as connection:
             connection.execute(
                 "CREATE TABLE IF NOT EXISTS counters (id TEXT PRIMARY KEY, count INTEGER NOT NULL, expiration INTEGER)"
             )
-
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            yield connection
-        finally:
-            connection.close()
 
     def take(self, key: str, *, limit: int, window_seconds: int) -> bool:
         if limit <= 0:  # nothing may be counted: no record needed
             return False
         now = self._now()
         record, ends = window_key(key, window_seconds, now)
-        with self._connect() as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                connection.execute("DELETE FROM counters WHERE expiration < ?", (int(now),))
-                row = connection.execute("SELECT count FROM counters WHERE id = ?", (record,)).fetchone()
-                if row is not None and int(row[0]) >= limit:
-                    connection.execute("ROLLBACK")
-                    return False
-                connection.execute(
-                    "INSERT INTO counters (id, count, expiration) VALUES (?, 1, ?)"
-                    " ON CONFLICT(id) DO UPDATE SET count = count + 1",
-                    (record, ends + COUNTER_EXPIRY_MARGIN_SECONDS),
-                )
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
+        with _immediate(self.path) as connection:
+            connection.execute("DELETE FROM counters WHERE expiration < ?", (int(now),))
+            row = connection.execute("SELECT count FROM counters WHERE id = ?", (record,)).fetchone()
+            if row is not None and int(row[0]) >= limit:
+                return False
+            connection.execute(
+                "INSERT INTO counters (id, count, expiration) VALUES (?, 1, ?)"
+                " ON CONFLICT(id) DO UPDATE SET count = count + 1",
+                (record, ends + COUNTER_EXPIRY_MARGIN_SECONDS),
+            )
         return True
