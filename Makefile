@@ -17,7 +17,29 @@ PIP_PROGRESS := grep --line-buffered -vE '^(Requirement already satisfied|  |WAR
 SETUP_STAMP := $(VENV)/.setup-complete
 NODE_STAMP := infrastructure/node_modules/.setup-complete
 
-.PHONY: setup test lint typecheck unit local demo synth bench loadtest clean help
+.PHONY: setup test lint typecheck unit local demo synth bench loadtest clean help bootstrap deploy diff destroy
+
+# Deploying has a virtualenv of its own with only what the CDK app imports (requirements-deploy.txt):
+# no local models, no test tools. `make setup`'s .venv stays the development one.
+DEPLOY_VENV := .venv-deploy
+DEPLOY_STAMP := $(DEPLOY_VENV)/.setup-complete
+# What a deployment varies (README, "Stages"); each becomes a `-c key=value` when set. CONTEXT takes
+# any other `-c key=value`, CDK_ARGS any other option of the CDK CLI (e.g. --require-approval never).
+STAGE ?=
+ALERT_EMAIL ?=
+MONTHLY_BUDGET_USD ?=
+API_GATEWAY_ACCOUNT ?=
+INGRESS ?=
+BOT_USER_ID ?=
+CONTEXT ?=
+CDK_ARGS ?=
+CDK_CONTEXT = $(if $(STAGE),-c stage=$(STAGE)) $(if $(ALERT_EMAIL),-c alertEmail=$(ALERT_EMAIL)) \
+	$(if $(MONTHLY_BUDGET_USD),-c monthlyBudgetUsd=$(MONTHLY_BUDGET_USD)) \
+	$(if $(API_GATEWAY_ACCOUNT),-c apiGatewayAccount=$(API_GATEWAY_ACCOUNT)) \
+	$(if $(INGRESS),-c ingress=$(INGRESS)) $(if $(BOT_USER_ID),-c botUserId=$(BOT_USER_ID)) $(CONTEXT)
+# The CDK CLI on the deploy virtualenv's Python (cdk.json's "app" names .venv's). The app holds one
+# stack (XBot or XBot-<stage>): deploy and destroy select it with --all, diff diffs every stack.
+CDK_DEPLOY = cd infrastructure && npx cdk --app "../$(DEPLOY_VENV)/bin/python app.py"
 
 ## demo: the bot's main job on the local runtime: a scripted scenario, a transcript, the queries
 demo: $(SETUP_STAMP)  # the local runtime only: no Node.js or CDK CLI needed
@@ -41,6 +63,34 @@ $(SETUP_STAMP): requirements-dev.txt requirements-local.txt runtime/requirements
 $(NODE_STAMP): infrastructure/package.json infrastructure/package-lock.json
 	cd infrastructure && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+$(DEPLOY_STAMP): requirements-deploy.txt requirements-dev.txt runtime/requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (the Lambda runtime is python3.11); set PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@test -x $(DEPLOY_VENV)/bin/python || { echo "==> creating $(DEPLOY_VENV) with $(PYTHON)"; $(PYTHON) -m venv $(DEPLOY_VENV); }
+	@echo "==> installing what the CDK app needs: requirements-deploy.txt (no local models)"
+	@set -o pipefail; $(DEPLOY_VENV)/bin/python -m pip install --disable-pip-version-check -r requirements-deploy.txt | $(PIP_PROGRESS)
+	@# chalicelib for the CDK app, without its dependencies. Not runtime/ on PYTHONPATH: Chalice puts
+	@# the project first on sys.path only if it is absent, and would then import infrastructure/app.py
+	@# as the module `app` instead of runtime/app.py.
+	@$(DEPLOY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+	@echo "==> $(DEPLOY_VENV) is ready"
+
+## bootstrap: once per AWS account and region, before the first deploy: `cdk bootstrap`
+bootstrap: $(DEPLOY_STAMP) $(NODE_STAMP)
+	$(CDK_DEPLOY) bootstrap $(CDK_CONTEXT) $(CDK_ARGS)
+
+## deploy: deploy the stack XBot[-STAGE] to the current AWS account and region (variables: see the end of `make help`)
+deploy: $(DEPLOY_STAMP) $(NODE_STAMP)
+	$(CDK_DEPLOY) deploy --all $(CDK_CONTEXT) $(CDK_ARGS)
+
+## diff: what `make deploy` would change in the deployed stack (same variables)
+diff: $(DEPLOY_STAMP) $(NODE_STAMP)
+	$(CDK_DEPLOY) diff $(CDK_CONTEXT) $(CDK_ARGS)
+
+## destroy: delete the stack XBot[-STAGE] (same STAGE as the deploy); the README lists what is kept
+destroy: $(DEPLOY_STAMP) $(NODE_STAMP)
+	$(CDK_DEPLOY) destroy --all $(CDK_CONTEXT) $(CDK_ARGS)
 
 ## test: lint, type-check and run every test (synth, cfn-lint and cdk-nag included)
 test: setup lint typecheck unit
@@ -75,10 +125,19 @@ bench: setup
 loadtest: $(SETUP_STAMP)  # the local runtime only: no Node.js or CDK CLI needed
 	$(BIN)/python bench/loadtest.py --local-dir .local/loadtest
 
-## clean: remove .venv, node_modules and every build output and cache
+## clean: remove .venv, .venv-deploy, node_modules and every build output and cache
 clean:
-	rm -rf $(VENV) infrastructure/node_modules infrastructure/cdk.out chalice.out infrastructure/chalice.out .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DEPLOY_VENV) infrastructure/node_modules infrastructure/cdk.out chalice.out infrastructure/chalice.out .mypy_cache .ruff_cache .pytest_cache
 
 ## help: list these targets
 help:
 	@awk '/^## [a-z-]+: / { name = substr($$2, 1, length($$2) - 1); sub(/^## [a-z-]+: /, ""); printf "  %-10s %s\n", name, $$0 }' $(firstword $(MAKEFILE_LIST))
+	@echo
+	@echo "  bootstrap, deploy, diff and destroy take (each one a -c key=value of the CDK app when set):"
+	@echo "    STAGE=dev                   the stack XBot-dev; unset: XBot (-c stage)"
+	@echo "    ALERT_EMAIL=you@example.com alarms, budget and negative-message alerts by email (-c alertEmail)"
+	@echo "    MONTHLY_BUDGET_USD=20       an AWS Budgets cost budget for the month (-c monthlyBudgetUsd)"
+	@echo "    API_GATEWAY_ACCOUNT=false   for every stage but one in a region (-c apiGatewayAccount)"
+	@echo "    INGRESS=webhook|poll|both   how posts arrive (-c ingress)"
+	@echo "    BOT_USER_ID=123...          the bot's numeric X account id, from botctl x whoami (-c botUserId)"
+	@echo "    CONTEXT=\"-c key=value ...\" any other context value; CDK_ARGS=\"...\" any other CDK CLI option"

@@ -2,6 +2,9 @@
 """The CDK app: `npx cdk synth` / `npx cdk deploy` from this folder (see cdk.json).
 
 A region is needed even to synthesize: `chalice package` asks boto for one.
+
+`-c stage=dev` makes the stack XBot-dev (and every name it sets carries the stage); without a stage
+the stack is XBot, as it always was. stacks/config.py reads and checks every context value.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from cdk_nag import AwsSolutionsChecks
 from stacks.bot_stack import BotStack
 from stacks.config import BotConfig
 
-STACK_NAME = "XBot"
 DEFAULT_REGION = "us-east-1"
 
 
@@ -25,10 +27,12 @@ def build_app(*, context: Mapping[str, Any] | None = None, outdir: str | None = 
     # Chalice's packager asks boto for a region; make sure it finds the one the stack uses.
     os.environ.setdefault("AWS_DEFAULT_REGION", region)
     app = cdk.App(context=dict(context) if context else None, outdir=outdir)
+    # Read (and checked) before the stack exists: the stage names the stack.
+    config = BotConfig.from_context(app.node)
     BotStack(
         app,
-        STACK_NAME,
-        config=BotConfig.from_context(app.node),
+        config.stack_name,
+        config=config,
         env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=region),
         description="Event-driven X (Twitter) bot: webhook, bus, plumbing, data lake, analysis, alerting and replies.",
     )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 from chalicelib.contracts.analysis import ImageAnalysis, TextAnalysis
 from chalicelib.contracts.oversized import OVERSIZED_PREFIX
 from chalicelib.kernel.idempotency import Claims, Idempotency, window_key
+from chalicelib.kernel.media_keys import check_folder_prefix
 from chalicelib.ports import (
     AlertSink,
     AlertSubscriber,
@@ -30,7 +31,14 @@ from chalicelib.ports import (
     MediaError,
     MediaFetcher,
     MediaStore,
+    MentionsPage,
+    MentionsReader,
+    OptOuts,
     PayloadStore,
+    PollCheckpoint,
+    PollState,
+    PostingSwitch,
+    RateLimit,
     ReplyPoster,
     SecretProvider,
     TextAnalyser,
@@ -186,6 +194,13 @@ class MemoryMediaStore:
         if key not in self.objects:
             raise MediaError(f"no stored photo under {key}")
         return self.objects[key][0]
+
+    def delete_prefix(self, prefix: str) -> int:
+        check_folder_prefix(prefix)
+        doomed = [key for key in self.objects if key.startswith(prefix)]
+        for key in doomed:
+            del self.objects[key]
+        return len(doomed)
 
 
 #: What FakeImageAnalyser finds in a photo unless told otherwise.
@@ -373,6 +388,47 @@ class MemoryWindowCounters:
         return True
 
 
+class MemoryOptOuts:
+    """OptOuts: user id -> (opted out?, the post that made the last change), in a dict."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, tuple[bool, str]] = {}
+
+    @property
+    def users(self) -> set[str]:
+        """Who is opted out now."""
+        return {user for user, (opted_out, _post) in self.states.items() if opted_out}
+
+    def is_opted_out(self, user_id: str) -> bool:
+        return user_id in self.users
+
+    def opt_out(self, user_id: str, *, post_id: str) -> bool:
+        return self._change(user_id, post_id, opted_out=True)
+
+    def opt_in(self, user_id: str, *, post_id: str) -> bool:
+        return self._change(user_id, post_id, opted_out=False)
+
+    def _change(self, user_id: str, post_id: str, *, opted_out: bool) -> bool:
+        current, post = self.states.get(user_id, (False, None))
+        if current == opted_out and post != post_id:
+            return False
+        self.states[user_id] = (opted_out, post_id)
+        return True
+
+
+class FakePostingSwitch:
+    """PostingSwitch: answers the scripted states (True: on, False: off) or raises the scripted
+    errors; counts the reads."""
+
+    def __init__(self, *states: bool | Exception) -> None:
+        self._script: Script[bool] = Script(states or [True])
+        self.reads = 0
+
+    def posting_enabled(self) -> bool:
+        self.reads += 1
+        return self._script.next()
+
+
 # --- A runtime made of fakes ------------------------------------------------------------------
 
 
@@ -396,6 +452,60 @@ class MemoryClaims:
         self.states.pop(key, None)
 
 
+class FakeMentionsReader:
+    """MentionsReader: answers a script of pages (or exceptions: RateLimitedError, XReadError, ...)
+    and records every call's arguments."""
+
+    def __init__(self, pages: Sequence[MentionsPage | BaseException] | None = None) -> None:
+        self.script: Script[MentionsPage] = Script(
+            list(pages)
+            if pages
+            else [MentionsPage(posts=[], includes={}, newest_id=None, next_token=None, rate_limit=RateLimit())]
+        )
+        self.calls: list[dict[str, Any]] = []
+
+    def mentions_page(
+        self,
+        user_id: str,
+        *,
+        since_id: str | None,
+        start_time: float | None,
+        pagination_token: str | None,
+        max_results: int,
+    ) -> MentionsPage:
+        self.calls.append(
+            {
+                "user_id": user_id,
+                "since_id": since_id,
+                "start_time": start_time,
+                "pagination_token": pagination_token,
+                "max_results": max_results,
+            }
+        )
+        return self.script.next()
+
+
+class MemoryPollCheckpoint:
+    """PollCheckpoint: the states in a dict, saved only over the version before (as the real ones)."""
+
+    def __init__(self) -> None:
+        self.states: dict[str, PollState] = {}
+        self.saves = 0
+        self._lock = threading.Lock()
+
+    def load(self, key: str) -> PollState | None:
+        return self.states.get(key)
+
+    def save(self, key: str, state: PollState) -> bool:
+        with self._lock:
+            stored = self.states.get(key)
+            if (stored.version if stored else 0) != state.version - 1:
+                return False
+            self.states[key] = state
+            self.saves += 1
+        return True
+
+
 class FakeAdapters:
     """Adapters: the fakes above, one per port, as attributes a test may replace or script before
     the services are first built (chalicelib.wiring caches them until `wiring.reset()`)."""
@@ -417,6 +527,10 @@ class FakeAdapters:
         self.once = MemoryIdempotency()
         self.claimed = MemoryClaims()
         self.counters = MemoryWindowCounters()
+        self.opted_out = MemoryOptOuts()
+        self.switch: FakePostingSwitch | None = None
+        self.mentions = FakeMentionsReader()
+        self.checkpoint = MemoryPollCheckpoint()
 
     def event_bus(self) -> EventBus:
         return self.bus
@@ -459,6 +573,18 @@ class FakeAdapters:
     def window_counters(self) -> WindowCounters:
         return self.counters
 
+    def opt_outs(self) -> OptOuts:
+        return self.opted_out
+
+    def posting_switch(self) -> PostingSwitch | None:
+        return self.switch
+
+    def mentions_reader(self) -> MentionsReader:
+        return self.mentions
+
+    def poll_checkpoint(self) -> PollCheckpoint:
+        return self.checkpoint
+
     def idempotency(self, namespace: str) -> Idempotency:
         # One store for every namespace: the services' keys differ anyway ("alert:...", "reply-to:...").
         return self.once
@@ -491,6 +617,10 @@ if TYPE_CHECKING:  # mypy checks that every fake implements its port.
     _IDEMPOTENCY: Idempotency = MemoryIdempotency()
     _CLAIMS: Claims = MemoryClaims()
     _WINDOW_COUNTERS: WindowCounters = MemoryWindowCounters()
+    _OPT_OUTS: OptOuts = MemoryOptOuts()
+    _POSTING_SWITCH: PostingSwitch = FakePostingSwitch()
+    _MENTIONS_READER: MentionsReader = FakeMentionsReader()
+    _POLL_CHECKPOINT: PollCheckpoint = MemoryPollCheckpoint()
     _ADAPTERS: Adapters = FakeAdapters()
 
 

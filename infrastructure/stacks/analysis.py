@@ -25,19 +25,28 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from chalicelib.contracts import names, workflow
 from chalicelib.kernel.features import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT
+from chalicelib.kernel.media_keys import USERS_PREFIX
 from constructs import Construct
 
 from stacks.chalice_app import WILDCARD_RESOURCE_FINDING, XRAY_REASON, ChaliceApp, FunctionRole
 from stacks.grants import EventPublishing, grant_media
-from stacks.nag import acknowledge, acknowledge_grants
+from stacks.nag import acknowledge, acknowledge_grants, logical_id
 from stacks.patterns import to_event_pattern
 from stacks.rule_targets import DeadLettered
 
 ANALYSIS = "Analysis"
+#: The handler that deletes the photos of deleted posts and revoked users (chalicelib/analysis/deletion.py).
+MEDIA_DELETION = "AnalysisMediaDeletion"
+DELETE_MEDIA_FUNCTION = "analysis_delete_media"
 ROLES = {
     ANALYSIS: FunctionRole(
         functions=tuple(task.function for task in workflow.TASKS),
         description="The X bot's analysis tasks: photos, Rekognition, Comprehend, publish to the bus.",
+    ),
+    # A role of its own: the only one that may delete photos, and it may do nothing else with them.
+    MEDIA_DELETION: FunctionRole(
+        functions=(DELETE_MEDIA_FUNCTION,),
+        description="The X bot's media deletion: delete the photos of deleted posts and revoked users.",
     ),
 }
 
@@ -97,6 +106,12 @@ def attach_to(
     role.add_to_principal_policy(
         iam.PolicyStatement(actions=list(analysis_actions(image_features, text_key_phrases)), resources=["*"])
     )
+    # Deletions (TWITTER_DELETED, TWITTER_PERMISSION_REVOKED): the handler's rule on the bus comes
+    # from its @on_cw_event (plumbing.attach_to moves every such rule onto the custom bus).
+    deletion = app.role(MEDIA_DELETION)
+    publishing.grant(deletion)  # MEDIA_DELETED
+    publishing.grant_read_oversized(deletion)
+    grant_media_deletion(deletion, media)
     acknowledge_grants(
         role,
         {
@@ -105,6 +120,32 @@ def attach_to(
                 "DetectEntities/DetectKeyPhrases/DetectDominantLanguage have no resource-level permissions "
                 "(the Service Authorization Reference lists no resource type for them); neither have "
                 f"X-Ray's trace actions. {XRAY_REASON}"
+            ),
+        },
+    )
+
+
+def grant_media_deletion(role: iam.Role, media: s3.IBucket) -> None:
+    """What chalicelib.adapters.s3_media's delete_prefix calls: ListObjectsV2 (s3:ListBucket, on the
+    bucket, for prefixes under users/ only) and DeleteObjects (s3:DeleteObject on each key, under
+    users/ only). No s3:GetObject, s3:PutObject or versions: the bucket is not versioned."""
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["s3:ListBucket"],
+            resources=[media.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{USERS_PREFIX}*"]}},
+        )
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["s3:DeleteObject"], resources=[media.arn_for_objects(f"{USERS_PREFIX}*")])
+    )
+    acknowledge_grants(
+        role,
+        {
+            f"AwsSolutions-IAM5[Resource::<{logical_id(media)}.Arn>/{USERS_PREFIX}*]": (
+                "A deleted post's photos (and a revoked user's) are deleted by prefix, users/<user id>/ or "
+                "users/<user id>/posts/<post id>/, whose keys are generated per photo: the grant is "
+                "s3:DeleteObject only, under users/ only."
             ),
         },
     )

@@ -26,6 +26,8 @@ ERRORS_PREFIX = "errors/"
 EVENTS_FOLDER_FORMAT = "yyyy/MM/dd/HH"
 #: The first hour the partition projection lists; older folders are never queried.
 PROJECTION_START = "2025/01/01/00"
+#: Query results expire after this; a kept results bucket (stack deleted) empties itself as fast.
+RESULTS_RETENTION = cdk.Duration.days(30)
 #: Guard against a runaway query: Athena cancels anything scanning more than this.
 BYTES_SCANNED_CUTOFF_PER_QUERY = 10 * 1024**3
 
@@ -43,8 +45,12 @@ class Analytics(Construct):
         log_retention: logs.RetentionDays,
         access_log_retention: cdk.Duration,
         oversized_retention: cdk.Duration,
+        database_name: str = datalake.DATABASE_NAME,
     ) -> None:
+        """`database_name`: the stage's Glue database (BotConfig.glue_database_name); the table in it
+        keeps its name (datalake.TABLE_NAME) in every stage."""
         super().__init__(scope, construct_id)
+        self.database_name = database_name
 
         self.access_logs = access_logs_bucket(self, "AccessLogs", retention=access_log_retention)
         self.bucket = private_bucket(
@@ -88,8 +94,12 @@ class Analytics(Construct):
             self,
             "AthenaResults",
             access_logs=self.access_logs,
-            lifecycle_rules=[s3.LifecycleRule(id="expire-results", expiration=cdk.Duration.days(30))],
-            removal_policy=cdk.RemovalPolicy.DESTROY,
+            lifecycle_rules=[s3.LifecycleRule(id="expire-results", expiration=RESULTS_RETENTION)],
+            # Kept on stack deletion (stacks/teardown.py): once Athena has been queried the bucket is
+            # not empty, CloudFormation cannot delete it and `cdk destroy` would fail. Emptying it on
+            # deletion would take CDK's auto-delete custom resource (a Lambda function, its role and
+            # runtime); its lifecycle rule empties it within RESULTS_RETENTION instead.
+            removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         self.workgroup = self._workgroup()
         self._named_queries()
@@ -115,6 +125,11 @@ class Analytics(Construct):
             destination=destination,
             encryption=firehose.StreamEncryption.aws_owned_key(),
         )
+        # CDK retains the log stream it makes for the destination; it lives in the log group, which
+        # is deleted with the stack, so a retained stream would only be a dangling Retain.
+        for child in log_group.node.children:
+            if isinstance(child, logs.LogStream):
+                child.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
         # CDK's S3Bucket destination always creates its role with bucket.grantReadWrite (Get*, List*,
         # DeleteObject*, Abort*, Put* on the bucket and its objects); the destination offers no narrower grant.
         why = (
@@ -146,7 +161,7 @@ class Analytics(Construct):
             "Database",
             catalog_id=cdk.Stack.of(self).account,
             database_input=glue.CfnDatabase.DatabaseInputProperty(
-                name=datalake.DATABASE_NAME,
+                name=self.database_name,
                 description="The X bot's events, as Firehose writes them.",
             ),
         )
@@ -165,7 +180,7 @@ class Analytics(Construct):
             self,
             "Table",
             catalog_id=cdk.Stack.of(self).account,
-            database_name=datalake.DATABASE_NAME,
+            database_name=self.database_name,
             table_input=glue.CfnTable.TableInputProperty(
                 name=datalake.TABLE_NAME,
                 description="Every event on the bot's bus (EventBridge envelope, typed detail).",
@@ -234,7 +249,7 @@ class Analytics(Construct):
                 f"Query-{query.name}",
                 name=query.name,
                 description=query.description,
-                database=datalake.DATABASE_NAME,
+                database=self.database_name,
                 query_string=query.sql,
                 work_group=self.workgroup.ref,
             )

@@ -14,7 +14,7 @@ import aws_cdk as cdk
 from chalicelib.contracts import workflow
 from constructs import Construct
 
-from stacks import alerting, analysis, egress, ingress, plumbing, responding
+from stacks import alerting, analysis, egress, ingress, notifications, plumbing, responding
 from stacks.analytics import Analytics
 from stacks.buckets import media_bucket
 from stacks.chalice_app import ChaliceApp, FunctionRole
@@ -46,6 +46,7 @@ class BotStack(cdk.Stack):
             "Plumbing",
             archive_retention=archive_retention,
             log_retention=config.log_retention,
+            metric_namespace=config.stack_name,
         )
         data_lake = Analytics(
             self,
@@ -56,6 +57,7 @@ class BotStack(cdk.Stack):
             access_log_retention=cdk.Duration.days(config.log_retention_days),
             # An archived event can be replayed as long as the archive keeps it; its payload must be there too.
             oversized_retention=archive_retention,
+            database_name=config.glue_database_name,
         )
         media = media_bucket(
             self,
@@ -67,6 +69,14 @@ class BotStack(cdk.Stack):
         # Every alarm of the stack (made before or after this line) notifies the operations topic.
         operations = Operations(self, "Operations")
         operations.notify_every_alarm_in(self)
+        # A person on the other end: the alarms, the budget and the negative-message alerts by email.
+        if config.alert_email:
+            notifications.subscribe_email(config.alert_email, [operations.topic, alerts.topic])
+        if config.monthly_budget_usd is not None:
+            operations.admit_budgets()
+            notifications.MonthlyBudget(
+                self, "Budget", limit_usd=config.monthly_budget_usd, topic=operations.topic, email=config.alert_email
+            )
         idempotency = egress.idempotency_table(self, "EgressIdempotency")
         publishing = EventPublishing(bus=bus_plumbing.bus, oversize_bucket=data_lake.bucket)
         twitter_secret = secret_arn(self, "TwitterSecret", config.twitter_secret_name)
@@ -97,8 +107,24 @@ class BotStack(cdk.Stack):
         app = ChaliceApp(self, "App", roles=FUNCTION_ROLES, environment=environment, log_retention=config.log_retention)
 
         webhook = ingress.attach_to(
-            app, publishing=publishing, twitter_secret=twitter_secret, log_retention=config.log_retention
+            app,
+            publishing=publishing,
+            twitter_secret=twitter_secret,
+            log_retention=config.log_retention,
+            api_gateway_account=config.api_gateway_account,
         )
+        # The mentions poller (-c ingress=poll|both): its schedule, checkpoint table and grants;
+        # none of them with the default, webhook only.
+        poll_checkpoint = ingress.checkpoint_table(self, "PollCheckpoint") if config.polls else None
+        ingress.attach_poller(
+            app,
+            publishing=publishing,
+            twitter_secret=twitter_secret,
+            checkpoint=poll_checkpoint,
+            interval_minutes=config.poll_interval_minutes,
+        )
+        if poll_checkpoint is not None:
+            cdk.CfnOutput(self, "PollCheckpointTableName", value=poll_checkpoint.table_name)
         plumbing.attach_to(app, plumbing=bus_plumbing)
         analysis.attach_to(
             app,
@@ -149,6 +175,10 @@ class BotStack(cdk.Stack):
         cdk.CfnOutput(self, "WebhookUrl", value=webhook.url, description="Register this URL with X.")
         cdk.CfnOutput(self, "EventBusName", value=bus_plumbing.bus.event_bus_name)
         cdk.CfnOutput(self, "DataLakeBucketName", value=data_lake.bucket.bucket_name)
+        # The kept buckets' names (stacks/teardown.py): what to purge by hand after `cdk destroy`.
+        cdk.CfnOutput(self, "AccessLogsBucketName", value=data_lake.access_logs.bucket_name)
+        cdk.CfnOutput(self, "AthenaResultsBucketName", value=data_lake.results_bucket.bucket_name)
+        cdk.CfnOutput(self, "GlueDatabaseName", value=data_lake.database_name)
         cdk.CfnOutput(self, "AthenaWorkGroup", value=data_lake.workgroup.ref)
         cdk.CfnOutput(self, "DashboardName", value=bus_plumbing.dashboard.dashboard_name)
         cdk.CfnOutput(self, "MediaBucketName", value=media.bucket_name)

@@ -27,6 +27,7 @@ def access_logs_bucket(scope: Construct, construct_id: str, *, retention: cdk.Du
         ],
         removal_policy=cdk.RemovalPolicy.RETAIN,
     )
+    _keep_policy_with(bucket, cdk.RemovalPolicy.RETAIN)
     acknowledge(
         bucket,
         {
@@ -47,8 +48,11 @@ def private_bucket(
     lifecycle_rules: Sequence[s3.LifecycleRule],
     removal_policy: cdk.RemovalPolicy = cdk.RemovalPolicy.RETAIN,
 ) -> s3.Bucket:
-    """An encrypted, TLS-only, non-public bucket whose access is logged."""
-    return s3.Bucket(
+    """An encrypted, TLS-only, non-public bucket whose access is logged.
+
+    RETAIN (the default) keeps it on stack deletion: CloudFormation cannot delete a bucket with
+    objects in it, and `cdk destroy` must not fail (stacks/teardown.py lists what is kept)."""
+    bucket = s3.Bucket(
         scope,
         construct_id,
         encryption=s3.BucketEncryption.S3_MANAGED,
@@ -63,6 +67,15 @@ def private_bucket(
         ],
         removal_policy=removal_policy,
     )
+    _keep_policy_with(bucket, removal_policy)
+    return bucket
+
+
+def _keep_policy_with(bucket: s3.Bucket, removal_policy: cdk.RemovalPolicy) -> None:
+    """A kept bucket keeps its policy: still TLS only, and the access-logs bucket still admits S3's
+    log delivery for the kept buckets that log into it."""
+    if bucket.policy is not None:
+        bucket.policy.apply_removal_policy(removal_policy)
 
 
 def media_bucket(scope: Construct, construct_id: str, *, access_logs: s3.IBucket, retention: cdk.Duration) -> s3.Bucket:

@@ -58,6 +58,8 @@ EVENTBRIDGE_EVENT_TYPES = frozenset({"CloudWatchEvent", "EventBridgeRule"})
 SNS_EVENT_TYPE = "SNS"
 #: SAM event source type of an `on_sqs_message` handler (an event source mapping: Lambda polls).
 SQS_EVENT_TYPE = "SQS"
+#: SAM event source type of an `@app.schedule` handler (an EventBridge schedule rule).
+SCHEDULE_EVENT_TYPE = "Schedule"
 #: What Lambda's poller calls on a queue with the function's role (Lambda's SQS event source documentation).
 SQS_POLLER_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 #: What the Lambda runtime sends to X-Ray with Tracing Active (no resource-level permissions).
@@ -74,6 +76,9 @@ WILDCARD_RESOURCE_FINDING = "AwsSolutions-IAM5[Resource::*]"
 #: failed attempt (its default, written out) and how long an event may wait for them.
 ASYNC_RETRY_ATTEMPTS = 2
 ASYNC_MAX_EVENT_AGE = cdk.Duration.hours(6)
+
+#: A scheduled run that waited longer than this (throttled) is dropped: the next run reads the same.
+SCHEDULED_RUN_MAX_AGE_SECONDS = 60
 
 #: The acknowledgments for the Lambda functions the SAM transform generates from Chalice's template.
 _GENERATED_FUNCTION_ACKNOWLEDGMENTS: Acknowledgments = {
@@ -270,6 +275,33 @@ class ChaliceApp(Construct):
                 )
                 # The event source mapping checks the role when it is created.
                 function.node.add_dependency(role.node.find_child("DefaultPolicy"))
+
+    def set_schedule(self, name: str, expression: str | None) -> None:
+        """The schedule of the `@app.schedule` function `name`: `expression` (e.g. "rate(3 minutes)")
+        in place of the one in the decorator, which cannot read the deployment's context; or, with
+        None, no schedule at all (the SAM event is removed: the function stays, nothing invokes it).
+
+        A scheduled run that fails is not retried by Lambda (its asynchronous retries would call
+        the same failing thing twice more, against X's rate limit): the next run is the retry.
+        """
+        function = self._sam_function(name)
+        logical = function_logical_id(name)
+        scheduled = self._events(logical, {SCHEDULE_EVENT_TYPE})
+        if not scheduled:
+            raise KeyError(f"the Chalice function {name!r} has no schedule")
+        every_event = self._packaged[logical]["Properties"].get("Events", {})
+        if expression is None:
+            if len(scheduled) == len(every_event):
+                function.add_property_deletion_override("Events")
+            else:
+                for event_name, _event in scheduled:
+                    function.add_property_deletion_override(f"Events.{event_name}")
+            return
+        for event_name, _event in scheduled:
+            function.add_property_override(f"Events.{event_name}.Properties.Schedule", expression)
+        function.add_property_override(
+            "EventInvokeConfig", {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": SCHEDULED_RUN_MAX_AGE_SECONDS}
+        )
 
     def send_async_failures_to(self, queue: sqs.IQueue) -> None:
         """An on-failure destination for every function an EventBridge rule or SNS subscription invokes.

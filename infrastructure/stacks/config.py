@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import aws_logs as logs
+from chalicelib.contracts import datalake
 from chalicelib.kernel.features import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, IMAGE_FEATURES
 from chalicelib.settings import (
     DEFAULT_MAX_REPLY_AGE_SECONDS,
+    DEFAULT_POLL_INTERVAL_MINUTES,
     DEFAULT_POST_BUDGET,
     DEFAULT_POST_BUDGET_WINDOW_SECONDS,
     DEFAULT_REPLIES_PER_AUTHOR,
@@ -18,7 +22,21 @@ from chalicelib.settings import (
 )
 from constructs import Node
 
+#: The stack of the default stage (no `-c stage`); a stage's stack is STACK_NAME-<stage>.
+STACK_NAME = "XBot"
+#: Lowercase letters and digits, single hyphens between them: valid in a stack name, a Lex bot name
+#: (no "--"), a log group and, with "_" for "-", a Glue database name. Short, because generated
+#: names (roles, functions, buckets) are truncated to fit and should still show the stage.
+STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+STAGE_MAX_LENGTH = 20
+#: Enough to catch a typo or a missing value at synth; SNS asks the address to confirm anyway.
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 DEFAULT_TWITTER_SECRET_NAME = "TwitterSecret"  # noqa: S105 - the secret's name, not its value
+#: `-c ingress=` values: X's webhook (today's template), the mentions poller, or both.
+INGRESS_WEBHOOK = "webhook"
+INGRESS_POLL = "poll"
+INGRESS_BOTH = "both"
+INGRESS_MODES = (INGRESS_WEBHOOK, INGRESS_POLL, INGRESS_BOTH)
 DEFAULT_ARCHIVE_RETENTION_DAYS = 365
 DEFAULT_LOG_RETENTION_DAYS = 90
 #: Photos stay in the media bucket this long: the reply (annotated photo) must still find them.
@@ -63,6 +81,38 @@ class BotConfig:
     post_budget: int = DEFAULT_POST_BUDGET
     post_budget_window_seconds: int = DEFAULT_POST_BUDGET_WINDOW_SECONDS
     max_reply_age_seconds: int = DEFAULT_MAX_REPLY_AGE_SECONDS
+    #: The stage (`-c stage=dev`): the stack is XBot-<stage> and every name it sets carries the stage,
+    #: so stages deploy side by side in one account and region. None: the stack XBot, today's names.
+    stage: str | None = None
+    #: An address subscribed (by email, confirmed by its owner) to the operations topic (alarms,
+    #: budget) and to the negative-message alert topic.
+    alert_email: str | None = None
+    #: An AWS Budgets cost budget (USD a month) notifying the operations topic and alert_email.
+    monthly_budget_usd: float | None = None
+    #: Whether this stage owns the region's API Gateway account setting (AWS::ApiGateway::Account,
+    #: the CloudWatch role API Gateway logs with): one per account and region, so one stage only.
+    api_gateway_account: bool = True
+    #: Where mentions come from (`-c ingress=webhook|poll|both`): X's webhook deliveries (the API is
+    #: deployed in every mode), the mentions poller (a schedule and its checkpoint table), or both.
+    ingress: str = INGRESS_WEBHOOK
+    #: How often the poller runs (`-c pollIntervalMinutes=`), see chalicelib/settings.py for X's limits.
+    poll_interval_minutes: int = DEFAULT_POLL_INTERVAL_MINUTES
+
+    @property
+    def polls(self) -> bool:
+        """Whether the mentions poller runs (ingress poll or both)."""
+        return self.ingress in (INGRESS_POLL, INGRESS_BOTH)
+
+    @property
+    def stack_name(self) -> str:
+        """XBot, or XBot-<stage>: CloudFormation's stack, and the prefix of the names the stack sets."""
+        return f"{STACK_NAME}-{self.stage}" if self.stage else STACK_NAME
+
+    @property
+    def glue_database_name(self) -> str:
+        """The Glue database: xbot_datalake, or xbot_datalake_<stage> (Glue and Athena want no hyphens).
+        The table in it keeps its name (datalake.TABLE_NAME), which the original project's queries use."""
+        return f"{datalake.DATABASE_NAME}_{self.stage.replace('-', '_')}" if self.stage else datalake.DATABASE_NAME
 
     @property
     def egress_environment(self) -> dict[str, str]:
@@ -118,6 +168,12 @@ class BotConfig:
                 node, "postBudgetWindowSeconds", DEFAULT_POST_BUDGET_WINDOW_SECONDS, minimum=1
             ),
             max_reply_age_seconds=_count(node, "maxReplyAgeSeconds", DEFAULT_MAX_REPLY_AGE_SECONDS, minimum=1),
+            stage=_stage(node.try_get_context("stage")),
+            alert_email=_email(node.try_get_context("alertEmail")),
+            monthly_budget_usd=_budget_usd(node.try_get_context("monthlyBudgetUsd")),
+            api_gateway_account=_flag(node.try_get_context("apiGatewayAccount"), "apiGatewayAccount", default=True),
+            ingress=_ingress(node.try_get_context("ingress"), bot_user_id),
+            poll_interval_minutes=_count(node, "pollIntervalMinutes", DEFAULT_POLL_INTERVAL_MINUTES, minimum=1),
         )
 
 
@@ -213,3 +269,54 @@ def _positive_int(value: Any, key: str, default: int) -> int:
     if number <= 0:
         raise ValueError(f"context value {key} must be positive, got {number}")
     return number
+
+
+def _stage(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    stage = str(value)
+    if len(stage) > STAGE_MAX_LENGTH or not STAGE_PATTERN.match(stage):
+        raise ValueError(
+            f"context value stage must be at most {STAGE_MAX_LENGTH} lowercase letters, digits and single "
+            f"hyphens, starting with a letter (e.g. dev, prod-2), got {value!r}"
+        )
+    return stage
+
+
+def _email(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    email = str(value).strip()
+    if not EMAIL_PATTERN.match(email):
+        raise ValueError(f"context value alertEmail must be an email address, got {value!r}")
+    return email
+
+
+def _budget_usd(value: Any) -> float | None:
+    """A positive amount of US dollars (`-c monthlyBudgetUsd=20` or 20.5); unset: no budget."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"context value monthlyBudgetUsd must be an amount of US dollars, got {value!r}")
+    try:
+        amount = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"context value monthlyBudgetUsd must be an amount of US dollars, got {value!r}") from None
+    if not math.isfinite(amount) or amount <= 0:
+        raise ValueError(f"context value monthlyBudgetUsd must be a positive amount of US dollars, got {value!r}")
+    return amount
+
+
+def _ingress(value: Any, bot_user_id: Any) -> str:
+    """webhook (the default), poll or both; polling reads the bot's own timeline, so it needs botUserId."""
+    if value is None or value == "":
+        return INGRESS_WEBHOOK
+    mode = str(value).strip().lower()
+    if mode not in INGRESS_MODES:
+        raise ValueError(f"context value ingress must be one of {', '.join(INGRESS_MODES)}, got {value!r}")
+    if mode != INGRESS_WEBHOOK and bot_user_id in (None, ""):
+        raise ValueError(
+            f"context value ingress={mode} needs botUserId, the bot's numeric X account id "
+            "(`botctl x whoami` prints it): -c botUserId=..."
+        )
+    return mode

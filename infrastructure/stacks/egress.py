@@ -12,6 +12,11 @@ Its queue (`ReplyQueue`): a rule on the bus puts every SEND_TWEET in an SQS queu
 invocation and comes back after the visibility timeout; the queue's receive count is sized from
 MAX_REPLY_AGE_SECONDS, so waiting for the budget never dead-letters a reply before the runtime
 skips it as too old. What still fails that often lands in the alarmed dead-letter queue.
+
+Its kill switch (`posting_switch`): an SSM String parameter, "on" (made so) or "off", which
+`egress_post_reply` reads at each post (POSTING_SWITCH_PARAMETER names it; the role may read that
+parameter only). Its name is generated per stack, so two stages never share a switch; the stack's
+output PostingSwitchParameterName gives it to the operator (README, "Stopping all posting").
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from chalicelib.contracts import names
+from chalicelib.kernel.posting import POSTING_OFF, POSTING_ON
 from constructs import Construct
 
 from stacks.chalice_app import ChaliceApp, FunctionRole
@@ -120,6 +128,28 @@ class ReplyQueue(Construct):
         )
 
 
+#: The function Egress's variables and switch are for, as Chalice registers it.
+POST_REPLY_FUNCTION = "egress_post_reply"
+#: The variable that names the kill switch's parameter (chalicelib.settings reads it).
+POSTING_SWITCH_VARIABLE = "POSTING_SWITCH_PARAMETER"
+
+
+def posting_switch(scope: Construct, construct_id: str) -> ssm.StringParameter:
+    """The kill switch: "on" when first deployed. No parameter_name: CloudFormation generates one
+    per stack (a fixed name would collide between stages). A later deploy leaves an "off" alone:
+    CloudFormation rewrites the parameter only when its definition here changes (then back to "on",
+    which the README warns about)."""
+    return ssm.StringParameter(
+        scope,
+        construct_id,
+        string_value=POSTING_ON,
+        allowed_pattern=f"^({POSTING_ON}|{POSTING_OFF})$",
+        description=f"The X bot's kill switch: '{POSTING_OFF}' stops every post (read at each post), '{POSTING_ON}' "
+        "posts again.",
+        tier=ssm.ParameterTier.STANDARD,
+    )
+
+
 #: Powertools' DynamoDBPersistenceLayer defaults.
 PARTITION_KEY = "id"
 TTL_ATTRIBUTE = "expiration"
@@ -168,3 +198,14 @@ def attach_to(
     # The posting budget's counters ("count#..." items) are updated with UpdateItem, which the
     # idempotency grant already allows on the whole table.
     grant_idempotency(role, idempotency_table)
+    # The kill switch: made here, beside the one function that reads it, and given to it alone.
+    switch = posting_switch(cdk.Stack.of(app), "EgressPostingSwitch")
+    # GetParameter only (grant_read would add GetParameters, GetParameterHistory, DescribeParameters).
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["ssm:GetParameter"], resources=[switch.parameter_arn]))
+    app.add_environment(POST_REPLY_FUNCTION, {POSTING_SWITCH_VARIABLE: switch.parameter_name})
+    cdk.CfnOutput(
+        cdk.Stack.of(app),
+        "PostingSwitchParameterName",
+        value=switch.parameter_name,
+        description=f"Set it to '{POSTING_OFF}' to stop all posting at once, '{POSTING_ON}' to post again.",
+    )

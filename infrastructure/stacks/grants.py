@@ -93,7 +93,8 @@ def grant_media(role: iam.Role, media: s3.IBucket, *, actions: Sequence[str]) ->
         role,
         {
             f"AwsSolutions-IAM5[Resource::<{logical_id(media)}.Arn>/*]": (
-                "Photos are stored under a key generated per photo (YYYY/MM/DD/<uuid>.<ext>); the grant is only "
+                "Photos are stored under a key generated per photo (users/<user id>/posts/<post id>/<uuid>.<ext>, "
+                "annotated copies in the post's annotated/ folder); the grant is only "
                 "object reads/writes on the media bucket, which holds nothing else."
             ),
         },

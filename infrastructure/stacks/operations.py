@@ -17,6 +17,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
 CLOUDWATCH = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+BUDGETS = iam.ServicePrincipal("budgets.amazonaws.com")
 
 
 class Operations(Construct):
@@ -69,6 +70,29 @@ class Operations(Construct):
                     },
                     "StringEquals": {"aws:SourceAccount": stack.account},
                 },
+            )
+        )
+
+    def admit_budgets(self) -> None:
+        """Let AWS Budgets notify the topic: its documented topic policy and, the topic being
+        encrypted, its key policy statement, both for this account's budgets only."""
+        stack = cdk.Stack.of(self)
+        # Budgets are global: their ARNs have no region (arn:aws:budgets::<account>:budget/<name>).
+        conditions = {
+            "StringEquals": {"aws:SourceAccount": stack.account},
+            "ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:budgets::{stack.account}:*"},
+        }
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[BUDGETS],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions=conditions,
+            )
+        )
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                principals=[BUDGETS], actions=["sns:Publish"], resources=[self.topic.topic_arn], conditions=conditions
             )
         )
 

@@ -33,6 +33,8 @@ ROLES = {
     ),
 }
 
+#: The default stage's metric namespace. A stage's is its stack name (XBot-dev): metric filters of
+#: two stages in one account and region must not add up their counts in the same metrics.
 METRIC_NAMESPACE = "XBot"
 #: Graphs per dashboard row; 24 columns / 6 wide.
 _WIDGETS_PER_ROW = 4
@@ -50,8 +52,10 @@ class Plumbing(Construct):
         *,
         archive_retention: cdk.Duration,
         log_retention: logs.RetentionDays,
+        metric_namespace: str = METRIC_NAMESPACE,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.metric_namespace = metric_namespace
 
         self.bus = events.EventBus(self, "Bus")
         # Events a rule target still failed to take after EventBridge's retries (shared by the rules).
@@ -126,7 +130,7 @@ class Plumbing(Construct):
             metric_filter = self.log_group.add_metric_filter(
                 f"Count{detail_type}",
                 filter_pattern=logs.FilterPattern.string_value("$.detail-type", "=", detail_type),
-                metric_namespace=METRIC_NAMESPACE,
+                metric_namespace=self.metric_namespace,
                 metric_name=detail_type,
                 metric_value="1",
             )

@@ -14,7 +14,9 @@ old one when the update completes.
 `attach_to` gives the responders' roles what they call: the photo responder reads the analysed
 photo and stores the annotated one, the text responder talks to the bot's alias; both publish, and
 both count their replies for the guards (per author, per conversation, chain depth) in the
-idempotency table ("count#..." items, conditional UpdateItem with ADD, TTL `expiration`).
+idempotency table ("count#..." items, conditional UpdateItem with ADD, TTL `expiration`), and
+both read and change who said "stop" ("optout#<user id>" items: GetItem and conditional
+UpdateItem; `grant_opt_outs`).
 """
 
 from __future__ import annotations
@@ -65,6 +67,23 @@ DRAFT_VERSION = "DRAFT"
 #: The Lex V2 code hook request/response format our fulfilment function speaks.
 CODE_HOOK_INTERFACE_VERSION = "1.0"
 FALLBACK_PARENT_SIGNATURE = "AMAZON.FallbackIntent"
+#: What chalicelib.adapters.dynamodb_optouts calls (a consistent read, a conditional update), on
+#: its "optout#..." items only.
+OPT_OUT_ACTIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem")
+OPT_OUT_KEYS = "optout#*"
+
+
+def grant_opt_outs(role: iam.IRole, table: dynamodb.ITable) -> None:
+    """Read, record and forget opt-outs in the idempotency table's "optout#..." items, and only those."""
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=list(OPT_OUT_ACTIONS),
+            resources=[table.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [OPT_OUT_KEYS]}},
+        )
+    )
+
+
 #: Hex digits of the definition digest in the version's logical id (the description has more).
 _ID_DIGEST_LENGTH = 10
 
@@ -204,11 +223,13 @@ def attach_to(
     publishing.grant_read_oversized(photos)  # a claim-checked MESSAGE_ANALYSED is read back
     grant_media(photos, media, actions=["s3:GetObject", "s3:PutObject"])
     grant_counters(photos, idempotency_table)
+    grant_opt_outs(photos, idempotency_table)
 
     text = app.role(RESPONDING_TEXT)
     publishing.grant(text)
     publishing.grant_read_oversized(text)
     grant_counters(text, idempotency_table)
+    grant_opt_outs(text, idempotency_table)
     recognize_text = conversation_bot.grant_recognize_text(text)
     app.add_environment(
         REPLY_TO_TEXT,

@@ -27,7 +27,11 @@ if TYPE_CHECKING:
         ImageAnalyser,
         MediaFetcher,
         MediaStore,
+        MentionsReader,
+        OptOuts,
         PayloadStore,
+        PollCheckpoint,
+        PostingSwitch,
         ReplyPoster,
         SecretProvider,
         TextAnalyser,
@@ -142,6 +146,32 @@ class LocalAdapters:
         from botlocal.idempotency import SqliteWindowCounters
 
         return SqliteWindowCounters(self.layout.idempotency)
+
+    def mentions_reader(self) -> MentionsReader:
+        """The real X mentions timeline (`botctl serve --poll`), with the credentials from the environment."""
+        from chalicelib.adapters.x_mentions import XApiMentionsReader
+
+        from botlocal.config import x_api_base, x_credentials
+
+        return XApiMentionsReader(
+            x_credentials(purpose="polling X for mentions (botctl serve --poll)"), api_base=x_api_base()
+        )
+
+    def poll_checkpoint(self) -> PollCheckpoint:
+        from botlocal.checkpoint import SqlitePollCheckpoint
+
+        return SqlitePollCheckpoint(self.layout.poll_checkpoint)
+
+    def opt_outs(self) -> OptOuts:
+        from botlocal.optouts import SqliteOptOuts
+
+        return SqliteOptOuts(self.layout.idempotency)
+
+    def posting_switch(self) -> PostingSwitch:
+        # BOT_POSTING, read at each post (the SSM parameter's stand-in).
+        from botlocal.posting import EnvironmentPostingSwitch
+
+        return EnvironmentPostingSwitch()
 
     def idempotency(self, namespace: str) -> Idempotency:
         from botlocal.idempotency import local_idempotency

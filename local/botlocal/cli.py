@@ -1,6 +1,7 @@
 """`botctl`: run and poke the local runtime.
 
     botctl serve                 webhook + bus dispatcher on http://127.0.0.1:8000/twitter
+    botctl serve --poll          ... and poll the real X for the bot's mentions (credentials from the environment)
     botctl send FILE...          POST webhook bodies, signed as X signs them
     botctl wait                  block until every recorded event is delivered (or dead)
     botctl query SQL|NAME        Athena SQL on the local data lake, or a named query (skipped-messages, ...)
@@ -27,11 +28,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from chalicelib.settings import DEFAULT_POLL_INTERVAL_MINUTES
 
 from botlocal.journal import Journal
 from botlocal.layout import DEFAULT_LOCAL_DIR, LOCAL_DIR_VARIABLE, LocalLayout
 from botlocal.render import FORMATS, RenderError, render
 from botlocal.server_record import NoServerError, registered_servers, running_server
+from botlocal.x_cli import x as x_commands
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -123,14 +126,31 @@ def main() -> None:
     """Run the X bot on this machine: no AWS account, no X account."""
 
 
+main.add_command(x_commands)  # `botctl x ...`: X set-up (botlocal.x_cli)
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve the webhook on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--poll",
+    is_flag=True,
+    help="Also poll the real X for the bot's mentions (needs BOT_USER_ID and TWITTER_API_KEY, TWITTER_API_SECRET, "
+    "TWITTER_ACCESS_TOKEN, TWITTER_ACCESS_TOKEN_SECRET).",
+)
+@click.option(
+    "--poll-interval",
+    default=DEFAULT_POLL_INTERVAL_MINUTES,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Minutes between polls (X's rate limit for the mentions timeline is low on the cheaper tiers).",
+)
 @local_dir_option
-def serve(host: str, port: int, local_dir: Path) -> None:
+def serve(host: str, port: int, poll: bool, poll_interval: int, local_dir: Path) -> None:
     """Serve the webhook (chalice local) and deliver the bus's events until Ctrl+C.
 
     The webhook's address is recorded in the state folder while it runs, for the other commands.
+    With --poll, the bot's mentions are also read from X every --poll-interval minutes.
     """
     from botlocal import logs
     from botlocal.server import ServeError, ServeOptions
@@ -138,7 +158,9 @@ def serve(host: str, port: int, local_dir: Path) -> None:
 
     logs.configure()
     try:
-        run_server(ServeOptions(host=host, port=port, local_dir=local_dir))
+        run_server(
+            ServeOptions(host=host, port=port, local_dir=local_dir, poll=poll, poll_interval_minutes=poll_interval)
+        )
     except (ServeError, FileNotFoundError) as error:
         raise click.ClickException(str(error)) from None
     except KeyboardInterrupt:

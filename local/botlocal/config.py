@@ -52,14 +52,46 @@ class LocalConfig:
         )
 
 
-def x_credentials(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The X credentials for `BOT_EGRESS=x`, from their variables; names the missing ones, never values."""
+def x_credentials(
+    environ: Mapping[str, str] | None = None,
+    *,
+    purpose: str = "BOT_EGRESS=x (posting on X; unset BOT_EGRESS for the outbox)",
+) -> dict[str, str]:
+    """The X credentials, from their variables, for `purpose` (what needs them: posting with
+    BOT_EGRESS=x by default); names the missing ones, never values."""
     env = os.environ if environ is None else environ
     values = {key: env.get(variable, "") for key, variable in LOCAL_CREDENTIAL_VARIABLES.items()}
     missing = [LOCAL_CREDENTIAL_VARIABLES[key] for key, value in values.items() if not value]
     if missing:
-        raise ConfigurationError(f"BOT_EGRESS=x needs {', '.join(missing)} (or unset BOT_EGRESS for the outbox)")
+        raise ConfigurationError(f"{purpose} needs {', '.join(missing)}")
     return values
+
+
+#: `botctl x` also takes the app-only bearer token (the secret's optional BearerToken key).
+X_BEARER_TOKEN_VARIABLE: Final = "TWITTER_BEARER_TOKEN"  # noqa: S105 (a variable's name, not a secret)
+
+
+def x_credentials_present(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The X credentials that are set (the four keys and BearerToken), by the secret's key names.
+
+    For `botctl x`, whose commands each need a different subset: the caller names what is missing.
+    """
+    env = os.environ if environ is None else environ
+    variables = {**LOCAL_CREDENTIAL_VARIABLES, "BearerToken": X_BEARER_TOKEN_VARIABLE}
+    return {key: env[variable] for key, variable in variables.items() if env.get(variable)}
+
+
+#: Where the local runtime calls the X API (`X_API_BASE`): X itself unless a test points it at a
+#: server replaying recorded answers.
+X_API_BASE_VARIABLE: Final = "X_API_BASE"
+
+
+def x_api_base(environ: Mapping[str, str] | None = None) -> str:
+    """The X API's base URL for the local runtime's X adapters (X_API_BASE, or X's own)."""
+    from chalicelib.adapters.x_api import DEFAULT_API_BASE
+
+    env = os.environ if environ is None else environ
+    return (env.get(X_API_BASE_VARIABLE) or DEFAULT_API_BASE).rstrip("/")
 
 
 class StaticConsumerSecret:

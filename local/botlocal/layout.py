@@ -73,6 +73,11 @@ class LocalLayout:
         return self.root / "idempotency.sqlite3"
 
     @property
+    def poll_checkpoint(self) -> Path:
+        """Where `botctl serve --poll` is in the bot's mentions timeline (SQLite)."""
+        return self.root / "poll-checkpoint.sqlite3"
+
+    @property
     def known_faces(self) -> Path:
         """Portraits a user adds for the local celebrity recognition."""
         return self.root / "known-faces"

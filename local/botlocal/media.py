@@ -8,10 +8,12 @@ so an offline run analyses real photos without reaching X's media hosts.
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path, PurePosixPath
 from typing import Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from chalicelib.kernel.media_keys import check_folder_prefix
 from chalicelib.ports import MediaError, MediaFetcher
 
 from botlocal.files import write_atomically
@@ -39,6 +41,16 @@ class LocalMediaStore:
             return path.read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise MediaError(f"no stored photo under {key}") from None
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Every file under the prefix's folder, removed with the folder; the count of files."""
+        check_folder_prefix(prefix)
+        folder = self.path_of(prefix.rstrip("/"))
+        if not folder.is_dir():
+            return 0
+        files = [path for path in folder.rglob("*") if path.is_file() or path.is_symlink()]
+        shutil.rmtree(folder)
+        return len(files)
 
     def path_of(self, key: str) -> Path:
         """The file of a key, refusing any key that could leave the folder (keys come from events)."""

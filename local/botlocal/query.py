@@ -75,7 +75,10 @@ def table_sql(local_dir: Path) -> str:
         return f"SELECT {nulls}, CAST(NULL AS VARCHAR) AS {_quote(PARTITION_COLUMN)} WHERE false"
     # Every key read as JSON, then typed with json_transform: a mistyped value becomes NULL
     # (as with the Glue SerDe) instead of failing the whole query.
-    json_columns = ", ".join(f"{_literal(_json_key(name))}: 'JSON'" for name, _ in COLUMNS)
+    # Each key once: two columns may read the same key (detail_type and "detail-type" both read
+    # "detail-type"), and read_json refuses a key named twice.
+    json_keys = dict.fromkeys(_json_key(name) for name, _ in COLUMNS)
+    json_columns = ", ".join(f"{_literal(key)}: 'JSON'" for key in json_keys)
     files = _literal(str(root / FILES_GLOB))
     return (
         # Only our own constants go into this SQL, each quoted by _quote/_literal.

@@ -24,9 +24,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
-from chalicelib.settings import load_settings
+from chalicelib.settings import DEFAULT_POLL_INTERVAL_MINUTES, load_settings
 
 from botlocal.chalice_app import (
     LOCAL_STAGE,
@@ -53,6 +53,11 @@ from botlocal.server_record import (
 from botlocal.targets import build_targets
 from botlocal.workflow import analysis_workflow_target
 
+if TYPE_CHECKING:
+    from chalicelib.settings import Settings
+
+    from botlocal.polling import LocalPolling
+
 logger = logging.getLogger("botlocal.server")
 
 _STOP_GRACE_SECONDS: Final = 5.0
@@ -71,6 +76,9 @@ class ServeOptions:
     local_dir: Path = Path(DEFAULT_LOCAL_DIR)
     runtime_dir: Path | None = None
     ready_timeout_seconds: float = 60.0
+    #: `--poll`: also poll X for the bot's mentions every poll_interval_minutes (botlocal.polling).
+    poll: bool = False
+    poll_interval_minutes: float = DEFAULT_POLL_INTERVAL_MINUTES
 
 
 def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
@@ -94,6 +102,7 @@ def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
         _check_port_free(options.host, options.port)
         settings = load_settings()
         app = load_chalice_app(runtime_dir)
+        polling = _polling(options, app, settings, runtime_dir)
         app_targets = [
             *chalice_targets(app, settings, runtime_dir),
             analysis_workflow_target(app, settings, runtime_dir),
@@ -115,6 +124,8 @@ def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
                 write_record(layout, record)
                 register(record)
                 _announce(out, options, layout, targets.names())
+                if polling is not None:
+                    polling.start(stop, out)
             while not stop.wait(0.5):
                 if child.poll() is not None:
                     raise ServeError(f"chalice local exited unexpectedly with code {child.returncode}")
@@ -125,10 +136,25 @@ def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
             if child is not None:
                 _stop_process_group(child)
             dispatcher_thread.join(timeout=30)
+            if polling is not None:
+                polling.join()
             journal.close()
     out.write("botctl serve stopped\n")
     out.flush()
     return 0
+
+
+def _polling(options: ServeOptions, app: Any, settings: Settings, runtime_dir: Path) -> LocalPolling | None:
+    """With --poll, the poll thread to start once the webhook is up; a ServeError naming what is
+    missing (BOT_USER_ID, the X credentials) before anything starts."""
+    if not options.poll:
+        return None
+    from botlocal.polling import PollingSetupError, prepare_polling
+
+    try:
+        return prepare_polling(app, settings, runtime_dir, interval_minutes=options.poll_interval_minutes)
+    except PollingSetupError as error:
+        raise ServeError(str(error)) from None
 
 
 def _announce(out: TextIO, options: ServeOptions, layout: LocalLayout, target_names: list[str]) -> None:

@@ -78,6 +78,12 @@ class MediaStore(Protocol):
 
     def get(self, key: str) -> bytes: ...
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object whose key starts with `prefix` (a folder: it must end with "/");
+        return how many were deleted (0 when none were there). Raises ValueError for an empty
+        prefix or one without the trailing "/" (a whole bucket, or "users/1" matching "users/12")."""
+        ...
+
 
 class ImageAnalyser(Protocol):
     """Rekognition's view of a stored photo (labels, text, celebrities, other faces).
@@ -141,6 +147,32 @@ class WindowCounters(Protocol):
     def take(self, key: str, *, limit: int, window_seconds: int) -> bool: ...
 
 
+class OptOuts(Protocol):
+    """Who said "stop" to the bot (and has not said "start" since), by X user id: kept until they
+    opt back in, never expired. Each change answers whether it changed anything, in one atomic step
+    across invocations, so a person is told once however many of their "stop"s arrive together.
+    The post that made the change is kept with it: the same post again (a retry after a failure, a
+    redelivery) still answers True, so its confirmation is not lost (Egress posts one reply per
+    post). Raises IdempotencyUnavailableError (transient) when the store cannot answer."""
+
+    def is_opted_out(self, user_id: str) -> bool: ...
+
+    def opt_out(self, user_id: str, *, post_id: str) -> bool:
+        """Record the opt-out; True when the user was not opted out, or was opted out by this post."""
+        ...
+
+    def opt_in(self, user_id: str, *, post_id: str) -> bool:
+        """Forget the opt-out; True when the user was opted out, or was opted back in by this post."""
+        ...
+
+
+class PostingSwitch(Protocol):
+    """The operator's kill switch for posting (an SSM parameter on AWS, BOT_POSTING locally), read
+    at each post. Raises TransientError when it cannot be read: the caller must not post then."""
+
+    def posting_enabled(self) -> bool: ...
+
+
 class EgressError(Exception):
     """X refused the post for a reason retrying will not fix (the message says which)."""
 
@@ -165,6 +197,89 @@ class ReplyPoster(Protocol):
     """
 
     def post_reply(self, text: str, reply_to_tweet_id: str, images: list[tuple[bytes, str]]) -> str: ...
+
+
+# --- Ingress: the mentions poller ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """What X said about the endpoint's window in an answer's x-rate-limit-* headers (None: not said)."""
+
+    remaining: int | None = None
+    #: Epoch second the window resets.
+    reset_at: float | None = None
+
+
+@dataclass(frozen=True)
+class MentionsPage:
+    """One page of GET /2/users/:id/mentions, newest post first: the posts (`data`), the `includes`
+    they refer to, the page's meta (`newest_id`, `next_token`) and the rate-limit headers."""
+
+    posts: list[dict[str, Any]]
+    includes: dict[str, Any]
+    newest_id: str | None
+    next_token: str | None
+    rate_limit: RateLimit
+
+
+class XReadError(Exception):
+    """X refused a read for a reason retrying will not fix (401, 403, 400...): the message says which
+    (status and X's own words, never a credential)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class MentionsReader(Protocol):
+    """Reads the user's mentions timeline, one page per call (the X API v2, OAuth 1.0a user context).
+
+    `since_id` (exclusive) or, without it, `start_time` (epoch seconds) bound the range;
+    `pagination_token` continues it. Raises RateLimitedError (429, with the reset time),
+    XReadError for a refusal, a TransientError when X failed or could not be reached.
+    """
+
+    def mentions_page(
+        self,
+        user_id: str,
+        *,
+        since_id: str | None,
+        start_time: float | None,
+        pagination_token: str | None,
+        max_results: int,
+    ) -> MentionsPage: ...
+
+
+@dataclass(frozen=True)
+class PollState:
+    """Where the poller is in the mentions timeline (chalicelib.ingress.poller explains the fields)."""
+
+    #: Every mention up to this id has been published (exclusive lower bound of the next range).
+    since_id: str | None
+    #: With no since_id yet (no mention since polling started): the range starts at this epoch second.
+    start_time: float | None = None
+    #: A range being read page by page: its newest id (the next since_id once it is all read) and
+    #: the token of its next page.
+    range_newest_id: str | None = None
+    pagination_token: str | None = None
+    #: No call to X before this epoch second (the rate-limit window is spent).
+    not_before: float = 0.0
+    #: Incremented at every save; a save is conditional on the version read.
+    version: int = 0
+
+
+class PollCheckpoint(Protocol):
+    """The poller's PollState, one record per key (the bot's account id).
+
+    `save` writes `state` only if the stored version is still `state.version - 1` (none stored when
+    it is 1), in one atomic step (DynamoDB's conditional put, SQLite's IMMEDIATE transaction), and
+    returns False when another run saved first: two overlapping runs cannot move it backwards.
+    """
+
+    def load(self, key: str) -> PollState | None: ...
+
+    def save(self, key: str, state: PollState) -> bool: ...
 
 
 # --- The adapters of a runtime --------------------------------------------------------------------
@@ -216,3 +331,13 @@ class Adapters(Protocol):
     def claims(self) -> Claims: ...
 
     def window_counters(self) -> WindowCounters: ...
+
+    def opt_outs(self) -> OptOuts: ...
+
+    def posting_switch(self) -> PostingSwitch | None:
+        """None when the configuration has no switch (posting is then always on)."""
+        ...
+
+    def mentions_reader(self) -> MentionsReader: ...
+
+    def poll_checkpoint(self) -> PollCheckpoint: ...

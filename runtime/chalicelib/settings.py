@@ -66,6 +66,15 @@ class Settings:
     egress: str | None
     #: True inside a Lambda function (AWS_LAMBDA_FUNCTION_NAME is set): the local adapters refuse to run.
     on_lambda: bool
+    #: The mentions poller (chalicelib/ingress/poller.py): its checkpoint table on AWS
+    #: (POLL_CHECKPOINT_TABLE; unset: polling is not deployed), the pages one run reads at most
+    #: (POLL_MAX_PAGES) and the requests it leaves unspent in X's window (POLL_RATE_RESERVE).
+    poll_checkpoint_table: str | None
+    poll_max_pages: int
+    poll_rate_reserve: int
+    #: The kill switch on AWS (README, "Stopping all posting"): the name of the SSM parameter ("on"
+    #: or "off") Egress reads at each post; unset: no switch, posting is on. Locally: BOT_POSTING.
+    posting_switch_parameter: str | None
 
 
 #: The Responding guards' defaults (REPLIES_PER_AUTHOR, REPLIES_PER_CONVERSATION,
@@ -83,6 +92,16 @@ DEFAULT_POST_BUDGET: Final = 100
 DEFAULT_POST_BUDGET_WINDOW_SECONDS: Final = 15 * 60
 #: MAX_REPLY_AGE_SECONDS: a reply an hour after its post is more confusing than useful.
 DEFAULT_MAX_REPLY_AGE_SECONDS: Final = 60 * 60
+
+#: The mentions poller's interval (CDK context pollIntervalMinutes; `botctl serve --poll-interval`).
+#: X's limit for GET /2/users/:id/mentions with a user's token: 10 requests per 15 minutes per user
+#: on the Basic tier (the developer portal, quoted in tweepy discussion #2127, 2023; Free: unverified,
+#: as low as 1 per 15 minutes); X's per-endpoint table read 2026-08-28 (docs.x.com "Rate limits",
+#: pay-per-use) says 300 per 15 minutes per user. Every 3 minutes spends 5 of Basic's 10, leaving
+#: the rest for catch-up pages; the poller also stops at the headers' reserve, whatever the tier.
+DEFAULT_POLL_INTERVAL_MINUTES: Final = 3
+DEFAULT_POLL_MAX_PAGES: Final = 5
+DEFAULT_POLL_RATE_RESERVE: Final = 1
 
 #: BOT_EGRESS values.
 EGRESS_X: Final = "x"
@@ -128,6 +147,10 @@ def load_settings() -> Settings:
         max_reply_age_seconds=_int(env, "MAX_REPLY_AGE_SECONDS", DEFAULT_MAX_REPLY_AGE_SECONDS, minimum=1),
         egress=_choice(env, "BOT_EGRESS", (EGRESS_X, EGRESS_OUTBOX)),
         on_lambda=bool(env.get("AWS_LAMBDA_FUNCTION_NAME")),
+        poll_checkpoint_table=env.get("POLL_CHECKPOINT_TABLE") or None,
+        poll_max_pages=_int(env, "POLL_MAX_PAGES", DEFAULT_POLL_MAX_PAGES, minimum=1),
+        poll_rate_reserve=_int(env, "POLL_RATE_RESERVE", DEFAULT_POLL_RATE_RESERVE, minimum=0),
+        posting_switch_parameter=env.get("POSTING_SWITCH_PARAMETER") or None,
     )
 
 

@@ -14,14 +14,16 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from chalicelib.alerting.service import AlertForwarder, AlertService
+from chalicelib.analysis.deletion import MediaDeletionService
 from chalicelib.analysis.images import ImageAnalysisService
 from chalicelib.analysis.media import MediaDownloadService
 from chalicelib.analysis.text import TextAnalysisService
 from chalicelib.analysis.workflow import AnalysisSteps
+from chalicelib.ingress.poller import MentionsPoller
 from chalicelib.ingress.service import IngressService
 from chalicelib.kernel.errors import ConfigurationError
 from chalicelib.kernel.idempotency import ALERTING_NAMESPACE, EGRESS_NAMESPACE
-from chalicelib.ports import Adapters, EventBus, MediaStore, PayloadStore, SecretProvider, WindowCounters
+from chalicelib.ports import Adapters, EventBus, MediaStore, OptOuts, PayloadStore, SecretProvider, WindowCounters
 from chalicelib.publishing import EventPublisher, PayloadResolver
 from chalicelib.responding.guards import GuardLimits, ReplyGuards
 from chalicelib.responding.service import PhotoResponder, TextResponder
@@ -102,8 +104,36 @@ def ingress_service() -> IngressService:
 
 
 @cache
+def mentions_poller() -> MentionsPoller:
+    """The mentions poller; ConfigurationError when it cannot run as configured (no BOT_USER_ID, no
+    checkpoint store, no X credentials)."""
+    current = settings()
+    if not current.bot_user_id:
+        raise ConfigurationError(
+            "BOT_USER_ID is not set: the mentions poller reads the timeline of the bot's numeric X account id"
+        )
+    # The checkpoint first: a deployment without polling fails on its missing table, before any
+    # read of the X secret.
+    checkpoint = adapters().poll_checkpoint()
+    return MentionsPoller(
+        reader=adapters().mentions_reader(),
+        checkpoint=checkpoint,
+        publisher=publisher(),
+        bot_user_id=current.bot_user_id,
+        max_pages=current.poll_max_pages,
+        rate_reserve=current.poll_rate_reserve,
+    )
+
+
+@cache
 def media_store() -> MediaStore:
     return adapters().media_store()
+
+
+@cache
+def media_deletion() -> MediaDeletionService:
+    """Deletes the stored photos of deleted posts and of users who revoked the app (Analysis owns them)."""
+    return MediaDeletionService(store=media_store(), publisher=publisher())
 
 
 @cache
@@ -166,6 +196,12 @@ def reply_guards() -> ReplyGuards:
 
 
 @cache
+def opt_outs() -> OptOuts:
+    """Who said "stop" to the bot: both responders check it."""
+    return adapters().opt_outs()
+
+
+@cache
 def photo_responder() -> PhotoResponder:
     from chalicelib.responding.annotate import annotate_photo
 
@@ -177,6 +213,7 @@ def photo_responder() -> PhotoResponder:
         blur_unrecognised=current.blur_unrecognised_faces,
         max_pixels=current.max_image_pixels,
         guards=reply_guards(),
+        opt_outs=opt_outs(),
     )
 
 
@@ -185,7 +222,9 @@ def text_responder() -> TextResponder:
     from chalicelib.responding.fulfilment import fulfil
 
     # `fulfil` is the Lex bot's code hook: Lex calls its Lambda on AWS, a local bot calls it directly.
-    return TextResponder(bot=adapters().conversation_bot(fulfil), publisher=publisher(), guards=reply_guards())
+    return TextResponder(
+        bot=adapters().conversation_bot(fulfil), publisher=publisher(), guards=reply_guards(), opt_outs=opt_outs()
+    )
 
 
 @cache
@@ -204,6 +243,7 @@ def egress_service() -> EgressService:
             window_seconds=current.post_budget_window_seconds,
         ),
         max_reply_age_seconds=current.max_reply_age_seconds,
+        switch=adapters().posting_switch(),
     )
 
 
@@ -216,12 +256,15 @@ _FACTORIES = (
     publisher,
     payload_resolver,
     ingress_service,
+    mentions_poller,
     media_store,
+    media_deletion,
     analysis_steps,
     alert_forwarder,
     alert_service,
     window_counters,
     reply_guards,
+    opt_outs,
     photo_responder,
     text_responder,
     egress_service,

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
 
 import pytest
 from chalicelib.analysis.images import ImageAnalysisService
@@ -17,6 +16,8 @@ from tests.fakes import FakeFetcher, FakeImageAnalyser, FakeTextAnalyser, Memory
 
 HOSTS = ("pbs.twimg.com",)
 PHOTO = "https://pbs.twimg.com/media/a.jpg"
+#: The post whose photos are downloaded: its author's id and its id name the folder they go to.
+POST = {"user_id": "42", "tweet_id": "1900"}
 
 
 @pytest.mark.parametrize(
@@ -72,16 +73,15 @@ def _downloader(
         allowed_hosts=HOSTS,
         max_bytes=max_bytes,
         max_pixels=1_000_000,
-        now=lambda: datetime(2026, 11, 29, tzinfo=UTC),
     )
 
 
 def test_download_stores_each_photo_and_reports_failures_one_by_one() -> None:
     store = MemoryMediaStore()
     good, missing, not_allowed = PHOTO, "https://pbs.twimg.com/media/missing.jpg", "https://evil.example/x.jpg"
-    results = _downloader({good: image_bytes("JPEG")}, store).download_all([good, missing, not_allowed])
+    results = _downloader({good: image_bytes("JPEG")}, store).download_all([good, missing, not_allowed], **POST)
     assert results[0].error is None and results[0].key is not None
-    assert results[0].key.startswith("2026/11/29/") and results[0].key.endswith(".jpg")
+    assert results[0].key.startswith("users/42/posts/1900/") and results[0].key.endswith(".jpg")
     assert store.objects[results[0].key][1] == "image/jpeg"
     assert (results[1].key, results[1].error) == (None, "404 not found")
     assert results[2].error is not None and "not an allowed media host" in results[2].error
@@ -90,7 +90,9 @@ def test_download_stores_each_photo_and_reports_failures_one_by_one() -> None:
 
 def test_download_refuses_what_the_fetcher_returned_over_the_limit() -> None:
     store = MemoryMediaStore()
-    (result,) = _downloader({PHOTO: image_bytes("PNG", size=(300, 300))}, store, max_bytes=100).download_all([PHOTO])
+    (result,) = _downloader({PHOTO: image_bytes("PNG", size=(300, 300))}, store, max_bytes=100).download_all(
+        [PHOTO], **POST
+    )
     assert result.error == "larger than 100 bytes"
     assert store.objects == {}
 
@@ -173,7 +175,7 @@ def test_a_transient_download_failure_is_retried_photo_by_photo() -> None:
         max_pixels=10**6,
         sleep=lambda _: None,
     )
-    (result,) = service.download_all([PHOTO])
+    (result,) = service.download_all([PHOTO], **POST)
     assert result.error is None and len(fetcher.calls) == 3
 
 
@@ -189,7 +191,7 @@ def test_a_photo_that_keeps_failing_is_reported_with_the_reason() -> None:
         max_pixels=10**6,
         sleep=lambda _: None,
     )
-    (result,) = service.download_all([PHOTO])
+    (result,) = service.download_all([PHOTO], **POST)
     assert result.error == "HTTP 503 from pbs.twimg.com"
     assert len(fetcher.calls) == 3
 
@@ -199,7 +201,7 @@ def test_formats_rekognition_cannot_read_are_stored_as_png(image_format: str) ->
     from PIL import Image
 
     store = MemoryMediaStore()
-    (result,) = _downloader({PHOTO: image_bytes(image_format)}, store).download_all([PHOTO])
+    (result,) = _downloader({PHOTO: image_bytes(image_format)}, store).download_all([PHOTO], **POST)
     assert result.key is not None and result.key.endswith(".png")
     body, content_type = store.objects[result.key]
     assert content_type == "image/png"
@@ -223,6 +225,6 @@ def test_photos_past_the_time_budget_are_reported_not_fetched() -> None:
         clock=lambda: now[0],
     )
     urls = [f"https://pbs.twimg.com/media/{n}.png" for n in range(3)]
-    results = service.download_all(urls)
+    results = service.download_all(urls, **POST)
     assert [result.error is None for result in results] == [True, True, False]
     assert results[2].error is not None and "ran out" in results[2].error

@@ -34,10 +34,14 @@ from chalicelib.contracts.datalake import HiveType
 from chalicelib.contracts.envelope import ENVELOPE_KEYS, BusEvent
 from chalicelib.contracts.messages import MessageReceived, TwitterRef
 from chalicelib.contracts.outcomes import (
+    ACCESS_REVOKED,
     AUTHOR_LIMIT,
     CHAIN_DEPTH,
+    DELETION_REASONS,
     OWN_POST,
+    POST_DELETED,
     SKIP_REASONS,
+    MediaDeleted,
     MessageSkipped,
     ReplyPosted,
     ReplySkipped,
@@ -132,7 +136,7 @@ def records(*path: str) -> st.SearchStrategy[list[dict[str, Any]]]:
 #: Ids are strings: X's are larger than 2^53.
 ids = st.integers(0, 2**64).map(str)
 urls = st.builds("https://pbs.twimg.com/media/{}.jpg".format, st.text(min_size=1, max_size=12))
-media_keys = st.builds("{}/{}.jpg".format, st.sampled_from(["2026/11/29", "annotated/2026/11/29"]), st.uuids())
+media_keys = st.builds("users/{}/posts/{}/{}{}.jpg".format, ids, ids, st.sampled_from(["", "annotated/"]), st.uuids())
 twitter_refs = st.builds(
     TwitterRef,
     tweet_id=ids,
@@ -204,6 +208,13 @@ message_skips = st.builds(
 )
 reply_skips = st.builds(
     ReplySkipped, twitter=twitter_refs, author=st.none() | st.text(min_size=1, max_size=15), reason=reasons
+)
+media_deletions = st.builds(
+    MediaDeleted,
+    user_id=ids,
+    tweet_id=st.none() | ids,
+    reason=st.sampled_from(DELETION_REASONS),
+    deleted_count=st.integers(0, 2**40),
 )
 
 
@@ -303,6 +314,15 @@ CONTRACTS: dict[str, Contract] = {
         ReplySkipped.from_detail,
         (ReplySkipped(REPLY_TO_BOT, "mallory", CHAIN_DEPTH), ReplySkipped(TWITTER, None, AUTHOR_LIMIT)),
         reply_skips,
+    ),
+    names.MEDIA_DELETED: Contract(
+        names.SOURCE_ANALYSIS,
+        MediaDeleted.from_detail,
+        (
+            MediaDeleted("1850000000000000002", "1900000000000000001", POST_DELETED, 3),
+            MediaDeleted("1850000000000000002", None, ACCESS_REVOKED, 0),
+        ),
+        media_deletions,
     ),
 }
 

@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,10 +73,17 @@ def _load_cdk_entry_point() -> Any:
     return module
 
 
-def _synthesize(workdir: Path) -> Synth:
+def synthesize_with(workdir: Path, context: Mapping[str, Any]) -> Synth:
+    """The app with `context` added to the session synth's (e.g. another stage). Not cached: each
+    call is a whole synth (about 40 s); share the result with a session-scoped fixture."""
+    return _synthesize(workdir, extra_context=context)
+
+
+def _synthesize(workdir: Path, *, extra_context: Mapping[str, Any] | None = None) -> Synth:
     saved_cwd, saved_environ, saved_path = Path.cwd(), dict(os.environ), list(sys.path)
     context = json.loads((INFRASTRUCTURE_DIR / "cdk.json").read_text(encoding="utf-8"))["context"]
     context.update(TEST_CONTEXT)
+    context.update(extra_context or {})
     try:
         os.chdir(workdir)
         os.environ["CDK_DEFAULT_REGION"] = REGION
@@ -84,8 +92,9 @@ def _synthesize(workdir: Path) -> Synth:
         app = entry_point.build_app(context=context, outdir=str(workdir / "cdk.out"))
         # Runs the cdk-nag plugin too: synth raises if any finding is not acknowledged.
         assembly = app.synth()
-        stack = app.node.find_child(STACK_NAME)
-        template = assembly.get_stack_by_name(STACK_NAME).template
+        # The app's one stack: XBot, or XBot-<stage> with `-c stage`.
+        (stack,) = [child for child in app.node.children if isinstance(child, Stack)]
+        template = assembly.get_stack_by_name(stack.stack_name).template
     finally:
         os.chdir(saved_cwd)
         os.environ.clear()

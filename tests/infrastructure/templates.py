@@ -15,6 +15,7 @@ RULE_FUNCTIONS = {
     "alerting_alert_negative": names.NEGATIVE_MESSAGE_PATTERN,
     "responding_reply_to_photos": names.ANALYSED_WITH_IMAGES_PATTERN,
     "responding_reply_to_text": names.ANALYSED_TEXT_ONLY_PATTERN,
+    "analysis_delete_media": names.MEDIA_DELETION_PATTERN,
 }
 
 

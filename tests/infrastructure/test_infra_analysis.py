@@ -11,6 +11,8 @@ from stacks.analysis import COMPREHEND_ACTIONS, KEY_PHRASES_ACTION, analysis_act
 from stacks.config import DEFAULT_LOG_RETENTION_DAYS, DEFAULT_MEDIA_RETENTION_DAYS
 from stacks.rule_targets import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
+from tests.infrastructure.templates import role_of
+
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("synth")]
 
 MAP_MAX_CONCURRENCY = workflow.MAX_CONCURRENT_IMAGES
@@ -101,7 +103,8 @@ def test_every_role_that_reads_photos_may_list_the_media_bucket(synth):
                 assert resources == [{"Fn::GetAtt": [media, "Arn"]}], statement
                 listers |= roles
     assert len(readers) == 3  # analysis, the photo responder, egress
-    assert listers == readers
+    # ...and the media deletion, which lists only to delete (tests/infrastructure/test_infra_rules.py).
+    assert listers == readers | {role_of(synth.template, "analysis_delete_media")}
 
 
 def test_state_machine_is_express_logged_and_traced(synth):

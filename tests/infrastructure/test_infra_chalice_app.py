@@ -18,6 +18,7 @@ from stacks.analysis import (
     CLAIM_ACTIONS,
     COMPREHEND_ACTIONS,
     KEY_PHRASES_ACTION,
+    MEDIA_DELETION,
     REKOGNITION_ACTIONS,
     analysis_actions,
 )
@@ -32,10 +33,11 @@ from stacks.chalice_app import (
 )
 from stacks.egress import EGRESS
 from stacks.grants import COUNTER_ACTIONS, IDEMPOTENCY_ACTIONS
-from stacks.ingress import INGRESS
+from stacks.ingress import INGRESS, POLLER
 from stacks.plumbing import PLUMBING
-from stacks.responding import LEX_FULFILMENT, RESPONDING_PHOTOS, RESPONDING_TEXT
+from stacks.responding import LEX_FULFILMENT, OPT_OUT_ACTIONS, RESPONDING_PHOTOS, RESPONDING_TEXT
 
+from tests.infrastructure.synthesis import REGION as SYNTH_REGION
 from tests.infrastructure.synthesis import TEST_CONTEXT
 from tests.infrastructure.templates import (
     RULE_FUNCTIONS,
@@ -252,8 +254,23 @@ def _expected_permissions(template: dict[str, Any]) -> dict[str, dict[str, list[
     # Every consumer of an event that may be claim-checked reads it back, under the prefix only.
     oversized_reader: dict[str, list[Any]] = {"s3:GetObject": oversized}
     oversized_and_media_reader: dict[str, list[Any]] = {**media_reader, "s3:GetObject": oversized + media}
+    media_bucket = {"Fn::GetAtt": [outputs["MediaBucketName"]["Value"]["Ref"], "Arn"]}
+    posting_switch = {
+        "Fn::Join": [
+            "",
+            [
+                f"arn:aws:ssm:{SYNTH_REGION}:",
+                {"Ref": "AWS::AccountId"},
+                ":parameter/",
+                {"Ref": only(template, "AWS::SSM::Parameter")},
+            ],
+        ]
+    }
     expected: dict[str, dict[str, list[Any]]] = {
         INGRESS: {**publisher, "secretsmanager:GetSecretValue": [twitter]},
+        # The session synth is webhook-only: the poller is deployed with no grant and no schedule
+        # (tests/infrastructure/test_infra_poller.py checks its grants with -c ingress=poll).
+        POLLER: {},
         PLUMBING: {**async_invoked},
         ANALYSIS: {
             **publisher,
@@ -262,6 +279,14 @@ def _expected_permissions(template: dict[str, Any]) -> dict[str, dict[str, list[
             **{action: ["*"] for action in analysis_actions(("labels", "celebrities", "text"), False)},
             # One analysis per post: the claim is an item of the idempotency table.
             **{action: table for action in CLAIM_ACTIONS},
+        },
+        # Deleted posts and revoked users: list and delete under users/ only, publish MEDIA_DELETED.
+        MEDIA_DELETION: {
+            **async_invoked,
+            **publisher,
+            **oversized_reader,
+            "s3:ListBucket": [media_bucket],
+            "s3:DeleteObject": [{"Fn::Join": ["", [media_bucket, "/users/*"]]}],
         },
         ALERTING: {
             **async_invoked,
@@ -280,6 +305,10 @@ def _expected_permissions(template: dict[str, Any]) -> dict[str, dict[str, list[
             **oversized_and_media_reader,
             # The guards' counters: "count#..." items of the idempotency table.
             **{action: table for action in COUNTER_ACTIONS},
+            # Who said "stop": "optout#..." items of the same table (UpdateItem twice: two statements,
+            # each with its own key condition).
+            **{action: table for action in OPT_OUT_ACTIONS},
+            "dynamodb:UpdateItem": table + table,
         },
         RESPONDING_TEXT: {
             **async_invoked,
@@ -287,6 +316,8 @@ def _expected_permissions(template: dict[str, Any]) -> dict[str, dict[str, list[
             **oversized_reader,
             "lex:RecognizeText": [{"Fn::GetAtt": [alias, "Arn"]}],
             **{action: table for action in COUNTER_ACTIONS},
+            **{action: table for action in OPT_OUT_ACTIONS},
+            "dynamodb:UpdateItem": table + table,
         },
         LEX_FULFILMENT: {},
         EGRESS: {
@@ -297,6 +328,8 @@ def _expected_permissions(template: dict[str, Any]) -> dict[str, dict[str, list[
             "secretsmanager:GetSecretValue": [twitter],
             **oversized_and_media_reader,
             **{action: table for action in IDEMPOTENCY_ACTIONS},
+            # The kill switch, read at each post: that parameter only.
+            "ssm:GetParameter": [posting_switch],
         },
     }
     for group, granted in expected.items():

@@ -233,11 +233,18 @@ def test_a_permission_revoked_event_invokes_the_real_handler_like_lambda(
     append_keys.assert_any_call(function_name="xbot-local-plumbing_access_revoked")
     assert delivery_states(journal, "r") == {
         "lambda:plumbing_access_revoked": DELIVERED,
+        # The revoking user's photos are deleted too (chalicelib/analysis/deletion.py).
+        "lambda:analysis_delete_media": DELIVERED,
         "firehose:datalake": DELIVERED,
     }
     assert delivery_states(journal, "f") == {"firehose:datalake": DELIVERED}
     lines = [json.loads(line) for f in LocalLayout.from_environment().datalake.glob(FILES_GLOB) for line in f.open()]
-    assert sorted(line["id"] for line in lines) == ["f", "r"]
+    # The two events, and MEDIA_DELETED (the deletion's record, published by the handler).
+    assert sorted(line["detail-type"] for line in lines) == [
+        "MEDIA_DELETED",
+        "TWITTER_FOLLOWED",
+        "TWITTER_PERMISSION_REVOKED",
+    ]
 
 
 def test_a_handler_that_raises_is_retried_then_dead_lettered(
@@ -253,7 +260,11 @@ def test_a_handler_that_raises_is_retried_then_dead_lettered(
         drain(dispatcher)
     (letter,) = journal.dead_letters()
     assert letter.last_error == "OSError: log sink down"
-    assert delivery_states(journal, "r") == {"lambda:plumbing_access_revoked": DEAD}
+    # The media deletion, whose handler does not fail, is delivered (without ids, it deletes nothing).
+    assert delivery_states(journal, "r") == {
+        "lambda:plumbing_access_revoked": DEAD,
+        "lambda:analysis_delete_media": DELIVERED,
+    }
 
 
 class Later:

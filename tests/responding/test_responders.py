@@ -59,15 +59,17 @@ def _photo_responder(store: MemoryMediaStore, bus: RecordingBus, annotate: Recor
     )
 
 
-def test_recognised_people_are_named_and_their_photos_annotated_under_new_keys() -> None:
+def test_recognised_people_are_named_and_their_photos_annotated_under_new_keys_in_the_posts_folder() -> None:
     store, bus, annotate = MemoryMediaStore(), RecordingBus(), RecordingAnnotate()
-    store.put("2026/11/29/a.jpg", b"photo-a", "image/jpeg")
-    store.put("2026/11/29/b.jpg", b"photo-b", "image/jpeg")
+    store.put("users/42/posts/1900/a.jpg", b"photo-a", "image/jpeg")
+    store.put("users/42/posts/1900/b.jpg", b"photo-b", "image/jpeg")
     images = [
-        ImageResult("u1", "2026/11/29/a.jpg", analysis=ImageAnalysis(celebrity_faces=[_celebrity("Ada Lovelace")])),
+        ImageResult(
+            "u1", "users/42/posts/1900/a.jpg", analysis=ImageAnalysis(celebrity_faces=[_celebrity("Ada Lovelace")])
+        ),
         ImageResult(
             "u2",
-            "2026/11/29/b.jpg",
+            "users/42/posts/1900/b.jpg",
             analysis=ImageAnalysis(celebrity_faces=[_celebrity("Alan Turing"), _celebrity("Ada Lovelace")]),
         ),
     ]
@@ -75,10 +77,13 @@ def test_recognised_people_are_named_and_their_photos_annotated_under_new_keys()
     assert reply.text == "@alice I recognised: Ada Lovelace, Alan Turing"
     assert (reply.reply_to_tweet_id, reply.reply_to_user_id) == ("1900", "42")
     assert len(reply.image_keys) == 2
-    assert reply.image_keys == ["annotated/2026/11/29/a.jpg", "annotated/2026/11/29/b.jpg"]
+    assert reply.image_keys == [
+        "users/42/posts/1900/annotated/a.jpg",
+        "users/42/posts/1900/annotated/b.jpg",
+    ]
     for key, original in zip(reply.image_keys, (b"photo-a", b"photo-b"), strict=True):
         assert store.get(key) == b"annotated:" + original
-    assert store.get("2026/11/29/a.jpg") == b"photo-a"  # the original is never overwritten
+    assert store.get("users/42/posts/1900/a.jpg") == b"photo-a"  # the original is never overwritten
     assert annotate.calls[0][2] == {"blur_unrecognised": True, "max_pixels": 10}
     assert _sent(bus) == reply
 

@@ -260,10 +260,11 @@ def test_text_and_two_photos_become_message_analysed(world: World):
     assert [image["Url"] for image in images] == [PHOTO_ONE, PHOTO_TWO]
     assert [image["Error"] for image in images] == [None, None]
     assert [image["Analysis"]["Labels"][0]["Name"] for image in images] == ["Red", "Blue"]
-    # Stored in the media bucket (the real S3 adapter) under YYYY/MM/DD/<uuid>.png.
+    # Stored in the media bucket (the real S3 adapter) under users/<author>/posts/<post>/<uuid>.png.
     stored = {o["Key"] for o in world.s3.list_objects_v2(Bucket=MEDIA_BUCKET)["Contents"]}
     assert stored == {image["Key"] for image in images}
-    assert all(key.endswith(".png") and key.count("/") == 3 for key in stored)
+    post_folder = "users/1850000000000000002/posts/1850000000000000001/"
+    assert all(key.startswith(post_folder) and key.endswith(".png") and key.count("/") == 4 for key in stored)
     assert sorted(world.invocations) == sorted(
         [
             "analysis_download_media",

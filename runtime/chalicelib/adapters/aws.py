@@ -25,7 +25,11 @@ if TYPE_CHECKING:
         ImageAnalyser,
         MediaFetcher,
         MediaStore,
+        MentionsReader,
+        OptOuts,
         PayloadStore,
+        PollCheckpoint,
+        PostingSwitch,
         ReplyPoster,
         SecretProvider,
         TextAnalyser,
@@ -138,6 +142,31 @@ class AwsAdapters:
         return DynamoDbWindowCounters(
             aws_client("dynamodb"), required(self._settings.idempotency_table, "IDEMPOTENCY_TABLE")
         )
+
+    def mentions_reader(self) -> MentionsReader:
+        """X's mentions timeline, signed with the TwitterSecret's document (read through the cache)."""
+        from chalicelib.adapters.x_mentions import XApiMentionsReader
+
+        return XApiMentionsReader(self._x_credentials.credentials)
+
+    def poll_checkpoint(self) -> PollCheckpoint:
+        from chalicelib.adapters.dynamodb_checkpoint import DynamoDbPollCheckpoint
+
+        return DynamoDbPollCheckpoint(
+            aws_client("dynamodb"), required(self._settings.poll_checkpoint_table, "POLL_CHECKPOINT_TABLE")
+        )
+
+    def opt_outs(self) -> OptOuts:
+        from chalicelib.adapters.dynamodb_optouts import DynamoDbOptOuts
+
+        return DynamoDbOptOuts(aws_client("dynamodb"), required(self._settings.idempotency_table, "IDEMPOTENCY_TABLE"))
+
+    def posting_switch(self) -> PostingSwitch | None:
+        if self._settings.posting_switch_parameter is None:
+            return None
+        from chalicelib.adapters.ssm_switch import SsmPostingSwitch
+
+        return SsmPostingSwitch(aws_client("ssm"), self._settings.posting_switch_parameter)
 
     def idempotency(self, namespace: str) -> Idempotency:
         from chalicelib.adapters.idempotency import dynamodb_idempotency

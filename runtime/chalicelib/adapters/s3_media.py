@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Final
 
 from botocore.exceptions import ClientError
 
+from chalicelib.kernel.media_keys import check_folder_prefix
 from chalicelib.ports import MediaError
 
 if TYPE_CHECKING:
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
 
 #: Error codes that mean "this key holds no photo" rather than a fault worth retrying.
 _MISSING: Final = frozenset({"NoSuchKey", "404", "NotFound"})
+#: DeleteObjects takes at most this many keys per call (S3's limit).
+DELETE_BATCH: Final = 1000
 
 
 class S3MediaStore:
@@ -39,3 +42,38 @@ class S3MediaStore:
             raise
         with response["Body"] as body:
             return body.read()
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Lists the keys under the prefix (s3:ListBucket) and deletes them (s3:DeleteObject) in
+        batches of DELETE_BATCH. The bucket is not versioned, so the photos are gone, not hidden
+        behind a delete marker. A key S3 could not delete fails the call (retried by the caller's
+        retry policy): a deletion must not be reported done when it is not."""
+        check_folder_prefix(prefix)
+        deleted = 0
+        batch: list[str] = []
+        for page in self._client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                batch.append(item["Key"])
+                if len(batch) == DELETE_BATCH:
+                    deleted += self._delete(batch)
+                    batch = []
+        if batch:
+            deleted += self._delete(batch)
+        return deleted
+
+    def _delete(self, keys: list[str]) -> int:
+        response = self._client.delete_objects(
+            Bucket=self._bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
+        )
+        errors = response.get("Errors", [])
+        if errors:
+            first = errors[0]
+            raise MediaDeletionError(
+                f"{len(errors)} of {len(keys)} photos not deleted, e.g. {first.get('Key')}: "
+                f"{first.get('Code')} {first.get('Message')}"
+            )
+        return len(keys)
+
+
+class MediaDeletionError(Exception):
+    """S3 refused to delete some of the keys (DeleteObjects reports them one by one)."""

@@ -11,11 +11,12 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from chalice.app import Blueprint
+from chalice.app import Blueprint, CloudWatchEvent
 
 from chalicelib import wiring
+from chalicelib.contracts.names import MEDIA_DELETION_PATTERN
 from chalicelib.kernel.errors import TransientError, is_transient
-from chalicelib.observability import logger, with_lambda_log_context
+from chalicelib.observability import logger, with_lambda_log_context, with_log_context
 
 analysis = Blueprint(__name__)
 
@@ -103,3 +104,13 @@ def publish_failure(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.error("analysis failed", extra={"reason": reason})
     event_id = _classified(lambda: wiring.analysis_steps().publish_failure(event["Message"], reason))
     return {"EventId": event_id}
+
+
+@analysis.on_cw_event(MEDIA_DELETION_PATTERN, name="delete_media")
+@with_log_context
+def delete_media(event: CloudWatchEvent) -> None:
+    """A post deleted on X, or a user who revoked the app: the photos Analysis stored for it (and
+    their annotated copies) are deleted, and MEDIA_DELETED says how many. A failure is raised: the
+    event is retried, then parked in the handlers' failure queue, never silently dropped."""
+    detail = wiring.payload_resolver().resolve(event.detail)
+    wiring.media_deletion().honour(event.detail_type, detail)

@@ -1,4 +1,8 @@
-"""Media download: only X's photo hosts, bounded size, real images only, stored for later steps."""
+"""Media download: only X's photo hosts, bounded size, real images only, stored for later steps.
+
+Each photo is stored under its post and author (chalicelib.kernel.media_keys), so that a deleted
+post or a revoked authorisation can have its photos deleted by prefix (analysis/deletion.py).
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,9 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 
 from chalicelib.contracts.analysis import ImageResult
+from chalicelib.kernel.media_keys import photo_key
 from chalicelib.kernel.media_policy import check_media_url
 from chalicelib.ports import MediaError, MediaFetcher, MediaStore, TransientMediaError
 
@@ -72,7 +76,6 @@ class MediaDownloadService:
         allowed_hosts: Sequence[str],
         max_bytes: int,
         max_pixels: int,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
         attempts: int = 3,
         base_delay_seconds: float = 0.5,
         budget_seconds: float = 40.0,
@@ -84,15 +87,15 @@ class MediaDownloadService:
         self._allowed_hosts = tuple(allowed_hosts)
         self._max_bytes = max_bytes
         self._max_pixels = max_pixels
-        self._now = now
         self._attempts = attempts
         self._base_delay = base_delay_seconds
         self._sleep = sleep
         self._budget = budget_seconds
         self._clock = clock
 
-    def download(self, url: str, deadline: float | None = None) -> ImageResult:
-        """Fetch, check and store one photo; a photo that fails carries the reason instead of a key."""
+    def download(self, url: str, deadline: float | None = None, *, user_id: str, tweet_id: str) -> ImageResult:
+        """Fetch, check and store one photo of the post `tweet_id` by `user_id`; a photo that fails
+        carries the reason instead of a key."""
         deadline = self._clock() + self._budget if deadline is None else deadline
         try:
             check_media_url(url, self._allowed_hosts)
@@ -106,7 +109,10 @@ class MediaDownloadService:
                 body, extension, content_type = as_png(body), "png", "image/png"
         except MediaError as error:
             return ImageResult(url=url, error=str(error))
-        key = f"{self._now():%Y/%m/%d}/{uuid.uuid4()}.{extension}"
+        try:
+            key = photo_key(user_id, tweet_id, str(uuid.uuid4()), extension)
+        except ValueError as error:  # Ingress lets only X's numeric ids through: not expected
+            return ImageResult(url=url, error=f"not stored: {error}")
         self._store.put(key, body, content_type)
         return ImageResult(url=url, key=key)
 
@@ -123,8 +129,8 @@ class MediaDownloadService:
                 self._sleep(delay)
         raise AssertionError("unreachable")
 
-    def download_all(self, urls: Sequence[str]) -> list[ImageResult]:
+    def download_all(self, urls: Sequence[str], *, user_id: str, tweet_id: str) -> list[ImageResult]:
         """Every photo, within one time budget for the message: the task must end (with the slow
         photos reported) well before its Lambda timeout, or the whole message would fail."""
         deadline = self._clock() + self._budget
-        return [self.download(url, deadline) for url in urls]
+        return [self.download(url, deadline, user_id=user_id, tweet_id=tweet_id) for url in urls]

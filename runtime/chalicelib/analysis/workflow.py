@@ -55,7 +55,9 @@ class AnalysisSteps:
         owner = arrival or f"unnamed-{uuid.uuid4()}"
         if not self._claims.claim(_claim_key(received), owner=owner, hold_seconds=workflow.CLAIM_HOLD_SECONDS):
             return None
-        return [image.to_detail() for image in self._media.download_all(received.image_urls)]
+        twitter = received.twitter
+        images = self._media.download_all(received.image_urls, user_id=twitter.user_id, tweet_id=twitter.tweet_id)
+        return [image.to_detail() for image in images]
 
     def analyse_image(self, image: Detail) -> Detail:
         return self._images.analyse(ImageResult.from_detail(image)).to_detail()

@@ -85,14 +85,22 @@ DETAIL: Final[HiveType] = {
     # REPLY_POSTED (MESSAGE_SKIPPED and REPLY_SKIPPED write Twitter, Author and Reason)
     "PostedTweetId": "string",
     "LatencyMs": "bigint",
+    # MEDIA_DELETED (with Twitter and Reason): how many stored photos were deleted
+    "DeletedCount": "bigint",
     # raw events keep the subscribed account's id
     "for_user_id": "string",
     # an event too large for EventBridge: where its detail was stored (chalicelib.publishing)
     "Oversized": {"Uri": "string", "Bytes": "bigint", "Sha256": "string"},
 }
 
+#: The original project's table named its column after the envelope's key, and the Athena queries
+#: its README documents filter on "detail-type": the table has that column too, so they run
+#: unchanged. Named as the key, it needs no SerDe mapping.
+ORIGINAL_DETAIL_TYPE_COLUMN: Final = "detail-type"
+
 #: The columns of the table, in order: the EventBridge envelope with a typed detail.
-#: The envelope's "detail-type" is read into the column detail_type (a SerDe mapping on Glue).
+#: The envelope's "detail-type" is read into the column detail_type (a SerDe mapping on Glue), and
+#: also into ORIGINAL_DETAIL_TYPE_COLUMN.
 COLUMNS: Final[tuple[tuple[str, HiveType], ...]] = (
     ("version", "string"),
     ("id", "string"),
@@ -103,6 +111,8 @@ COLUMNS: Final[tuple[tuple[str, HiveType], ...]] = (
     ("region", "string"),
     ("resources", ["string"]),
     ("detail", DETAIL),
+    # Last, so that SELECT * keeps the columns above where they were.
+    (ORIGINAL_DETAIL_TYPE_COLUMN, "string"),
 )
 #: Column name -> JSON key, where they differ.
 JSON_KEY_OF_COLUMN: Final[dict[str, str]] = {"detail_type": "detail-type"}

@@ -35,6 +35,11 @@ TWITTER_UNKNOWN: Final = "TWITTER_UNKNOWN"
 #: short excerpt. The delivery is still acknowledged; this event is its record in the data lake.
 DELIVERY_REJECTED: Final = "DELIVERY_REJECTED"
 
+#: A post the poller read from the bot's mentions timeline (GET /2/users/:id/mentions): the v2 post
+#: with the `includes` it refers to and `for_user_id` (the bot). Not a TWITTER_TWEETED: a v2 post is
+#: not a v1.1 tweet_create_events element.
+TWITTER_MENTION_POLLED: Final = "TWITTER_MENTION_POLLED"
+
 #: Prefix of the raw events made from X Activity API envelopes (X_POST_MENTION_CREATE, ...).
 X_ACTIVITY_PREFIX: Final = "X_"
 
@@ -50,6 +55,8 @@ REPLY_POSTED: Final = "REPLY_POSTED"
 MESSAGE_SKIPPED: Final = "MESSAGE_SKIPPED"
 #: Responding decided not to answer an analysed message (a guard), with the reason.
 REPLY_SKIPPED: Final = "REPLY_SKIPPED"
+#: Analysis deleted the photos stored for a deleted post or for a user who revoked the app.
+MEDIA_DELETED: Final = "MEDIA_DELETED"
 
 #: Account Activity keys whose every element becomes one event of a single detail-type.
 ACCOUNT_ACTIVITY_DETAIL_TYPES: Final[dict[str, str]] = {
@@ -102,6 +109,7 @@ RAW_DETAIL_TYPES: Final = (
     TWITTER_REPLAY_JOB_STATUS,
     TWITTER_UNKNOWN,
     DELIVERY_REJECTED,
+    TWITTER_MENTION_POLLED,
     *(x_activity_detail_type(t) for t in KNOWN_X_ACTIVITY_EVENT_TYPES),
 )
 DOMAIN_DETAIL_TYPES: Final = (
@@ -112,6 +120,7 @@ DOMAIN_DETAIL_TYPES: Final = (
     REPLY_POSTED,
     MESSAGE_SKIPPED,
     REPLY_SKIPPED,
+    MEDIA_DELETED,
 )
 #: Every detail-type the bot knows; CDK makes one metric filter for each.
 ALL_DETAIL_TYPES: Final = RAW_DETAIL_TYPES + DOMAIN_DETAIL_TYPES
@@ -130,6 +139,13 @@ MESSAGE_RECEIVED_PATTERN: Final[EventPattern] = {
 ACCESS_REVOKED_PATTERN: Final[EventPattern] = {
     "source": [SOURCE_INGRESS],
     "detail-type": [TWITTER_PERMISSION_REVOKED, x_activity_detail_type("oauth.revoke")],
+}
+
+#: A post deleted on X, or a user who revoked the app: the photos stored for it must go (Analysis,
+#: which stores them). X's developer policy asks apps to honour deletions.
+MEDIA_DELETION_PATTERN: Final[EventPattern] = {
+    "source": [SOURCE_INGRESS],
+    "detail-type": [TWITTER_DELETED, TWITTER_PERMISSION_REVOKED, x_activity_detail_type("oauth.revoke")],
 }
 
 #: A message the analysis found negative: a human should hear about it (Alerting).

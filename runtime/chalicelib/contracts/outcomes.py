@@ -23,7 +23,19 @@ CHAIN_DEPTH: Final = "chain depth"
 #: Egress: the post answered was received longer ago than MAX_REPLY_AGE_SECONDS (a reply kept
 #: waiting by the posting budget, or redelivered late); a reply hours late is skipped, not posted.
 TOO_OLD: Final = "too old"
-SKIP_REASONS: Final = (OWN_POST, AUTHOR_LIMIT, CONVERSATION_LIMIT, CHAIN_DEPTH, TOO_OLD)
+#: Responding: the author said "stop" (responding/optout.py) and has not said "start" since.
+OPTED_OUT: Final = "opted out"
+#: Egress: the operator's kill switch is off (POSTING_SWITCH_PARAMETER on AWS, BOT_POSTING locally).
+#: The reply is dropped, not held: switching posting back on does not flood X with stale replies.
+POSTING_PAUSED: Final = "posting paused"
+SKIP_REASONS: Final = (OWN_POST, AUTHOR_LIMIT, CONVERSATION_LIMIT, CHAIN_DEPTH, TOO_OLD, OPTED_OUT, POSTING_PAUSED)
+
+#: Why photos were deleted (the Reason of MEDIA_DELETED).
+#: The post was deleted on X (TWITTER_DELETED): its photos and their annotated copies go.
+POST_DELETED: Final = "post deleted"
+#: The user revoked the app (TWITTER_PERMISSION_REVOKED, X_OAUTH_REVOKE): every photo of theirs goes.
+ACCESS_REVOKED: Final = "access revoked"
+DELETION_REASONS: Final = (POST_DELETED, ACCESS_REVOKED)
 
 
 @dataclass(frozen=True)
@@ -85,3 +97,35 @@ class MessageSkipped(Skipped):
 class ReplySkipped(Skipped):
     """REPLY_SKIPPED (Responding, Egress): an analysed message the guards kept from being answered,
     or (Egress) a reply not posted because it is too old."""
+
+
+@dataclass(frozen=True)
+class MediaDeleted:
+    """MEDIA_DELETED (Analysis): what the media store held for a deleted post (`tweet_id` set) or a
+    user who revoked the app (`tweet_id` None), now deleted: `deleted_count` objects (photos and
+    annotated copies; 0 when nothing was stored). Written as Twitter {TweetId, UserId}, so the
+    lake finds it with the post's other events."""
+
+    user_id: str
+    tweet_id: str | None
+    reason: str
+    deleted_count: int
+
+    def to_detail(self) -> dict[str, Any]:
+        return {
+            "Twitter": {"TweetId": self.tweet_id, "UserId": self.user_id},
+            "Reason": self.reason,
+            "DeletedCount": self.deleted_count,
+        }
+
+    @classmethod
+    def from_detail(cls, detail: dict[str, Any]) -> MediaDeleted:
+        twitter = detail["Twitter"]
+        tweet_id = twitter.get("TweetId")
+        count = detail.get("DeletedCount")
+        return cls(
+            user_id=str(twitter["UserId"]),
+            tweet_id=str(tweet_id) if tweet_id is not None else None,
+            reason=str(detail["Reason"]),
+            deleted_count=count if isinstance(count, int) and not isinstance(count, bool) else 0,
+        )

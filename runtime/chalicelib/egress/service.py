@@ -21,7 +21,13 @@ failure destination or dead-letter queue; locally through the dispatcher's retri
   invocation, so X's own limit is not reached in a burst) is full -> PostBudgetExhaustedError, a
   RetryLaterError that says when the window resets: the reply is delayed, never dropped (on AWS the
   egress queue brings the message back; locally the dispatcher waits without counting an attempt).
-  The age is checked first, so a reply kept waiting long enough ends as "too old", not as a dead letter.
+  The age is checked first, so a reply kept waiting long enough ends as "too old", not as a dead letter;
+- the operator's kill switch (`switch`: an SSM parameter on AWS, BOT_POSTING locally) is read before
+  anything else, at each post: "off" -> REPLY_SKIPPED with the reason "posting paused", recorded as
+  the post's answer (SKIPPED_PAUSED). The reply is dropped, not held: turning posting back on must
+  not flood X with replies composed while it was off (they would be stale, and a burst), so only
+  posts answered after that are posted. A switch that cannot be read -> TransientError: nothing is
+  posted, the reply is retried (fail safe), and ends as "too old" if the switch stays unreadable.
 
 A reply posted is recorded as REPLY_POSTED (the post id X returned, the delivery-to-reply latency),
 once, inside the idempotent action. Publishing it must not undo the post: if the bus refuses it,
@@ -38,7 +44,7 @@ from typing import Final
 from chalicelib.contracts import names
 from chalicelib.contracts.envelope import BusEvent
 from chalicelib.contracts.messages import TwitterRef
-from chalicelib.contracts.outcomes import TOO_OLD, ReplyPosted, ReplySkipped
+from chalicelib.contracts.outcomes import POSTING_PAUSED, TOO_OLD, ReplyPosted, ReplySkipped
 from chalicelib.contracts.replies import SendTweet
 from chalicelib.egress.text import fit_reply
 from chalicelib.kernel.errors import RetryLaterError, TransientError
@@ -48,6 +54,7 @@ from chalicelib.ports import (
     DuplicateContentError,
     MediaError,
     MediaStore,
+    PostingSwitch,
     RateLimitedError,
     ReplyPoster,
     WindowCounters,
@@ -58,6 +65,8 @@ from chalicelib.publishing import EventPublisher
 DUPLICATE: Final = "duplicate"
 #: What send() returns (and records) for a reply skipped because its post is too old.
 SKIPPED_TOO_OLD: Final = "skipped: too old"
+#: What send() returns (and records) for a reply skipped because the kill switch is off.
+SKIPPED_PAUSED: Final = "skipped: posting paused"
 #: The WindowCounters key of the posting budget: one budget for the account, whoever is answered.
 BUDGET_KEY: Final = "egress:posts"
 #: Time kept back from the function's budget when deciding to wait for a rate-limit reset: the
@@ -96,6 +105,7 @@ class EgressService:
         publisher: EventPublisher | None = None,
         budget: PostBudget | None = None,
         max_reply_age_seconds: int | None = None,
+        switch: PostingSwitch | None = None,
         sleep: Callable[[float], None] = time.sleep,
         now: Callable[[], float] = time.time,
         safety_margin_ms: int = DEFAULT_SAFETY_MARGIN_MS,
@@ -111,6 +121,7 @@ class EgressService:
         self._budget_without_deadline_ms = budget_without_deadline_ms
         self._budget = budget
         self._max_reply_age_seconds = max_reply_age_seconds
+        self._switch = switch
 
     def send(self, reply: SendTweet, remaining_ms: Callable[[], int] | None = None) -> str:
         """Posts `reply` once per post it answers; returns the post id (or DUPLICATE).
@@ -124,6 +135,8 @@ class EgressService:
 
     def _post_and_record(self, reply: SendTweet, remaining_ms: Callable[[], int] | None) -> str:
         # Inside the idempotent action: a post already answered neither ages nor uses the budget.
+        if self._switch is not None and not self._switch.posting_enabled():
+            return self._skip(reply, POSTING_PAUSED, SKIPPED_PAUSED)
         if self._too_old(reply):
             return self._skip_too_old(reply)
         self._take_from_budget(reply)
@@ -144,15 +157,21 @@ class EgressService:
             "reply skipped: too old",
             extra={"in_reply_to": reply.reply_to_tweet_id, "age_seconds": age_seconds},
         )
+        return self._skip(reply, TOO_OLD, SKIPPED_TOO_OLD)
+
+    def _skip(self, reply: SendTweet, reason: str, result: str) -> str:
+        """REPLY_SKIPPED with the reason; `result` is what send() returns and records."""
+        if reason != TOO_OLD:
+            logger.warning("reply skipped", extra={"reason": reason, "in_reply_to": reply.reply_to_tweet_id})
         if self._publisher is not None:
             skipped = ReplySkipped(
                 twitter=TwitterRef(tweet_id=reply.reply_to_tweet_id, user_id=reply.reply_to_user_id),
                 author=None,
-                reason=TOO_OLD,
+                reason=reason,
             )
             # Raised if the bus refuses it: nothing is posted, so the retry may safely try again.
             self._publisher.publish([BusEvent(names.SOURCE_EGRESS, names.REPLY_SKIPPED, skipped.to_detail())])
-        return SKIPPED_TOO_OLD
+        return result
 
     def _take_from_budget(self, reply: SendTweet) -> None:
         budget = self._budget

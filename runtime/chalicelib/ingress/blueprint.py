@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from chalice.app import Blueprint, Response
+from typing import Any
+
+from chalice.app import Blueprint, CloudWatchEvent, Rate, Response
 
 from chalicelib import wiring
+from chalicelib.ingress.poller import PollError
 from chalicelib.ingress.service import IngressError
 from chalicelib.ingress.signature import SIGNATURE_HEADER
 from chalicelib.kernel.errors import ConfigurationError
-from chalicelib.observability import logger
+from chalicelib.observability import logger, with_log_context
 from chalicelib.publishing import PublishError
+from chalicelib.settings import DEFAULT_POLL_INTERVAL_MINUTES
 
 ingress = Blueprint(__name__)
 
@@ -44,6 +48,27 @@ def receive_delivery() -> Response:
         logger.warning("delivery accepted with rejected parts", extra={"rejected": receipt.rejected})
     logger.info("delivery accepted", extra={"events": len(receipt.event_ids), "detail_types": receipt.detail_types})
     return Response(body={"events": len(receipt.event_ids)}, status_code=200)
+
+
+# The rate here is only Chalice's default: CDK sets the deployed one from the context
+# (pollIntervalMinutes), or removes the schedule when the deployment does not poll (-c ingress=webhook).
+@ingress.schedule(Rate(DEFAULT_POLL_INTERVAL_MINUTES, unit=Rate.MINUTES), name="poll_mentions")
+@with_log_context
+def poll_mentions(event: CloudWatchEvent) -> dict[str, Any]:
+    """Read the bot's new mentions from X and publish them (chalicelib/ingress/poller.py)."""
+    try:
+        poller = wiring.mentions_poller()
+    except ConfigurationError as error:
+        logger.warning("mentions poller not configured; nothing polled", extra={"reason": str(error)})
+        return {"outcome": "not-configured"}
+    try:
+        report = poller.poll()
+    except PollError as error:
+        # One line that says what to fix; raised again so the run counts as an error (alarmed).
+        logger.error("mentions poll refused by X", extra={"reason": str(error)})
+        raise
+    logger.info("mentions polled", extra=vars(report))
+    return dict(vars(report))
 
 
 def _refusal(error: IngressError) -> Response:

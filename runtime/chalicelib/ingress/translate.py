@@ -509,6 +509,63 @@ def _message_from_v2_post(post: Json, includes: Json) -> tuple[MessageReceived, 
     )
 
 
+# --- the mentions timeline (the poller) -------------------------------------------------------
+
+
+def translate_polled_mention(post: Any, includes: Json, bot_user_id: str) -> list[BusEvent]:
+    """The events of one post of the bot's mentions timeline (GET /2/users/:id/mentions): its raw
+    TWITTER_MENTION_POLLED event, then, by the X Activity rules (a v2 post too), MESSAGE_RECEIVED,
+    or MESSAGE_SKIPPED for the bot's own post; never anything for a repost. What cannot be read is
+    a DELIVERY_REJECTED event, as for the webhook."""
+    if not isinstance(post, dict):
+        return [rejection("a mention is not an object", key="data", excerpt=excerpt_of(post), for_user_id=bot_user_id)]
+    events = [
+        _checked_raw(
+            names.TWITTER_MENTION_POLLED,
+            {**post, "includes": _includes_of(post, includes), "for_user_id": bot_user_id},
+            "data",
+        )
+    ]
+    try:
+        if _is_v2_own_post(post, bot_user_id):
+            events.append(_own_post_skipped(_v2_twitter_ref(post), None))
+        elif _is_v2_message_for(post, bot_user_id):
+            message, notes = _message_from_v2_post(post, includes)
+            events.append(_message_received(message))
+            events.extend(rejection(note, key="data", for_user_id=bot_user_id) for note in notes)
+    except RejectedError as error:
+        events.append(
+            rejection(f"not a message: {error}", key="data", excerpt=excerpt_of(post), for_user_id=bot_user_id)
+        )
+    return events
+
+
+def _includes_of(post: Json, includes: Json) -> Json:
+    """The entries of a page's `includes` this post refers to (its author, photos, referenced posts),
+    not the whole page's."""
+    media_keys = _dict(post.get("attachments")).get("media_keys")
+    references = post.get("referenced_tweets")
+    wanted: dict[str, set[Any]] = {
+        "users": {post.get("author_id"), post.get("in_reply_to_user_id")},
+        "media": {key for key in (media_keys if isinstance(media_keys, list) else []) if isinstance(key, str)},
+        "tweets": {_dict(ref).get("id") for ref in (references if isinstance(references, list) else [])},
+    }
+    picked: Json = {}
+    for name, keys in wanted.items():
+        entries = includes.get(name) if isinstance(includes, dict) else None
+        if not isinstance(entries, list):
+            continue
+        key_field = "media_key" if name == "media" else "id"
+        chosen = [
+            entry
+            for entry in entries
+            if isinstance(entry, dict) and isinstance(entry.get(key_field), str) and entry[key_field] in keys
+        ]
+        if chosen:
+            picked[name] = chosen[:MAX_CONTEXT_ENTRIES]
+    return picked
+
+
 # --- shared -----------------------------------------------------------------------------------
 
 

@@ -1,0 +1,97 @@
+"""The OptOuts port on DynamoDB: one item per person who said "stop", in the idempotency table.
+
+The table is Powertools' (partition key `id`, TTL attribute `expiration`); opt-outs use their own key
+prefix ("optout#<user id>") beside the claims, the counters and Powertools' hashed keys. An item
+holds `opted_out` (a boolean), `post` (the post that made the last change) and `since`. Each change
+is one conditional UpdateItem, so two "stop"s at once change it once:
+- opting out: when there is no item, or it says opted in, or this very post made it (a retry);
+  `expiration` is removed: an opt-out never expires;
+- opting in: when it says opted out, or this very post made it; the item then stays a day (TTL
+  `expiration`), long enough for the "start" post's retries to be recognised, and goes.
+The read is strongly consistent, so a "stop" just recorded is seen at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
+
+from botocore.exceptions import ClientError
+
+from chalicelib.kernel.idempotency import IdempotencyUnavailableError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+KEY_PREFIX: Final = "optout#"
+#: How long an opt-in's item is kept (TTL): retries of the "start" post come within it.
+OPTED_IN_KEPT_SECONDS: Final = 24 * 60 * 60
+_CONDITION_FAILED: Final = "ConditionalCheckFailedException"
+
+
+class DynamoDbOptOuts:
+    def __init__(self, client: DynamoDBClient, table_name: str, *, now: Callable[[], float] = time.time) -> None:
+        self._client = client
+        self._table = table_name
+        self._now = now
+
+    def is_opted_out(self, user_id: str) -> bool:
+        try:
+            response = self._client.get_item(
+                TableName=self._table,
+                Key=self._key(user_id),
+                ConsistentRead=True,
+                ProjectionExpression="opted_out",
+            )
+        except ClientError as error:
+            raise IdempotencyUnavailableError(f"cannot read the opt-out of {user_id}: {error}") from error
+        return response.get("Item", {}).get("opted_out", {}).get("BOOL") is True
+
+    def opt_out(self, user_id: str, *, post_id: str) -> bool:
+        return self._change(
+            user_id,
+            post_id,
+            update="SET opted_out = :true, post = :post, since = :now REMOVE expiration",
+            condition="attribute_not_exists(id) OR opted_out = :false OR post = :post",
+            values={":true": {"BOOL": True}, ":false": {"BOOL": False}},
+        )
+
+    def opt_in(self, user_id: str, *, post_id: str) -> bool:
+        return self._change(
+            user_id,
+            post_id,
+            update="SET opted_out = :false, post = :post, since = :now, expiration = :expiration",
+            condition="opted_out = :true OR post = :post",
+            values={
+                ":true": {"BOOL": True},
+                ":false": {"BOOL": False},
+                ":expiration": {"N": str(int(self._now()) + OPTED_IN_KEPT_SECONDS)},
+            },
+        )
+
+    def _change(
+        self, user_id: str, post_id: str, *, update: str, condition: str, values: dict[str, AttributeValueTypeDef]
+    ) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(user_id),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues={
+                    **values,
+                    ":post": {"S": post_id},
+                    ":now": {"N": str(int(self._now()))},
+                },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == _CONDITION_FAILED:
+                return False
+            raise IdempotencyUnavailableError(f"cannot change the opt-out of {user_id}: {error}") from error
+        return True
+
+    @staticmethod
+    def _key(user_id: str) -> dict[str, dict[str, str]]:
+        return {"id": {"S": KEY_PREFIX + user_id}}

@@ -1,0 +1,220 @@
+"""Ingress's second source: the bot's mentions, polled from X's mentions timeline.
+
+The webhook needs an access level with Account Activity or X Activity deliveries; any level that
+can read GET /2/users/:id/mentions can poll. Each run reads what is new since the checkpoint and
+publishes, for each post, a TWITTER_MENTION_POLLED raw event and the MESSAGE_RECEIVED (or
+MESSAGE_SKIPPED) the webhook would make of it (translate.translate_polled_mention). A post that also
+arrives by webhook is analysed and answered once: the analysis claims and Egress's idempotency are
+keyed on the post's id, whichever way it came.
+
+The checkpoint (PollState) and why it has the fields it has:
+- X lists the timeline newest first, a page at a time. A range (everything after `since_id`) is
+  therefore read from its newest post down; `since_id` may move to the range's newest id only once
+  the last page is read, or the older unread posts of the range would be skipped for good.
+- While a range is read, the state keeps its newest id (`range_newest_id`, from its first page)
+  and the next page's `pagination_token`, saved after each page is published: a run that stops
+  (the page budget, the rate-limit reserve, a 429, a timeout, a crash) is continued by the next one
+  from that page, never from the top again (no loop), and no post is lost. A page published and
+  not yet saved is read again after a crash: its events are published twice and the downstream
+  claims drop the second copies.
+- On the first run (no state) it starts from now: it records the newest id of the timeline and
+  publishes none of the account's history (an empty timeline: it starts at this run's time).
+- Rate limits: every answer's x-rate-limit-remaining and -reset are read; at the reserve, or on a
+  429, `not_before` is saved and runs until then return without calling X.
+- Every save is conditional on the version read (PollCheckpoint), so two overlapping runs cannot
+  move it backwards: the one that saves second stops.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Final
+
+from chalicelib.contracts import names
+from chalicelib.contracts.envelope import BusEvent
+from chalicelib.ingress.service import _stamped
+from chalicelib.ingress.translate import translate_polled_mention
+from chalicelib.ports import (
+    MentionsPage,
+    MentionsReader,
+    PollCheckpoint,
+    PollState,
+    RateLimit,
+    RateLimitedError,
+    XReadError,
+)
+from chalicelib.publishing import EventPublisher
+
+#: X's page size for the mentions timeline: at most 100 posts, at least 5.
+MAX_PAGE_SIZE: Final = 100
+MIN_PAGE_SIZE: Final = 5
+#: X's rate-limit window, for a 429 or a spent window whose reset time X did not say.
+DEFAULT_WINDOW_SECONDS: Final = 15 * 60
+
+# PollReport outcomes.
+STARTED: Final = "started"
+WAITING: Final = "waiting"
+CAUGHT_UP: Final = "caught-up"
+MORE_TO_READ: Final = "more-to-read"
+RATE_LIMITED: Final = "rate-limited"
+SUPERSEDED: Final = "superseded"
+
+
+class PollError(Exception):
+    """X refused to list the mentions (credentials, access level, ...): the checkpoint did not move.
+    The message is one line a person can act on, without any credential."""
+
+
+@dataclass(frozen=True)
+class PollReport:
+    """What one run did: how it ended, the pages it read, the events it published."""
+
+    outcome: str
+    pages: int = 0
+    events: int = 0
+    messages: int = 0
+    #: The run saw the rate-limit window spent: no call to X before this epoch second.
+    not_before: float | None = None
+
+
+class MentionsPoller:
+    def __init__(
+        self,
+        *,
+        reader: MentionsReader,
+        checkpoint: PollCheckpoint,
+        publisher: EventPublisher,
+        bot_user_id: str,
+        max_pages: int,
+        rate_reserve: int,
+        page_size: int = MAX_PAGE_SIZE,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self._reader = reader
+        self._checkpoint = checkpoint
+        self._publisher = publisher
+        self._bot_user_id = bot_user_id
+        self._max_pages = max_pages
+        self._rate_reserve = rate_reserve
+        self._page_size = max(MIN_PAGE_SIZE, min(MAX_PAGE_SIZE, page_size))
+        self._now = now
+
+    def poll(self) -> PollReport:
+        """One scheduled run. Raises PollError when X refuses the read, PublishError when the bus
+        did not take the events (the checkpoint then stays before them), a TransientError when X
+        failed or could not be reached."""
+        state = self._checkpoint.load(self._bot_user_id)
+        now = self._now()
+        if state is None:
+            return self._start(now)
+        if state.not_before > now:
+            return PollReport(WAITING, not_before=state.not_before)
+        pages = events = messages = 0
+        while pages < self._max_pages:
+            try:
+                page = self._read(state)
+            except RateLimitedError as error:
+                waited = replace(state, not_before=_reset_or_window(error.reset_at, now))
+                saved = self._save(waited)
+                return PollReport(
+                    RATE_LIMITED if saved else SUPERSEDED, pages, events, messages, not_before=waited.not_before
+                )
+            except XReadError as error:
+                if error.status == 400 and state.pagination_token is not None:
+                    # A page token X no longer takes (they are not forever): read the range again from
+                    # its top; what is published twice, the claims drop.
+                    restarted = self._save(replace(state, range_newest_id=None, pagination_token=None))
+                    if restarted is None:
+                        return PollReport(SUPERSEDED, pages, events, messages)
+                    state = restarted
+                    continue
+                raise PollError(f"X refused to list the mentions of {self._bot_user_id}: {error}") from None
+            pages += 1
+            published = self._publish(page)
+            events += len(published)
+            messages += sum(event.detail_type == names.MESSAGE_RECEIVED for event in published)
+            saved = self._save(self._after(state, page, now))
+            if saved is None:
+                return PollReport(SUPERSEDED, pages, events, messages)
+            state = saved
+            if state.not_before > now:
+                return PollReport(RATE_LIMITED, pages, events, messages, not_before=state.not_before)
+            if state.pagination_token is None:
+                return PollReport(CAUGHT_UP, pages, events, messages)
+        return PollReport(MORE_TO_READ, pages, events, messages)
+
+    def _start(self, now: float) -> PollReport:
+        """The first run: the timeline's newest id becomes the checkpoint; nothing is published."""
+        try:
+            page = self._reader.mentions_page(
+                self._bot_user_id, since_id=None, start_time=None, pagination_token=None, max_results=MIN_PAGE_SIZE
+            )
+        except RateLimitedError as error:
+            # Starts from now all the same, once the window resets.
+            state = PollState(since_id=None, start_time=now, not_before=_reset_or_window(error.reset_at, now))
+            saved = self._save(state)
+            return PollReport(STARTED if saved else SUPERSEDED, not_before=state.not_before)
+        except XReadError as error:
+            raise PollError(f"X refused to list the mentions of {self._bot_user_id}: {error}") from None
+        state = PollState(since_id=page.newest_id, start_time=None if page.newest_id else now)
+        state = self._limited(state, page.rate_limit, now)
+        saved = self._save(state)
+        return PollReport(STARTED if saved else SUPERSEDED, pages=1, not_before=_future(state.not_before, now))
+
+    def _read(self, state: PollState) -> MentionsPage:
+        return self._reader.mentions_page(
+            self._bot_user_id,
+            since_id=state.since_id,
+            start_time=state.start_time if state.since_id is None else None,
+            pagination_token=state.pagination_token,
+            max_results=self._page_size,
+        )
+
+    def _publish(self, page: MentionsPage) -> list[BusEvent]:
+        events: list[BusEvent] = []
+        # Oldest first within the page: the order people wrote them.
+        for post in reversed(page.posts):
+            events.extend(translate_polled_mention(post, page.includes, self._bot_user_id))
+        if not events:
+            return []
+        stamped = _stamped(events, received_at_ms=int(self._now() * 1000))
+        self._publisher.publish(stamped)
+        return stamped
+
+    def _after(self, state: PollState, page: MentionsPage, now: float) -> PollState:
+        """The state once `page` is published: the next page of the range, or the range done."""
+        # The first page of a range holds its newest post; later pages keep the one recorded then.
+        newest = state.range_newest_id or page.newest_id
+        if page.next_token:
+            moved = replace(state, range_newest_id=newest, pagination_token=page.next_token)
+        else:
+            since_id = newest or state.since_id
+            moved = replace(
+                state,
+                since_id=since_id,
+                start_time=None if since_id else state.start_time,
+                range_newest_id=None,
+                pagination_token=None,
+            )
+        return self._limited(moved, page.rate_limit, now)
+
+    def _limited(self, state: PollState, rate_limit: RateLimit, now: float) -> PollState:
+        """No call before the window resets once what is left of it is down to the reserve."""
+        if rate_limit.remaining is not None and rate_limit.remaining <= self._rate_reserve:
+            return replace(state, not_before=_reset_or_window(rate_limit.reset_at, now))
+        return state
+
+    def _save(self, state: PollState) -> PollState | None:
+        """The state saved with the next version, or None when another run saved first."""
+        saved = replace(state, version=state.version + 1)
+        return saved if self._checkpoint.save(self._bot_user_id, saved) else None
+
+
+def _reset_or_window(reset_at: float | None, now: float) -> float:
+    return reset_at if reset_at is not None and reset_at > now else now + DEFAULT_WINDOW_SECONDS
+
+
+def _future(moment: float, now: float) -> float | None:
+    return moment if moment > now else None

@@ -1,0 +1,127 @@
+""" "stop" and "start": a person who tells the bot to stop is never answered again until they say start.
+
+The rule, for whoever changes it. A message is a command only when, once its @mentions and links
+are removed, its case folded (NFKC), and everything but letters, digits and spaces dropped
+(punctuation, emoji: "STOP!! 🛑" reads "stop"; apostrophes go first, so "don't" reads "dont"), what
+is left is exactly one of the phrases below, optionally with polite words around it ("please stop",
+"stop it now, thanks"). A longer sentence is never a command: "don't stop", "stop motion is fun",
+"I can't stop laughing" and "start me a story" are ordinary messages. Whole-message matching is
+what SMS short codes do with STOP/START, and what people expect of a bot.
+
+The bot says so once: the opt-out is recorded in one atomic step (OptOuts.opt_out answers whether
+it changed anything), and only the message that changed it gets the confirmation. A "stop" from
+someone already opted out, and anything else they send, is skipped (REPLY_SKIPPED "opted out").
+"start" from someone opted out is confirmed; from anyone else it is an ordinary message.
+
+The confirmation is a reply like any other: it goes through the guards (a bot toggling stop/start
+cannot make the bot talk past its per-author limit) and Egress (the kill switch and the posting
+budget). A reply already on its way to Egress when the "stop" arrives (the same person's previous
+mention) may still be posted.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import Enum
+from typing import Final
+
+from chalicelib.kernel.text import without_mentions_and_urls
+
+#: What the bot answers, once per change.
+STOPPED_CONFIRMATION: Final = "OK, I won't reply to you any more. Reply 'start' to undo."
+STARTED_CONFIRMATION: Final = "OK, I'll reply to you again. Reply 'stop' to make me stop."
+
+
+class Command(Enum):
+    STOP = "stop"
+    START = "start"
+
+
+#: The whole message, after normalising (see the module's docstring), for each command.
+STOP_PHRASES: Final = frozenset(
+    {
+        "stop",
+        "stop it",
+        "stop all",
+        "stop replying",
+        "stop replying to me",
+        "stop answering",
+        "stop answering me",
+        "stop messaging me",
+        "stop mentioning me",
+        "stop tagging me",
+        "stop tweeting at me",
+        "unsubscribe",
+        "opt out",
+        "optout",
+        "opt me out",
+        "leave me alone",
+        "go away",
+        "dont reply",
+        "dont reply to me",
+        "do not reply",
+        "do not reply to me",
+        "no more replies",
+        "end",
+        "quit",
+        "cancel",
+    }
+)
+START_PHRASES: Final = frozenset(
+    {
+        "start",
+        "start again",
+        "start replying",
+        "start replying again",
+        "unstop",
+        "resume",
+        "subscribe",
+        "opt in",
+        "optin",
+        "opt me in",
+        "opt back in",
+        "you can reply again",
+    }
+)
+#: Words people add around a command without changing it.
+_POLITE: Final = (
+    "please",
+    "pls",
+    "plz",
+    "now",
+    "thanks",
+    "thank you",
+    "thx",
+    "ok",
+    "okay",
+    "bot",
+    "already",
+    "just",
+    "hey",
+)
+_POLITE_AROUND: Final = re.compile(
+    rf"^(?:(?:{'|'.join(_POLITE)})\s+)*(?P<core>.*?)(?:\s+(?:{'|'.join(_POLITE)}))*$",
+)
+_APOSTROPHES: Final = re.compile("['\u2019\u2018`\u00b4]")
+
+
+def normalised(text: str) -> str:
+    """The message as the rule reads it: no mentions or links, case folded, only letters, digits
+    and single spaces."""
+    folded = unicodedata.normalize("NFKC", without_mentions_and_urls(text)).casefold()
+    folded = _APOSTROPHES.sub("", folded)
+    kept = "".join(char if char.isalnum() else " " for char in folded)
+    return " ".join(kept.split())
+
+
+def command_in(text: str) -> Command | None:
+    """STOP or START when the whole message is one (see the module's docstring), else None."""
+    words = normalised(text)
+    match = _POLITE_AROUND.match(words)
+    core = match.group("core") if match else words
+    if core in STOP_PHRASES or words in STOP_PHRASES:
+        return Command.STOP
+    if core in START_PHRASES or words in START_PHRASES:
+        return Command.START
+    return None

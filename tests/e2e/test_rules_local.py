@@ -1,0 +1,204 @@
+"""Playing by X's rules and the operator's (issue 9, section 3) on the real local runtime, in this
+process (the harness of test_failure_injection: the Chalice app's webhook through chalice.test.Client
+on the local stage, its handlers and the analysis workflow as the dispatcher's targets, the local
+adapters with their state in a temporary folder):
+- a deleted post's photos and their annotated copies are gone from the media folder, and a user who
+  revokes the app loses every photo of theirs (nobody else's); MEDIA_DELETED says how many;
+- "stop" gets one confirmation, then silence (REPLY_SKIPPED "opted out") until "start";
+- with BOT_POSTING=off nothing reaches the outbox (REPLY_SKIPPED "posting paused"), while the
+  analysis, the alerts and the lake carry on; back on, only new posts are answered.
+
+The photos' analysis is the one fake here: it names a celebrity in every photo (the local face
+model would need a portrait of one), so that the photo responder makes annotated copies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botlocal.adapters import LocalAdapters
+from botlocal.alerts import read_alerts
+from botlocal.chalice_app import chalice_targets, load_chalice_app, stage_environment
+from botlocal.compose import compose_mention, user_id_of
+from botlocal.dispatcher import Dispatcher
+from botlocal.journal import Journal
+from botlocal.layout import LocalLayout
+from botlocal.outbox import read_outbox
+from botlocal.targets import build_targets
+from chalice.test import Client
+from chalicelib.contracts.analysis import ImageAnalysis
+from chalicelib.ports import MediaStore
+from chalicelib.responding.optout import STARTED_CONFIRMATION, STOPPED_CONFIRMATION
+from chalicelib.settings import load_settings
+
+from tests.e2e.test_failure_injection import RUNTIME_DIR, Clock, InProcessRuntime, analysis_target
+from tests.fakes import FakeImageAnalyser, image_bytes
+
+NEGATIVE_TEXT = "I hate you, you are a terrible and useless bot"
+CELEBRITY = {
+    "Name": "Ada Lovelace",
+    "Id": "ada",
+    "Urls": [],
+    "MatchConfidence": 98.0,
+    "Face": {"BoundingBox": {"Width": 0.3, "Height": 0.3, "Left": 0.3, "Top": 0.2}, "Confidence": 99.0},
+}
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessRuntime]:
+    for name, value in stage_environment(RUNTIME_DIR).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BOT_LOCAL_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("BOT_ADAPTERS", "botlocal.adapters:LocalAdapters")
+    for variable in ("EVENT_BUS_NAME", "TWITTER_CONSUMER_SECRET", "CHAT_WEBHOOK_URL", "BOT_EGRESS", "BOT_POSTING"):
+        monkeypatch.delenv(variable, raising=False)
+
+    def celebrity_everywhere(adapters: LocalAdapters, media: MediaStore) -> FakeImageAnalyser:
+        # Reads the stored photo back (a missing one fails), as Rekognition reads the bucket.
+        return FakeImageAnalyser(default=lambda body: ImageAnalysis(celebrity_faces=[CELEBRITY]), store=media)
+
+    monkeypatch.setattr(LocalAdapters, "image_analyser", celebrity_everywhere)
+    layout = LocalLayout(tmp_path / "state")
+    app = load_chalice_app(RUNTIME_DIR)
+    settings = load_settings()
+    targets = build_targets(layout, [*chalice_targets(app, settings, RUNTIME_DIR), analysis_target(app, settings)])
+    journal = Journal(layout.journal)
+    clock = Clock()
+    with Client(app, stage_name="local", project_dir=str(RUNTIME_DIR)) as client:
+        yield InProcessRuntime(layout, journal, client, Dispatcher(journal, targets, clock=clock), clock)
+    journal.close()
+
+
+def _photo_mention(runtime: InProcessRuntime, author: str, name: str) -> str:
+    """A mention with two photos (served from the media inbox); returns the post's id."""
+    urls = []
+    runtime.layout.media_inbox.mkdir(parents=True, exist_ok=True)
+    for n in range(2):
+        (runtime.layout.media_inbox / f"{name}{n}.jpg").write_bytes(image_bytes("JPEG", size=(160, 120)))
+        urls.append(f"https://pbs.twimg.com/media/{name}{n}.jpg")
+    composed = compose_mention("who is this?", author=author, photo_urls=urls)
+    assert runtime.deliver_as_x(composed.delivery) == [200]
+    return composed.tweet_id
+
+
+def _stored(runtime: InProcessRuntime) -> list[str]:
+    root = runtime.layout.media
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+def _of_type(runtime: InProcessRuntime, detail_type: str) -> list[dict[str, Any]]:
+    return [event["detail"] for event in runtime.lake() if event["detail-type"] == detail_type]
+
+
+@pytest.mark.slow
+def test_deleted_posts_and_revoked_users_lose_their_photos_and_annotated_copies(runtime: InProcessRuntime) -> None:
+    alice, bob = user_id_of("alice"), user_id_of("bob")
+    first, second = _photo_mention(runtime, "alice", "a1-"), _photo_mention(runtime, "alice", "a2-")
+    bobs = _photo_mention(runtime, "bob", "b1-")
+    runtime.settle()
+
+    # Each post's photos and their annotated copies are in its folder, under its author.
+    replies = read_outbox(runtime.layout.outbox)
+    assert len(replies) == 3 and all(len(reply["Images"]) == 2 for reply in replies), replies
+    stored = _stored(runtime)
+    for user, post in ((alice, first), (alice, second), (bob, bobs)):
+        folder = f"users/{user}/posts/{post}/"
+        assert len([key for key in stored if key.startswith(folder) and "/annotated/" not in key]) == 2
+        assert len([key for key in stored if key.startswith(f"{folder}annotated/")]) == 2
+    assert len(stored) == 12
+
+    # X: alice deleted her first post.
+    deletion = {
+        "for_user_id": "1000000000000000001",
+        "tweet_delete_events": [{"status": {"id": first, "user_id": alice}, "timestamp_ms": "1432228155593"}],
+    }
+    assert runtime.deliver_as_x(deletion) == [200]
+    runtime.settle()
+    stored = _stored(runtime)
+    assert not [key for key in stored if f"/posts/{first}/" in key]
+    assert len(stored) == 8
+    assert _of_type(runtime, "MEDIA_DELETED") == [
+        {"Twitter": {"TweetId": first, "UserId": alice}, "Reason": "post deleted", "DeletedCount": 4}
+    ]
+
+    # X: alice revoked the app (user_event has no for_user_id).
+    revoke = {
+        "user_event": {
+            "revoke": {
+                "date_time": "2026-12-03T09:48:12+00:00",
+                "target": {"app_id": "13090192"},
+                "source": {"user_id": alice},
+            }
+        }
+    }
+    assert runtime.deliver_as_x(revoke) == [200]
+    runtime.settle()
+    stored = _stored(runtime)
+    assert stored and all(key.startswith(f"users/{bob}/posts/{bobs}/") for key in stored)
+    assert len(stored) == 4
+    assert _of_type(runtime, "MEDIA_DELETED")[-1] == {
+        "Twitter": {"TweetId": None, "UserId": alice},
+        "Reason": "access revoked",
+        "DeletedCount": 4,
+    }
+    assert runtime.dead_letters() == []
+
+
+@pytest.mark.slow
+def test_stop_is_confirmed_once_then_silence_until_start(runtime: InProcessRuntime) -> None:
+    def mention(text: str) -> str:
+        composed = compose_mention(text, author="carol", photo_urls=[])
+        assert runtime.deliver_as_x(composed.delivery) == [200]
+        runtime.settle()
+        return composed.tweet_id
+
+    stop = mention("STOP please 🛑")
+    again = mention("stop")
+    ignored = mention("tell me a joke")
+    start = mention("start")
+    answered = mention("tell me a joke")
+
+    replies = read_outbox(runtime.layout.outbox)
+    assert [reply["ReplyToTweetId"] for reply in replies] == [stop, start, answered]
+    assert replies[0]["Text"] == f"@carol {STOPPED_CONFIRMATION}"
+    assert replies[1]["Text"] == f"@carol {STARTED_CONFIRMATION}"
+    skipped = _of_type(runtime, "REPLY_SKIPPED")
+    assert [(detail["Twitter"]["TweetId"], detail["Reason"]) for detail in skipped] == [
+        (again, "opted out"),
+        (ignored, "opted out"),
+    ]
+    # Skipped messages are still analysed and kept in the lake.
+    analysed = {detail["Twitter"]["TweetId"] for detail in _of_type(runtime, "MESSAGE_ANALYSED")}
+    assert {stop, again, ignored, start, answered} <= analysed
+
+
+@pytest.mark.slow
+def test_the_kill_switch_stops_posting_and_nothing_else(
+    runtime: InProcessRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOT_POSTING", "off")
+    paused = compose_mention(NEGATIVE_TEXT, author="dave", photo_urls=[])
+    assert runtime.deliver_as_x(paused.delivery) == [200]
+    runtime.settle()
+
+    assert read_outbox(runtime.layout.outbox) == []
+    # Everything else ran: the analysis, the alert, the reply composed, the lake.
+    analysed = [d for d in _of_type(runtime, "MESSAGE_ANALYSED") if d["Twitter"]["TweetId"] == paused.tweet_id]
+    assert len(analysed) == 1 and analysed[0]["Analysis"]["TextSentiment"] == "NEGATIVE"
+    assert any(paused.tweet_id in json.dumps(alert) for alert in read_alerts(runtime.layout.alerts))
+    assert [d["ReplyToTweetId"] for d in _of_type(runtime, "SEND_TWEET")] == [paused.tweet_id]
+    assert [(d["Twitter"]["TweetId"], d["Reason"]) for d in _of_type(runtime, "REPLY_SKIPPED")] == [
+        (paused.tweet_id, "posting paused")
+    ]
+    assert runtime.dead_letters() == []
+
+    # Back on (no restart: read at each post): only what comes after is posted.
+    monkeypatch.setenv("BOT_POSTING", "on")
+    later = compose_mention("tell me a joke", author="dave", photo_urls=[])
+    assert runtime.deliver_as_x(later.delivery) == [200]
+    runtime.settle()
+    assert [reply["ReplyToTweetId"] for reply in read_outbox(runtime.layout.outbox)] == [later.tweet_id]
