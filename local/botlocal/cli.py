@@ -363,7 +363,9 @@ def _server_status(layout: LocalLayout) -> str:
     return f"`botctl serve` (pid {record.pid}, {record.url}) is still delivering them"
 
 
-@main.command()
+# SQL pasted with its leading "-- comment" line starts with "--": taken as an unknown option, it is
+# passed on as the SQL argument instead of being refused.
+@main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("sql")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default="table", show_default=True)
 @client_local_dir_option

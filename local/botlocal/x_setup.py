@@ -325,6 +325,13 @@ class XSetupClient:
             raise XSetupError(
                 f"network error: could not reach {self._base} to {what} ({type(error).__name__})"
             ) from None
+        except requests.RequestException as error:
+            # Any other refusal before X answered (e.g. InvalidHeader for a token with a stray
+            # newline) quotes the header's value in its message: the type only, never the message.
+            raise XSetupError(
+                f"could not send the request to {what} ({type(error).__name__}): check the credentials "
+                "for stray spaces or line breaks"
+            ) from None
 
     @staticmethod
     def _data(body: Any) -> Any:

@@ -132,7 +132,9 @@ def test_new_mentions_become_message_received_once_and_the_checkpoint_advances(x
     assert photo["Author"] == "OtherUser" and photo["Lang"] == "en"
     assert photo["ImageUrls"] == ["https://pbs.twimg.com/media/GxAmPlEWcAAbCdE.jpg"]
     assert photo["Twitter"]["ConversationId"] == "2080765813578191400"
-    assert "ReceivedAtMs" in photo
+    # Stamped with when the post was written (2026-07-24T21:30:02Z, before NOW), not when it was
+    # read: a catch-up after an outage must not make old mentions look new to Egress's age limit.
+    assert photo["ReceivedAtMs"] == 1_784_928_602_000
     long_post = messages["2080765813578191350"]
     assert long_post["Text"].endswith("arguing about who gets the sofa.")  # note_tweet, not the truncated text
     assert long_post["Author"] == "third_person"

@@ -162,6 +162,13 @@ def test_select_all_celebrities(scenario: Path) -> None:
     ]
 
 
+def test_a_query_pasted_with_its_comment_line_runs(scenario: Path) -> None:
+    # The original README shows each query under its "-- Select all ..." line; pasted together, the
+    # argument starts with "--", which the command must take as SQL, not as an unknown option.
+    pasted = f"-- {CELEBRITIES}\n{QUERIES[CELEBRITIES]}"
+    assert _botctl_query(pasted, scenario) == _botctl_query(QUERIES[CELEBRITIES], scenario)
+
+
 def test_select_all_image_labels(scenario: Path) -> None:
     rows = _botctl_query(QUERIES[LABELS], scenario)
     alice = "Look who I met, and my cat! Best day ever"

@@ -343,3 +343,16 @@ def test_the_credentials_object_lists_key_names_only() -> None:
         repr(credentials)
         == "XCredentials(source=\"secret 'X'\", keys=['AccessToken', 'AccessTokenSecret', 'ApiKey', 'ApiSecret'])"
     )
+
+
+@pytest.mark.usefixtures("env")
+def test_a_token_requests_refuses_to_send_is_not_quoted(
+    x: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # requests refuses a header value with a line break (InvalidHeader) and quotes the value in its
+    # message: the bearer token would reach the terminal in a traceback.
+    monkeypatch.setenv("TWITTER_BEARER_TOKEN", "AAAA-bearer-SECRET\n")
+    result = botctl("webhook", "list")
+    line = assert_one_line_error(result)
+    assert "InvalidHeader" in line and "stray spaces or line breaks" in line
+    assert "bearer-SECRET" not in result.output

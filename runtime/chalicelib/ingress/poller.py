@@ -30,7 +30,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Final
+from datetime import datetime
+from typing import Any, Final
 
 from chalicelib.contracts import names
 from chalicelib.contracts.envelope import BusEvent
@@ -173,13 +174,17 @@ class MentionsPoller:
         )
 
     def _publish(self, page: MentionsPage) -> list[BusEvent]:
-        events: list[BusEvent] = []
+        now_ms = int(self._now() * 1000)
+        stamped: list[BusEvent] = []
         # Oldest first within the page: the order people wrote them.
         for post in reversed(page.posts):
-            events.extend(translate_polled_mention(post, page.includes, self._bot_user_id))
-        if not events:
+            events = translate_polled_mention(post, page.includes, self._bot_user_id)
+            # A post found while catching up after an outage was written long before it was read:
+            # stamped with when it was written, Egress's maximum reply age still skips it as too old
+            # instead of answering yesterday's mentions in a burst.
+            stamped.extend(_stamped(events, received_at_ms=min(now_ms, _created_at_ms(post) or now_ms)))
+        if not stamped:
             return []
-        stamped = _stamped(events, received_at_ms=int(self._now() * 1000))
         self._publisher.publish(stamped)
         return stamped
 
@@ -218,3 +223,17 @@ def _reset_or_window(reset_at: float | None, now: float) -> float:
 
 def _future(moment: float, now: float) -> float | None:
     return moment if moment > now else None
+
+
+def _created_at_ms(post: Any) -> int | None:
+    """The post's created_at (X's ISO 8601 time, e.g. 2026-12-03T05:00:00.000Z) in epoch ms, if readable."""
+    value = post.get("created_at") if isinstance(post, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return int(moment.timestamp() * 1000)
