@@ -135,7 +135,7 @@ def test_aws_poster_and_webhook_read_one_secret(aws_env: None) -> None:
     assert isinstance(secret, SecretsManagerCredentials)
     poster, _ = parts(wiring.egress_service())
     assert isinstance(poster, XApiReplyPoster)
-    assert poster._credentials == secret.credentials
+    assert poster._signer._credentials == secret.credentials
 
 
 def test_aws_with_the_real_secret(aws_env: None) -> None:

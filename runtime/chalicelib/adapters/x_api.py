@@ -44,6 +44,42 @@ class XApiTransientError(TransientError):
     """X had a fault of its own (5xx) or could not be reached: the event is worth retrying."""
 
 
+class UserContextSigner:
+    """Signs requests as the bot's account (OAuth 1.0a user context), for every X adapter.
+
+    A callable is read at every request (the secret's cache decides how often it is fetched), so a
+    rotated secret takes effect without a new container; the signer is rebuilt only when it changes.
+    Missing keys are refused at once, by name only.
+    """
+
+    def __init__(self, credentials: Mapping[str, str] | Callable[[], Mapping[str, str]]) -> None:
+        self._credentials = credentials if callable(credentials) else (lambda: credentials)
+        self._signed_with: tuple[str, ...] = ()
+        self.auth()
+
+    def __repr__(self) -> str:
+        return "UserContextSigner()"
+
+    def auth(self) -> OAuth1:
+        """The OAuth 1.0a signer for the current credentials."""
+        credentials = self._credentials()
+        missing = [key for key in CREDENTIAL_KEYS if not credentials.get(key)]
+        if missing:
+            # Names only: the values must never reach a log or a traceback.
+            raise ValueError(f"X credentials lack {', '.join(missing)}")
+        current = tuple(credentials[key] for key in CREDENTIAL_KEYS)
+        if current != self._signed_with:
+            self._oauth1 = OAuth1(
+                client_key=credentials["ApiKey"],
+                client_secret=credentials["ApiSecret"],
+                resource_owner_key=credentials["AccessToken"],
+                resource_owner_secret=credentials["AccessTokenSecret"],
+                signature_type="AUTH_HEADER",
+            )
+            self._signed_with = current
+        return self._oauth1
+
+
 class XApiReplyPoster:
     """chalicelib.ports.ReplyPoster on the X API v2 with OAuth 1.0a user context."""
 
@@ -55,36 +91,13 @@ class XApiReplyPoster:
         api_base: str = DEFAULT_API_BASE,
         timeout: float = 10,
     ) -> None:
-        # A callable is read at every post (the secret's cache decides how often it is fetched),
-        # so a rotated secret takes effect without a new container.
-        self._credentials = credentials if callable(credentials) else (lambda: credentials)
-        self._signed_with: tuple[str, ...] = ()
-        self._auth = self._oauth()
+        self._signer = UserContextSigner(credentials)
         self._session = session or requests.Session()
         self._base = api_base.rstrip("/")
         self._timeout = timeout
 
     def __repr__(self) -> str:  # the default would not leak either, but say so explicitly
         return f"XApiReplyPoster(api_base={self._base!r})"
-
-    def _oauth(self) -> OAuth1:
-        """The OAuth 1.0a signer for the current credentials (rebuilt only when they change)."""
-        credentials = self._credentials()
-        missing = [key for key in CREDENTIAL_KEYS if not credentials.get(key)]
-        if missing:
-            # Names only: the values must never reach a log or a traceback.
-            raise ValueError(f"X credentials lack {', '.join(missing)}")
-        current = tuple(credentials[key] for key in CREDENTIAL_KEYS)
-        if current != self._signed_with:
-            self._signer = OAuth1(
-                client_key=credentials["ApiKey"],
-                client_secret=credentials["ApiSecret"],
-                resource_owner_key=credentials["AccessToken"],
-                resource_owner_secret=credentials["AccessTokenSecret"],
-                signature_type="AUTH_HEADER",
-            )
-            self._signed_with = current
-        return self._signer
 
     def post_reply(self, text: str, reply_to_tweet_id: str, images: list[tuple[bytes, str]]) -> str:
         media_ids = [self.upload_image(body, content_type, index) for index, (body, content_type) in enumerate(images)]
@@ -111,7 +124,7 @@ class XApiReplyPoster:
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = f"{self._base}{path}"
         try:
-            response = self._session.request(method, url, auth=self._oauth(), timeout=self._timeout, **kwargs)
+            response = self._session.request(method, url, auth=self._signer.auth(), timeout=self._timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as error:
             # The type names the failure; str(error) may embed the prepared request, so it is left out.
             raise XApiTransientError(f"{method} {path}: X unreachable ({type(error).__name__})") from None

@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import requests
 
-from chalicelib.adapters.x_api import DEFAULT_API_BASE, XApiReplyPoster, XApiTransientError, _problem, _reset_at
+from chalicelib.adapters.x_api import DEFAULT_API_BASE, UserContextSigner, XApiTransientError, _problem, _reset_at
 from chalicelib.ports import MentionsPage, RateLimit, RateLimitedError, XReadError
 
 #: What the translation reads (chalicelib/ingress/translate.py, _message_from_v2_post): the text
@@ -48,8 +48,7 @@ class XApiMentionsReader:
         api_base: str = DEFAULT_API_BASE,
         timeout: float = 10,
     ) -> None:
-        # Egress's client holds the signer (rebuilt when the secret rotates); only its signing is used.
-        self._signer = XApiReplyPoster(credentials, session=session, api_base=api_base, timeout=timeout)
+        self._signer = UserContextSigner(credentials)
         self._session = session or requests.Session()
         self._base = api_base.rstrip("/")
         self._timeout = timeout
@@ -82,7 +81,7 @@ class XApiMentionsReader:
         path = f"/2/users/{user_id}/mentions"
         try:
             response = self._session.get(
-                f"{self._base}{path}", params=params, auth=self._signer._oauth(), timeout=self._timeout
+                f"{self._base}{path}", params=params, auth=self._signer.auth(), timeout=self._timeout
             )
         except (requests.ConnectionError, requests.Timeout) as error:
             raise XApiTransientError(f"GET {path}: X unreachable ({type(error).__name__})") from None
