@@ -30,13 +30,18 @@ def partition_of(event_time: str) -> str:
 
 
 class LocalDataLake:
-    """Appends envelopes to hourly newline-delimited JSON files, fsync'ed before returning."""
+    """Appends envelopes to hourly newline-delimited JSON files, fsync'ed before returning.
+
+    An envelope whose id is already in its hour's file is not written again: the journal delivers
+    at least once, and a crash between this append and the journal's "delivered" mark replays the
+    delivery. (Firehose on AWS may also write a record twice; the README's queries say so.)
+    """
 
     def __init__(self, root: Path, *, file_stem: str = "xbot-events") -> None:
         self.root: Final = root
         self._file_stem = file_stem
         self._lock = threading.Lock()
-        self._checked: set[Path] = set()
+        self._ids: dict[Path, set[str]] = {}
 
     def path_for(self, envelope: Mapping[str, Any]) -> Path:
         partition = partition_of(envelope.get("time", ""))
@@ -49,9 +54,12 @@ class LocalDataLake:
         with self._lock:
             created = not path.exists()
             path.parent.mkdir(parents=True, exist_ok=True)
-            if path not in self._checked:
+            if path not in self._ids:
                 _repair_torn_tail(path)
-                self._checked.add(path)
+                self._ids[path] = _ids_in(path)
+            event_id = str(envelope.get("id", ""))
+            if event_id and event_id in self._ids[path]:
+                return path
             descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             try:
                 os.write(descriptor, line)
@@ -60,7 +68,23 @@ class LocalDataLake:
                 os.close(descriptor)
             if created:
                 _fsync_directory(path.parent)
+            if event_id:
+                self._ids[path].add(event_id)
         return path
+
+
+def _ids_in(path: Path) -> set[str]:
+    """The event ids already written to one hour's file (read once per file and process)."""
+    if not path.exists():
+        return set()
+    ids: set[str] = set()
+    with path.open("rb") as file:
+        for line in file:
+            try:
+                ids.add(str(json.loads(line)["id"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+    return ids
 
 
 def _repair_torn_tail(path: Path) -> None:

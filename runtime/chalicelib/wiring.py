@@ -25,8 +25,9 @@ from chalicelib.kernel.errors import ConfigurationError
 from chalicelib.kernel.idempotency import ALERTING_NAMESPACE, EGRESS_NAMESPACE
 from chalicelib.ports import Adapters, EventBus, MediaStore, OptOuts, PayloadStore, SecretProvider, WindowCounters
 from chalicelib.publishing import EventPublisher, PayloadResolver
+from chalicelib.responding.conversation import TextResponder
 from chalicelib.responding.guards import GuardLimits, ReplyGuards
-from chalicelib.responding.service import PhotoResponder, TextResponder
+from chalicelib.responding.photos import PhotoResponder
 from chalicelib.settings import Settings, load_settings
 
 if TYPE_CHECKING:

@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import threading
 import time
@@ -149,12 +150,35 @@ class _Burst:
 
 
 def _count_by_tweet(local_dir: Path, detail_type: str) -> Counter[str]:
+    """Events (distinct ids: a lake may hold a replayed record twice) of one type, per post."""
     _, rows = run_query(
-        'SELECT detail.twitter.tweetid AS tweet_id FROM "analysed-messages-table" '
+        'SELECT DISTINCT id, detail.twitter.tweetid AS tweet_id FROM "analysed-messages-table" '
         f"WHERE detail_type = '{detail_type}'",
         local_dir,
     )
-    return Counter(str(row[0]) for row in rows)
+    return Counter(str(row[1]) for row in rows)
+
+
+def _cut_between_publish_and_mark(local_dir: Path) -> set[str]:
+    """Posts whose MESSAGE_ANALYSED was published while their analysis claim was still in progress:
+    the kill fell between the publish (the journal) and the claim's "completed" mark (another
+    store). The delivery is replayed, its own claim is granted again and the analysis is published
+    a second time; no store can make two stores' writes atomic (EventBridge takes no deduplication
+    id either), so the reply's exactly-once store is what keeps the answer single (asserted below).
+    """
+    layout = LocalLayout(local_dir)
+    with sqlite3.connect(layout.idempotency) as claims:
+        in_progress = {
+            str(key).removeprefix("analysis:")
+            for (key,) in claims.execute("SELECT id FROM claims WHERE status = 'INPROGRESS' AND id LIKE 'analysis:%'")
+        }
+    with sqlite3.connect(layout.journal) as journal:
+        published = {
+            str(json.loads(envelope)["detail"]["Twitter"]["TweetId"])
+            for (envelope,) in journal.execute("SELECT envelope FROM events")
+            if json.loads(envelope).get("detail-type") == "MESSAGE_ANALYSED"
+        }
+    return in_progress & published
 
 
 @pytest.mark.slow
@@ -191,6 +215,7 @@ def test_sigkill_mid_burst_loses_nothing_acknowledged(tmp_path: Path) -> None:
         assert not _answers(first.port), "something still answers the killed server's port"
 
     accepted = set(burst.accepted)
+    cut = _cut_between_publish_and_mark(local_dir)
     assert accepted, "nothing was accepted"
     assert len(accepted) < SENDERS * POSTS_PER_SENDER, "the kill landed after the burst, not in it"
 
@@ -217,8 +242,11 @@ def test_sigkill_mid_burst_loses_nothing_acknowledged(tmp_path: Path) -> None:
         f"dead letters {[(letter.target, letter.last_error) for letter in dead]}"
     )
     # Exactly once: the analysis claim (issue 8 section 1) stops a redelivery after the restart from
-    # analysing a post twice (before it, about one run in twenty analysed one post twice).
-    assert {tweet: analysed[tweet] for tweet in accepted} == dict.fromkeys(accepted, 1), report
+    # analysing a post twice (before it, about one run in twenty analysed one post twice); the one
+    # gap is a kill between the publish and the claim's mark (see _cut_between_publish_and_mark).
+    report += f", cut between publish and mark {sorted(cut)}"
+    expected = {tweet: (analysed[tweet] if tweet in cut and analysed[tweet] <= 2 else 1) for tweet in accepted}
+    assert {tweet: analysed[tweet] for tweet in accepted} == expected, report
     # Exactly one reply each, with no dead letter: a kill while egress held its in-progress mark
     # leaves the mark to lapse (at most the function's 60 s); meanwhile the dispatcher defers the
     # reply (ConcurrentDeliveryError is a RetryLaterError) instead of dead-lettering it, and then

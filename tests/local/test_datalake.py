@@ -35,8 +35,23 @@ def test_a_torn_last_line_is_dropped_before_appending(local_dir: Path, envelope:
     path = lake.path_for(event)
     path.parent.mkdir(parents=True)
     path.write_bytes(json.dumps(event).encode() + b'\n{"version": "0", "id": "to')
-    LocalDataLake(LocalLayout(local_dir).datalake).append(event)
-    assert [json.loads(line) for line in path.read_text().splitlines()] == [event, event]
+    later = envelope()  # the same hour, another event
+    LocalDataLake(LocalLayout(local_dir).datalake).append(later)
+    assert [json.loads(line) for line in path.read_text().splitlines()] == [event, later]
+
+
+def test_a_replayed_delivery_is_written_once(local_dir: Path, envelope: Callable[..., Any]) -> None:
+    """The journal delivers at least once: a crash after the append and before the "delivered" mark
+    replays it, from the same process or from the next one."""
+    root = LocalLayout(local_dir).datalake
+    event, other = envelope(), envelope()
+    path = LocalDataLake(root).append(event)
+    restarted = LocalDataLake(root)
+    restarted.append(event)
+    restarted.append(other)
+    restarted.append(other)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [line["id"] for line in lines] == [event["id"], other["id"]]
 
 
 def test_partition_of_an_eventbridge_time() -> None:

@@ -17,8 +17,9 @@ from chalicelib.contracts.outcomes import (
     ReplySkipped,
 )
 from chalicelib.publishing import EventPublisher, RetryPolicy
+from chalicelib.responding.conversation import TextResponder
 from chalicelib.responding.guards import CHAIN_WINDOW_SECONDS, GuardLimits, ReplyGuards
-from chalicelib.responding.service import PhotoResponder, TextResponder
+from chalicelib.responding.photos import PhotoResponder
 
 from tests.fakes import MemoryMediaStore, MemoryWindowCounters, RecordingBot, RecordingBus
 

@@ -11,6 +11,7 @@ from chalicelib.contracts.analysis import ImageAnalysis, ImageResult, MessageAna
 from chalicelib.contracts.messages import MessageReceived, TwitterRef
 from chalicelib.contracts.outcomes import AUTHOR_LIMIT, OPTED_OUT
 from chalicelib.publishing import EventPublisher, PublishError, RetryPolicy
+from chalicelib.responding.conversation import TextResponder
 from chalicelib.responding.guards import GuardLimits, ReplyGuards
 from chalicelib.responding.optout import (
     STARTED_CONFIRMATION,
@@ -19,7 +20,7 @@ from chalicelib.responding.optout import (
     command_in,
     normalised,
 )
-from chalicelib.responding.service import PhotoResponder, TextResponder
+from chalicelib.responding.photos import PhotoResponder
 
 from tests.fakes import MemoryMediaStore, MemoryOptOuts, MemoryWindowCounters, RecordingBot, RecordingBus
 

@@ -10,7 +10,8 @@ from chalicelib.contracts.analysis import ImageAnalysis, ImageResult, MessageAna
 from chalicelib.contracts.messages import MessageReceived, TwitterRef
 from chalicelib.contracts.replies import SendTweet
 from chalicelib.publishing import EventPublisher, RetryPolicy
-from chalicelib.responding.service import NOBODY_RECOGNISED, PhotoResponder, TextResponder, recognised_names
+from chalicelib.responding.conversation import TextResponder
+from chalicelib.responding.photos import NOBODY_RECOGNISED, PhotoResponder, recognised_names
 
 from tests.fakes import MemoryMediaStore, RecordingBot, RecordingBus
 
@@ -112,7 +113,7 @@ def test_words_read_in_the_photo_are_quoted_when_nobody_is_recognised() -> None:
 
 
 def test_quoted_text_cannot_make_the_bot_mention_or_link_anyone() -> None:
-    from chalicelib.responding.service import quoted_text
+    from chalicelib.responding.photos import quoted_text
 
     assert quoted_text(["Follow @victim", "https://spam.example/x now"]) == "Follow / now"
     assert quoted_text(["mail a@b.c"]) == "mail ab.c"
