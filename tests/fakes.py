@@ -23,6 +23,7 @@ from chalicelib.ports import (
     AlertSink,
     AlertSubscriber,
     ChatWebhook,
+    ConversationAnswer,
     ConversationBot,
     EntryResult,
     EventBus,
@@ -33,8 +34,10 @@ from chalicelib.ports import (
     MediaStore,
     MentionsPage,
     MentionsReader,
+    ModerationVerdict,
     OptOuts,
     PayloadStore,
+    PhotoModerator,
     PollCheckpoint,
     PollState,
     PostingSwitch,
@@ -315,6 +318,46 @@ class RecordingSink:
             self.subscriber(subject, message)
 
 
+#: What FakePhotoModerator answers unless told otherwise: nothing found.
+SAFE: Final = ModerationVerdict(unsafe=False, categories=(), checker="fake")
+#: A verdict a test scripts for the refusal path.
+UNSAFE: Final = ModerationVerdict(unsafe=True, categories=("Violence",), checker="fake")
+
+ModerationOutcome = ModerationVerdict | Exception
+
+
+class FakePhotoModerator:
+    """PhotoModerator: a scripted verdict (or exception) per key, else `default` (safe); `calls`
+    are the keys checked, in order.
+
+    With a `store`, it first reads the photo back, as Rekognition reads S3 (a missing photo raises
+    the store's MediaError, which the responder must handle as an unreadable photo).
+    """
+
+    def __init__(
+        self,
+        answers: Mapping[str, ModerationOutcome] | None = None,
+        *,
+        default: ModerationOutcome = SAFE,
+        store: MediaStore | None = None,
+    ) -> None:
+        self.answers = dict(answers or {})
+        self.default = default
+        self.store = store
+        self.calls: list[str] = []
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> ModerationVerdict:
+        with self._lock:
+            self.calls.append(key)
+        if self.store is not None:
+            self.store.get(key)
+        outcome = self.answers.get(key, self.default)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
 class FakeChatWebhook:
     """ChatWebhook: records every payload; answers the scripted outcomes (None is a 2xx)."""
 
@@ -333,26 +376,37 @@ JOKE: Final = "Why do programmers prefer dark mode? Because light attracts bugs.
 
 
 class RecordingBot:
-    """ConversationBot: answers `answer` to everything; calls are (session_id, text)."""
+    """ConversationBot: answers `answer` (as the intent `intent`) to everything; calls are
+    (session_id, text), and `locales` the locale of each call."""
 
-    def __init__(self, answer: str = JOKE) -> None:
+    def __init__(self, answer: str = JOKE, *, intent: str = "Joke") -> None:
         self.answer = answer
+        self.intent = intent
         self.calls: list[tuple[str, str]] = []
+        self.locales: list[str] = []
 
-    def respond(self, session_id: str, text: str) -> str:
+    def respond(self, session_id: str, text: str, locale: str = "en_US") -> ConversationAnswer:
         self.calls.append((session_id, text))
-        return self.answer
+        self.locales.append(locale)
+        return ConversationAnswer(self.intent, self.answer)
 
 
 class FakePoster:
-    """ReplyPoster: answers the scripted post ids (or raises the scripted errors); records every call."""
+    """ReplyPoster and DirectMessageSender: answers the scripted post (or DM event) ids, or raises the
+    scripted errors; records every call."""
 
     def __init__(self, *outcomes: str | Exception) -> None:
         self._script: Script[str] = Script(outcomes or ["1880028106020515999"])
         self.calls: list[tuple[str, str, list[tuple[bytes, str]]]] = []
+        self.dm_calls: list[tuple[str, str]] = []
 
     def post_reply(self, text: str, reply_to_tweet_id: str, images: list[tuple[bytes, str]]) -> str:
         self.calls.append((text, reply_to_tweet_id, images))
+        return self._script.next()
+
+    def send_direct_message(self, text: str, participant_id: str) -> str:
+        """DirectMessageSender: the same script (a DM event id, or an error); calls go to dm_calls."""
+        self.dm_calls.append((text, participant_id))
         return self._script.next()
 
 
@@ -518,6 +572,7 @@ class FakeAdapters:
         self.media = MemoryMediaStore()
         self.fetcher = FakeFetcher()
         self.images = FakeImageAnalyser()
+        self.moderator = FakePhotoModerator()
         self.text = FakeTextAnalyser()
         self.alerts = RecordingSink()
         self.webhook: FakeChatWebhook | None = None
@@ -552,6 +607,9 @@ class FakeAdapters:
 
     def text_analyser(self) -> TextAnalyser:
         return self.text
+
+    def photo_moderator(self, media: MediaStore) -> PhotoModerator:
+        return self.moderator
 
     def alert_sink(self, subscriber: AlertSubscriber | None) -> AlertSink:
         self.alerts.subscriber = subscriber
@@ -611,6 +669,7 @@ if TYPE_CHECKING:  # mypy checks that every fake implements its port.
     _IMAGE_ANALYSER: ImageAnalyser = FakeImageAnalyser()
     _TEXT_ANALYSER: TextAnalyser = FakeTextAnalyser()
     _ALERT_SINK: AlertSink = RecordingSink()
+    _PHOTO_MODERATOR: PhotoModerator = FakePhotoModerator()
     _CHAT_WEBHOOK: ChatWebhook = FakeChatWebhook()
     _CONVERSATION_BOT: ConversationBot = RecordingBot()
     _REPLY_POSTER: ReplyPoster = FakePoster()

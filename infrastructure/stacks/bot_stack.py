@@ -95,6 +95,7 @@ class BotStack(cdk.Stack):
             "IMAGE_FEATURES": ",".join(config.image_features),
             "TEXT_KEY_PHRASES": "true" if config.text_key_phrases else "false",
             "BLUR_UNRECOGNISED_FACES": "true" if config.blur_unrecognised_faces else "false",
+            "NEGATIVE_REPLIES": config.negative_replies,
             "BOT_EGRESS": egress.BOT_EGRESS,
             "IDEMPOTENCY_TABLE": idempotency.table_name,
             **config.reply_guard_environment,
@@ -154,7 +155,12 @@ class BotStack(cdk.Stack):
             self, "Conversation", fulfilment=app.function(responding.LEX_FULFILMENT_FUNCTION)
         )
         responding.attach_to(
-            app, publishing=publishing, media=media, conversation_bot=conversation, idempotency_table=idempotency
+            app,
+            publishing=publishing,
+            media=media,
+            conversation_bot=conversation,
+            idempotency_table=idempotency,
+            alerting=alerts,
         )
         reply_queue = egress.ReplyQueue(
             self,

@@ -19,6 +19,8 @@ from chalicelib.settings import (
     DEFAULT_REPLIES_PER_CONVERSATION,
     DEFAULT_REPLY_CHAIN_MAX_DEPTH,
     DEFAULT_REPLY_WINDOW_SECONDS,
+    NEGATIVE_CALM,
+    NEGATIVE_SILENT,
 )
 from constructs import Node
 
@@ -66,6 +68,9 @@ class BotConfig:
     #: (BLUR_UNRECOGNISED_FACES). On by default: the people in a photo did not ask to be shown to
     #: the bot's followers.
     blur_unrecognised_faces: bool = True
+    #: What a negative text message gets: "calm" (a calm answer, never a joke or a fact) or "silent"
+    #: (no reply) (NEGATIVE_REPLIES, chalicelib/settings.py).
+    negative_replies: str = NEGATIVE_CALM
     #: The Responding guards (README, "Responding"): replies per author and per conversation in
     #: each window of reply_window_seconds, and how deep a chain of replies to the bot's own
     #: replies is answered (REPLIES_PER_AUTHOR, REPLIES_PER_CONVERSATION, REPLY_WINDOW_SECONDS,
@@ -157,6 +162,7 @@ class BotConfig:
             blur_unrecognised_faces=_flag(
                 node.try_get_context("blurUnrecognisedFaces"), "blurUnrecognisedFaces", default=True
             ),
+            negative_replies=_negative_replies(node.try_get_context("negativeReplies")),
             replies_per_author=_count(node, "repliesPerAuthor", DEFAULT_REPLIES_PER_AUTHOR, minimum=1),
             replies_per_conversation=_count(
                 node, "repliesPerConversation", DEFAULT_REPLIES_PER_CONVERSATION, minimum=1
@@ -305,6 +311,15 @@ def _budget_usd(value: Any) -> float | None:
     if not math.isfinite(amount) or amount <= 0:
         raise ValueError(f"context value monthlyBudgetUsd must be a positive amount of US dollars, got {value!r}")
     return amount
+
+
+def _negative_replies(value: Any) -> str:
+    if value is None or value == "":
+        return NEGATIVE_CALM
+    mode = str(value).strip().lower()
+    if mode not in (NEGATIVE_CALM, NEGATIVE_SILENT):
+        raise ValueError(f"context value negativeReplies must be {NEGATIVE_CALM} or {NEGATIVE_SILENT}, got {value!r}")
+    return mode
 
 
 def _ingress(value: Any, bot_user_id: Any) -> str:

@@ -115,8 +115,9 @@ class ReplyQueue(Construct):
             self,
             "Rule",
             event_bus=bus,
-            event_pattern=to_event_pattern(names.SEND_TWEET_PATTERN),
-            description="SEND_TWEET -> Egress's queue.",
+            # SEND_TWEET and SEND_DM: one queue, so DM answers share the replies' budget and order.
+            event_pattern=to_event_pattern(names.EGRESS_QUEUE_PATTERN),
+            description="SEND_TWEET and SEND_DM -> Egress's queue.",
             targets=[
                 targets.SqsQueue(
                     self.queue,

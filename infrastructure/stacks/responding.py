@@ -1,10 +1,12 @@
 """Responding (chalicelib/responding): answers analysed messages with a SEND_TWEET.
 
 Photos are answered with the photo annotated; text is answered by the conversational bot, a Lex V2
-bot built from the one bot definition (chalicelib.contracts.conversation). The local runtime builds
-its intent matcher from the same module, so the two cannot drift: nothing here repeats an
-utterance. The bot (DRAFT) -> a numbered version -> the alias "live", whose code hook is the
-Chalice function `responding_lex_fulfilment`; the text responder calls RecognizeText on the alias.
+bot built from the one bot definition (chalicelib.contracts.conversation): one bot locale per locale
+of the definition (en_US, es_ES, fr_FR, de_DE), each with its intents, Lex's fallback and the
+confidence threshold. The local runtime builds its intent matchers from the same module, so the two
+cannot drift: nothing here repeats an utterance. The bot (DRAFT) -> a numbered version -> the
+alias "live", whose code hook is the Chalice function `responding_lex_fulfilment`; the text
+responder calls RecognizeText on the alias, in the locale of the post's language.
 
 Lex numbers a version once and never changes it; AWS::Lex::BotVersion has no update handler. The
 version's logical id and description therefore carry a digest of the bot's whole CloudFormation
@@ -34,8 +36,10 @@ from aws_cdk import aws_s3 as s3
 from chalicelib.contracts import conversation
 from constructs import Construct
 
-from stacks.chalice_app import ChaliceApp, FunctionRole
-from stacks.grants import EventPublishing, grant_counters, grant_media
+from stacks.alerting import Alerting
+from stacks.chalice_app import WILDCARD_RESOURCE_FINDING, XRAY_REASON, ChaliceApp, FunctionRole
+from stacks.grants import EventPublishing, grant_counters, grant_idempotency, grant_media
+from stacks.nag import acknowledge_grants
 
 RESPONDING_PHOTOS = "RespondingPhotos"
 RESPONDING_TEXT = "RespondingText"
@@ -60,8 +64,10 @@ ROLES = {
     ),
 }
 
-#: Lex keeps a session (one per author) this long after the last message.
-IDLE_SESSION_TTL = cdk.Duration.minutes(5)
+#: Lex keeps a session (one per author and locale) this long after the last message. The session's
+#: attributes are what keeps the bot from repeating its last answers of an intent to the same person
+#: (chalicelib.responding.fulfilment.RECENT_WINDOW): an hour covers a conversation and its pauses.
+IDLE_SESSION_TTL = cdk.Duration.hours(1)
 ALIAS_NAME = "live"
 DRAFT_VERSION = "DRAFT"
 #: The Lex V2 code hook request/response format our fulfilment function speaks.
@@ -71,6 +77,8 @@ FALLBACK_PARENT_SIGNATURE = "AMAZON.FallbackIntent"
 #: its "optout#..." items only.
 OPT_OUT_ACTIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem")
 OPT_OUT_KEYS = "optout#*"
+#: What chalicelib.adapters.rekognition_moderation calls, once per photo about to be reposted.
+MODERATION_ACTIONS = ("rekognition:DetectModerationLabels",)
 
 
 def grant_opt_outs(role: iam.IRole, table: dynamodb.ITable) -> None:
@@ -81,6 +89,23 @@ def grant_opt_outs(role: iam.IRole, table: dynamodb.ITable) -> None:
             resources=[table.table_arn],
             conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [OPT_OUT_KEYS]}},
         )
+    )
+
+
+def grant_photo_moderation(role: iam.Role) -> None:
+    """Rekognition's moderation check on the photo about to be reposted. Rekognition reads the photo
+    from the media bucket with the caller's rights: the role's s3:GetObject on it (`grant_media`;
+    the bucket is SSE-S3, so no kms:Decrypt) is what lets it."""
+    role.add_to_principal_policy(iam.PolicyStatement(actions=list(MODERATION_ACTIONS), resources=["*"]))
+    acknowledge_grants(
+        role,
+        {
+            WILDCARD_RESOURCE_FINDING: (
+                "Rekognition DetectModerationLabels has no resource-level permissions (the Service "
+                "Authorization Reference lists no resource type for it): '*' is the only resource. "
+                f"{XRAY_REASON}"
+            ),
+        },
     )
 
 
@@ -95,7 +120,8 @@ def definition_digest(resolved_bot_properties: Any) -> str:
 
 
 class ConversationBot(Construct):
-    """The Lex V2 bot (one locale: Joke, Fact, Fallback), its version, the "live" alias and its code hook."""
+    """The Lex V2 bot (a locale per definition locale: its intents and Fallback), its version, the
+    "live" alias (every locale enabled, each with the code hook) and its code hook permission."""
 
     def __init__(self, scope: Construct, construct_id: str, *, fulfilment: lambda_.IFunction) -> None:
         super().__init__(scope, construct_id)
@@ -128,10 +154,14 @@ class ConversationBot(Construct):
             "auto_build_bot_locales": True,
             "bot_locales": [
                 lex.CfnBot.BotLocaleProperty(
-                    locale_id=conversation.LOCALE_ID,
+                    locale_id=locale.locale_id,
                     nlu_confidence_threshold=conversation.NLU_CONFIDENCE_THRESHOLD,
-                    intents=[*(_intent(intent) for intent in conversation.INTENTS), _fallback_intent()],
+                    intents=[
+                        *(_intent(intent) for intent in conversation.intents_for(locale.locale_id)),
+                        _fallback_intent(locale.fallback_message),
+                    ],
                 )
+                for locale in conversation.LOCALES
             ],
         }
         self.bot = lex.CfnBot(self, "Bot", **properties)
@@ -144,11 +174,12 @@ class ConversationBot(Construct):
             description=f"Definition sha256:{self.digest[:32]}",
             bot_version_locale_specification=[
                 lex.CfnBotVersion.BotVersionLocaleSpecificationProperty(
-                    locale_id=conversation.LOCALE_ID,
+                    locale_id=locale.locale_id,
                     bot_version_locale_details=lex.CfnBotVersion.BotVersionLocaleDetailsProperty(
                         source_bot_version=DRAFT_VERSION
                     ),
                 )
+                for locale in conversation.LOCALES
             ],
         )
         self.alias = lex.CfnBotAlias(
@@ -160,7 +191,7 @@ class ConversationBot(Construct):
             description="What the X bot's text responder talks to.",
             bot_alias_locale_settings=[
                 lex.CfnBotAlias.BotAliasLocaleSettingsItemProperty(
-                    locale_id=conversation.LOCALE_ID,
+                    locale_id=locale.locale_id,
                     bot_alias_locale_setting=lex.CfnBotAlias.BotAliasLocaleSettingsProperty(
                         enabled=True,
                         code_hook_specification=lex.CfnBotAlias.CodeHookSpecificationProperty(
@@ -171,6 +202,7 @@ class ConversationBot(Construct):
                         ),
                     ),
                 )
+                for locale in conversation.LOCALES
             ],
         )
         #: arn:<partition>:lex:<region>:<account>:bot-alias/<bot id>/<alias id>
@@ -193,7 +225,8 @@ class ConversationBot(Construct):
 
     @property
     def locale_id(self) -> str:
-        return conversation.LOCALE_ID
+        """The locale the text responder uses for a language the bot lacks (LEX_LOCALE_ID)."""
+        return conversation.DEFAULT_LOCALE_ID
 
     def grant_recognize_text(self, role: iam.IRole) -> iam.Policy:
         """lex:RecognizeText on the alias, as a policy of its own.
@@ -216,12 +249,21 @@ def attach_to(
     media: s3.IBucket,
     conversation_bot: ConversationBot,
     idempotency_table: dynamodb.ITable,
+    alerting: Alerting | None = None,
 ) -> None:
-    """What the responders may do; the text responder gets the bot's ids (its own variables only)."""
+    """What the responders may do; the text responder gets the bot's ids (its own variables only).
+
+    The photo responder checks each photo it is about to repost (`grant_photo_moderation`) and
+    alerts through the alert topic when it withholds one: the stack must pass `alerting` (its
+    ALERT_TOPIC_ARN is in every function's environment already)."""
     photos = app.role(RESPONDING_PHOTOS)
     publishing.grant(photos)
     publishing.grant_read_oversized(photos)  # a claim-checked MESSAGE_ANALYSED is read back
     grant_media(photos, media, actions=["s3:GetObject", "s3:PutObject"])
+    grant_photo_moderation(photos)
+    if alerting is not None:
+        alerting.grant_publish(photos)
+        grant_idempotency(photos, idempotency_table)  # one alert per withheld photo's post
     grant_counters(photos, idempotency_table)
     grant_opt_outs(photos, idempotency_table)
 
@@ -252,10 +294,10 @@ def _intent(intent: conversation.Intent) -> lex.CfnBot.IntentProperty:
     )
 
 
-def _fallback_intent() -> lex.CfnBot.IntentProperty:
+def _fallback_intent(message: str) -> lex.CfnBot.IntentProperty:
     """Lex's built-in fallback: the fulfilment function answers it; if the function fails or times
-    out, Lex itself says what the bot can do."""
-    fallback = _message(conversation.FALLBACK_MESSAGE)
+    out, Lex itself says what the bot can do (`message`, in the locale's language)."""
+    fallback = _message(message)
     return lex.CfnBot.IntentProperty(
         name=conversation.FALLBACK_INTENT,
         description="No intent matched: say what the bot can do.",

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         MentionsReader,
         OptOuts,
         PayloadStore,
+        PhotoModerator,
         PollCheckpoint,
         PostingSwitch,
         ReplyPoster,
@@ -99,6 +100,14 @@ class LocalAdapters:
         from botlocal.analysis import local_image_analyser
 
         return local_image_analyser(self._settings, media, layout=self.layout)
+
+    def photo_moderator(self, media: MediaStore) -> PhotoModerator:
+        # open_nsfw (nudity) and the ImageNet labeller (firearms) in place of Rekognition's
+        # moderation labels (botlocal.moderation says what they cannot see), or the verdict
+        # BOT_MODERATION forces.
+        from botlocal.moderation import LocalPhotoModerator
+
+        return LocalPhotoModerator(media, max_pixels=self._settings.max_image_pixels, mode=self._config.moderation)
 
     def text_analyser(self) -> TextAnalyser:
         from botlocal.analysis import local_text_analyser

@@ -301,6 +301,44 @@ def tweet(
 
 
 @main.command()
+@click.argument("text")
+@click.option("--author", default="local_user", show_default=True, help="Screen name of the DM's sender.")
+@click.option("--from-bot", is_flag=True, help="Send the DM the bot sent to AUTHOR instead (it is never answered).")
+@click.option("--url", default=None, help=_URL_HELP)
+@click.option("--secret", envvar="TWITTER_CONSUMER_SECRET", default=None, help="Consumer secret to sign with.")
+@client_local_dir_option
+def dm(text: str, author: str, from_bot: bool, url: str | None, secret: str | None, local_dir: Path) -> None:
+    """Send TEXT as a direct message from AUTHOR to the bot, to the local webhook; print its DM event id.
+
+    It arrives as Account Activity's direct_message_events, signed; the answer lands in the outbox,
+    marked as a DM (`botctl outbox`). Photos in DMs are not analysed, so there is no --image.
+    """
+    import requests
+    from chalicelib.settings import load_settings
+
+    from botlocal.compose import LOCAL_BOT_USER_ID, compose_dm
+    from botlocal.config import LOCAL_DEVELOPMENT_CONSUMER_SECRET
+
+    if url is None:
+        state_of(local_dir)  # a clear error when no `botctl serve` state is there
+    target = webhook_url(url, local_dir)
+    composed = compose_dm(
+        text, author=author, bot_user_id=load_settings().bot_user_id or LOCAL_BOT_USER_ID, from_bot=from_bot
+    )
+    body = json.dumps(composed.delivery, ensure_ascii=False).encode("utf-8")
+    with requests.Session() as session:
+        try:
+            response = _post_signed(session, target, secret or LOCAL_DEVELOPMENT_CONSUMER_SECRET, body, 30.0)
+        except requests.RequestException as error:
+            raise click.ClickException(
+                f"cannot reach {target} ({_reason(error)}); is `botctl serve` running?"
+            ) from None
+    if not 200 <= response.status_code < 300:
+        raise click.ClickException(f"{response.status_code} {response.reason}: {response.text.strip()[:300]}")
+    click.echo(composed.event_id)
+
+
+@main.command()
 @click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table", show_default=True)
 @client_local_dir_option
 def alerts(output_format: str, local_dir: Path) -> None:
@@ -319,7 +357,7 @@ def alerts(output_format: str, local_dir: Path) -> None:
 @click.option("--format", "output_format", type=click.Choice(("table", "json")), default="table", show_default=True)
 @client_local_dir_option
 def outbox(output_format: str, local_dir: Path) -> None:
-    """List the replies the local runtime "posted" (the dry-run outbox)."""
+    """List the replies the local runtime "posted" (the dry-run outbox); DM answers show as "DM to <id>"."""
     from botlocal.outbox import read_outbox
 
     records = read_outbox(state_of(local_dir).outbox)
@@ -327,7 +365,13 @@ def outbox(output_format: str, local_dir: Path) -> None:
         click.echo(json.dumps(records, indent=2, ensure_ascii=False))
         return
     rows = [
-        (record.get("ReplyToTweetId"), record.get("Text"), record.get("Image"), record.get("time"))
+        (
+            # A direct message is marked as one: it answers a DM, not a post.
+            f"DM to {record.get('ParticipantId')}" if record.get("Channel") == "DM" else record.get("ReplyToTweetId"),
+            record.get("Text"),
+            record.get("Image"),
+            record.get("time"),
+        )
         for record in records
     ]
     click.echo(_render(["ReplyToTweetId", "Text", "Image", "time"], rows, "table"), nl=False)

@@ -87,3 +87,47 @@ def compose_mention(
     if media:
         post["extended_entities"] = {"media": media}
     return ComposedPost(delivery={"for_user_id": bot_user_id, "tweet_create_events": [post]}, tweet_id=tweet_id)
+
+
+@dataclass(frozen=True)
+class ComposedDirectMessage:
+    delivery: dict[str, Any]
+    event_id: str
+
+
+def compose_dm(
+    text: str,
+    *,
+    author: str,
+    bot_user_id: str = LOCAL_BOT_USER_ID,
+    bot_screen_name: str = LOCAL_BOT_SCREEN_NAME,
+    from_bot: bool = False,
+    now: datetime | None = None,
+) -> ComposedDirectMessage:
+    """A direct_message_events delivery of a DM from `author` to the bot, as Account Activity sends
+    it (a message_create event and the users it names); with `from_bot`, the DM the bot sent to
+    `author` (Account Activity delivers those too, and the bot must not answer them)."""
+    when = now or datetime.now(UTC)
+    event_id = snowflake(when)
+    person = user_id_of(author)
+    sender, recipient = (bot_user_id, person) if from_bot else (person, bot_user_id)
+    event = {
+        "type": "message_create",
+        "id": event_id,
+        "created_timestamp": str(int(when.timestamp() * 1000)),
+        "message_create": {
+            "target": {"recipient_id": recipient},
+            "sender_id": sender,
+            "message_data": {
+                "text": text,
+                "entities": {"hashtags": [], "symbols": [], "user_mentions": [], "urls": []},
+            },
+        },
+    }
+    users = {
+        person: {"id": person, "name": author, "screen_name": author},
+        bot_user_id: {"id": bot_user_id, "name": bot_screen_name, "screen_name": bot_screen_name},
+    }
+    return ComposedDirectMessage(
+        delivery={"for_user_id": bot_user_id, "direct_message_events": [event], "users": users}, event_id=event_id
+    )

@@ -31,6 +31,26 @@ LOCAL_CREDENTIAL_VARIABLES: Final = {
 assert tuple(LOCAL_CREDENTIAL_VARIABLES) == REQUIRED_KEYS, "one variable per key of the X credentials"
 
 
+#: BOT_MODERATION: what the local photo check (botlocal.moderation) answers before a repost.
+#: "check" (the default) runs the local stand-in on the photo; "off" passes every photo and
+#: "unsafe" refuses every photo, without looking at it (for demos and tests of the refusal path).
+MODERATION_VARIABLE: Final = "BOT_MODERATION"
+MODERATION_CHECK: Final = "check"
+MODERATION_OFF: Final = "off"
+MODERATION_UNSAFE: Final = "unsafe"
+MODERATION_MODES: Final = (MODERATION_CHECK, MODERATION_OFF, MODERATION_UNSAFE)
+
+
+def moderation_mode(environ: Mapping[str, str] | None = None) -> str:
+    """BOT_MODERATION's value (MODERATION_CHECK when unset); another value is a ConfigurationError."""
+    env = os.environ if environ is None else environ
+    raw = env.get(MODERATION_VARIABLE) or MODERATION_CHECK
+    mode = raw.strip().lower()
+    if mode not in MODERATION_MODES:
+        raise ConfigurationError(f"{MODERATION_VARIABLE} must be one of {', '.join(MODERATION_MODES)}, not {raw!r}")
+    return mode
+
+
 @dataclass(frozen=True)
 class LocalConfig:
     layout: LocalLayout
@@ -39,6 +59,8 @@ class LocalConfig:
     #: The account and region the local bus writes into its envelopes (EventBridge's fields).
     account: str
     region: str
+    #: BOT_MODERATION (see MODERATION_MODES).
+    moderation: str
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> LocalConfig:
@@ -49,6 +71,7 @@ class LocalConfig:
             chat_webhook_url=env.get("CHAT_WEBHOOK_URL") or None,
             account=env.get("BOT_ACCOUNT_ID") or "000000000000",
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "local",
+            moderation=moderation_mode(env),
         )
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from botlocal.background import BOTCTL, serving, wait_until_idle
-from botlocal.demo_scenario import ASSETS, SCENARIO, Delivery, Mention, OwnPost, Photo, Step
+from botlocal.demo_scenario import ASSETS, SCENARIO, Delivery, DirectMessage, Mention, OwnPost, Photo, Step
 from botlocal.layout import LOCAL_DIR_VARIABLE, LocalLayout
 from botlocal.render import render
 
@@ -92,9 +92,11 @@ def _send(step: Step, layout: LocalLayout, env: dict[str, str], work: Path, bot_
     local_dir = ["--local-dir", str(layout.root)]
     own_post_id = None
     if isinstance(step, Mention):
-        args = ["tweet", step.text, "--author", step.author, *local_dir]
+        args = ["tweet", step.text, "--author", step.author, "--lang", step.lang, *local_dir]
         for photo in step.photos:
             args += ["--image", str(photo_file(photo, work))]
+    elif isinstance(step, DirectMessage):
+        args = ["dm", step.text, "--author", step.author, *local_dir]
     else:
         if isinstance(step, OwnPost):
             delivery, own_post_id = own_post_delivery(step, bot_user_id)
@@ -106,7 +108,7 @@ def _send(step: Step, layout: LocalLayout, env: dict[str, str], work: Path, bot_
     result = subprocess.run([str(BOTCTL), *args], env=env, capture_output=True, text=True, timeout=60, check=False)  # noqa: S603
     if result.returncode != 0:
         raise DemoError(f"{step.title}: botctl {args[0]} failed: {(result.stderr or result.stdout).strip()}")
-    tweet_id = result.stdout.strip() if isinstance(step, Mention) else None
+    tweet_id = result.stdout.strip() if isinstance(step, Mention | DirectMessage) else None
     return Sent(step, tweet_id=tweet_id, own_post_id=own_post_id)
 
 
@@ -150,6 +152,7 @@ def _count(local_dir: Path, where: str) -> int:
 def _print_transcript(sent: list[Sent], layout: LocalLayout, echo: Echo) -> int:
     """Print what happened to each step; return how many expectations were not met."""
     from botlocal.alerts import read_alerts
+    from botlocal.compose import user_id_of
     from botlocal.outbox import read_outbox
 
     local_dir = layout.root
@@ -164,6 +167,20 @@ def _print_transcript(sent: list[Sent], layout: LocalLayout, echo: Echo) -> int:
     for item in sent:
         step = item.step
         echo(f"\n== {step.title}")
+        if isinstance(step, DirectMessage):
+            echo(f"   DM from @{step.author}: {step.text}")
+            # A DM answer names the person it goes to (X's DM endpoint takes no "in reply to").
+            person = user_id_of(step.author)
+            answers = [
+                entry for entry in outbox if entry.get("Channel") == "DM" and entry.get("ParticipantId") == person
+            ]
+            for answer in answers:
+                echo(f"   DM answer: {answer.get('Text')}")
+            if len(answers) != 1:
+                problem(f"{len(answers)} DM answers instead of one")
+            for answer in answers:
+                _check_intent(step.expect_intent, "en", str(answer.get("Text")), problem)
+            continue
         if isinstance(step, Mention):
             photos = f"  [+{len(step.photos)} photo]" if step.photos else ""
             echo(f"   @{step.author}: {step.text}{photos}")
@@ -206,15 +223,50 @@ def _print_transcript(sent: list[Sent], layout: LocalLayout, echo: Echo) -> int:
             problem("no reply in the outbox")
         if not expect_reply and replies:
             problem("a reply nobody expected")
-        for name in step.expect_names if isinstance(step, Mention) else ():
-            if not any(name in str(reply.get("Text")) and reply.get("Images") for reply in replies):
-                problem(f"no reply naming {name} with an annotated photo")
+        if isinstance(step, Mention):
+            _check_reply(step, replies, problem)
     expected = {item.tweet_id for item in sent}
     strays = [entry for entry in outbox if entry.get("ReplyToTweetId") not in expected]
     if strays:
         echo("")
         problem(f"replies to posts the demo did not send: {strays}")
     return len(problems)
+
+
+def _check_reply(step: Mention, replies: list[dict[str, Any]], problem: Callable[[str], None]) -> None:
+    """The step's expectations of its reply: names with a photo, words, an intent, no joke or fact."""
+    texts = [str(reply.get("Text")) for reply in replies]
+    for name in step.expect_names:
+        if not any(name in str(reply.get("Text")) and reply.get("Images") for reply in replies):
+            problem(f"no reply naming {name} with an annotated photo")
+    if step.expect_words and not any(
+        word.casefold() in text.casefold() for text in texts for word in step.expect_words
+    ):
+        problem(f"no reply saying any of {list(step.expect_words)}")
+    for text in texts:
+        _check_intent(step.expect_intent, step.lang, text, problem)
+        if step.expect_no_fun and _without_handle(text) in _fun_answers():
+            problem("a joke or a fact for a negative message")
+
+
+def _check_intent(intent: str | None, lang: str, text: str, problem: Callable[[str], None]) -> None:
+    """The reply must be one of the bot's answers for `intent` in the language's locale."""
+    from chalicelib.contracts.conversation import locale_for
+    from chalicelib.responding.smalltalk import answers_for
+
+    if intent is not None and _without_handle(text) not in answers_for(locale_for(lang), intent):
+        problem(f"the reply is not a {intent} answer in {locale_for(lang)}")
+
+
+def _without_handle(text: str) -> str:
+    return text.split(" ", 1)[1] if text.startswith("@") and " " in text else text
+
+
+def _fun_answers() -> set[str]:
+    from chalicelib.responding.facts import FACTS
+    from chalicelib.responding.jokes import JOKES
+
+    return set(JOKES) | set(FACTS)
 
 
 def _print_queries(local_dir: Path, echo: Echo) -> None:

@@ -34,6 +34,24 @@ class Mention:
     expect_alert: bool = False
     #: Celebrities the reply must name, with an annotated photo.
     expect_names: tuple[str, ...] = ()
+    #: The language X tags the post with (botctl tweet --lang).
+    lang: str = "en"
+    #: The reply must be one of the bot's answers for this intent (in the post's language).
+    expect_intent: str | None = None
+    #: The reply must contain one of these words (case-insensitive).
+    expect_words: tuple[str, ...] = ()
+    #: The reply must not be a joke or a fact.
+    expect_no_fun: bool = False
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    """A direct message from `author` to the bot: answered by DM (text only), never in public."""
+
+    title: str
+    author: str
+    text: str
+    expect_intent: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,12 +75,20 @@ class OwnPost:
     expect_raw: str = "TWITTER_TWEETED"
 
 
-Step = Mention | Delivery | OwnPost
+Step = Mention | DirectMessage | Delivery | OwnPost
 
 SCENARIO: Final[tuple[Step, ...]] = (
     Mention("A joke request", author="alice", text="tell me a joke"),
     Mention("A fact request", author="bob", text="tell me a fun fact please"),
-    Mention("A negative mention", author="carol", text="you are a terrible, useless and awful bot", expect_alert=True),
+    Mention("A greeting", author="gina", text="hey there bot 👋", expect_intent="Greeting"),
+    Mention("A greeting in French", author="hugo", text="Bonjour le bot !", lang="fr", expect_intent="Greeting"),
+    Mention(
+        "A negative mention",
+        author="carol",
+        text="you are a terrible, useless and awful bot",
+        expect_alert=True,
+        expect_no_fun=True,
+    ),
     Mention(
         "A photo of a public figure",
         author="dave",
@@ -71,11 +97,20 @@ SCENARIO: Final[tuple[Step, ...]] = (
         expect_names=("Barack Obama",),
     ),
     Mention(
+        "A photo of a cat",
+        author="iris",
+        text="look at my cat",
+        photos=(Photo("chelsea.jpg"),),
+        expect_words=("cat",),
+    ),
+    Mention(
         "A photo with written text",
         author="erin",
         text="what does this say?",
         photos=(Photo("coffee.jpg", sign=("OPEN DAILY", "Fresh coffee")),),
+        expect_words=("OPEN DAILY",),
     ),
+    DirectMessage("A direct message", author="jules", text="thanks for the help earlier!", expect_intent="Thanks"),
     Delivery(
         "A follow",
         asset="follow.json",

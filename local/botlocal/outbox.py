@@ -3,8 +3,10 @@
 Each reply is one JSON object per line in the outbox file (LocalLayout.outbox):
     {"time", "PostId", "ReplyToTweetId", "Text", "Images": [paths], "Image": first path or null}
 and its photos are files <PostId>-<n>.<ext> (n from 1) in the images folder (LocalLayout.outbox_images),
-written before the line, so a line never names a photo that is not there. `botctl outbox` reads it
-with read_outbox().
+written before the line, so a line never names a photo that is not there. A direct message (the
+answer to a DM) is a line marked as one, text only:
+    {"time", "Channel": "DM", "DmEventId", "ParticipantId", "Text", "Images": [], "Image": null}
+`botctl outbox` reads it with read_outbox() and shows a DM as "DM to <participant id>".
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from chalicelib.contracts.messages import DM
 from chalicelib.ports import DuplicateContentError
 
 from botlocal.alerts import read_alerts
@@ -67,6 +70,28 @@ class OutboxPoster:
             self._already_posted().add((reply_to_tweet_id, text))
         logger.info("reply written to the outbox", extra={"post_id": post_id, "in_reply_to": reply_to_tweet_id})
         return post_id
+
+    def send_direct_message(self, text: str, participant_id: str) -> str:
+        """chalicelib.ports.DirectMessageSender: write the DM down, marked as one. Unlike a post, a DM
+        is never refused as a duplicate: X does not refuse a DM for repeating one (Egress's record
+        of the DM answered is what keeps an answer from going twice)."""
+        now = datetime.now(UTC)
+        event_id = snowflake(now)  # shaped like X's DM event ids
+        record: dict[str, Any] = {
+            "time": now.isoformat(timespec="milliseconds"),
+            "Channel": DM,
+            "DmEventId": event_id,
+            "ParticipantId": participant_id,
+            "Text": text,
+            "Images": [],
+            "Image": None,
+        }
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+        with self._lock:
+            _append_durably(self.path, line.encode("utf-8"))
+        # Ids only: a DM's text stays out of the logs.
+        logger.info("DM written to the outbox", extra={"dm_event_id": event_id, "participant_id": participant_id})
+        return event_id
 
     def _already_posted(self) -> set[tuple[str, str]]:
         if self._posted is None:

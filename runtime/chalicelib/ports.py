@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from chalicelib.contracts.analysis import ImageAnalysis, TextAnalysis
 
@@ -111,6 +111,25 @@ class TextAnalyser(Protocol):
 # --- Alerting -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ModerationVerdict:
+    """What a moderation check found in one photo: `unsafe` when a top-level category the bot
+    refuses to repost was found above the confidence threshold; `categories` names those found
+    (empty when safe); `checker` names what checked it (for the events and the README)."""
+
+    unsafe: bool
+    categories: tuple[str, ...] = ()
+    checker: str = ""
+
+
+class PhotoModerator(Protocol):
+    """Checks a stored photo before the bot reposts it (Rekognition DetectModerationLabels on AWS,
+    the local stand-in locally). Raises MediaError when the photo cannot be read; transient
+    errors propagate, and the event is retried."""
+
+    def check(self, key: str) -> ModerationVerdict: ...
+
+
 class AlertSink(Protocol):
     """Where a negative-message alert goes: the SNS topic on AWS, alerts.jsonl locally."""
 
@@ -126,13 +145,23 @@ class ChatWebhook(Protocol):
 # --- Responding and Egress -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ConversationAnswer:
+    """What the conversational bot made of a message: the intent it recognised (a name of
+    chalicelib.contracts.conversation, FALLBACK_INTENT when none) and its answer's text."""
+
+    intent: str
+    text: str
+
+
 class ConversationBot(Protocol):
     """The conversational bot (Lex V2 on AWS, the local intent matcher locally).
 
-    `session_id` keeps one conversation per author; the answer is the bot's reply text.
+    `session_id` keeps one conversation per author; `locale` is one of the bot definition's locale
+    ids (chalicelib.contracts.conversation.LOCALE_IDS), which the answer is written in.
     """
 
-    def respond(self, session_id: str, text: str) -> str: ...
+    def respond(self, session_id: str, text: str, locale: str) -> ConversationAnswer: ...
 
 
 class WindowCounters(Protocol):
@@ -197,6 +226,21 @@ class ReplyPoster(Protocol):
     """
 
     def post_reply(self, text: str, reply_to_tweet_id: str, images: list[tuple[bytes, str]]) -> str: ...
+
+
+class DirectMessageNotPermittedError(EgressError):
+    """X refused to deliver a DM to this person (403): they do not take DMs from the bot (or no
+    longer follow it). Retrying will not change that."""
+
+
+@runtime_checkable
+class DirectMessageSender(Protocol):
+    """Sends a one-to-one direct message (X API v2 POST /2/dm_conversations/with/:participant_id/
+    messages, or the local outbox, marked as a DM), text only. Returns the new DM event's id.
+    Raises RateLimitedError, DirectMessageNotPermittedError, DuplicateContentError or EgressError;
+    anything else is a transient failure. Both ReplyPoster adapters are DirectMessageSenders too."""
+
+    def send_direct_message(self, text: str, participant_id: str) -> str: ...
 
 
 # --- Ingress: the mentions poller ----------------------------------------------------------------
@@ -325,6 +369,8 @@ class Adapters(Protocol):
     def conversation_bot(self, fulfilment: Fulfilment) -> ConversationBot: ...
 
     def reply_poster(self) -> ReplyPoster: ...
+
+    def photo_moderator(self, media: MediaStore) -> PhotoModerator: ...
 
     def idempotency(self, namespace: str) -> Idempotency: ...
 

@@ -75,6 +75,16 @@ class Settings:
     #: The kill switch on AWS (README, "Stopping all posting"): the name of the SSM parameter ("on"
     #: or "off") Egress reads at each post; unset: no switch, posting is on. Locally: BOT_POSTING.
     posting_switch_parameter: str | None
+    #: What a negative message gets (README, "Conversation"): NEGATIVE_CALM (a calm answer, never a
+    #: joke or a fact) or NEGATIVE_SILENT (no reply: REPLY_SKIPPED "negative message"). NEGATIVE_REPLIES.
+    negative_replies: str
+    #: The photo check before a repost (README, "Safe to repost"): a photo is unsafe when Rekognition
+    #: finds one of moderation_categories (MODERATION_CATEGORIES, comma-separated top-level or
+    #: second-level names of its moderation taxonomy; None: the adapter's stated default,
+    #: chalicelib.adapters.rekognition_moderation.DEFAULT_CATEGORIES) at or above
+    #: moderation_min_confidence (MODERATION_MIN_CONFIDENCE, 0-100).
+    moderation_min_confidence: int
+    moderation_categories: tuple[str, ...] | None
 
 
 #: The Responding guards' defaults (REPLIES_PER_AUTHOR, REPLIES_PER_CONVERSATION,
@@ -103,6 +113,13 @@ DEFAULT_POLL_INTERVAL_MINUTES: Final = 3
 DEFAULT_POLL_MAX_PAGES: Final = 5
 DEFAULT_POLL_RATE_RESERVE: Final = 1
 
+#: MODERATION_MIN_CONFIDENCE: Rekognition's own default floor is 50; 80 refuses what it is fairly
+#: sure of without refusing every beach photo it half-suspects (README, "Safe to repost").
+DEFAULT_MODERATION_MIN_CONFIDENCE: Final = 80
+
+#: NEGATIVE_REPLIES values; calm unless set.
+NEGATIVE_CALM: Final = "calm"
+NEGATIVE_SILENT: Final = "silent"
 #: BOT_EGRESS values.
 EGRESS_X: Final = "x"
 EGRESS_OUTBOX: Final = "outbox"
@@ -151,6 +168,9 @@ def load_settings() -> Settings:
         poll_max_pages=_int(env, "POLL_MAX_PAGES", DEFAULT_POLL_MAX_PAGES, minimum=1),
         poll_rate_reserve=_int(env, "POLL_RATE_RESERVE", DEFAULT_POLL_RATE_RESERVE, minimum=0),
         posting_switch_parameter=env.get("POSTING_SWITCH_PARAMETER") or None,
+        negative_replies=_choice(env, "NEGATIVE_REPLIES", (NEGATIVE_CALM, NEGATIVE_SILENT)) or NEGATIVE_CALM,
+        moderation_min_confidence=_percent(env, "MODERATION_MIN_CONFIDENCE", DEFAULT_MODERATION_MIN_CONFIDENCE),
+        moderation_categories=_csv(env.get("MODERATION_CATEGORIES")) or None,
     )
 
 
@@ -185,6 +205,13 @@ def _int(env: Mapping[str, str], variable: str, default: int, *, minimum: int) -
         raise ConfigurationError(f"{variable} must be a whole number, not {raw!r}") from None
     if value < minimum:
         raise ConfigurationError(f"{variable} must be at least {minimum}, not {value}")
+    return value
+
+
+def _percent(env: Mapping[str, str], variable: str, default: int) -> int:
+    value = _int(env, variable, default, minimum=0)
+    if value > 100:
+        raise ConfigurationError(f"{variable} is a confidence in percent: at most 100, not {value}")
     return value
 
 

@@ -215,6 +215,10 @@ def photo_responder() -> PhotoResponder:
         max_pixels=current.max_image_pixels,
         guards=reply_guards(),
         opt_outs=opt_outs(),
+        # Each photo about to be reposted is checked first; an unsafe one raises an alert.
+        moderator=adapters().photo_moderator(media_store()),
+        alerts=adapters().alert_sink(_forward_alert),
+        alert_once=adapters().idempotency(ALERTING_NAMESPACE),
     )
 
 
@@ -224,7 +228,11 @@ def text_responder() -> TextResponder:
 
     # `fulfil` is the Lex bot's code hook: Lex calls its Lambda on AWS, a local bot calls it directly.
     return TextResponder(
-        bot=adapters().conversation_bot(fulfil), publisher=publisher(), guards=reply_guards(), opt_outs=opt_outs()
+        bot=adapters().conversation_bot(fulfil),
+        publisher=publisher(),
+        guards=reply_guards(),
+        opt_outs=opt_outs(),
+        negative_replies=settings().negative_replies,
     )
 
 

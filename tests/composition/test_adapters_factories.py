@@ -122,3 +122,16 @@ def test_a_wrong_setting_makes_the_webhook_answer_500_without_the_value(
         response = client.http.get("/twitter?crc_token=abc")
     assert response.status_code == 500
     assert b"SECRETISH" not in response.body
+
+
+def test_the_chalice_app_leaves_the_powertools_logger_alone() -> None:
+    """Chalice's logger and Powertools' are both "xbot": the app must not turn it down to ERROR."""
+    import logging
+
+    from app import app
+    from chalicelib.observability import logger
+
+    assert app.log is logging.getLogger("xbot")
+    assert logging.getLogger("xbot").getEffectiveLevel() <= logging.INFO
+    assert len(app.log.handlers) == 1  # Powertools' JSON handler only: each line printed once
+    assert logger.log_level <= logging.INFO

@@ -31,8 +31,9 @@ from chalicelib.contracts.analysis import (
     TextAnalysis,
 )
 from chalicelib.contracts.datalake import HiveType
+from chalicelib.contracts.direct_messages import SendDirectMessage
 from chalicelib.contracts.envelope import ENVELOPE_KEYS, BusEvent
-from chalicelib.contracts.messages import MessageReceived, TwitterRef
+from chalicelib.contracts.messages import DirectMessageRef, MessageReceived, TwitterRef, one_to_one_id
 from chalicelib.contracts.outcomes import (
     ACCESS_REVOKED,
     AUTHOR_LIMIT,
@@ -41,12 +42,14 @@ from chalicelib.contracts.outcomes import (
     OWN_POST,
     POST_DELETED,
     SKIP_REASONS,
+    DirectMessagePosted,
     MediaDeleted,
     MessageSkipped,
     ReplyPosted,
     ReplySkipped,
+    reply_posted_from_detail,
 )
-from chalicelib.contracts.replies import MAX_REPLY_IMAGES, SendTweet
+from chalicelib.contracts.replies import MAX_REPLY_IMAGES, PhotoModeration, SendTweet
 from chalicelib.publishing import MAX_BYTES, EventPublisher, RetryPolicy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -156,6 +159,24 @@ received = st.builds(
     image_urls=st.lists(urls, max_size=4),
     received_at_ms=received_at,
 )
+dm_refs = st.builds(
+    lambda event, sender, recipient: DirectMessageRef(event, sender, recipient, one_to_one_id(sender, recipient)),
+    ids,
+    ids,
+    ids,
+)
+#: Direct messages (issue 10): Channel DM and DirectMessage instead of Twitter, never photos.
+dm_received = st.builds(
+    MessageReceived.direct,
+    text=st.text(),
+    author=st.none() | st.text(min_size=1, max_size=15),
+    lang=st.none() | st.sampled_from(["en", "fr"]),
+    direct_message=dm_refs,
+    received_at_ms=received_at,
+)
+dm_answers = st.builds(
+    SendDirectMessage, text=st.text(min_size=1, max_size=280), answering=dm_refs, received_at_ms=received_at
+)
 image_analyses = st.builds(
     ImageAnalysis,
     labels=records("Analysis", "Images", "[]", "Analysis", "Labels"),
@@ -194,6 +215,16 @@ replies = st.builds(
     reply_to_user_id=ids,
     image_keys=st.lists(media_keys, max_size=MAX_REPLY_IMAGES),
     received_at_ms=received_at,
+    moderation=st.none()
+    | st.builds(
+        PhotoModeration,
+        checked=st.integers(0, MAX_REPLY_IMAGES),
+        unsafe=st.integers(0, MAX_REPLY_IMAGES),
+        failed=st.integers(0, MAX_REPLY_IMAGES),
+        withheld=st.integers(0, MAX_REPLY_IMAGES),
+        categories=st.lists(st.text(min_size=1, max_size=40), max_size=3).map(tuple),
+        checker=st.text(max_size=30),
+    ),
 )
 posted = st.builds(
     ReplyPosted,
@@ -229,6 +260,10 @@ FULL_MESSAGE = MessageReceived(
     "@xbot who is this?", "alice", "en", TWITTER, [PHOTO, PHOTO + "?name=large"], received_at_ms=1_764_700_000_000
 )
 BARE_MESSAGE = MessageReceived("@xbot hi", None, None, TwitterRef("7", "42"))
+DM_REF = DirectMessageRef("1247299084244979717", "1693649419", "42", "42-1693649419")
+DM_MESSAGE = MessageReceived.direct(
+    text="Hello World!", author="tweetinvitest", lang=None, direct_message=DM_REF, received_at_ms=1_764_700_000_000
+)
 PHOTO_ANALYSIS = ImageAnalysis(
     labels=[{"Name": "Person", "Confidence": 98.1, "Parents": [{"Name": "Human"}]}],
     text_detections=[
@@ -263,7 +298,10 @@ class Contract:
 #: Every domain event, by detail-type. A new detail-type in names.DOMAIN_DETAIL_TYPES needs an entry.
 CONTRACTS: dict[str, Contract] = {
     names.MESSAGE_RECEIVED: Contract(
-        names.SOURCE_INGRESS, MessageReceived.from_detail, (FULL_MESSAGE, BARE_MESSAGE), received
+        names.SOURCE_INGRESS,
+        MessageReceived.from_detail,
+        (FULL_MESSAGE, BARE_MESSAGE, DM_MESSAGE),
+        received | dm_received,
     ),
     names.MESSAGE_ANALYSED: Contract(
         names.SOURCE_ANALYSIS,
@@ -275,8 +313,9 @@ CONTRACTS: dict[str, Contract] = {
                 [ImageResult(PHOTO, "2026/11/29/a.jpg", analysis=PHOTO_ANALYSIS), ImageResult(PHOTO, error="404")],
             ),
             MessageAnalysed(BARE_MESSAGE, TextAnalysis()),
+            MessageAnalysed(DM_MESSAGE, TEXT_ANALYSIS),
         ),
-        analysed,
+        analysed | st.builds(MessageAnalysed, message=dm_received, text=text_analyses),
     ),
     names.MESSAGE_ANALYSIS_FAILED: Contract(
         names.SOURCE_ANALYSIS,
@@ -294,25 +333,51 @@ CONTRACTS: dict[str, Contract] = {
             SendTweet("@alice I recognised: Ada Lovelace", "1900", "42", ["annotated/a.jpg", "annotated/b.jpg"]),
             SendTweet("@alice here is a joke", "1900", "42"),
             SendTweet("@alice another joke", "1901", "42", received_at_ms=1_764_700_000_000),
+            SendTweet(
+                "@alice I recognised: Ada Lovelace",
+                "1902",
+                "42",
+                moderation=PhotoModeration(
+                    checked=1, unsafe=1, withheld=1, categories=("Violence",), checker="rekognition"
+                ),
+            ),
         ),
         replies,
     ),
+    names.SEND_DM: Contract(
+        names.SOURCE_RESPONDING,
+        SendDirectMessage.from_detail,
+        (SendDirectMessage("hi there", DM_REF), SendDirectMessage("a joke", DM_REF, received_at_ms=1_764_700_000_000)),
+        dm_answers,
+    ),
     names.REPLY_POSTED: Contract(
         names.SOURCE_EGRESS,
-        ReplyPosted.from_detail,
-        (ReplyPosted("1900", "42", "1901", latency_ms=2_350), ReplyPosted("1900", "42", "1901")),
-        posted,
+        reply_posted_from_detail,
+        (
+            ReplyPosted("1900", "42", "1901", latency_ms=2_350),
+            ReplyPosted("1900", "42", "1901"),
+            DirectMessagePosted(DM_REF, "1247299084244979800", latency_ms=1_200),
+        ),
+        posted | st.builds(DirectMessagePosted, answering=dm_refs, posted_dm_event_id=ids, latency_ms=received_at),
     ),
     names.MESSAGE_SKIPPED: Contract(
         names.SOURCE_INGRESS,
         MessageSkipped.from_detail,
-        (MessageSkipped(REPLY_TO_BOT, "xbot", OWN_POST), MessageSkipped(TwitterRef("7", "42"), None, OWN_POST)),
+        (
+            MessageSkipped(REPLY_TO_BOT, "xbot", OWN_POST),
+            MessageSkipped(TwitterRef("7", "42"), None, OWN_POST),
+            MessageSkipped(DM_REF.as_twitter(), "xbot", OWN_POST, direct_message=DM_REF),
+        ),
         message_skips,
     ),
     names.REPLY_SKIPPED: Contract(
         names.SOURCE_RESPONDING,
         ReplySkipped.from_detail,
-        (ReplySkipped(REPLY_TO_BOT, "mallory", CHAIN_DEPTH), ReplySkipped(TWITTER, None, AUTHOR_LIMIT)),
+        (
+            ReplySkipped(REPLY_TO_BOT, "mallory", CHAIN_DEPTH),
+            ReplySkipped(TWITTER, None, AUTHOR_LIMIT),
+            ReplySkipped(DM_REF.as_twitter(), None, AUTHOR_LIMIT, direct_message=DM_REF),
+        ),
         reply_skips,
     ),
     names.MEDIA_DELETED: Contract(

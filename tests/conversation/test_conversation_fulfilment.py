@@ -1,4 +1,5 @@
-"""The Lex V2 code hook: Joke, Fact and fallback in Lex's response format, no repeat per session."""
+"""The Lex V2 code hook: every intent answered in Lex's response format and in the event's locale,
+none of the last RECENT_WINDOW answers of an intent repeated in a session."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import random
 from typing import Any
 
 import pytest
+from chalicelib.contracts import conversation
 from chalicelib.contracts.conversation import FALLBACK_MESSAGE
 from chalicelib.responding.facts import FACTS
-from chalicelib.responding.fulfilment import COLLECTIONS, fulfil, pick_index
+from chalicelib.responding.fulfilment import COLLECTIONS, RECENT_WINDOW, fulfil, pick_index, recent_indices
 from chalicelib.responding.jokes import JOKES
+from chalicelib.responding.smalltalk import ANSWERS, answers_for
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,6 +23,7 @@ def lex_event(
     intent: str,
     attributes: dict[str, str] | None = None,
     source: str = "FulfillmentCodeHook",
+    locale: str = "en_US",
 ) -> dict[str, Any]:
     """A Lex V2 code-hook event as documented (trimmed of the fields the hook does not read)."""
     return {
@@ -29,7 +33,7 @@ def lex_event(
         "responseContentType": "text/plain; charset=utf-8",
         "sessionId": "1234567890",
         "inputTranscript": "tell me a joke",
-        "bot": {"id": "BOTID12345", "name": "XBotConversation", "aliasId": "TSTALIASID", "localeId": "en_US"},
+        "bot": {"id": "BOTID12345", "name": "XBotConversation", "aliasId": "TSTALIASID", "localeId": locale},
         "interpretations": [{"intent": {"name": intent, "slots": {}, "state": "InProgress"}, "nluConfidence": 0.9}],
         "sessionState": {
             "sessionAttributes": attributes if attributes is not None else {},
@@ -39,14 +43,20 @@ def lex_event(
     }
 
 
-@pytest.mark.parametrize(("intent", "items", "attribute"), [("Joke", JOKES, "lastJoke"), ("Fact", FACTS, "lastFact")])
-def test_answers_with_an_item_in_lex_v2_format(intent: str, items: tuple[str, ...], attribute: str) -> None:
-    response = fulfil(lex_event(intent, {"other": "kept"}))
+def _content(response: dict[str, Any]) -> str:
     content = response["messages"][0]["content"]
+    assert isinstance(content, str)
+    return content
+
+
+@pytest.mark.parametrize(("intent", "items"), [("Joke", JOKES), ("Fact", FACTS)])
+def test_answers_with_an_item_in_lex_v2_format(intent: str, items: tuple[str, ...]) -> None:
+    response = fulfil(lex_event(intent, {"other": "kept"}))
+    content = _content(response)
     assert content in items
     assert response == {
         "sessionState": {
-            "sessionAttributes": {"other": "kept", attribute: str(items.index(content))},
+            "sessionAttributes": {"other": "kept", f"recent{intent}": str(items.index(content))},
             "dialogAction": {"type": "Close"},
             "intent": {"name": intent, "state": "Fulfilled"},
         },
@@ -54,12 +64,54 @@ def test_answers_with_an_item_in_lex_v2_format(intent: str, items: tuple[str, ..
     }
 
 
+@pytest.mark.parametrize("locale", conversation.LOCALE_IDS)
+@pytest.mark.parametrize("intent", conversation.SMALL_TALK)
+def test_small_talk_is_answered_in_the_events_locale(intent: str, locale: str) -> None:
+    content = _content(fulfil(lex_event(intent, locale=locale)))
+    assert content in ANSWERS[locale][intent]
+
+
+def test_every_intent_of_every_locale_has_its_own_answers() -> None:
+    for locale in conversation.LOCALES:
+        for intent in locale.intents:
+            answers = COLLECTIONS.get(intent.name) or ANSWERS[locale.locale_id][intent.name]
+            assert len(answers) >= 3, (locale.locale_id, intent.name)
+    # Small talk is never answered with English words in another locale.
+    for locale_id in ("es_ES", "fr_FR", "de_DE"):
+        for name in conversation.SMALL_TALK:
+            assert not set(ANSWERS[locale_id][name]) & set(ANSWERS["en_US"][name]), (locale_id, name)
+
+
+def test_an_unknown_locale_is_answered_in_english() -> None:
+    assert _content(fulfil(lex_event("Greeting", locale="ja_JP"))) in ANSWERS["en_US"]["Greeting"]
+    event = lex_event("Thanks")
+    del event["bot"]
+    assert _content(fulfil(event)) in ANSWERS["en_US"]["Thanks"]
+
+
+@pytest.mark.parametrize("locale", ["es_ES", "fr_FR", "de_DE"])
+def test_jokes_stay_english_in_every_locale(locale: str) -> None:
+    assert _content(fulfil(lex_event("Joke", locale=locale))) in JOKES
+
+
+@pytest.mark.parametrize("locale", conversation.LOCALE_IDS)
+def test_stop_asks_and_says_the_one_word_that_opts_out(locale: str) -> None:
+    """The Stop intent never opts out by itself (responding/conversation.py says why): it asks, and
+    names the whole-message command that does, which is the same word in every language."""
+    from chalicelib.responding.optout import Command, command_in
+
+    for answer in ANSWERS[locale]["Stop"]:
+        assert "'stop'" in answer
+        assert "?" in answer or "(" in answer
+    assert command_in("stop") is Command.STOP
+
+
 @pytest.mark.parametrize("intent", ["FallbackIntent", "OrderPizza"])
 def test_fallback_and_unknown_intents_explain_what_the_bot_does(intent: str) -> None:
-    response = fulfil(lex_event(intent, {"lastJoke": "3"}))
+    response = fulfil(lex_event(intent, {"recentJoke": "3"}))
     assert response == {
         "sessionState": {
-            "sessionAttributes": {"lastJoke": "3", "lastFallback": "0"},
+            "sessionAttributes": {"recentJoke": "3", "recentFallbackIntent": "0"},
             "dialogAction": {"type": "Close"},
             "intent": {"name": intent, "state": "Fulfilled"},
         },
@@ -67,62 +119,85 @@ def test_fallback_and_unknown_intents_explain_what_the_bot_does(intent: str) -> 
     }
 
 
+@pytest.mark.parametrize("locale", conversation.LOCALES, ids=lambda locale: locale.locale_id)
+def test_the_first_fallback_is_the_definitions_message_of_the_locale(locale: conversation.Locale) -> None:
+    assert _content(fulfil(lex_event("FallbackIntent", locale=locale.locale_id))) == locale.fallback_message
+    assert answers_for(locale.locale_id, "FallbackIntent")[0] == locale.fallback_message
+
+
 def test_dialog_code_hook_answers_too() -> None:
     response = fulfil(lex_event("Joke", source="DialogCodeHook"))
-    assert response["messages"][0]["content"] in JOKES
+    assert _content(response) in JOKES
     assert response["sessionState"]["dialogAction"] == {"type": "Close"}
 
 
 def test_missing_session_attributes_are_an_empty_session() -> None:
     event = lex_event("Fact")
     del event["sessionState"]["sessionAttributes"]
-    assert fulfil(event)["sessionState"]["sessionAttributes"].keys() == {"lastFact"}
+    assert fulfil(event)["sessionState"]["sessionAttributes"].keys() == {"recentFact"}
     event["sessionState"]["sessionAttributes"] = None  # Lex sends null for a new session
-    assert fulfil(event)["messages"][0]["content"] in FACTS
+    assert _content(fulfil(event)) in FACTS
 
 
 def test_the_event_is_not_modified() -> None:
-    event = lex_event("Joke", {"lastJoke": "1"})
+    event = lex_event("Joke", {"recentJoke": "1"})
     before = copy.deepcopy(event)
     fulfil(event)
     assert event == before
 
 
-@pytest.mark.parametrize("intent", ["Joke", "Fact"])
-def test_a_session_never_gets_the_same_item_twice_in_a_row(intent: str) -> None:
-    items, attribute = COLLECTIONS[intent]
+@pytest.mark.parametrize(
+    ("intent", "locale"),
+    [("Joke", "en_US"), ("Fact", "en_US"), ("Greeting", "en_US"), ("Thanks", "fr_FR"), ("Compliment", "de_DE")],
+)
+def test_a_session_never_gets_one_of_its_last_answers_again(intent: str, locale: str) -> None:
+    items = COLLECTIONS.get(intent) or ANSWERS[locale][intent]
+    window = min(RECENT_WINDOW, len(items) - 1)
     rng = random.Random(7)
     attributes: dict[str, str] = {}
-    previous = None
-    seen = set()
+    said: list[str] = []
     for _ in range(200):
-        response = fulfil(lex_event(intent, attributes), rng=rng)
-        content = response["messages"][0]["content"]
-        assert content != previous
-        previous = content
-        seen.add(content)
+        response = fulfil(lex_event(intent, attributes, locale=locale), rng=rng)
+        content = _content(response)
+        assert content not in said[-window:], (content, said[-window:])
+        said.append(content)
         attributes = response["sessionState"]["sessionAttributes"]
-        assert items[int(attributes[attribute])] == content
-    assert len(seen) > len(items) // 2  # random, not a fixed cycle of two
+        remembered = [int(index) for index in attributes[f"recent{intent}"].split(",")]
+        assert len(remembered) <= RECENT_WINDOW and items[remembered[-1]] == content
+    assert len(set(said)) > len(items) // 2  # random, not a fixed cycle
 
 
-@pytest.mark.parametrize("remembered", ["", "not a number", "-1", "99999"])
+def test_the_window_is_three_answers() -> None:
+    assert RECENT_WINDOW == 3
+
+
+@pytest.mark.parametrize("remembered", ["", "not a number", "-1", "99999", "1,,x,2"])
 def test_an_unreadable_remembered_index_is_ignored(remembered: str) -> None:
-    response = fulfil(lex_event("Joke", {"lastJoke": remembered}))
-    assert response["messages"][0]["content"] in JOKES
+    response = fulfil(lex_event("Joke", {"recentJoke": remembered}))
+    assert _content(response) in JOKES
 
 
-@given(size=st.integers(min_value=1, max_value=50), last=st.none() | st.integers(-5, 60), seed=st.integers())
-def test_pick_index_stays_in_range_and_avoids_the_last(size: int, last: int | None, seed: int) -> None:
-    index = pick_index(size, last, random.Random(seed))
+def test_recent_indices_keeps_only_readable_indices_in_range() -> None:
+    assert recent_indices("1,,x,2,-1,99", 10) == [1, 2]
+    assert recent_indices(None, 10) == []
+
+
+@given(
+    size=st.integers(min_value=1, max_value=50),
+    recent=st.lists(st.integers(-5, 60), max_size=6),
+    seed=st.integers(),
+)
+def test_pick_index_stays_in_range_and_avoids_the_recent(size: int, recent: list[int], seed: int) -> None:
+    index = pick_index(size, recent, random.Random(seed))
     assert 0 <= index < size
-    if size > 1:
-        assert index != last
+    keep = min(RECENT_WINDOW, size - 1)
+    if keep:
+        assert index not in recent[-keep:]
 
 
 def test_pick_index_refuses_an_empty_collection() -> None:
     with pytest.raises(ValueError, match="empty"):
-        pick_index(0, None, random.Random(1))
+        pick_index(0, [], random.Random(1))
 
 
 def _without(path: list[str]) -> dict[str, Any]:
@@ -147,7 +222,7 @@ def _without(path: list[str]) -> dict[str, Any]:
         (_without(["sessionState", "intent", "name"]), "intent.name"),
         ({**lex_event("Joke"), "sessionState": {"intent": {"name": ""}}}, "intent.name"),
         ({**lex_event("Joke"), "sessionState": {"intent": {"name": 3}}}, "intent.name"),
-        (lex_event("Joke", {"lastJoke": 3}), "sessionAttributes"),  # type: ignore[dict-item]
+        (lex_event("Joke", {"recentJoke": 3}), "sessionAttributes"),  # type: ignore[dict-item]
         ({**lex_event("Joke"), "sessionState": {"intent": {"name": "Joke"}, "sessionAttributes": []}}, "sessionAttr"),
     ],
 )
@@ -171,14 +246,13 @@ def test_the_lambda_handler_delegates_to_fulfil() -> None:
 
 def test_a_person_not_understood_twice_gets_other_words() -> None:
     """X refuses a reply whose text the account posted recently: the fallback must not repeat."""
-    from chalicelib.responding.fulfilment import FALLBACKS
-
+    fallbacks = answers_for("en_US", "FallbackIntent")
     attributes: dict[str, str] = {}
     said = []
-    for _ in range(len(FALLBACKS) + 1):
+    for _ in range(len(fallbacks) + 1):
         response = fulfil(lex_event("FallbackIntent", attributes))
         attributes = response["sessionState"]["sessionAttributes"]
-        said.append(response["messages"][0]["content"])
-    assert said[: len(FALLBACKS)] == list(FALLBACKS)
-    assert said[-1] == FALLBACKS[0]
+        said.append(_content(response))
+    assert said[: len(fallbacks)] == list(fallbacks)
+    assert said[-1] == fallbacks[0]
     assert all(first != second for first, second in itertools.pairwise(said))

@@ -1,23 +1,22 @@
-"""The local bot: the matcher built from the bot definition, in front of the real fulfilment."""
+"""The local intent matcher (botlocal.intents), built from the bot definition, and the English jokes,
+facts and fallback it leads to through the real fulfilment. The bot's sessions, locales, thresholds
+and Lex events are tested in test_locales.py."""
 
 from __future__ import annotations
 
-import itertools
-import threading
-from typing import Any
+from unittest import mock
 
 import pytest
-from botlocal.conversation import IntentMatcher, LocalConversationBot, normalise
+from botlocal.conversation import LocalConversationBot
+from botlocal.intents import STOP_MARGIN, IntentMatcher, normalise
 from chalicelib.contracts import conversation
-from chalicelib.contracts.conversation import FACT, FALLBACK_INTENT, FALLBACK_MESSAGE, JOKE, Intent
+from chalicelib.contracts.conversation import FACT, FALLBACK_INTENT, FALLBACK_MESSAGE, JOKE, STOP_NAME, Intent
+from chalicelib.ports import ConversationAnswer
 from chalicelib.responding.facts import FACTS
 from chalicelib.responding.fulfilment import fulfil
 from chalicelib.responding.jokes import JOKES
 
-
-def session_of(bot: LocalConversationBot, session_id: str) -> dict[str, str]:
-    """What the bot remembers of a session, as Lex keeps session attributes (a test-only view)."""
-    return dict(bot._attributes.get(session_id, {}))
+from tests.conversation.test_heldout_accuracy import load_heldout
 
 
 @pytest.fixture
@@ -30,7 +29,8 @@ def bot() -> LocalConversationBot:
     ["tell me a joke", "got any jokes?", "make me laugh please", "Tell me a JOKE!!", "tell me a jokke", "cheer me up"],
 )
 def test_joke_requests_get_a_joke(bot: LocalConversationBot, text: str) -> None:
-    assert bot.respond("1", text) in JOKES
+    assert bot.respond("1", text) == ConversationAnswer(JOKE.name, mock.ANY)
+    assert bot.respond("1", text).text in JOKES
 
 
 @pytest.mark.parametrize(
@@ -38,14 +38,27 @@ def test_joke_requests_get_a_joke(bot: LocalConversationBot, text: str) -> None:
     ["tell me something interesting", "fun fact please", "any interesting facts about space?", "teach me something"],
 )
 def test_fact_requests_get_a_fact(bot: LocalConversationBot, text: str) -> None:
-    assert bot.respond("1", text) in FACTS
+    assert bot.respond("1", text) == ConversationAnswer(FACT.name, mock.ANY)
+    assert bot.respond("1", text).text in FACTS
 
 
 @pytest.mark.parametrize(
-    "text", ["what's the weather", "hello", "who are you", "tell me", "what time is it", "", "🙂🙂", "thanks!"]
+    "text",
+    [
+        "what's the weather",
+        "",
+        "🙂🙂",
+        "where can I buy a bike",
+        pytest.param(
+            "what time is it",
+            # A known confusion: every word of it is in Help's samples ("what", "is", "it") and none
+            # says what it is about but "time"; the README lists it. Strict: fixing it must show.
+            marks=pytest.mark.xfail(strict=True, reason="taken for Help: only common words"),
+        ),
+    ],
 )
 def test_anything_else_gets_the_fallback(bot: LocalConversationBot, text: str) -> None:
-    assert bot.respond("1", text) == FALLBACK_MESSAGE
+    assert bot.respond("1", text) == ConversationAnswer(FALLBACK_INTENT, FALLBACK_MESSAGE)
 
 
 def test_every_sample_utterance_matches_its_own_intent() -> None:
@@ -65,150 +78,89 @@ def test_confidences_are_between_zero_and_one() -> None:
 def test_the_threshold_decides_the_fallback() -> None:
     lenient = IntentMatcher(conversation.INTENTS, threshold=0.0)
     strict = IntentMatcher(conversation.INTENTS, threshold=0.99)
-    assert lenient.match("make me smile").intent == "Joke"
-    assert strict.match("make me smile").intent == FALLBACK_INTENT
-    assert LocalConversationBot(fulfil, threshold=0.99).respond("1", "make me smile") == FALLBACK_MESSAGE
-
-
-def test_the_default_threshold_is_the_bot_definitions() -> None:
-    assert LocalConversationBot(fulfil).matcher.threshold == conversation.NLU_CONFIDENCE_THRESHOLD
-
-
-def test_the_same_session_never_gets_the_same_joke_twice_in_a_row(bot: LocalConversationBot) -> None:
-    answers = [bot.respond("author-1", "tell me a joke") for _ in range(60)]
-    assert all(a != b for a, b in itertools.pairwise(answers))
-    assert JOKES[int(session_of(bot, "author-1")["lastJoke"])] == answers[-1]
-    assert session_of(bot, "someone-else") == {}
-
-
-def test_sessions_are_kept_apart_and_jokes_and_facts_remembered_separately() -> None:
-    events: list[dict[str, Any]] = []
-
-    def recording(event: dict[str, Any]) -> dict[str, Any]:
-        events.append(event)
-        return fulfil(event)
-
-    bot = LocalConversationBot(recording)
-    bot.respond("a", "tell me a joke")
-    bot.respond("a", "tell me a fact")
-    bot.respond("b", "tell me a joke")
-    bot.respond("a", "what's the weather")
-    assert events[0]["sessionState"]["sessionAttributes"] == {}
-    assert events[1]["sessionState"]["sessionAttributes"].keys() == {"lastJoke"}
-    assert events[2]["sessionState"]["sessionAttributes"] == {}
-    assert events[3]["sessionState"]["sessionAttributes"].keys() == {"lastJoke", "lastFact"}
-
-
-def test_fulfil_gets_a_lex_v2_fulfilment_event() -> None:
-    events: list[dict[str, Any]] = []
-
-    def recording(event: dict[str, Any]) -> dict[str, Any]:
-        events.append(event)
-        return fulfil(event)
-
-    LocalConversationBot(recording).respond("author-1", "got any jokes?")
-    (event,) = events
-    assert event["messageVersion"] == "1.0"
-    assert event["invocationSource"] == "FulfillmentCodeHook"
-    assert event["inputMode"] == "Text"
-    assert event["sessionId"] == "author-1"
-    assert event["inputTranscript"] == "got any jokes?"
-    assert event["bot"]["localeId"] == conversation.LOCALE_ID
-    assert event["bot"]["name"] == conversation.BOT_NAME
-    assert event["sessionState"]["intent"] == {
-        "name": "Joke",
-        "slots": {},
-        "state": "ReadyForFulfillment",
-        "confirmationState": "None",
-    }
-    assert event["sessionState"]["sessionAttributes"] == {}
-    top = event["interpretations"][0]
-    assert top["intent"]["name"] == "Joke" and top["nluConfidence"] >= conversation.NLU_CONFIDENCE_THRESHOLD
-    names = [interpretation["intent"]["name"] for interpretation in event["interpretations"]]
-    assert sorted(names) == sorted([JOKE.name, FACT.name, FALLBACK_INTENT])
-
-
-def test_the_fallback_goes_to_fulfil_as_lex_fallback_intent() -> None:
-    events: list[dict[str, Any]] = []
-
-    def recording(event: dict[str, Any]) -> dict[str, Any]:
-        events.append(event)
-        return fulfil(event)
-
-    assert LocalConversationBot(recording).respond("1", "what's the weather") == FALLBACK_MESSAGE
-    assert events[0]["sessionState"]["intent"]["name"] == FALLBACK_INTENT
-    assert events[0]["interpretations"][0]["intent"]["name"] == FALLBACK_INTENT
-    assert "nluConfidence" not in events[0]["interpretations"][0]
-
-
-def test_the_messages_of_any_fulfilment_are_joined() -> None:
-    def two_messages(event: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "sessionState": {"sessionAttributes": {"n": "1"}, "dialogAction": {"type": "Close"}},
-            "messages": [
-                {"contentType": "PlainText", "content": "One."},
-                {"contentType": "PlainText", "content": "Two."},
-            ],
-        }
-
-    def silent(event: dict[str, Any]) -> dict[str, Any]:
-        return {"sessionState": {"dialogAction": {"type": "Close"}}}
-
-    assert LocalConversationBot(two_messages).respond("1", "joke") == "One. Two."
-    assert LocalConversationBot(silent).respond("1", "joke") == FALLBACK_MESSAGE
+    assert lenient.match("make me laugh please").intent == "Joke"
+    assert strict.match("make me laugh please").intent == FALLBACK_INTENT
+    assert LocalConversationBot(fulfil, threshold=0.99).respond("1", "make me laugh please").intent == FALLBACK_INTENT
 
 
 def test_the_matcher_uses_only_the_bot_definition(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert LocalConversationBot(fulfil).respond("1", "knock knock") == FALLBACK_MESSAGE
-    knock = Intent(JOKE.name, JOKE.description, (*JOKE.sample_utterances, "knock knock"))
-    monkeypatch.setattr(conversation, "INTENTS", (knock, FACT))
-    assert LocalConversationBot(fulfil).respond("1", "knock knock") in JOKES
-
-
-def test_a_new_intent_in_the_definition_is_matched(monkeypatch: pytest.MonkeyPatch) -> None:
-    greet = Intent("Greeting", "The user says hello.", ("hello", "hi there", "good morning"))
-    monkeypatch.setattr(conversation, "INTENTS", (*conversation.INTENTS, greet))
-    events: list[dict[str, Any]] = []
-
-    def recording(event: dict[str, Any]) -> dict[str, Any]:
-        events.append(event)
-        return fulfil(event)
-
-    bot = LocalConversationBot(recording)
-    assert bot.matcher.intents == ("Joke", "Fact", "Greeting")
-    # fulfil knows no Greeting: it answers like Lex's fallback, but the intent came from the definition.
-    assert bot.respond("1", "good morning!") == FALLBACK_MESSAGE
-    assert events[0]["sessionState"]["intent"]["name"] == "Greeting"
-
-
-def test_concurrent_sessions_are_safe() -> None:
-    bot = LocalConversationBot(fulfil)
-    answers: dict[str, list[str]] = {f"s{i}": [] for i in range(8)}
-
-    def talk(session: str) -> None:
-        for _ in range(25):
-            answers[session].append(bot.respond(session, "tell me a joke"))
-
-    threads = [threading.Thread(target=talk, args=(session,)) for session in answers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for session, said in answers.items():
-        assert len(said) == 25
-        assert all(a != b for a, b in itertools.pairwise(said))
-        assert JOKES[int(session_of(bot, session)["lastJoke"])] == said[-1]
-
-
-def test_old_sessions_are_forgotten_beyond_the_limit() -> None:
-    bot = LocalConversationBot(fulfil, max_sessions=2)
-    for session in ["a", "b", "c"]:
-        bot.respond(session, "joke")
-    assert session_of(bot, "a") == {}
-    assert session_of(bot, "c").keys() == {"lastJoke"}
+    assert LocalConversationBot(fulfil).respond("1", "spin me a yarn").intent == FALLBACK_INTENT
+    yarn = Intent(JOKE.name, JOKE.description, (*JOKE.sample_utterances, "spin me a yarn"))
+    monkeypatch.setattr(conversation, "INTENTS", (yarn, FACT))
+    assert LocalConversationBot(fulfil).respond("1", "spin me a yarn").text in JOKES
 
 
 def test_normalise() -> None:
     assert normalise("  What's   the WEATHER?! ") == ["whats", "the", "weather"]
     assert normalise("Don\u2019t caf\u00e9") == ["dont", "cafe"]
     assert normalise("🙂") == []
+
+
+def test_the_matcher_reads_emoji_held_letters_and_chat_words_into_the_definitions_words() -> None:
+    english = IntentMatcher(conversation.intents_for(conversation.EN_US))
+    assert english.words("heyyy 👋") == ["hello", "hey"]
+    assert english.words("joke pls 🙂") == ["joke", "please"]
+    assert english.words("thank youuu") == ["thank", "you"]
+    # "u" is a word of the English samples ("r u a bot"): a vocabulary word is never rewritten.
+    assert english.words("u") == ["u"]
+    assert english.match("heyyy 👋").intent == "Greeting"
+    assert english.match("🙏🙏").intent == "Thanks"
+
+
+def test_rewrites_only_land_on_the_locales_own_words() -> None:
+    spanish = IntentMatcher(conversation.intents_for(conversation.ES_ES))
+    # English chat words stay as they are (no "please" among the Spanish samples); 👋 reads as "hola".
+    assert spanish.words("pls 👋") == ["hola", "pls"]
+    assert spanish.words("holaaaa") == ["hola"]
+    assert spanish.match("holaaaa 👋").intent == "Greeting"
+
+
+@pytest.mark.parametrize("locale_id", conversation.LOCALE_IDS)
+def test_every_sample_utterance_of_every_locale_matches_its_own_intent(locale_id: str) -> None:
+    intents = conversation.intents_for(locale_id)
+    matcher = IntentMatcher(intents)
+    for intent in intents:
+        for utterance in intent.sample_utterances:
+            assert (matcher.match(utterance).intent, matcher.match(utterance).confidence) == (intent.name, 1.0)
+
+
+def test_words_no_sample_has_count_against_a_match() -> None:
+    """A message about something else that shares a few words with a sample scores lower than the
+    sample; the more unknown words, the lower."""
+    matcher = IntentMatcher(conversation.INTENTS)
+    near = matcher.scores("tell me a joke about dogs")["Joke"]
+    far = matcher.scores("tell me a joke about the weather forecast in london tomorrow")["Joke"]
+    assert 1.0 > near > far
+    assert matcher.match("what's the weather forecast in london tomorrow").intent == FALLBACK_INTENT
+
+
+def _other_intents_texts() -> list[tuple[str, str]]:
+    """(text, intent) for every sample of every locale and every held-out English text."""
+    texts = [(example.text, example.intent) for example in load_heldout()]
+    for loc in conversation.LOCALES:
+        texts += [(utterance, intent.name) for intent in loc.intents for utterance in intent.sample_utterances]
+    return texts
+
+
+@pytest.mark.parametrize("locale_id", conversation.LOCALE_IDS)
+def test_nothing_but_a_stop_is_taken_for_a_stop_in_any_locale(locale_id: str) -> None:
+    """A Stop opts the person out of the bot: worse than any fallback when it is wrong. No held-out
+    text and no sample of another intent, in any language, may be matched as Stop by any locale's
+    matcher (a French-tagged "tell me a joke" included)."""
+    matcher = IntentMatcher(conversation.intents_for(locale_id))
+    false_stops = [
+        text
+        for text, intent in _other_intents_texts()
+        if intent != STOP_NAME and matcher.match(text).intent == STOP_NAME
+    ]
+    assert not false_stops
+    assert matcher.match("tell me a joke").intent != STOP_NAME
+
+
+def test_stop_needs_more_than_the_threshold() -> None:
+    english = IntentMatcher(conversation.INTENTS)
+    score = english.scores("stop")[STOP_NAME]
+    assert (
+        IntentMatcher(conversation.INTENTS, threshold=score - STOP_MARGIN / 2).match("stop").intent == FALLBACK_INTENT
+    )
+    assert IntentMatcher(conversation.INTENTS, threshold=score - STOP_MARGIN * 2).match("stop").intent == STOP_NAME

@@ -47,6 +47,7 @@ from tests.local.journal_views import drain
 RUNTIME_DIR = find_runtime_dir()
 #: A negative post that mentions the bot: it is analysed, alerted on and answered (three stages).
 NEGATIVE_TEXT = "I hate you, you are a terrible and useless bot"
+FRIENDLY_TEXT = "tell me a joke please"
 #: How often the sender (X) delivers again after an answer other than 200.
 X_DELIVERY_ATTEMPTS = 4
 #: Enough to bring any retry of the dispatcher's policy due (its delays stop at 60 s).
@@ -172,6 +173,8 @@ class Case:
     analysed: bool = True
     #: What X is answered, delivery after delivery (it delivers again after anything but 200).
     x_answers: tuple[int, ...] = (200,)
+    #: The post: negative, so that every stage (the alert too) has work to do.
+    text: str = NEGATIVE_TEXT
 
 
 CASES = {
@@ -247,15 +250,20 @@ CASES = {
         reason="injected: topic unreachable",
         alerted=False,
     ),
-    # The responder's conversation bot (Lex on AWS).
+    # The responder's conversation bot (Lex on AWS). A negative post never reaches it (it gets a
+    # calm answer without the bot): these cases send a friendly one, which raises no alert.
     "responder-flaky": Case(
-        Fault("conversation_bot", "respond", raising(lambda: TimeoutError("injected: bot timed out")), times=2)
+        Fault("conversation_bot", "respond", raising(lambda: TimeoutError("injected: bot timed out")), times=2),
+        text=FRIENDLY_TEXT,
+        alerted=False,
     ),
     "responder-down": Case(
         Fault("conversation_bot", "respond", raising(lambda: TimeoutError("injected: bot timed out")), times=ALWAYS),
         parked_at=REPLY_TARGET,
         reason="injected: bot timed out",
         replied=False,
+        alerted=False,
+        text=FRIENDLY_TEXT,
     ),
     # Egress and X.
     "egress-refused": Case(
@@ -395,7 +403,7 @@ def test_a_failure_in_any_stage_ends_delivered_or_parked_with_its_reason_never_l
     case: Case, runtime: InProcessRuntime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     injected = case.fault.install(monkeypatch)
-    composed = compose_mention(NEGATIVE_TEXT, author="eve", photo_urls=[])
+    composed = compose_mention(case.text, author="eve", photo_urls=[])
     post = composed.tweet_id
 
     statuses = runtime.deliver_as_x(composed.delivery)

@@ -16,6 +16,9 @@ from chalicelib.ingress.signature import sign
 from tests.conftest import FIXTURES, delivery_files
 from tests.e2e.runtime import LocalRuntime, serving
 
+#: The fixtures' direct messages sent to the bot by someone else: received, received_photo, docs and
+#: X Activity's dm.received (the sent ones are the bot's own).
+DMS_FROM_OTHERS = 4
 VECTORS = json.loads((FIXTURES / "signature_test_vectors.json").read_text())
 #: The runtime is configured with the vectors' consumer secret, so X's own answers must come back.
 SECRET = VECTORS["crc"][0]["consumer_secret"]
@@ -74,11 +77,17 @@ def test_local_backbone_end_to_end(runtime: LocalRuntime) -> None:
     assert counts["TWITTER_UNFOLLOWED"] == 1
     assert counts["TWITTER_PERMISSION_REVOKED"] == 1
     assert counts["X_POST_MENTION_CREATE"] == 1
-    assert counts["MESSAGE_RECEIVED"] == 5
+    # Five posts, and the direct messages someone else sent the bot (the bot's own DMs are not messages).
+    dms = runtime.query(
+        'SELECT detail.directmessage.senderid AS sender FROM "analysed-messages-table" '
+        "WHERE detail_type = 'MESSAGE_RECEIVED' AND detail.channel = 'DM'"
+    )
+    assert counts["MESSAGE_RECEIVED"] == 5 + len(dms)
+    assert len(dms) == DMS_FROM_OTHERS
 
     messages = runtime.query(
         'SELECT detail.author AS author, detail.twitter.tweetid AS tweet_id FROM "analysed-messages-table" '
-        "WHERE detail_type = 'MESSAGE_RECEIVED' ORDER BY tweet_id",
+        "WHERE detail_type = 'MESSAGE_RECEIVED' AND detail.channel IS NULL ORDER BY tweet_id",
     )
     own_reply = json.loads((FIXTURES / "tweet_create_events_own_reply.json").read_text())["tweet_create_events"][0]
     retweet = json.loads((FIXTURES / "tweet_create_events_retweet.json").read_text())["tweet_create_events"][0]

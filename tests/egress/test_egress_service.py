@@ -13,9 +13,9 @@ from botlocal.outbox import OutboxPoster, read_outbox
 from chalicelib.adapters.idempotency import PowertoolsIdempotency
 from chalicelib.contracts.replies import SendTweet
 from chalicelib.egress.service import DUPLICATE, EgressService, content_type_of
-from chalicelib.egress.text import ELLIPSIS, fits
 from chalicelib.kernel.errors import TransientError
 from chalicelib.kernel.idempotency import ConcurrentDeliveryError
+from chalicelib.kernel.x_text import ELLIPSIS, fits
 from chalicelib.ports import DuplicateContentError, EgressError, RateLimitedError
 
 from tests.fakes import FakePoster, MemoryMediaStore

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
-from chalicelib.egress.text import ELLIPSIS, MAX_WEIGHTED_LENGTH, fit_reply, fits, weighted_length
+from chalicelib.kernel.x_text import ELLIPSIS, MAX_WEIGHTED_LENGTH, fit_reply, fits, weighted_length
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 

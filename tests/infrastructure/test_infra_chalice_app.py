@@ -35,7 +35,7 @@ from stacks.egress import EGRESS
 from stacks.grants import COUNTER_ACTIONS, IDEMPOTENCY_ACTIONS
 from stacks.ingress import INGRESS, POLLER
 from stacks.plumbing import PLUMBING
-from stacks.responding import LEX_FULFILMENT, OPT_OUT_ACTIONS, RESPONDING_PHOTOS, RESPONDING_TEXT
+from stacks.responding import LEX_FULFILMENT, MODERATION_ACTIONS, OPT_OUT_ACTIONS, RESPONDING_PHOTOS, RESPONDING_TEXT
 
 from tests.infrastructure.synthesis import REGION as SYNTH_REGION
 from tests.infrastructure.synthesis import TEST_CONTEXT
@@ -308,7 +308,15 @@ def _expected_permissions(template: dict[str, Any]) -> dict[str, dict[str, list[
             # Who said "stop": "optout#..." items of the same table (UpdateItem twice: two statements,
             # each with its own key condition).
             **{action: table for action in OPT_OUT_ACTIONS},
-            "dynamodb:UpdateItem": table + table,
+            # One alert per withheld photo's post: Powertools idempotency records, as Alerting's.
+            **{action: table for action in IDEMPOTENCY_ACTIONS},
+            "dynamodb:GetItem": table + table,
+            "dynamodb:UpdateItem": table + table + table,
+            # The moderation check before a repost ('*': no resource-level permission), and its alert.
+            **{action: ["*"] for action in MODERATION_ACTIONS},
+            "sns:Publish": [{"Ref": _topic(template)}],
+            "kms:GenerateDataKey": [{"Fn::GetAtt": [key, "Arn"]}],
+            "kms:Decrypt": [{"Fn::GetAtt": [key, "Arn"]}],
         },
         RESPONDING_TEXT: {
             **async_invoked,
@@ -354,7 +362,8 @@ def test_each_role_is_least_privilege(synth, group):
     # "*" only where the service has no resource-level permissions.
     wildcard = {a for a, resources in actual.items() if "*" in resources}
     assert wildcard <= set(XRAY_ACTIONS) | set(REKOGNITION_ACTIONS.values()) | set(COMPREHEND_ACTIONS) | {
-        KEY_PHRASES_ACTION
+        KEY_PHRASES_ACTION,
+        *MODERATION_ACTIONS,
     }
     assert "*" not in json.dumps(actual["logs:PutLogEvents"]).replace('"Arn"', "")
 

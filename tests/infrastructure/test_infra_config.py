@@ -88,6 +88,17 @@ def test_an_invalid_blur_setting_fails_at_synth():
         _config(blurUnrecognisedFaces="sometimes")
 
 
+@pytest.mark.parametrize(("value", "expected"), [(None, "calm"), ("", "calm"), ("SILENT", "silent"), ("calm", "calm")])
+def test_negative_replies_from_context(value, expected):
+    context = {} if value is None else {"negativeReplies": value}
+    assert _config(**context).negative_replies == expected
+
+
+def test_an_invalid_negative_replies_setting_fails_at_synth():
+    with pytest.raises(ValueError, match="negativeReplies"):
+        _config(negativeReplies="rude")
+
+
 def test_the_reply_guards_default_to_the_runtimes_defaults():
     from chalicelib.settings import (
         DEFAULT_REPLIES_PER_AUTHOR,

@@ -92,7 +92,7 @@ def test_the_egress_queue_is_encrypted_tls_only_unnamed_and_dead_lettered(synth)
     (rule_id,) = [
         k
         for k, r in of_type(synth.template, "AWS::Events::Rule").items()
-        if r["Properties"]["EventPattern"] == names.SEND_TWEET_PATTERN
+        if r["Properties"]["EventPattern"] == names.EGRESS_QUEUE_PATTERN
     ]
     (sender,) = [s for s in policy if s["Effect"] == "Allow"]
     assert sender["Principal"] == {"Service": "events.amazonaws.com"}
@@ -107,7 +107,7 @@ def test_a_rule_on_the_bus_feeds_send_tweet_to_the_queue(synth):
     (rule,) = [
         r["Properties"]
         for r in of_type(synth.template, "AWS::Events::Rule").values()
-        if r["Properties"]["EventPattern"] == names.SEND_TWEET_PATTERN
+        if r["Properties"]["EventPattern"] == names.EGRESS_QUEUE_PATTERN
     ]
     bus = only(synth.template, "AWS::Events::EventBus")
     assert rule["EventBusName"] == {"Ref": bus}
@@ -137,7 +137,7 @@ def test_egress_reads_the_queue_through_an_event_source_mapping(synth):
     assert not [
         r
         for r in of_type(synth.expanded, "AWS::Events::Rule").values()
-        if r["Properties"].get("EventPattern") == names.SEND_TWEET_PATTERN
+        if r["Properties"].get("EventPattern") == names.EGRESS_QUEUE_PATTERN
         and any(t["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]} for t in r["Properties"]["Targets"])
     ]
 

@@ -172,7 +172,7 @@ def test_dead_letter_queue_policy_refuses_plain_http_and_admits_each_rule(synth)
     rules += [
         logical_id
         for logical_id, rule in _of_type(synth.template, "AWS::Events::Rule").items()
-        if rule["Properties"]["EventPattern"] == names.SEND_TWEET_PATTERN
+        if rule["Properties"]["EventPattern"] == names.EGRESS_QUEUE_PATTERN
     ]
     assert len(rules) == 4
     (policy,) = [

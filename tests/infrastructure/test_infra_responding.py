@@ -33,9 +33,9 @@ def _one(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, A
     return logical_id, resource["Properties"]
 
 
-def _locale(template: dict[str, Any]) -> dict[str, Any]:
-    (locale,) = _one(template, "AWS::Lex::Bot")[1]["BotLocales"]
-    return locale  # type: ignore[no-any-return]
+def _locales(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The bot's locales by LocaleId, in the template's order."""
+    return {locale["LocaleId"]: locale for locale in _one(template, "AWS::Lex::Bot")[1]["BotLocales"]}
 
 
 def _message_text(response: dict[str, Any]) -> list[str]:
@@ -64,37 +64,43 @@ class TestSynthesized:
             if {"Ref": role} in p["Properties"]["Roles"]
         ]
 
-    def test_one_locale_from_the_definition(self, synth):
-        locale = _locale(synth.template)
-        assert locale["LocaleId"] == conversation.LOCALE_ID
-        assert locale["NluConfidenceThreshold"] == conversation.NLU_CONFIDENCE_THRESHOLD
+    def test_a_locale_per_definition_locale_with_the_threshold(self, synth):
+        locales = _locales(synth.template)
+        assert list(locales) == list(conversation.LOCALE_IDS) == ["en_US", "es_ES", "fr_FR", "de_DE"]
+        for locale in locales.values():
+            assert locale["NluConfidenceThreshold"] == conversation.NLU_CONFIDENCE_THRESHOLD
 
-    def test_intents_have_exactly_the_definitions_utterances_and_the_code_hook(self, synth):
-        intents = {intent["Name"]: intent for intent in _locale(synth.template)["Intents"]}
-        assert set(intents) == {i.name for i in conversation.INTENTS} | {conversation.FALLBACK_INTENT}
-        for defined in conversation.INTENTS:
+    @pytest.mark.parametrize("locale_id", conversation.LOCALE_IDS)
+    def test_each_locale_has_exactly_its_intents_utterances_and_the_code_hook(self, synth, locale_id):
+        intents = {intent["Name"]: intent for intent in _locales(synth.template)[locale_id]["Intents"]}
+        defined_intents = conversation.intents_for(locale_id)
+        assert set(intents) == {i.name for i in defined_intents} | {conversation.FALLBACK_INTENT}
+        assert set(conversation.SMALL_TALK) <= set(intents)
+        for defined in defined_intents:
             intent = intents[defined.name]
             assert [u["Utterance"] for u in intent["SampleUtterances"]] == list(defined.sample_utterances)
             assert intent["FulfillmentCodeHook"] == {"Enabled": True}, defined.name
             assert "ParentIntentSignature" not in intent
 
-    def test_fallback_is_lexs_own_answered_by_the_code_hook_or_else_by_the_definitions_message(self, synth):
-        intents = {intent["Name"]: intent for intent in _locale(synth.template)["Intents"]}
+    @pytest.mark.parametrize("locale", conversation.LOCALES, ids=lambda locale: locale.locale_id)
+    def test_fallback_is_lexs_own_answered_by_the_code_hook_or_else_by_the_locales_message(self, synth, locale):
+        intents = {intent["Name"]: intent for intent in _locales(synth.template)[locale.locale_id]["Intents"]}
         fallback = intents[conversation.FALLBACK_INTENT]
         assert fallback["ParentIntentSignature"] == FALLBACK_PARENT_SIGNATURE == "AMAZON.FallbackIntent"
         assert "SampleUtterances" not in fallback
         hook = fallback["FulfillmentCodeHook"]
         assert hook["Enabled"] is True
         status = hook["PostFulfillmentStatusSpecification"]
-        assert _message_text(status["FailureResponse"]) == [conversation.FALLBACK_MESSAGE]
-        assert _message_text(status["TimeoutResponse"]) == [conversation.FALLBACK_MESSAGE]
+        assert _message_text(status["FailureResponse"]) == [locale.fallback_message]
+        assert _message_text(status["TimeoutResponse"]) == [locale.fallback_message]
 
     def test_version_is_built_from_draft_and_named_by_the_definitions_digest(self, synth):
         bot, _ = _one(synth.template, "AWS::Lex::Bot")
         version_id, version = _one(synth.template, "AWS::Lex::BotVersion")
         assert version["BotId"] == {"Fn::GetAtt": [bot, "Id"]}
         assert version["BotVersionLocaleSpecification"] == [
-            {"LocaleId": conversation.LOCALE_ID, "BotVersionLocaleDetails": {"SourceBotVersion": "DRAFT"}}
+            {"LocaleId": locale_id, "BotVersionLocaleDetails": {"SourceBotVersion": "DRAFT"}}
+            for locale_id in conversation.LOCALE_IDS
         ]
         construct = synth.stack.node.find_child("Conversation")
         assert isinstance(construct, ConversationBot)
@@ -110,7 +116,7 @@ class TestSynthesized:
         assert alias["BotVersion"] == {"Fn::GetAtt": [version, "BotVersion"]}
         assert alias["BotAliasLocaleSettings"] == [
             {
-                "LocaleId": conversation.LOCALE_ID,
+                "LocaleId": locale_id,
                 "BotAliasLocaleSetting": {
                     "Enabled": True,
                     "CodeHookSpecification": {
@@ -121,6 +127,7 @@ class TestSynthesized:
                     },
                 },
             }
+            for locale_id in conversation.LOCALE_IDS
         ]
         assert synth.template["Resources"][FULFILMENT]["Type"] == "AWS::Serverless::Function"
 
@@ -205,7 +212,24 @@ def test_the_same_definition_keeps_its_version():
             id="utterances",
         ),
         pytest.param({"NLU_CONFIDENCE_THRESHOLD": 0.5}, id="threshold"),
-        pytest.param({"FALLBACK_MESSAGE": "I only tell jokes."}, id="fallback message"),
+        pytest.param(
+            {
+                "LOCALES": (
+                    dataclasses.replace(conversation.LOCALES[0], fallback_message="I only tell jokes."),
+                    *conversation.LOCALES[1:],
+                )
+            },
+            id="fallback message",
+        ),
+        pytest.param(
+            {
+                "LOCALES": (
+                    *conversation.LOCALES[:3],
+                    dataclasses.replace(conversation.LOCALES[3], intents=conversation.LOCALES[3].intents[:-1]),
+                )
+            },
+            id="a locale's intents",
+        ),
     ],
 )
 def test_a_changed_definition_makes_a_new_version(monkeypatch, change):

@@ -34,8 +34,9 @@ def _publisher(bus: RecordingBus) -> EventPublisher:
     return EventPublisher(bus=bus, bus_name="b", payload_store=None, retry=RetryPolicy(attempts=1))
 
 
-def _answered(reply: SendTweet | None) -> SendTweet:
+def _answered(reply: object) -> SendTweet:
     assert reply is not None, "the message was skipped"
+    assert isinstance(reply, SendTweet), reply  # a post is answered by a post, not a DM
     return reply
 
 
@@ -103,17 +104,17 @@ def test_nobody_recognised_gets_a_polite_text_only_answer() -> None:
 def test_words_read_in_the_photo_are_quoted_when_nobody_is_recognised() -> None:
     store, bus, annotate = MemoryMediaStore(), RecordingBus(), RecordingAnnotate()
     detections = [
-        {"DetectedText": "OPEN DAILY", "Type": "LINE", "Id": 0},
-        {"DetectedText": "OPEN", "Type": "WORD", "Id": 2, "ParentId": 0},
-        {"DetectedText": "Fresh coffee", "Type": "LINE", "Id": 1},
+        {"DetectedText": "OPEN DAILY", "Type": "LINE", "Id": 0, "Confidence": 99.0},
+        {"DetectedText": "OPEN", "Type": "WORD", "Id": 2, "ParentId": 0, "Confidence": 99.0},
+        {"DetectedText": "Fresh coffee", "Type": "LINE", "Id": 1, "Confidence": 97.0},
     ]
     image = ImageResult("u", "k.jpg", analysis=ImageAnalysis(text_detections=detections))
     reply = _answered(_photo_responder(store, bus, annotate).respond(_message([image])))
-    assert reply.text == f'@alice {NOBODY_RECOGNISED} It says: "OPEN DAILY / Fresh coffee"'
+    assert reply.text == '@alice Thanks for the photo! It says: "OPEN DAILY / Fresh coffee"'
 
 
 def test_quoted_text_cannot_make_the_bot_mention_or_link_anyone() -> None:
-    from chalicelib.responding.photos import quoted_text
+    from chalicelib.responding.describe import quoted_text
 
     assert quoted_text(["Follow @victim", "https://spam.example/x now"]) == "Follow / now"
     assert quoted_text(["mail a@b.c"]) == "mail ab.c"

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         MentionsReader,
         OptOuts,
         PayloadStore,
+        PhotoModerator,
         PollCheckpoint,
         PostingSwitch,
         ReplyPoster,
@@ -88,6 +89,18 @@ class AwsAdapters:
 
         return RekognitionImageAnalyser(
             aws_client("rekognition"), required(self._settings.media_bucket, "MEDIA_BUCKET")
+        )
+
+    def photo_moderator(self, media: MediaStore) -> PhotoModerator:
+        # Rekognition reads the photo from the bucket itself, as for the analysis: `media` is not needed.
+        from chalicelib.adapters.rekognition_moderation import DEFAULT_CATEGORIES, RekognitionPhotoModerator
+
+        settings = self._settings
+        return RekognitionPhotoModerator(
+            aws_client("rekognition"),
+            required(settings.media_bucket, "MEDIA_BUCKET"),
+            min_confidence=settings.moderation_min_confidence,
+            categories=settings.moderation_categories or DEFAULT_CATEGORIES,
         )
 
     def text_analyser(self) -> TextAnalyser:

@@ -1,4 +1,6 @@
-"""Lex V2 behind the ConversationBot port: one RecognizeText call per message.
+"""Lex V2 behind the ConversationBot port: one RecognizeText call per message, in the message's
+locale (each locale of the bot definition is a locale of the Lex bot), answering the intent Lex
+recognised and its text.
 
 Errors from Lex propagate unchanged: throttling and server errors fail the invocation, and
 EventBridge retries the event.
@@ -12,7 +14,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from chalicelib.contracts.conversation import FALLBACK_MESSAGE
+from chalicelib.contracts import conversation
+from chalicelib.contracts.conversation import DEFAULT_LOCALE_ID, FALLBACK_INTENT
+from chalicelib.ports import ConversationAnswer
 
 if TYPE_CHECKING:
     from mypy_boto3_lexv2_runtime import LexRuntimeV2Client
@@ -69,24 +73,50 @@ def message_text(messages: Sequence[Mapping[str, Any]] | None) -> str | None:
     return " ".join(parts) or None
 
 
-class LexConversationBot:
-    """chalicelib.ports.ConversationBot on a Lex V2 bot alias (lexv2-runtime RecognizeText)."""
+def recognised_intent(response: Mapping[str, Any]) -> str:
+    """The intent Lex closed the turn with (sessionState.intent.name), else its top interpretation's,
+    else FALLBACK_INTENT."""
+    state = response.get("sessionState")
+    intent = state.get("intent") if isinstance(state, Mapping) else None
+    name = intent.get("name") if isinstance(intent, Mapping) else None
+    if isinstance(name, str) and name:
+        return name
+    for interpretation in response.get("interpretations") or ():
+        candidate = interpretation.get("intent") if isinstance(interpretation, Mapping) else None
+        name = candidate.get("name") if isinstance(candidate, Mapping) else None
+        if isinstance(name, str) and name:
+            return name
+    return FALLBACK_INTENT
 
-    def __init__(self, client: LexRuntimeV2Client, *, bot_id: str, bot_alias_id: str, locale_id: str) -> None:
+
+class LexConversationBot:
+    """chalicelib.ports.ConversationBot on a Lex V2 bot alias (lexv2-runtime RecognizeText).
+
+    `locale_id` is the locale used for a locale the bot definition does not have (LEX_LOCALE_ID).
+    """
+
+    def __init__(
+        self, client: LexRuntimeV2Client, *, bot_id: str, bot_alias_id: str, locale_id: str = DEFAULT_LOCALE_ID
+    ) -> None:
         self._client = client
         self._bot_id = bot_id
         self._bot_alias_id = bot_alias_id
-        self._locale_id = locale_id
+        self._default_locale = locale_id
 
-    def respond(self, session_id: str, text: str) -> str:
-        """Lex's answer to `text` in the author's session, or FALLBACK_MESSAGE when it says nothing."""
+    def respond(self, session_id: str, text: str, locale: str) -> ConversationAnswer:
+        """Lex's intent and answer to `text` in the author's session; the locale's fallback message
+        when Lex says nothing."""
+        locale_id = locale if locale in conversation.LOCALE_IDS else self._default_locale
+        fallback = conversation.locale(locale_id).fallback_message
         if not text.strip():
-            return FALLBACK_MESSAGE  # RecognizeText rejects empty text; there is nothing to recognise
+            # RecognizeText rejects empty text; there is nothing to recognise.
+            return ConversationAnswer(FALLBACK_INTENT, fallback)
         response = self._client.recognize_text(
             botId=self._bot_id,
             botAliasId=self._bot_alias_id,
-            localeId=self._locale_id,
+            localeId=locale_id,
             sessionId=lex_session_id(session_id),
             text=lex_text(text),
         )
-        return message_text(response.get("messages")) or FALLBACK_MESSAGE
+        answer = message_text(response.get("messages")) or fallback
+        return ConversationAnswer(recognised_intent(response), answer)

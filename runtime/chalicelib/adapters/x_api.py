@@ -13,6 +13,12 @@ What X documents and this relies on:
 - Errors carry a problem document ({"title", "detail", "type", "status"}) or, on older paths,
   {"errors": [{"message", "code"}]}. 429 comes with x-rate-limit-reset (epoch seconds).
   Duplicate text is a 403 whose detail says "duplicate content".
+- POST /2/dm_conversations/with/:participant_id/messages takes JSON {"text"} and answers 201
+  {"data": {"dm_conversation_id", "dm_event_id"}} (the reference page prints the two ids without
+  "data": both are read). It needs the app's "Read and write and Direct message" permission and
+  access tokens made after that was set: without it X answers 403 with the problem type
+  ".../oauth1-permissions" (an operator's fix, raised as EgressError); any other 403 there means
+  the person does not take DMs from the bot (DirectMessageNotPermittedError).
 
 No exception or log line carries a credential: messages hold the status and X's title/detail only.
 """
@@ -28,7 +34,7 @@ from requests_oauthlib import OAuth1  # type: ignore[import-untyped]  # (no type
 
 from chalicelib.kernel.credentials import REQUIRED_KEYS
 from chalicelib.kernel.errors import TransientError
-from chalicelib.ports import DuplicateContentError, EgressError, RateLimitedError
+from chalicelib.ports import DirectMessageNotPermittedError, DuplicateContentError, EgressError, RateLimitedError
 
 DEFAULT_API_BASE: Final = "https://api.x.com"
 #: Keys of the TwitterSecret document this adapter signs with.
@@ -107,6 +113,22 @@ class XApiReplyPoster:
         response = self._request("POST", "/2/tweets", json=payload)
         return _data_id(response, "post")
 
+    def send_direct_message(self, text: str, participant_id: str) -> str:
+        """chalicelib.ports.DirectMessageSender: one DM to `participant_id`; returns X's DM event id."""
+        if not participant_id.isdigit():  # an X user id; anything else must not reach the URL path
+            raise EgressError(f"not a user id to send a DM to: {participant_id[:40]!r}")
+        path = f"/2/dm_conversations/with/{participant_id}/messages"
+        response = self._request("POST", path, json={"text": text}, refusal=_dm_error_for)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        data = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else body
+        event_id = data.get("dm_event_id") if isinstance(data, dict) else None
+        if not isinstance(event_id, str) or not event_id:
+            raise EgressError(f"DM: X answered {response.status_code} without a dm_event_id")
+        return event_id
+
     def upload_image(self, body: bytes, content_type: str, index: int = 0) -> str:
         """Uploads one photo; returns its media id (valid for a day, enough to attach it)."""
         extension = _EXTENSIONS.get(content_type, "bin")
@@ -121,7 +143,14 @@ class XApiReplyPoster:
         )
         return _data_id(response, "media upload")
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        refusal: Callable[[str, str, requests.Response], Exception] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """The answer when under 400; else raises `refusal`'s exception (by default _error_for's)."""
         url = f"{self._base}{path}"
         try:
             response = self._session.request(method, url, auth=self._signer.auth(), timeout=self._timeout, **kwargs)
@@ -130,7 +159,7 @@ class XApiReplyPoster:
             raise XApiTransientError(f"{method} {path}: X unreachable ({type(error).__name__})") from None
         if response.status_code < 400:
             return response
-        raise _error_for(method, path, response)
+        raise (refusal or _error_for)(method, path, response)
 
 
 def _error_for(method: str, path: str, response: requests.Response) -> Exception:
@@ -144,6 +173,26 @@ def _error_for(method: str, path: str, response: requests.Response) -> Exception
     if status >= 500:
         return XApiTransientError(f"{where}: {problem}")
     return EgressError(f"{where}: {problem}")
+
+
+def _dm_error_for(method: str, path: str, response: requests.Response) -> Exception:
+    """As _error_for, but a 403 is the person refusing DMs from the bot, unless X says the app
+    itself lacks the DM permission (an operator's fix: new permission, new access tokens)."""
+    if response.status_code != 403:
+        return _error_for(method, path, response)
+    where = f"{method} /2/dm_conversations/with/:participant_id/messages -> 403"
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    kind = body.get("type") if isinstance(body, dict) else None
+    problem = _problem(response)
+    if isinstance(kind, str) and ("oauth1-permissions" in kind or "client-forbidden" in kind):
+        return EgressError(
+            f"{where}: {problem} (the app needs the 'Read and write and Direct message' permission, "
+            "and access tokens generated after it was set)"
+        )
+    return DirectMessageNotPermittedError(f"{where}: {problem}")
 
 
 def _problem(response: requests.Response) -> str:

@@ -1,4 +1,9 @@
-"""Alerting: a human hears about negative messages, in words, with a link to the post."""
+"""Alerting: a human hears about negative messages, in words, with a link to the post.
+
+A direct message is private: its alert says who wrote and the sentiment, never the text and no
+link (a DM has no public address), and the same holds for the chat webhook, which forwards the
+alert's message as it is. Nothing here logs a message's text.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +30,23 @@ def alert_text(analysed: MessageAnalysed) -> tuple[str, str, dict[str, str]]:
     score_text = ", ".join(
         f"{name.lower()} {float(scores.get(name, 0.0)):.2f}" for name in ("Negative", "Positive", "Neutral", "Mixed")
     )
+    direct_message = message.direct_message
+    if direct_message is not None:
+        # Who and how negative only: the text of a DM must not leave the bot (topic, mail, chat).
+        dm_body = "\n".join(
+            (
+                f"{author} (user id {direct_message.sender_id}) sent the bot a direct message.",
+                "Its text is private and not included; answer or read it in the bot's DM inbox.",
+                f"Sentiment: {analysed.text.sentiment} ({score_text})",
+            )
+        )
+        dm_attributes = {
+            "Channel": "DM",
+            "DmEventId": direct_message.event_id,
+            "Author": message.author or "",
+            "Sentiment": str(analysed.text.sentiment),
+        }
+        return f"Negative direct message from {author}", dm_body, dm_attributes
     body = "\n".join(
         (
             f"{author} wrote:",
@@ -48,7 +70,7 @@ ALERTED = "alerted"
 
 class AlertService:
     """One alert per negative post, however many times its MESSAGE_ANALYSED arrives (a redelivery,
-    or the same post reaching the bot by two routes): keyed on the post id."""
+    or the same post reaching the bot by two routes): keyed on the post id (a DM: "dm:<event id>")."""
 
     def __init__(self, *, sink: AlertSink, once: Idempotency) -> None:
         self._sink = sink
@@ -65,6 +87,7 @@ class AlertService:
             published = True
             return ALERTED
 
+        # A DM's view id is "dm:<event id>": its alert key never meets a post's.
         self._once.run(f"alert:{analysed.message.twitter.tweet_id}", publish, remaining_ms)
         return published
 

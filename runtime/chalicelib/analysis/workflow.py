@@ -16,7 +16,7 @@ from chalicelib.analysis.text import TextAnalysisService
 from chalicelib.contracts import names, workflow
 from chalicelib.contracts.analysis import AnalysisFailed, ImageResult, MessageAnalysed, TextAnalysis
 from chalicelib.contracts.envelope import BusEvent
-from chalicelib.contracts.messages import MessageReceived, TwitterRef
+from chalicelib.contracts.messages import DM_KEY_PREFIX, MessageReceived, TwitterRef, direct_message_of
 from chalicelib.kernel.idempotency import Claims
 from chalicelib.publishing import EventPublisher, PayloadError, PayloadResolver
 
@@ -55,6 +55,8 @@ class AnalysisSteps:
         owner = arrival or f"unnamed-{uuid.uuid4()}"
         if not self._claims.claim(_claim_key(received), owner=owner, hold_seconds=workflow.CLAIM_HOLD_SECONDS):
             return None
+        if received.direct_message is not None:
+            return []  # a DM is analysed as text: nothing of it is fetched or stored
         twitter = received.twitter
         images = self._media.download_all(received.image_urls, user_id=twitter.user_id, tweet_id=twitter.tweet_id)
         return [image.to_detail() for image in images]
@@ -89,7 +91,10 @@ class AnalysisSteps:
             reason=reason,
         )
         event_id = self._publish(names.MESSAGE_ANALYSIS_FAILED, failed.to_detail())
-        if failed.twitter is not None:
+        direct_message = direct_message_of(message)
+        if direct_message is not None:
+            self._claims.release(_claim_key_of(f"{DM_KEY_PREFIX}{direct_message.event_id}"))
+        elif failed.twitter is not None:
             # Give the post back: a later arrival of it is analysed (the failure may have passed).
             self._claims.release(_claim_key_of(failed.twitter.tweet_id))
         return event_id
@@ -107,6 +112,8 @@ def _capped(image: ImageResult) -> ImageResult:
 
 
 def _claim_key(message: MessageReceived) -> str:
+    """analysis:<post id> for a post, analysis:dm:<DM event id> for a direct message (the id of a
+    DM's view starts with DM_KEY_PREFIX), so a DM and a post with the same number never share one."""
     return _claim_key_of(message.twitter.tweet_id)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from chalicelib.contracts.messages import MessageReceived, TwitterRef
+from chalicelib.contracts.messages import MessageReceived, TwitterRef, where_detail
 
 Record = dict[str, Any]
 
@@ -202,7 +202,8 @@ class MessageAnalysed:
             "Author": self.message.author,
             "Lang": self.message.lang,
             "ImageUrls": list(self.message.image_urls),
-            "Twitter": self.message.twitter.to_detail(),
+            # Twitter for a post; Channel and DirectMessage for a DM (carried through to Responding).
+            **where_detail(self.message.twitter, self.message.direct_message),
             "HasImages": bool(self.message.image_urls),
             "Analysis": {**self.text.to_detail(), "Images": [image.to_detail() for image in self.images]},
         } | ({"ReceivedAtMs": self.message.received_at_ms} if self.message.received_at_ms is not None else {})

@@ -61,6 +61,10 @@ DETAIL: Final[HiveType] = {
         "InReplyToUserId": "string",
         "InReplyToTweetId": "string",
     },
+    # a direct message (MESSAGE_RECEIVED, MESSAGE_ANALYSED, MESSAGE_SKIPPED, SEND_DM, REPLY_POSTED,
+    # REPLY_SKIPPED) says "DM" and carries DirectMessage instead of Twitter; no Channel is a post
+    "Channel": "string",
+    "DirectMessage": {"EventId": "string", "SenderId": "string", "RecipientId": "string", "ConversationId": "string"},
     # when Ingress accepted the delivery (epoch ms), carried to SEND_TWEET
     "ReceivedAtMs": "bigint",
     # MESSAGE_ANALYSED
@@ -82,6 +86,17 @@ DETAIL: Final[HiveType] = {
     "ReplyToUserId": "string",
     "ImageKey": "string",
     "ImageKeys": ["string"],
+    # SEND_TWEET of a photo reply whose photos were checked before the repost (PhotoModeration)
+    "Moderation": {
+        "Checked": "int",
+        "Unsafe": "int",
+        "Failed": "int",
+        "Withheld": "int",
+        "Categories": ["string"],
+        "Checker": "string",
+    },
+    # REPLY_POSTED of a DM answer (with Channel, DirectMessage and LatencyMs): the DM X created
+    "PostedDmEventId": "string",
     # REPLY_POSTED (MESSAGE_SKIPPED and REPLY_SKIPPED write Twitter, Author and Reason)
     "PostedTweetId": "string",
     "LatencyMs": "bigint",

@@ -48,6 +48,8 @@ MESSAGE_RECEIVED: Final = "MESSAGE_RECEIVED"
 MESSAGE_ANALYSED: Final = "MESSAGE_ANALYSED"
 MESSAGE_ANALYSIS_FAILED: Final = "MESSAGE_ANALYSIS_FAILED"
 SEND_TWEET: Final = "SEND_TWEET"
+#: The answer to a direct message, sent by Egress as a DM (contracts/direct_messages.py).
+SEND_DM: Final = "SEND_DM"
 # Outcomes: what happened to each message (contracts/outcomes.py), for the lake and `botctl query`.
 #: Egress posted a reply: the post id X returned and the delivery-to-reply latency.
 REPLY_POSTED: Final = "REPLY_POSTED"
@@ -117,6 +119,7 @@ DOMAIN_DETAIL_TYPES: Final = (
     MESSAGE_ANALYSED,
     MESSAGE_ANALYSIS_FAILED,
     SEND_TWEET,
+    SEND_DM,
     REPLY_POSTED,
     MESSAGE_SKIPPED,
     REPLY_SKIPPED,
@@ -172,10 +175,21 @@ SEND_TWEET_PATTERN: Final[EventPattern] = {
     "source": [SOURCE_RESPONDING],
     "detail-type": [SEND_TWEET],
 }
-#: Egress's queue: SEND_TWEET waits in it for the posting budget. Egress's handler names it
+#: The answer to a direct message, to send (Egress, through the same queue as SEND_TWEET).
+SEND_DM_PATTERN: Final[EventPattern] = {
+    "source": [SOURCE_RESPONDING],
+    "detail-type": [SEND_DM],
+}
+#: Everything Egress's queue holds: replies and DM answers, one budget and one order for both. The
+#: one rule that feeds the queue on AWS matches it, and so does the local runtime (QUEUE_FEEDS).
+EGRESS_QUEUE_PATTERN: Final[EventPattern] = {
+    "source": [SOURCE_RESPONDING],
+    "detail-type": [SEND_TWEET, SEND_DM],
+}
+#: Egress's queue: SEND_TWEET (and SEND_DM) waits in it for the posting budget. Egress's handler names it
 #: (`on_sqs_message`); on AWS, CDK makes the queue (its name generated per stack: the handler's
 #: name is only a key) and feeds it with a rule on the pattern below; the local runtime delivers
 #: the events that match the pattern to the handler, wrapped as SQS would.
 EGRESS_QUEUE: Final = "egress-replies"
 #: Each queue a handler reads, and the pattern of the events a rule on the bus puts in it.
-QUEUE_FEEDS: Final[dict[str, EventPattern]] = {EGRESS_QUEUE: SEND_TWEET_PATTERN}
+QUEUE_FEEDS: Final[dict[str, EventPattern]] = {EGRESS_QUEUE: EGRESS_QUEUE_PATTERN}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final, Self
 
-from chalicelib.contracts.messages import TwitterRef
+from chalicelib.contracts.messages import DM, DirectMessageRef, TwitterRef, direct_message_of, where_detail
 
 #: Reasons a message or a reply is skipped (the Reason of MESSAGE_SKIPPED and REPLY_SKIPPED).
 #: The bot wrote the post itself: answering it would make the bot talk to itself.
@@ -25,10 +25,27 @@ CHAIN_DEPTH: Final = "chain depth"
 TOO_OLD: Final = "too old"
 #: Responding: the author said "stop" (responding/optout.py) and has not said "start" since.
 OPTED_OUT: Final = "opted out"
+#: A DM conversation had its day's answers (responding/guards.py, DM_DAILY_LIMIT).
+DM_DAILY: Final = "DM daily limit"
 #: Egress: the operator's kill switch is off (POSTING_SWITCH_PARAMETER on AWS, BOT_POSTING locally).
 #: The reply is dropped, not held: switching posting back on does not flood X with stale replies.
 POSTING_PAUSED: Final = "posting paused"
-SKIP_REASONS: Final = (OWN_POST, AUTHOR_LIMIT, CONVERSATION_LIMIT, CHAIN_DEPTH, TOO_OLD, OPTED_OUT, POSTING_PAUSED)
+#: Egress: X refused to deliver the DM answer (403: the person does not accept DMs from the bot, or
+#: no longer follows it). Retrying will not change that; the DM is recorded as answered.
+DM_NOT_PERMITTED: Final = "DM not permitted"
+#: Responding: the message was negative and NEGATIVE_REPLIES is "silent": no answer at all.
+NEGATIVE_MESSAGE: Final = "negative message"
+SKIP_REASONS: Final = (
+    OWN_POST,
+    AUTHOR_LIMIT,
+    CONVERSATION_LIMIT,
+    CHAIN_DEPTH,
+    TOO_OLD,
+    OPTED_OUT,
+    POSTING_PAUSED,
+    DM_NOT_PERMITTED,
+    NEGATIVE_MESSAGE,
+)
 
 #: Why photos were deleted (the Reason of MEDIA_DELETED).
 #: The post was deleted on X (TWITTER_DELETED): its photos and their annotated copies go.
@@ -69,24 +86,65 @@ class ReplyPosted:
 
 
 @dataclass(frozen=True)
+class DirectMessagePosted:
+    """REPLY_POSTED (Egress) for the answer to a direct message: Channel "DM", the DM answered
+    (`answering`: its EventId and, as SenderId, whom the answer went to), the DM event X created
+    (`posted_dm_event_id`) and the delivery-to-answer latency. Never the text: a DM is private."""
+
+    answering: DirectMessageRef
+    posted_dm_event_id: str
+    latency_ms: int | None = None
+
+    def to_detail(self) -> dict[str, Any]:
+        return {
+            "Channel": DM,
+            "DirectMessage": self.answering.to_detail(),
+            "PostedDmEventId": self.posted_dm_event_id,
+            "LatencyMs": self.latency_ms,
+        }
+
+    @classmethod
+    def from_detail(cls, detail: dict[str, Any]) -> DirectMessagePosted:
+        latency = detail.get("LatencyMs")
+        return cls(
+            answering=DirectMessageRef.from_detail(detail["DirectMessage"]),
+            posted_dm_event_id=str(detail["PostedDmEventId"]),
+            latency_ms=latency if isinstance(latency, int) and not isinstance(latency, bool) else None,
+        )
+
+
+def reply_posted_from_detail(detail: dict[str, Any]) -> ReplyPosted | DirectMessagePosted:
+    """A REPLY_POSTED detail of either channel: Channel "DM" is a DM answer, no Channel a post."""
+    if detail.get("Channel") == DM:
+        return DirectMessagePosted.from_detail(detail)
+    return ReplyPosted.from_detail(detail)
+
+
+@dataclass(frozen=True)
 class Skipped:
     """A post the bot will not answer and why: Twitter is where it lives, Reason one of
-    SKIP_REASONS (or another short text), Author its author's screen name when known."""
+    SKIP_REASONS (or another short text), Author its author's screen name when known.
+
+    For a direct message `direct_message` is set (and `twitter` is its view): the detail then says
+    Channel "DM" with DirectMessage instead of Twitter."""
 
     twitter: TwitterRef
     author: str | None
     reason: str
+    direct_message: DirectMessageRef | None = None
 
     def to_detail(self) -> dict[str, Any]:
-        return {"Twitter": self.twitter.to_detail(), "Author": self.author, "Reason": self.reason}
+        return {**where_detail(self.twitter, self.direct_message), "Author": self.author, "Reason": self.reason}
 
     @classmethod
     def from_detail(cls, detail: dict[str, Any]) -> Self:
         author = detail.get("Author")
+        direct_message = direct_message_of(detail)
         return cls(
-            twitter=TwitterRef.from_detail(detail["Twitter"]),
+            twitter=direct_message.as_twitter() if direct_message else TwitterRef.from_detail(detail["Twitter"]),
             author=str(author) if author else None,
             reason=str(detail["Reason"]),
+            direct_message=direct_message,
         )
 
 

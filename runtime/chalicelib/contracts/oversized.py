@@ -25,8 +25,9 @@ from chalicelib.contracts import names
 OVERSIZED_PREFIX: Final = "oversized/"
 #: The key of the pointer in a claim-checked event's detail.
 OVERSIZED_KEY: Final = "Oversized"
-#: Detail fields kept beside the pointer whatever the patterns say: where the post lives on X.
-ALWAYS_KEPT: Final = (("Twitter",),)
+#: Detail fields kept beside the pointer whatever the patterns say: where the post (or the direct
+#: message, and which of the two it is) lives on X, so a failure can still name it and free its claim.
+ALWAYS_KEPT: Final = (("Twitter",), ("Channel",), ("DirectMessage",))
 
 
 def _detail_paths(pattern: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:

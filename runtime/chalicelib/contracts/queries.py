@@ -28,10 +28,11 @@ SAMPLE_QUERIES: Final[tuple[NamedQuery, ...]] = (
     ),
     NamedQuery(
         name="messages-received",
-        description="Every post that mentioned, replied to or quoted the bot, newest first.",
+        description="Every post that mentioned, replied to or quoted the bot, newest first (not DMs: private).",
         sql=(
             "SELECT time, detail.author AS author, detail.twitter.tweetid AS tweet_id, detail.text AS text "
-            f"FROM \"{TABLE_NAME}\" WHERE detail_type = 'MESSAGE_RECEIVED' ORDER BY time DESC"
+            f"FROM \"{TABLE_NAME}\" WHERE detail_type = 'MESSAGE_RECEIVED' "
+            "AND detail.channel IS DISTINCT FROM 'DM' ORDER BY time DESC"
         ),
     ),
     NamedQuery(
@@ -81,8 +82,13 @@ SAMPLE_QUERIES: Final[tuple[NamedQuery, ...]] = (
         description="Why a post got no answer: every post skipped (the bot's own) or not replied to "
         "(a guard), with the reason, newest first.",
         sql=(
-            "SELECT time, detail_type, detail.twitter.tweetid AS tweet_id, detail.twitter.userid AS user_id, "
-            "detail.author AS author, detail.twitter.conversationid AS conversation_id, detail.reason AS reason "
+            # A direct message's outcome has DirectMessage instead of Twitter: its ids, "dm:"-prefixed.
+            "SELECT time, detail_type, "
+            "coalesce(detail.twitter.tweetid, 'dm:' || detail.directmessage.eventid) AS tweet_id, "
+            "coalesce(detail.twitter.userid, detail.directmessage.senderid) AS user_id, "
+            "detail.author AS author, "
+            "coalesce(detail.twitter.conversationid, 'dm:' || detail.directmessage.conversationid) AS conversation_id, "
+            "detail.reason AS reason "
             f'FROM "{TABLE_NAME}" '
             "WHERE detail_type IN ('MESSAGE_SKIPPED', 'REPLY_SKIPPED') ORDER BY time DESC"
         ),

@@ -12,6 +12,41 @@ MAX_REPLY_IMAGES = 4
 
 
 @dataclass(frozen=True)
+class PhotoModeration:
+    """The photo check before a repost (chalicelib.responding.photos), as SEND_TWEET's Moderation:
+    how many photos were checked, found unsafe, could not be checked (MediaError: withheld, the
+    check fails closed) and withheld in all; the unsafe categories found; what checked them."""
+
+    checked: int
+    unsafe: int = 0
+    failed: int = 0
+    withheld: int = 0
+    categories: tuple[str, ...] = ()
+    checker: str = ""
+
+    def to_detail(self) -> dict[str, Any]:
+        return {
+            "Checked": self.checked,
+            "Unsafe": self.unsafe,
+            "Failed": self.failed,
+            "Withheld": self.withheld,
+            "Categories": list(self.categories),
+            "Checker": self.checker,
+        }
+
+    @classmethod
+    def from_detail(cls, detail: dict[str, Any]) -> PhotoModeration:
+        return cls(
+            checked=int(detail.get("Checked") or 0),
+            unsafe=int(detail.get("Unsafe") or 0),
+            failed=int(detail.get("Failed") or 0),
+            withheld=int(detail.get("Withheld") or 0),
+            categories=tuple(str(category) for category in detail.get("Categories") or []),
+            checker=str(detail.get("Checker") or ""),
+        )
+
+
+@dataclass(frozen=True)
 class SendTweet:
     """A reply to post. Images are media-store keys (at most four); ImageKey is the first, as in the
     original project's events."""
@@ -23,19 +58,23 @@ class SendTweet:
     #: When Ingress accepted the post answered (epoch ms, MESSAGE_RECEIVED's ReceivedAtMs), for the
     #: delivery-to-reply latency of REPLY_POSTED. Optional: the original project's events lack it.
     received_at_ms: int | None = None
+    #: The photo check's record, when one ran (a photo was about to be reposted); None otherwise.
+    moderation: PhotoModeration | None = None
 
     def __post_init__(self) -> None:
         if len(self.image_keys) > MAX_REPLY_IMAGES:
             raise ValueError(f"a post holds at most {MAX_REPLY_IMAGES} photos, not {len(self.image_keys)}")
 
     def to_detail(self) -> dict[str, Any]:
-        return {
+        detail: dict[str, Any] = {
             "Text": self.text,
             "ReplyToTweetId": self.reply_to_tweet_id,
             "ReplyToUserId": self.reply_to_user_id,
             "ImageKey": self.image_keys[0] if self.image_keys else None,
             "ImageKeys": list(self.image_keys),
         } | ({"ReceivedAtMs": self.received_at_ms} if self.received_at_ms is not None else {})
+        detail |= {"Moderation": self.moderation.to_detail()} if self.moderation is not None else {}
+        return detail
 
     @classmethod
     def from_detail(cls, detail: dict[str, Any]) -> SendTweet:
@@ -48,4 +87,5 @@ class SendTweet:
             reply_to_user_id=str(detail["ReplyToUserId"]),
             image_keys=[str(key) for key in keys],
             received_at_ms=received_at_ms(detail),
+            moderation=PhotoModeration.from_detail(detail["Moderation"]) if detail.get("Moderation") else None,
         )

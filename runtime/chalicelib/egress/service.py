@@ -29,6 +29,12 @@ failure destination or dead-letter queue; locally through the dispatcher's retri
   posts answered after that are posted. A switch that cannot be read -> TransientError: nothing is
   posted, the reply is retried (fail safe), and ends as "too old" if the switch stays unreadable.
 
+Direct messages (SEND_DM, send_direct_message) go through the same steps, with the same budget
+(one budget for the account: a DM counts as a post), kill switch, age limit and rate-limit wait;
+their exactly-once key is the DM answered ("dm-reply-to:<DM event id>", never a post's key). X's
+403 on a DM (the person does not take DMs from the bot) is final: REPLY_SKIPPED "DM not permitted",
+recorded as the DM's answer. Their outcome events say Channel "DM" and never carry the text.
+
 A reply posted is recorded as REPLY_POSTED (the post id X returned, the delivery-to-reply latency),
 once, inside the idempotent action. Publishing it must not undo the post: if the bus refuses it,
 the reply stays posted and recorded, and the loss of the outcome event is logged.
@@ -42,16 +48,27 @@ from dataclasses import dataclass
 from typing import Final
 
 from chalicelib.contracts import names
+from chalicelib.contracts.direct_messages import SendDirectMessage
 from chalicelib.contracts.envelope import BusEvent
 from chalicelib.contracts.messages import TwitterRef
-from chalicelib.contracts.outcomes import POSTING_PAUSED, TOO_OLD, ReplyPosted, ReplySkipped
+from chalicelib.contracts.outcomes import (
+    DM_NOT_PERMITTED,
+    POSTING_PAUSED,
+    TOO_OLD,
+    DirectMessagePosted,
+    ReplyPosted,
+    ReplySkipped,
+)
 from chalicelib.contracts.replies import SendTweet
-from chalicelib.egress.text import fit_reply
 from chalicelib.kernel.errors import RetryLaterError, TransientError
 from chalicelib.kernel.idempotency import Idempotency, window_key
+from chalicelib.kernel.x_text import fit_reply
 from chalicelib.observability import logger
 from chalicelib.ports import (
+    DirectMessageNotPermittedError,
+    DirectMessageSender,
     DuplicateContentError,
+    EgressError,
     MediaError,
     MediaStore,
     PostingSwitch,
@@ -67,6 +84,8 @@ DUPLICATE: Final = "duplicate"
 SKIPPED_TOO_OLD: Final = "skipped: too old"
 #: What send() returns (and records) for a reply skipped because the kill switch is off.
 SKIPPED_PAUSED: Final = "skipped: posting paused"
+#: What send_direct_message() returns (and records) when X will not deliver the DM to the person.
+SKIPPED_DM_NOT_PERMITTED: Final = "skipped: DM not permitted"
 #: The WindowCounters key of the posting budget: one budget for the account, whoever is answered.
 BUDGET_KEY: Final = "egress:posts"
 #: Time kept back from the function's budget when deciding to wait for a rate-limit reset: the
@@ -110,8 +129,11 @@ class EgressService:
         now: Callable[[], float] = time.time,
         safety_margin_ms: int = DEFAULT_SAFETY_MARGIN_MS,
         budget_without_deadline_ms: int = DEFAULT_BUDGET_WITHOUT_DEADLINE_MS,
+        dm_sender: DirectMessageSender | None = None,
     ) -> None:
+        """`dm_sender` sends the DM answers; by default the poster, when it can (both adapters can)."""
         self._poster = poster
+        self._dm_sender = dm_sender or (poster if isinstance(poster, DirectMessageSender) else None)
         self._media = media
         self._idempotency = idempotency
         self._publisher = publisher
@@ -145,7 +167,64 @@ class EgressService:
             self._record_posted(self._publisher, reply, posted)
         return posted
 
-    def _too_old(self, reply: SendTweet) -> bool:
+    def send_direct_message(self, answer: SendDirectMessage, remaining_ms: Callable[[], int] | None = None) -> str:
+        """Sends `answer` once per DM it answers; returns the DM event id X created (or a SKIPPED_*
+        result). Keyed on the DM answered, apart from every post's key."""
+        key = f"dm-reply-to:{answer.reply_to_dm_event_id}"
+        return self._idempotency.run(key, lambda: self._send_dm_and_record(answer, remaining_ms), remaining_ms)
+
+    def _send_dm_and_record(self, answer: SendDirectMessage, remaining_ms: Callable[[], int] | None) -> str:
+        if self._switch is not None and not self._switch.posting_enabled():
+            return self._skip_dm(answer, POSTING_PAUSED, SKIPPED_PAUSED)
+        if self._too_old(answer):
+            return self._skip_dm(answer, TOO_OLD, SKIPPED_TOO_OLD)
+        self._take_from_budget(answer)
+        try:
+            sent = self._send_dm(answer, remaining_ms)
+        except DirectMessageNotPermittedError:
+            return self._skip_dm(answer, DM_NOT_PERMITTED, SKIPPED_DM_NOT_PERMITTED)
+        if sent != DUPLICATE and self._publisher is not None:
+            latency = None
+            if answer.received_at_ms is not None:
+                latency = max(0, int(self._now() * 1000) - answer.received_at_ms)
+            outcome = DirectMessagePosted(answering=answer.answering, posted_dm_event_id=sent, latency_ms=latency)
+            try:
+                self._publisher.publish([BusEvent(names.SOURCE_EGRESS, names.REPLY_POSTED, outcome.to_detail())])
+            except Exception:  # the DM is sent: a lost outcome event must not make it go again
+                logger.exception("REPLY_POSTED not published for a DM", extra={"dm_event_id": sent})
+        return sent
+
+    def _send_dm(self, answer: SendDirectMessage, remaining_ms: Callable[[], int] | None) -> str:
+        sender = self._dm_sender
+        if sender is None:
+            raise EgressError("no DirectMessageSender configured: DM answers cannot be sent")
+        # X counts a DM's text up to 10,000 characters; fit_reply keeps it within a post's 280, which
+        # suits a chat answer and keeps one rule for both channels.
+        text = fit_reply(answer.text)
+        try:
+            try:
+                return sender.send_direct_message(text, answer.participant_id)
+            except RateLimitedError as error:
+                self._wait_for_reset(error, remaining_ms)
+                logger.info("retrying the DM after X's rate-limit reset")
+                return sender.send_direct_message(text, answer.participant_id)
+        except RateLimitedError as error:
+            raise RateLimitedTransientError(f"still rate limited after waiting: {error}") from error
+        except DuplicateContentError:
+            logger.info("the DM answer is already there; counted as sent")
+            return DUPLICATE
+
+    def _skip_dm(self, answer: SendDirectMessage, reason: str, result: str) -> str:
+        # Ids only: a DM's text never reaches a log line.
+        logger.warning("DM answer skipped", extra={"reason": reason, "dm_event_id": answer.reply_to_dm_event_id})
+        if self._publisher is not None:
+            skipped = ReplySkipped(
+                twitter=answer.answering.as_twitter(), author=None, reason=reason, direct_message=answer.answering
+            )
+            self._publisher.publish([BusEvent(names.SOURCE_EGRESS, names.REPLY_SKIPPED, skipped.to_detail())])
+        return result
+
+    def _too_old(self, reply: SendTweet | SendDirectMessage) -> bool:
         if self._max_reply_age_seconds is None or reply.received_at_ms is None:
             return False
         return self._now() * 1000 - reply.received_at_ms > self._max_reply_age_seconds * 1000
@@ -173,7 +252,7 @@ class EgressService:
             self._publisher.publish([BusEvent(names.SOURCE_EGRESS, names.REPLY_SKIPPED, skipped.to_detail())])
         return result
 
-    def _take_from_budget(self, reply: SendTweet) -> None:
+    def _take_from_budget(self, reply: SendTweet | SendDirectMessage) -> None:
         budget = self._budget
         if budget is None:
             return
@@ -184,7 +263,7 @@ class EgressService:
         retry_after = window_ends - now
         logger.info(
             "posting budget full: reply delayed",
-            extra={"in_reply_to": reply.reply_to_tweet_id, "retry_after_seconds": round(retry_after)},
+            extra={"in_reply_to": _answered(reply), "retry_after_seconds": round(retry_after)},
         )
         raise PostBudgetExhaustedError(
             f"posting budget of {budget.posts} per {budget.window_seconds}s used; "
@@ -248,6 +327,11 @@ class EgressService:
                 continue
             images.append((body, content_type_of(body, key)))
         return images
+
+
+def _answered(reply: SendTweet | SendDirectMessage) -> str:
+    """The id answered, for log lines: the post, or "dm:<event id>" for a DM."""
+    return reply.reply_to_tweet_id if isinstance(reply, SendTweet) else f"dm:{reply.reply_to_dm_event_id}"
 
 
 def content_type_of(body: bytes, key: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Final, TypeGuard
 
 from chalicelib.contracts import datalake, names
 from chalicelib.contracts.envelope import BusEvent
-from chalicelib.contracts.messages import MessageReceived, TwitterRef
+from chalicelib.contracts.messages import DirectMessageRef, MessageReceived, TwitterRef, one_to_one_id
 from chalicelib.contracts.outcomes import OWN_POST, MessageSkipped
 
 Json = dict[str, Any]
@@ -223,6 +223,11 @@ def _translate_account_activity(delivery: Json, bot_user_id: str | None) -> list
         )
     if "for_user_id" in context or for_user_id is None:
         events.extend(_messages_from_account_activity(kept.get("tweet_create_events", []), for_user_id, bot_user_id))
+        events.extend(
+            _messages_from_direct_messages(
+                kept.get("direct_message_events", []), for_user_id, bot_user_id, _dict(directories.get("users"))
+            )
+        )
     return events + rejected
 
 
@@ -242,8 +247,13 @@ def _checked_raw(detail_type: str, detail: Json, key: str) -> BusEvent:
     """A raw event, unless a field the data lake has a column for holds another type."""
     misfit = _lake_misfit(detail)
     if misfit is not None:
+        # A direct message's text is private: its rejection says what and why, never an excerpt.
+        private = detail_type.startswith(("TWITTER_DM_", names.x_activity_detail_type("dm"))) or "direct_message" in key
         return rejection(
-            f"{detail_type}: {misfit}", key=key, excerpt=excerpt_of(detail), for_user_id=detail.get("for_user_id")
+            f"{detail_type}: {misfit}",
+            key=key,
+            excerpt="" if private else excerpt_of(detail),
+            for_user_id=detail.get("for_user_id"),
         )
     return _raw(detail_type, detail)
 
@@ -401,6 +411,71 @@ def _v1_photo_urls(post: Json, extended: Json) -> list[Any]:
     return []
 
 
+# --- direct messages --------------------------------------------------------------------------
+
+
+def _messages_from_direct_messages(
+    elements: list[Any], subscribed: Any, bot_user_id: str | None, users: Json
+) -> Iterator[BusEvent]:
+    """A MESSAGE_RECEIVED (channel DM) for each direct message someone sent the bot; a
+    MESSAGE_SKIPPED for each the bot sent (Account Activity delivers both directions), so its own
+    DMs are never answered. A DM to someone else (never delivered for the bot) gives nothing.
+
+    What cannot be read is a DELIVERY_REJECTED without an excerpt: a DM's text is private, and an
+    excerpt would copy it into the rejection (the raw TWITTER_DM_RECEIVED event keeps the element).
+    """
+    bot_id = _bot_id(subscribed, bot_user_id)
+    if bot_id is None:
+        return
+    for index, element in enumerate(elements):
+        # Only message_create events are messages (welcome messages and others are not).
+        if not isinstance(element, dict) or element.get("type") != "message_create":
+            continue
+        try:
+            reference, text = _direct_message(element)
+            author = _dm_author(users, reference.sender_id)
+        except RejectedError as error:
+            yield rejection(f"not a message: {error}", key=f"direct_message_events[{index}]", for_user_id=subscribed)
+            continue
+        if reference.sender_id == bot_id:
+            skipped = MessageSkipped(
+                twitter=reference.as_twitter(), author=author, reason=OWN_POST, direct_message=reference
+            )
+            yield BusEvent(source=names.SOURCE_INGRESS, detail_type=names.MESSAGE_SKIPPED, detail=skipped.to_detail())
+        elif reference.recipient_id == bot_id:
+            yield _message_received(
+                MessageReceived.direct(text=text, author=author, lang=None, direct_message=reference)
+            )
+
+
+def _direct_message(element: Json) -> tuple[DirectMessageRef, str]:
+    """The DM's ids and text. A photo (message_data.attachment) is left out: DMs are answered as
+    text, and their photos are not analysed; its t.co link is taken off the end of the text."""
+    create = _object_field(element, "message_create")
+    sender = _id_field(create, "sender_id", "message_create.sender_id")
+    recipient = _id_field(_object_field(create, "target"), "recipient_id", "message_create.target.recipient_id")
+    data = _object_field(create, "message_data")
+    text = _first_text(((data, "text"),), "message_data.")
+    link = _dict(_dict(data.get("attachment")).get("media")).get("url")
+    if isinstance(link, str) and link and text.rstrip().endswith(link):
+        text = text.rstrip()[: -len(link)].rstrip()
+    reference = DirectMessageRef(
+        event_id=_id_field(element, "id", "id"),
+        sender_id=sender,
+        recipient_id=recipient,
+        conversation_id=one_to_one_id(sender, recipient),
+    )
+    return reference, html.unescape(text)  # v1.1 escapes &, < and > in DM text as in posts
+
+
+def _dm_author(users: Json, user_id: str) -> str | None:
+    """The sender's screen name from the delivery's users (Account Activity: screen_name; X Activity:
+    data.username); None when the delivery does not say."""
+    user = _dict(users.get(user_id))
+    name = user.get("screen_name") or _dict(user.get("data")).get("username")
+    return _optional_name({"name": name}, "name", "users.screen_name")
+
+
 # --- X Activity API ---------------------------------------------------------------------------
 
 
@@ -412,6 +487,13 @@ def _translate_x_activity(data: Json, bot_user_id: str | None) -> list[BusEvent]
     events = [raw]
     subscribed = _dict(data.get("filter")).get("user_id")
     bot_id = _bot_id(subscribed, bot_user_id)
+    if event_type == "dm.received" and bot_id is not None:
+        # X Activity's dm.received still carries Account Activity's direct_message_events.
+        payload = _dict(data.get("payload"))
+        elements = payload.get("direct_message_events")
+        elements = elements[:MAX_ELEMENTS_PER_DELIVERY] if isinstance(elements, list) else []
+        events.extend(_messages_from_direct_messages(elements, subscribed, bot_user_id, _dict(payload.get("users"))))
+        return events
     if event_type not in _X_ACTIVITY_MESSAGE_TYPES or bot_id is None:
         return events
     try:

@@ -13,6 +13,13 @@ Checked in this order, before anything is annotated or asked of the conversation
    bot's job.
 3. author limit: at most `per_author` replies to one author in each window.
 4. conversation limit: at most `per_conversation` replies in one conversation in each window.
+Direct messages go through the same guards: the author limit is per person, whichever channel they
+write on (a DM and a mention from one person share it); the conversation limit counts a DM
+conversation (its one-to-one id, "conversation:dm:<id>", apart from any post's thread); a DM has no
+parent post, so the chain guard does not apply; in its place a DM conversation gets at most
+DM_DAILY_LIMIT answers a day (a loop of DMs with another auto-replying bot would otherwise restart
+with every window of the author and conversation limits: about 480 DMs a day). The bot's own DMs
+are refused as own posts.
 Windows are fixed (they start at multiples of their length), so a burst across a window's edge can
 get up to twice a limit. A guard that refuses has already counted for the guards before it (a post
 turned away by the conversation limit used one of its author's replies): counting is one atomic
@@ -25,11 +32,13 @@ from dataclasses import dataclass
 from typing import Final
 
 from chalicelib.contracts.messages import MessageReceived
-from chalicelib.contracts.outcomes import AUTHOR_LIMIT, CHAIN_DEPTH, CONVERSATION_LIMIT, OWN_POST
+from chalicelib.contracts.outcomes import AUTHOR_LIMIT, CHAIN_DEPTH, CONVERSATION_LIMIT, DM_DAILY, OWN_POST
 from chalicelib.ports import WindowCounters
 
 #: The window in which a conversation's chain of replies to the bot is counted: a day.
 CHAIN_WINDOW_SECONDS: Final = 24 * 60 * 60
+#: Answers per DM conversation in CHAIN_WINDOW_SECONDS: a long chat with a person, not a bot loop.
+DM_DAILY_LIMIT: Final = 30
 
 
 @dataclass(frozen=True)
@@ -51,9 +60,12 @@ class ReplyGuards:
         twitter = message.twitter
         limits = self._limits
         bot = self._bot_user_id
+        # A DM's view has its sender as user_id.
         if bot is not None and twitter.user_id == bot:
             return OWN_POST
-        thread = twitter.thread_id
+        direct_message = message.direct_message
+        # The DM's one-to-one conversation, prefixed so it never shares a count with a post's thread.
+        thread = f"dm:{direct_message.conversation_id}" if direct_message is not None else twitter.thread_id
         if (
             bot is not None
             and twitter.in_reply_to_user_id == bot
@@ -62,6 +74,10 @@ class ReplyGuards:
             )
         ):
             return CHAIN_DEPTH
+        if direct_message is not None and not self._counters.take(
+            f"dm-day:{thread}", limit=DM_DAILY_LIMIT, window_seconds=CHAIN_WINDOW_SECONDS
+        ):
+            return DM_DAILY
         if not self._counters.take(
             f"author:{twitter.user_id}", limit=limits.per_author, window_seconds=limits.window_seconds
         ):

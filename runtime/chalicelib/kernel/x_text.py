@@ -139,6 +139,18 @@ def _cut_points(body: str) -> list[int]:
     return [index for index in range(len(body) + 1) if index not in inside_url and _is_cluster_boundary(body, index)]
 
 
+def without_url_like(text: str) -> str:
+    """The text with every span X might turn into a link removed (with or without a scheme:
+    "www.example.com", "bit.ly/x"), spaces collapsed: for text the bot did not write (the words
+    read in a photo), which must never make it post a link."""
+    kept, position = [], 0
+    for start, end, _certain in _url_spans(text):
+        kept.append(text[position:start])
+        position = end
+    kept.append(text[position:])
+    return " ".join(" ".join(kept).split())
+
+
 def _url_spans(text: str) -> Iterator[tuple[int, int, bool]]:
     """(start, end, certain) of each URL-like span; `certain` when X surely counts it as 23."""
     for match in _URL_LIKE.finditer(text):
