@@ -207,6 +207,22 @@ def send(files: Sequence[Path], url: str | None, secret: str | None, timeout: fl
         raise click.exceptions.Exit(1)
 
 
+def _deliver_signed(target: str, secret: str, delivery: dict[str, Any]) -> None:
+    """POST one delivery signed as X signs it; a ClickException in one line when it is not taken."""
+    import requests
+
+    body = json.dumps(delivery, ensure_ascii=False).encode("utf-8")
+    with requests.Session() as session:
+        try:
+            response = _post_signed(session, target, secret, body, 30.0)
+        except requests.RequestException as error:
+            raise click.ClickException(
+                f"cannot reach {target} ({_reason(error)}); is `botctl serve` running?"
+            ) from None
+    if not 200 <= response.status_code < 300:
+        raise click.ClickException(f"{response.status_code} {response.reason}: {response.text.strip()[:300]}")
+
+
 def _post_signed(session: Any, url: str, secret: str, body: bytes, timeout: float) -> Any:
     """POST the raw bytes with X's signature header, as X delivers to a webhook."""
     from chalicelib.ingress.signature import SIGNATURE_HEADER, sign
@@ -259,7 +275,6 @@ def tweet(
     """Post TEXT as a mention of the bot by AUTHOR, with photos, to the local webhook; print its id."""
     import shutil
 
-    import requests
     from chalicelib.settings import load_settings
 
     from botlocal.compose import LOCAL_BOT_USER_ID, compose_mention, snowflake
@@ -287,16 +302,7 @@ def tweet(
         bot_user_id=load_settings().bot_user_id or LOCAL_BOT_USER_ID,
         lang=lang,
     )
-    body = json.dumps(composed.delivery, ensure_ascii=False).encode("utf-8")
-    with requests.Session() as session:
-        try:
-            response = _post_signed(session, target, secret or LOCAL_DEVELOPMENT_CONSUMER_SECRET, body, 30.0)
-        except requests.RequestException as error:
-            raise click.ClickException(
-                f"cannot reach {target} ({_reason(error)}); is `botctl serve` running?"
-            ) from None
-    if not 200 <= response.status_code < 300:
-        raise click.ClickException(f"{response.status_code} {response.reason}: {response.text.strip()[:300]}")
+    _deliver_signed(target, secret or LOCAL_DEVELOPMENT_CONSUMER_SECRET, composed.delivery)
     click.echo(composed.tweet_id)
 
 
@@ -313,7 +319,6 @@ def dm(text: str, author: str, from_bot: bool, url: str | None, secret: str | No
     It arrives as Account Activity's direct_message_events, signed; the answer lands in the outbox,
     marked as a DM (`botctl outbox`). Photos in DMs are not analysed, so there is no --image.
     """
-    import requests
     from chalicelib.settings import load_settings
 
     from botlocal.compose import LOCAL_BOT_USER_ID, compose_dm
@@ -325,16 +330,7 @@ def dm(text: str, author: str, from_bot: bool, url: str | None, secret: str | No
     composed = compose_dm(
         text, author=author, bot_user_id=load_settings().bot_user_id or LOCAL_BOT_USER_ID, from_bot=from_bot
     )
-    body = json.dumps(composed.delivery, ensure_ascii=False).encode("utf-8")
-    with requests.Session() as session:
-        try:
-            response = _post_signed(session, target, secret or LOCAL_DEVELOPMENT_CONSUMER_SECRET, body, 30.0)
-        except requests.RequestException as error:
-            raise click.ClickException(
-                f"cannot reach {target} ({_reason(error)}); is `botctl serve` running?"
-            ) from None
-    if not 200 <= response.status_code < 300:
-        raise click.ClickException(f"{response.status_code} {response.reason}: {response.text.strip()[:300]}")
+    _deliver_signed(target, secret or LOCAL_DEVELOPMENT_CONSUMER_SECRET, composed.delivery)
     click.echo(composed.event_id)
 
 

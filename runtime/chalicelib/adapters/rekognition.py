@@ -65,7 +65,7 @@ class RekognitionImageAnalyser:
         celebrities: list[Record] = []
         faces: list[Record] = []
         if FEATURE_LABELS in features:
-            response = _call(
+            response = call_on_photo(
                 key,
                 lambda: self._client.detect_labels(
                     Image=image, MaxLabels=self._max_labels, MinConfidence=self._min_confidence
@@ -75,16 +75,17 @@ class RekognitionImageAnalyser:
         if FEATURE_CELEBRITIES in features:
             # Its UnrecognizedFaces are every other face in the photo: the face list, without the
             # cost of a separate DetectFaces call.
-            celebrity_response = _call(key, lambda: self._client.recognize_celebrities(Image=image))
+            celebrity_response = call_on_photo(key, lambda: self._client.recognize_celebrities(Image=image))
             celebrities = [_celebrity(face) for face in celebrity_response.get("CelebrityFaces", [])]
             faces = [_face(face) for face in celebrity_response.get("UnrecognizedFaces", [])]
         if FEATURE_TEXT in features:
-            text_response = _call(key, lambda: self._client.detect_text(Image=image))
+            text_response = call_on_photo(key, lambda: self._client.detect_text(Image=image))
             text = [_text_detection(detection) for detection in text_response.get("TextDetections", [])]
         return ImageAnalysis(labels=labels, text_detections=text, celebrity_faces=celebrities, unrecognized_faces=faces)
 
 
-def _call(key: str, request: Callable[[], _T]) -> _T:
+def call_on_photo(key: str, request: Callable[[], _T]) -> _T:
+    """`request()`, with an image Rekognition cannot read (PHOTO_ERRORS) raised as MediaError."""
     try:
         return request()
     except ClientError as error:

@@ -18,10 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from botocore.exceptions import ClientError
-
-from chalicelib.adapters.rekognition import PHOTO_ERRORS
-from chalicelib.ports import MediaError, ModerationVerdict
+from chalicelib.adapters.rekognition import call_on_photo
+from chalicelib.ports import ModerationVerdict
 
 if TYPE_CHECKING:
     from mypy_boto3_rekognition import RekognitionClient
@@ -85,14 +83,9 @@ class RekognitionPhotoModerator:
 
     def check(self, key: str) -> ModerationVerdict:
         image: ImageTypeDef = {"S3Object": {"Bucket": self._bucket, "Name": key}}
-        try:
-            response = self._client.detect_moderation_labels(Image=image, MinConfidence=self._min_confidence)
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
-            reason = PHOTO_ERRORS.get(code)
-            if reason is None:
-                raise
-            raise MediaError(f"{reason} ({code}) for {key}") from error
+        response = call_on_photo(
+            key, lambda: self._client.detect_moderation_labels(Image=image, MinConfidence=self._min_confidence)
+        )
         found = refused_categories(
             response.get("ModerationLabels", []), self._categories, min_confidence=self._min_confidence
         )
