@@ -19,17 +19,23 @@ from stacks.analytics import Analytics
 from stacks.buckets import media_bucket
 from stacks.chalice_app import ChaliceApp, FunctionRole
 from stacks.config import BotConfig
+from stacks.dashboard import pipeline_dashboard
 from stacks.grants import EventPublishing, secret_arn
 from stacks.operations import Operations
 
+#: Each service's roles (its module's ROLES), in the pipeline's order: the dashboard graphs the
+#: functions service by service.
+SERVICE_ROLES: Mapping[str, Mapping[str, FunctionRole]] = {
+    "Ingress": ingress.ROLES,
+    "Plumbing": plumbing.ROLES,
+    "Analysis": analysis.ROLES,
+    "Alerting": alerting.ROLES,
+    "Responding": responding.ROLES,
+    "Egress": egress.ROLES,
+}
 #: Every role of the Chalice app, by service: each function of the app is in exactly one.
 FUNCTION_ROLES: Mapping[str, FunctionRole] = {
-    **ingress.ROLES,
-    **plumbing.ROLES,
-    **analysis.ROLES,
-    **alerting.ROLES,
-    **responding.ROLES,
-    **egress.ROLES,
+    name: role for roles in SERVICE_ROLES.values() for name, role in roles.items()
 }
 
 
@@ -126,7 +132,7 @@ class BotStack(cdk.Stack):
         )
         if poll_checkpoint is not None:
             cdk.CfnOutput(self, "PollCheckpointTableName", value=poll_checkpoint.table_name)
-        plumbing.attach_to(app, plumbing=bus_plumbing)
+        handler_failures = plumbing.attach_to(app, plumbing=bus_plumbing)
         analysis.attach_to(
             app,
             publishing=publishing,
@@ -177,6 +183,28 @@ class BotStack(cdk.Stack):
             idempotency_table=idempotency,
             queue=reply_queue,
         )
+        # In Plumbing's construct, where the dashboard has always been: the same logical id keeps
+        # the deployed dashboard (and its name) instead of replacing it.
+        dashboard = pipeline_dashboard(
+            bus_plumbing,
+            "Dashboard",
+            event_counts=bus_plumbing.metrics,
+            alert_topic=alerts.topic,
+            reply_queue=reply_queue.queue,
+            reply_dead_letters=reply_queue.dead_letters.queue,
+            max_reply_age=cdk.Duration.seconds(config.max_reply_age_seconds),
+            failure_queues={
+                "Rule targets' dead letters (TargetDeadLetters)": bus_plumbing.dead_letter_queue,
+                "Functions' failures (HandlerFailures)": handler_failures.queue,
+                "Egress dead letters (EgressQueue DeadLetters)": reply_queue.dead_letters.queue,
+            },
+            state_machine=analysis_workflow.state_machine,
+            execution_timeout=cdk.Duration.seconds(workflow.EXECUTION_TIMEOUT_SECONDS),
+            functions={
+                service: {name: app.function(name) for role in roles.values() for name in role.functions}
+                for service, roles in SERVICE_ROLES.items()
+            },
+        )
 
         cdk.CfnOutput(self, "WebhookUrl", value=webhook.url, description="Register this URL with X.")
         cdk.CfnOutput(self, "EventBusName", value=bus_plumbing.bus.event_bus_name)
@@ -186,7 +214,7 @@ class BotStack(cdk.Stack):
         cdk.CfnOutput(self, "AthenaResultsBucketName", value=data_lake.results_bucket.bucket_name)
         cdk.CfnOutput(self, "GlueDatabaseName", value=data_lake.database_name)
         cdk.CfnOutput(self, "AthenaWorkGroup", value=data_lake.workgroup.ref)
-        cdk.CfnOutput(self, "DashboardName", value=bus_plumbing.dashboard.dashboard_name)
+        cdk.CfnOutput(self, "DashboardName", value=dashboard.dashboard_name)
         cdk.CfnOutput(self, "MediaBucketName", value=media.bucket_name)
         cdk.CfnOutput(self, "AlertTopicArn", value=alerts.topic.topic_arn)
         cdk.CfnOutput(

@@ -1,8 +1,8 @@
 """Plumbing (chalicelib/plumbing): the bus and what every event gets, and what every failed delivery gets.
 
-The bus, its archive, the catch-all log with a metric per detail-type and the dashboard; the
-dead-letter queue for every rule target that delivers events somewhere (`Plumbing`); and, for the
-Chalice app's functions (`attach_to`): their rules on the bus, and the failure queue of the
+The bus, its archive, the catch-all log with a metric per detail-type (stacks/dashboard.py graphs
+them); the dead-letter queue for every rule target that delivers events somewhere (`Plumbing`); and,
+for the Chalice app's functions (`attach_to`): their rules on the bus, and the failure queue of the
 functions and of their rules. Plumbing's own functions only log.
 """
 
@@ -36,10 +36,6 @@ ROLES = {
 #: The default stage's metric namespace. A stage's is its stack name (XBot-dev): metric filters of
 #: two stages in one account and region must not add up their counts in the same metrics.
 METRIC_NAMESPACE = "XBot"
-#: Graphs per dashboard row; 24 columns / 6 wide.
-_WIDGETS_PER_ROW = 4
-#: Only the detail-types the contracts name get a metric filter, so only those get a graph.
-_ONE_GRAPH_EACH = "(one graph per known detail-type; others are not graphed)"
 
 
 class Plumbing(Construct):
@@ -121,8 +117,8 @@ class Plumbing(Construct):
             ],
         )
 
+        #: The count of each known detail-type per 5 minutes (the dashboard graphs them).
         self.metrics = self._metric_per_detail_type(names.ALL_DETAIL_TYPES)
-        self.dashboard = self._dashboard()
 
     def _metric_per_detail_type(self, detail_types: Sequence[str]) -> dict[str, cloudwatch.Metric]:
         metrics: dict[str, cloudwatch.Metric] = {}
@@ -136,25 +132,6 @@ class Plumbing(Construct):
             )
             metrics[detail_type] = metric_filter.metric(statistic=cloudwatch.Stats.SUM, period=cdk.Duration.minutes(5))
         return metrics
-
-    def _dashboard(self) -> cloudwatch.Dashboard:
-        def graphs(title: str, detail_types: Sequence[str]) -> list[cloudwatch.IWidget]:
-            return [
-                cloudwatch.GraphWidget(
-                    title=f"{title} detail-type {detail_type}: events per 5 min",
-                    left=[self.metrics[detail_type]],
-                    width=24 // _WIDGETS_PER_ROW,
-                    height=5,
-                )
-                for detail_type in detail_types
-            ]
-
-        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=cdk.Duration.days(1))
-        dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"# Domain events {_ONE_GRAPH_EACH}", width=24, height=1))
-        _add_in_rows(dashboard, graphs("Domain", names.DOMAIN_DETAIL_TYPES))
-        dashboard.add_widgets(cloudwatch.TextWidget(markdown=f"# Raw X events {_ONE_GRAPH_EACH}", width=24, height=1))
-        _add_in_rows(dashboard, graphs("Raw", names.RAW_DETAIL_TYPES))
-        return dashboard
 
 
 def attach_to(app: ChaliceApp, *, plumbing: Plumbing) -> DeadLetterQueue:
@@ -176,11 +153,6 @@ def attach_to(app: ChaliceApp, *, plumbing: Plumbing) -> DeadLetterQueue:
     app.route_rules_to_bus(bus=plumbing.bus, dead_letter_queue=handler_failures.queue)
     app.send_async_failures_to(handler_failures.queue)
     return handler_failures
-
-
-def _add_in_rows(dashboard: cloudwatch.Dashboard, widgets: Sequence[cloudwatch.IWidget]) -> None:
-    for start in range(0, len(widgets), _WIDGETS_PER_ROW):
-        dashboard.add_widgets(*widgets[start : start + _WIDGETS_PER_ROW])
 
 
 @jsii.implements(events.IRuleTarget)

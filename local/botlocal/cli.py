@@ -8,6 +8,7 @@
     botctl demo                  the whole bot on a scripted scenario, with a transcript
     botctl tweet TEXT            post a mention of the bot (with --image photos) to the webhook
     botctl alerts                the negative-message alerts raised so far
+    botctl tail                  follow the bus live, one line per event (--json for scripts)
     botctl outbox                the replies posted to the dry-run outbox
     botctl deadletters           deliveries the dispatcher gave up on
     botctl redrive               retry the dead letters
@@ -466,6 +467,77 @@ def redrive(event_id: str | None, local_dir: Path) -> None:
     with Journal(layout.journal) as journal:
         count = journal.redrive(event_id=event_id)
     click.echo(f"{count} deliveries pending again")
+
+
+@main.command()
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    metavar="TYPE",
+    help="Only events of this detail-type (MESSAGE_ANALYSED, ...; ALERT for alerts); repeatable.",
+)
+@click.option("--since", default=None, help="Only what happened since: 10m, 2h, 1d, or an ISO time.")
+@click.option(
+    "-n",
+    "--lines",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Show the last N entries before following [default: 10; with --since, all since then].",
+)
+@click.option("--follow/--no-follow", default=True, show_default=True, help="Keep following new events.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line: time, type, author, summary, ids.")
+@click.option("--no-color", is_flag=True, help="No colour (also when NO_COLOR is set or stdout is not a terminal).")
+@client_local_dir_option
+def tail(
+    types: Sequence[str],
+    since: str | None,
+    lines: int | None,
+    follow: bool,
+    as_json: bool,
+    no_color: bool,
+    local_dir: Path,
+) -> None:
+    """Follow the local bus live, one line per event and alert (time, type, author, summary).
+
+    Reads the journal and the alerts file only, while `botctl serve` runs or after; a direct
+    message's text is never shown. Ctrl-C stops it."""
+    import os
+    import shutil
+    import sys
+
+    from botlocal import tail as tailing
+
+    types = tuple(name.upper() for name in types)  # detail-types are upper case: accept any case
+    unknown = sorted(set(types) - set(tailing.known_types()))
+    if unknown:
+        click.echo(f"(no event type is named {', '.join(unknown)}: nothing of that type will show)", err=True)
+    try:
+        since_at = tailing.parse_since(since) if since else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--since") from None
+    layout = state_of(local_dir)
+    terminal = sys.stdout.isatty()
+    colour = tailing.use_colour(terminal=terminal, no_color=no_color, environ=os.environ)
+    width = shutil.get_terminal_size((tailing.PIPE_WIDTH, 24)).columns if terminal else tailing.PIPE_WIDTH
+
+    def emit(entry: tailing.Entry) -> None:
+        line = tailing.to_json(entry) if as_json else tailing.render(entry, colour=colour, width=width)
+        click.echo(line, color=colour)
+        sys.stdout.flush()  # a pipe (a script, a test) sees each line as it happens
+
+    default_lines = None if since_at is not None else tailing.DEFAULT_LINES
+    source = tailing.TailSource(layout, types=types, since=since_at)
+    try:
+        tailing.follow(source, emit, lines=default_lines if lines is None else lines, follow=follow)
+    except KeyboardInterrupt:
+        pass  # Ctrl-C is how one stops following: not an error
+    except BrokenPipeError:
+        # The reader went away (`botctl tail | head`): stop quietly, as tail does; stdout now points
+        # at /dev/null so the interpreter's last flush does not complain about the pipe either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        source.close()
 
 
 def _render(columns: Sequence[str], rows: Sequence[Sequence[Any]], output_format: str) -> str:

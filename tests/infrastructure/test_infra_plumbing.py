@@ -229,17 +229,6 @@ def test_alarm_on_any_dead_lettered_event(synth):
     )
 
 
-def test_dashboard_titles_say_one_graph_per_known_detail_type(synth):
-    (dashboard,) = _of_type(synth.template, "AWS::CloudWatch::Dashboard").values()
-    body = json.loads("".join(map(str, synth.stack.resolve(dashboard["Properties"]["DashboardBody"])["Fn::Join"][1])))
-    titles = [w["properties"]["title"] for w in body["widgets"] if w["type"] == "metric"]
-    assert len(titles) == len(names.ALL_DETAIL_TYPES)
-    for detail_type in names.ALL_DETAIL_TYPES:
-        assert any(f"detail-type {detail_type}:" in title for title in titles), detail_type
-    headers = [w["properties"]["markdown"] for w in body["widgets"] if w["type"] == "text"]
-    assert headers and all("one graph per known detail-type" in h for h in headers)
-
-
 # The Chalice functions' failure queue (plumbing.attach_to) ---------------------------------------
 
 

@@ -197,3 +197,13 @@ def test_publish_skipped_says_the_dm_channel() -> None:
         "Author": "tweetinvitest",
         "Reason": AUTHOR_LIMIT,
     }
+
+
+def test_a_dm_with_only_a_photo_is_told_photos_are_not_looked_at() -> None:
+    from chalicelib.responding.conversation import NO_PHOTOS_IN_DMS, TextResponder
+
+    bus, bot = RecordingBus(), RecordingBot("Hi there! Send me a photo.", intent="Greeting")
+    TextResponder(bot=bot, publisher=publisher(bus)).respond(dm(""))
+    ((kind, detail),) = published(bus)
+    assert (kind, detail["Text"]) == (names.SEND_DM, NO_PHOTOS_IN_DMS)
+    assert bot.calls == []  # nothing to ask the bot

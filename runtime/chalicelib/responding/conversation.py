@@ -40,6 +40,10 @@ NEGATIVE: Final = "NEGATIVE"
 MIXED: Final = "MIXED"
 #: What a message that is not plainly friendly never gets.
 FUN_INTENTS: Final = frozenset({conversation.JOKE_NAME, conversation.FACT_NAME})
+#: The answer to a DM with no words (a photo alone): English only, like the jokes.
+NO_PHOTOS_IN_DMS: Final = (
+    "Thanks! I don't look at photos sent by DM. Mention me in a post with the photo and I'll tell you what I see."
+)
 #: What a negative message gets: a calm answer, or nothing (settings.NEGATIVE_REPLIES).
 CALM: Final = "calm"
 SILENT: Final = "silent"
@@ -113,6 +117,10 @@ class TextResponder:
             return self._negative(message, locale_id)
         if skipped_by_guards(message, self._guards, self._publisher):
             return None
+        if not text and message.message.direct_message is not None:
+            # A DM with nothing but a photo (its link is dropped at Ingress): photos in DMs are not
+            # looked at, and a greeting inviting a photo would be a bad joke.
+            return publish_reply(message, NO_PHOTOS_IN_DMS, self._publisher)
         session = message.message.twitter.user_id or message.message.author or "anonymous"
         # A bare mention says hello, in the locale's own words (the bot has nothing else to go on).
         answer = self._bot.respond(session, text or self._hello[locale_id], locale_id)
