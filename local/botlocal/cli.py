@@ -146,22 +146,44 @@ main.add_command(x_commands)  # `botctl x ...`: X set-up (botlocal.x_cli)
     type=click.IntRange(min=1),
     help="Minutes between polls (X's rate limit for the mentions timeline is low on the cheaper tiers).",
 )
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Print every log line here too (also BOT_LOG_VERBOSE=1) [default: one line per message handled; "
+    "every line in serve.log in the state folder].",
+)
 @local_dir_option
-def serve(host: str, port: int, poll: bool, poll_interval: int, local_dir: Path) -> None:
+def serve(host: str, port: int, poll: bool, poll_interval: int, local_dir: Path, verbose: bool) -> None:
     """Serve the webhook (chalice local) and deliver the bus's events until Ctrl+C.
 
     The webhook's address is recorded in the state folder while it runs, for the other commands.
     With --poll, the bot's mentions are also read from X every --poll-interval minutes.
     """
+    from typing import TextIO, cast
+
     from botlocal import logs
+    from botlocal.serve_output import LOG_NAME, quiet_terminal, verbose_from_env
     from botlocal.server import ServeError, ServeOptions
     from botlocal.server import serve as run_server
 
     logs.configure()
+    verbose = verbose or verbose_from_env()
+    log_file = local_dir.resolve() / LOG_NAME
     try:
-        run_server(
-            ServeOptions(host=host, port=port, local_dir=local_dir, poll=poll, poll_interval_minutes=poll_interval)
-        )
+        # Every line goes to the log file; the terminal shows the summaries (all lines with --verbose).
+        with quiet_terminal(log_file, verbose=verbose) as terminal:
+            run_server(
+                ServeOptions(
+                    host=host,
+                    port=port,
+                    local_dir=local_dir,
+                    poll=poll,
+                    poll_interval_minutes=poll_interval,
+                    log_file=log_file,
+                    summaries=not verbose,
+                ),
+                out=cast("TextIO", terminal),  # a TextIOBase: writes and flushes, all serve does with it
+            )
     except (ServeError, FileNotFoundError) as error:
         raise click.ClickException(str(error)) from None
     except KeyboardInterrupt:

@@ -79,6 +79,10 @@ class ServeOptions:
     #: `--poll`: also poll X for the bot's mentions every poll_interval_minutes (botlocal.polling).
     poll: bool = False
     poll_interval_minutes: float = DEFAULT_POLL_INTERVAL_MINUTES
+    #: Where the full output goes (botlocal.serve_output), announced at start-up; None: on the terminal.
+    log_file: Path | None = None
+    #: Print one line per message handled (the outcome events and alerts, botlocal.tail's lines).
+    summaries: bool = False
 
 
 def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
@@ -123,6 +127,10 @@ def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
                 record = new_record(layout, webhook_url(options.host, options.port))
                 write_record(layout, record)
                 register(record)
+                if options.summaries:
+                    from botlocal.serve_output import Terminal, follow_outcomes
+
+                    follow_outcomes(local_dir, out if isinstance(out, Terminal) else Terminal(out), stop)
                 _announce(out, options, layout, targets.names())
                 if polling is not None:
                     polling.start(stop, out)
@@ -164,7 +172,12 @@ def _announce(out: TextIO, options: ServeOptions, layout: LocalLayout, target_na
         f"State in {local_dir}: {layout.journal.name} (events, deliveries), {layout.datalake.name}/, "
         f"{layout.oversized.name}/\n"
         f"Targets: {', '.join(target_names)}\n"
-        "Press Ctrl+C to stop.\n"
+        + (
+            f"Full log (JSON lines, access lines) in {options.log_file}; --verbose prints it here too\n"
+            if options.log_file is not None
+            else ""
+        )
+        + "Press Ctrl+C to stop.\n"
     )
     out.flush()
     logger.info("ready", extra=fields(host=options.host, port=options.port, local_dir=str(local_dir)))

@@ -61,9 +61,11 @@ def test_a_signed_dm_gets_exactly_one_dm_answer_and_the_bots_own_dm_none(tmp_pat
     assert count("MESSAGE_RECEIVED", own.event_id) == 0
     assert [row["reason"] for row in rows if row["dm"] == own.event_id] == ["own post"]  # MESSAGE_SKIPPED
 
-    # No line of the runtime's log carries a DM's text.
-    log = (tmp_path / "serve.log").read_text()
-    assert "tell me a joke" not in log and "terrible" not in log
+    # No line of the runtime's logs carries a DM's text: the serve terminal, nor the full log file
+    # of the state folder (every JSON and access line).
+    for log_file in (tmp_path / "serve.log", runtime.local_dir / "serve.log"):
+        log = log_file.read_text()
+        assert "tell me a joke" not in log and "terrible" not in log, log_file
 
     # The negative DM raised an alert that says who, never what.
     alerts = read_alerts(layout.alerts)
