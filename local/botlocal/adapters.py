@@ -161,10 +161,9 @@ class LocalAdapters:
         from chalicelib.adapters.x_mentions import XApiMentionsReader
 
         from botlocal.config import x_api_base, x_credentials
+        from botlocal.polling import POLL_PURPOSE
 
-        return XApiMentionsReader(
-            x_credentials(purpose="polling X for mentions (botctl serve --poll)"), api_base=x_api_base()
-        )
+        return XApiMentionsReader(x_credentials(purpose=POLL_PURPOSE), api_base=x_api_base())
 
     def poll_checkpoint(self) -> PollCheckpoint:
         from botlocal.checkpoint import SqlitePollCheckpoint

@@ -12,7 +12,7 @@ from typing import Final
 
 from chalicelib.ports import PollState
 
-from botlocal.idempotency import _connect, _immediate
+from botlocal.idempotency import _connect, _create, _immediate
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS poll_checkpoint (
@@ -31,10 +31,7 @@ _COLUMNS: Final = "version, since_id, start_time, range_newest_id, pagination_to
 class SqlitePollCheckpoint:
     def __init__(self, path: Path) -> None:
         self.path: Final = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with _connect(self.path) as connection:
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(_SCHEMA)
+        _create(path, "PRAGMA journal_mode=WAL", _SCHEMA)
 
     def load(self, key: str) -> PollState | None:
         with _connect(self.path) as connection:

@@ -8,6 +8,7 @@ the alert, the replies and their annotated images, runs the README's analytics q
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -262,11 +263,12 @@ def _without_handle(text: str) -> str:
     return text.split(" ", 1)[1] if text.startswith("@") and " " in text else text
 
 
-def _fun_answers() -> set[str]:
+@functools.cache
+def _fun_answers() -> frozenset[str]:
     from chalicelib.responding.facts import FACTS
     from chalicelib.responding.jokes import JOKES
 
-    return set(JOKES) | set(FACTS)
+    return frozenset(JOKES) | frozenset(FACTS)
 
 
 def _print_queries(local_dir: Path, echo: Echo) -> None:

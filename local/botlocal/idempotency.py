@@ -43,10 +43,7 @@ class SqlitePersistenceLayer(BasePersistenceLayer):
     def __init__(self, path: Path) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.path: Final = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with _connect(self.path) as connection:
-            connection.execute("PRAGMA journal_mode=WAL")  # readers do not wait for the writer
-            connection.execute(_SCHEMA)
+        _create(path, "PRAGMA journal_mode=WAL", _SCHEMA)  # WAL: readers do not wait for the writer
 
     def _get_record(self, idempotency_key: str) -> DataRecord:
         with _connect(self.path) as connection:
@@ -119,6 +116,15 @@ def _connect(path: Path) -> Iterator[sqlite3.Connection]:
         yield connection
     finally:
         connection.close()
+
+
+def _create(path: Path, *statements: str) -> None:
+    """The SQLite file (and its folder) made if missing, then `statements` run: each store's
+    schema (CREATE ... IF NOT EXISTS, and pragmas), in one place for every local store."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _connect(path) as connection:
+        for statement in statements:
+            connection.execute(statement)
 
 
 @contextlib.contextmanager
@@ -204,11 +210,10 @@ class SqliteWindowCounters:
     def __init__(self, path: Path, *, now: Callable[[], float] = time.time) -> None:
         self.path: Final = path
         self._now = now
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with _connect(self.path) as connection:
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS counters (id TEXT PRIMARY KEY, count INTEGER NOT NULL, expiration INTEGER)"
-            )
+        _create(
+            path,
+            "CREATE TABLE IF NOT EXISTS counters (id TEXT PRIMARY KEY, count INTEGER NOT NULL, expiration INTEGER)",
+        )
 
     def take(self, key: str, *, limit: int, window_seconds: int) -> bool:
         if limit <= 0:  # nothing may be counted: no record needed

@@ -13,19 +13,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from botlocal.idempotency import _connect, _immediate
+from botlocal.idempotency import _connect, _create, _immediate
 
 
 class SqliteOptOuts:
     def __init__(self, path: Path, *, now: Callable[[], float] = time.time) -> None:
         self.path: Final = path
         self._now = now
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with _connect(self.path) as connection:
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS opt_outs"
-                " (user_id TEXT PRIMARY KEY, opted_out INTEGER NOT NULL, post TEXT NOT NULL, since INTEGER NOT NULL)"
-            )
+        _create(
+            path,
+            "CREATE TABLE IF NOT EXISTS opt_outs"
+            " (user_id TEXT PRIMARY KEY, opted_out INTEGER NOT NULL, post TEXT NOT NULL, since INTEGER NOT NULL)",
+        )
 
     def is_opted_out(self, user_id: str) -> bool:
         with _connect(self.path) as connection:

@@ -487,7 +487,8 @@ class TailSource:
         if envelope.get("detail-type") != names.MESSAGE_RECEIVED or not isinstance(detail, Mapping):
             return
         author = detail.get("Author")
-        key = _ids(detail).get("TweetId") or _ids(detail).get("DmEventId")
+        ids = _ids(detail)
+        key = ids.get("TweetId") or ids.get("DmEventId")
         if author and key:
             self._authors[key] = str(author)
             if len(self._authors) > _AUTHORS_REMEMBERED:

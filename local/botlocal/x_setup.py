@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 import requests
-from chalicelib.adapters.x_api import DEFAULT_API_BASE, _problem, _reset_at
+from chalicelib.adapters.x_api import DEFAULT_API_BASE, UserContextSigner, _problem, _reset_at
 from chalicelib.kernel.credentials import ALL_KEYS, REQUIRED_KEYS
 from requests_oauthlib import OAuth1  # type: ignore[import-untyped]  # (no type information shipped)
 
@@ -339,14 +339,8 @@ class XSetupClient:
 
     def _user_signer(self) -> OAuth1:
         self._credentials.require(REQUIRED_KEYS, "this call, made as the bot's account,")
-        values = self._credentials.values
-        return OAuth1(
-            client_key=values["ApiKey"],
-            client_secret=values["ApiSecret"],
-            resource_owner_key=values["AccessToken"],
-            resource_owner_secret=values["AccessTokenSecret"],
-            signature_type="AUTH_HEADER",
-        )
+        # Egress's and the poller's signer: one OAuth 1.0a set-up for every call made as the bot.
+        return UserContextSigner(self._credentials.values).auth()
 
     def _bearer(self) -> str:
         """The app-only bearer token: given, or exchanged once for the app's key and secret."""

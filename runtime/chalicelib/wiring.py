@@ -25,14 +25,17 @@ from chalicelib.kernel.errors import ConfigurationError
 from chalicelib.kernel.idempotency import ALERTING_NAMESPACE, EGRESS_NAMESPACE
 from chalicelib.ports import Adapters, EventBus, MediaStore, OptOuts, PayloadStore, SecretProvider, WindowCounters
 from chalicelib.publishing import EventPublisher, PayloadResolver
-from chalicelib.responding.conversation import TextResponder
 from chalicelib.responding.guards import GuardLimits, ReplyGuards
-from chalicelib.responding.photos import PhotoResponder
 from chalicelib.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     # Egress pulls in its text fitting and, through its poster, the X client: off the webhook's path.
     from chalicelib.egress.service import EgressService
+
+    # The responders bring the conversation's definition, its answers and the photo wording: only
+    # the responding functions import them (the webhook's cold start stays small).
+    from chalicelib.responding.conversation import TextResponder
+    from chalicelib.responding.photos import PhotoResponder
 
 
 @cache
@@ -205,6 +208,7 @@ def opt_outs() -> OptOuts:
 @cache
 def photo_responder() -> PhotoResponder:
     from chalicelib.responding.annotate import annotate_photo
+    from chalicelib.responding.photos import PhotoResponder
 
     current = settings()
     return PhotoResponder(
@@ -224,6 +228,7 @@ def photo_responder() -> PhotoResponder:
 
 @cache
 def text_responder() -> TextResponder:
+    from chalicelib.responding.conversation import TextResponder
     from chalicelib.responding.fulfilment import fulfil
 
     # `fulfil` is the Lex bot's code hook: Lex calls its Lambda on AWS, a local bot calls it directly.

@@ -44,13 +44,13 @@ def test_three_deliveries_of_one_negative_post_give_one_analysis_one_alert_one_r
     assert [reply["ReplyToTweetId"] for reply in replies] == [composed.tweet_id]
 
 
-def _x_activity(post: dict[str, Any], bot_user_id: str, event_type: str) -> bytes:
-    """The same post in the X Activity API's envelope (see tests/fixtures/x-webhooks/xaa_*.json)."""
-    user = post["user"]
-    payload: dict[str, Any] = {
+def v2_post(post: dict[str, Any]) -> dict[str, Any]:
+    """A v1.1 post (tweet_create_events element) as the X API v2 shows it (the X Activity API's
+    payload, and a mentions page's data)."""
+    return {
         "id": post["id_str"],
         "text": post["text"],
-        "author_id": user["id_str"],
+        "author_id": post["user"]["id_str"],
         "conversation_id": post["id_str"],
         "edit_history_tweet_ids": [post["id_str"]],
         "lang": post.get("lang") or "und",
@@ -61,6 +61,12 @@ def _x_activity(post: dict[str, Any], bot_user_id: str, event_type: str) -> byte
             ]
         },
     }
+
+
+def _x_activity(post: dict[str, Any], bot_user_id: str, event_type: str) -> bytes:
+    """The same post in the X Activity API's envelope (see tests/fixtures/x-webhooks/xaa_*.json)."""
+    user = post["user"]
+    payload = v2_post(post)
     if event_type == "post.reply.create":
         payload["in_reply_to_user_id"] = bot_user_id
         payload["referenced_tweets"] = [{"type": "replied_to", "id": "1000000000000000099"}]

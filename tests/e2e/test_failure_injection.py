@@ -372,17 +372,15 @@ def analysis_target(app: Any, settings: Any) -> Target:
     return Target(name=ANALYSIS_TARGET, pattern=MESSAGE_RECEIVED_PATTERN, deliver=deliver)
 
 
-@pytest.fixture
-def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessRuntime]:
+def in_process_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessRuntime]:
+    """The local runtime in this process, on a fresh state folder under tmp_path."""
     # The local stage's variables through monkeypatch, so they are undone after the test.
     for name, value in stage_environment(RUNTIME_DIR).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("BOT_LOCAL_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("BOT_ADAPTERS", "botlocal.adapters:LocalAdapters")
-    monkeypatch.delenv("EVENT_BUS_NAME", raising=False)
-    monkeypatch.delenv("TWITTER_CONSUMER_SECRET", raising=False)
-    monkeypatch.delenv("CHAT_WEBHOOK_URL", raising=False)
-    monkeypatch.delenv("BOT_EGRESS", raising=False)
+    for variable in ("EVENT_BUS_NAME", "TWITTER_CONSUMER_SECRET", "CHAT_WEBHOOK_URL", "BOT_EGRESS", "BOT_POSTING"):
+        monkeypatch.delenv(variable, raising=False)
     layout = LocalLayout(tmp_path / "state")
     app = load_chalice_app(RUNTIME_DIR)
     settings = load_settings()
@@ -392,6 +390,11 @@ def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InProce
     with Client(app, stage_name="local", project_dir=str(RUNTIME_DIR)) as client:
         yield InProcessRuntime(layout, journal, client, Dispatcher(journal, targets, clock=clock), clock)
     journal.close()
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessRuntime]:
+    yield from in_process_runtime(tmp_path, monkeypatch)
 
 
 # --- the test -------------------------------------------------------------------------------------

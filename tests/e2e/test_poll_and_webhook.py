@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 import requests
+from botlocal.background import free_port
 from botlocal.checkpoint import SqlitePollCheckpoint
 from botlocal.compose import LOCAL_BOT_USER_ID, compose_mention
 from botlocal.config import LOCAL_DEVELOPMENT_CONSUMER_SECRET
@@ -29,36 +29,16 @@ from chalicelib.ingress.signature import SIGNATURE_HEADER, sign
 from chalicelib.ports import PollState
 
 from tests.e2e.runtime import BOTCTL, LocalRuntime
+from tests.e2e.test_exactly_once import v2_post
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "x-mentions"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _mentions_page(post: dict[str, Any]) -> dict[str, Any]:
     """X's answer (the shape of tests/fixtures/x-mentions/page_older.json) holding the same post."""
     user = post["user"]
     page: dict[str, Any] = json.loads((FIXTURES / "page_empty.json").read_text(encoding="utf-8"))
-    page["data"] = [
-        {
-            "id": post["id_str"],
-            "text": post["text"],
-            "author_id": user["id_str"],
-            "conversation_id": post["id_str"],
-            "edit_history_tweet_ids": [post["id_str"]],
-            "lang": post.get("lang") or "und",
-            "entities": {
-                "mentions": [
-                    {"start": m["indices"][0], "end": m["indices"][1], "username": m["screen_name"], "id": m["id_str"]}
-                    for m in post["entities"]["user_mentions"]
-                ]
-            },
-        }
-    ]
+    page["data"] = [v2_post(post)]
     page["includes"] = {"users": [{"id": user["id_str"], "username": user["screen_name"], "name": user["name"]}]}
     page["meta"] = {"newest_id": post["id_str"], "oldest_id": post["id_str"], "result_count": 1}
     return page
@@ -98,7 +78,7 @@ def replaying_x(answer: dict[str, Any]) -> Iterator[tuple[str, list[str]]]:
 
 @contextmanager
 def serving_with_poll(state: Path, x_api_base: str) -> Iterator[tuple[LocalRuntime, Path]]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "BOT_LOCAL_DIR": str(state / "bot"),

@@ -22,20 +22,13 @@ from typing import Any
 import pytest
 from botlocal.adapters import LocalAdapters
 from botlocal.alerts import read_alerts
-from botlocal.chalice_app import chalice_targets, load_chalice_app, stage_environment
 from botlocal.compose import compose_mention, user_id_of
-from botlocal.dispatcher import Dispatcher
-from botlocal.journal import Journal
-from botlocal.layout import LocalLayout
 from botlocal.outbox import read_outbox
-from botlocal.targets import build_targets
-from chalice.test import Client
 from chalicelib.contracts.analysis import ImageAnalysis
 from chalicelib.ports import MediaStore
 from chalicelib.responding.optout import STARTED_CONFIRMATION, STOPPED_CONFIRMATION
-from chalicelib.settings import load_settings
 
-from tests.e2e.test_failure_injection import RUNTIME_DIR, Clock, InProcessRuntime, analysis_target
+from tests.e2e.test_failure_injection import InProcessRuntime, in_process_runtime
 from tests.fakes import FakeImageAnalyser, image_bytes
 
 NEGATIVE_TEXT = "I hate you, you are a terrible and useless bot"
@@ -50,27 +43,12 @@ CELEBRITY = {
 
 @pytest.fixture
 def runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[InProcessRuntime]:
-    for name, value in stage_environment(RUNTIME_DIR).items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("BOT_LOCAL_DIR", str(tmp_path / "state"))
-    monkeypatch.setenv("BOT_ADAPTERS", "botlocal.adapters:LocalAdapters")
-    for variable in ("EVENT_BUS_NAME", "TWITTER_CONSUMER_SECRET", "CHAT_WEBHOOK_URL", "BOT_EGRESS", "BOT_POSTING"):
-        monkeypatch.delenv(variable, raising=False)
-
     def celebrity_everywhere(adapters: LocalAdapters, media: MediaStore) -> FakeImageAnalyser:
         # Reads the stored photo back (a missing one fails), as Rekognition reads the bucket.
         return FakeImageAnalyser(default=lambda body: ImageAnalysis(celebrity_faces=[CELEBRITY]), store=media)
 
     monkeypatch.setattr(LocalAdapters, "image_analyser", celebrity_everywhere)
-    layout = LocalLayout(tmp_path / "state")
-    app = load_chalice_app(RUNTIME_DIR)
-    settings = load_settings()
-    targets = build_targets(layout, [*chalice_targets(app, settings, RUNTIME_DIR), analysis_target(app, settings)])
-    journal = Journal(layout.journal)
-    clock = Clock()
-    with Client(app, stage_name="local", project_dir=str(RUNTIME_DIR)) as client:
-        yield InProcessRuntime(layout, journal, client, Dispatcher(journal, targets, clock=clock), clock)
-    journal.close()
+    yield from in_process_runtime(tmp_path, monkeypatch)
 
 
 def _photo_mention(runtime: InProcessRuntime, author: str, name: str) -> str:

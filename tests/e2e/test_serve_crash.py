@@ -173,11 +173,12 @@ def _cut_between_publish_and_mark(local_dir: Path) -> set[str]:
             for (key,) in claims.execute("SELECT id FROM claims WHERE status = 'INPROGRESS' AND id LIKE 'analysis:%'")
         }
     with sqlite3.connect(layout.journal) as journal:
-        published = {
-            str(json.loads(envelope)["detail"]["Twitter"]["TweetId"])
-            for (envelope,) in journal.execute("SELECT envelope FROM events")
-            if json.loads(envelope).get("detail-type") == "MESSAGE_ANALYSED"
-        }
+        envelopes = [json.loads(envelope) for (envelope,) in journal.execute("SELECT envelope FROM events")]
+    published = {
+        str(envelope["detail"]["Twitter"]["TweetId"])
+        for envelope in envelopes
+        if envelope.get("detail-type") == "MESSAGE_ANALYSED"
+    }
     return in_progress & published
 
 

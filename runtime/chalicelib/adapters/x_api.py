@@ -86,8 +86,9 @@ class UserContextSigner:
         return self._oauth1
 
 
-class XApiReplyPoster:
-    """chalicelib.ports.ReplyPoster on the X API v2 with OAuth 1.0a user context."""
+class UserContextClient:
+    """What every X adapter signed as the bot holds: the signer, a session, the API base and a
+    timeout. Its repr names the API base only (never a credential)."""
 
     def __init__(
         self,
@@ -103,7 +104,29 @@ class XApiReplyPoster:
         self._timeout = timeout
 
     def __repr__(self) -> str:  # the default would not leak either, but say so explicitly
-        return f"XApiReplyPoster(api_base={self._base!r})"
+        return f"{type(self).__name__}(api_base={self._base!r})"
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        refusal: Callable[[str, str, requests.Response], Exception] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """The answer when under 400; else raises `refusal`'s exception (by default _error_for's)."""
+        url = f"{self._base}{path}"
+        try:
+            response = self._session.request(method, url, auth=self._signer.auth(), timeout=self._timeout, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            # The type names the failure; str(error) may embed the prepared request, so it is left out.
+            raise XApiTransientError(f"{method} {path}: X unreachable ({type(error).__name__})") from None
+        if response.status_code < 400:
+            return response
+        raise (refusal or _error_for)(method, path, response)
+
+
+class XApiReplyPoster(UserContextClient):
+    """chalicelib.ports.ReplyPoster on the X API v2 with OAuth 1.0a user context."""
 
     def post_reply(self, text: str, reply_to_tweet_id: str, images: list[tuple[bytes, str]]) -> str:
         media_ids = [self.upload_image(body, content_type, index) for index, (body, content_type) in enumerate(images)]
@@ -142,24 +165,6 @@ class XApiReplyPoster:
             files={"media": (f"photo-{index + 1}.{extension}", body, content_type)},
         )
         return _data_id(response, "media upload")
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        refusal: Callable[[str, str, requests.Response], Exception] | None = None,
-        **kwargs: Any,
-    ) -> requests.Response:
-        """The answer when under 400; else raises `refusal`'s exception (by default _error_for's)."""
-        url = f"{self._base}{path}"
-        try:
-            response = self._session.request(method, url, auth=self._signer.auth(), timeout=self._timeout, **kwargs)
-        except (requests.ConnectionError, requests.Timeout) as error:
-            # The type names the failure; str(error) may embed the prepared request, so it is left out.
-            raise XApiTransientError(f"{method} {path}: X unreachable ({type(error).__name__})") from None
-        if response.status_code < 400:
-            return response
-        raise (refusal or _error_for)(method, path, response)
 
 
 def _error_for(method: str, path: str, response: requests.Response) -> Exception:

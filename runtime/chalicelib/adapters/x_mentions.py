@@ -15,13 +15,12 @@ What X documents and this relies on (docs.x.com, "User mention timeline"):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import requests
 
-from chalicelib.adapters.x_api import DEFAULT_API_BASE, UserContextSigner, XApiTransientError, _problem, _reset_at
+from chalicelib.adapters.x_api import UserContextClient, XApiTransientError, _problem, _reset_at
 from chalicelib.ports import MentionsPage, RateLimit, RateLimitedError, XReadError
 
 #: What the translation reads (chalicelib/ingress/translate.py, _message_from_v2_post): the text
@@ -37,24 +36,8 @@ USER_FIELDS: Final = "username,name"
 MEDIA_FIELDS: Final = "media_key,type,url"
 
 
-class XApiMentionsReader:
+class XApiMentionsReader(UserContextClient):
     """chalicelib.ports.MentionsReader on the X API v2 with OAuth 1.0a user context."""
-
-    def __init__(
-        self,
-        credentials: Mapping[str, str] | Callable[[], Mapping[str, str]],
-        *,
-        session: requests.Session | None = None,
-        api_base: str = DEFAULT_API_BASE,
-        timeout: float = 10,
-    ) -> None:
-        self._signer = UserContextSigner(credentials)
-        self._session = session or requests.Session()
-        self._base = api_base.rstrip("/")
-        self._timeout = timeout
-
-    def __repr__(self) -> str:
-        return f"XApiMentionsReader(api_base={self._base!r})"
 
     def mentions_page(
         self,
@@ -79,21 +62,22 @@ class XApiMentionsReader:
         if pagination_token:
             params["pagination_token"] = pagination_token
         path = f"/2/users/{user_id}/mentions"
-        try:
-            response = self._session.get(
-                f"{self._base}{path}", params=params, auth=self._signer.auth(), timeout=self._timeout
-            )
-        except (requests.ConnectionError, requests.Timeout) as error:
-            raise XApiTransientError(f"GET {path}: X unreachable ({type(error).__name__})") from None
+        response = self._request("GET", path, params=params, refusal=_read_error)
         rate_limit = _rate_limit(response)
         where = f"GET {path} -> {response.status_code}"
-        if response.status_code == 429:
-            raise RateLimitedError(f"{where}: rate limited ({_problem(response)})", reset_at=rate_limit.reset_at)
-        if response.status_code >= 500:
-            raise XApiTransientError(f"{where}: {_problem(response)}")
-        if response.status_code >= 400:
-            raise XReadError(f"{where}: {_problem(response)}", status=response.status_code)
         return _page(response, where, rate_limit)
+
+
+def _read_error(method: str, path: str, response: requests.Response) -> Exception:
+    """A refused read: 429 waits for the reset, 5xx is retried, anything else is the caller's."""
+    where = f"{method} {path} -> {response.status_code}"
+    if response.status_code == 429:
+        return RateLimitedError(
+            f"{where}: rate limited ({_problem(response)})", reset_at=_rate_limit(response).reset_at
+        )
+    if response.status_code >= 500:
+        return XApiTransientError(f"{where}: {_problem(response)}")
+    return XReadError(f"{where}: {_problem(response)}", status=response.status_code)
 
 
 def _page(response: requests.Response, where: str, rate_limit: RateLimit) -> MentionsPage:

@@ -201,18 +201,12 @@ class EgressService:
         # X counts a DM's text up to 10,000 characters; fit_reply keeps it within a post's 280, which
         # suits a chat answer and keeps one rule for both channels.
         text = fit_reply(answer.text)
-        try:
-            try:
-                return sender.send_direct_message(text, answer.participant_id)
-            except RateLimitedError as error:
-                self._wait_for_reset(error, remaining_ms)
-                logger.info("retrying the DM after X's rate-limit reset")
-                return sender.send_direct_message(text, answer.participant_id)
-        except RateLimitedError as error:
-            raise RateLimitedTransientError(f"still rate limited after waiting: {error}") from error
-        except DuplicateContentError:
-            logger.info("the DM answer is already there; counted as sent")
-            return DUPLICATE
+        return self._send_once_more_after_reset(
+            lambda: sender.send_direct_message(text, answer.participant_id),
+            remaining_ms,
+            retrying="retrying the DM after X's rate-limit reset",
+            duplicate="the DM answer is already there; counted as sent",
+        )
 
     def _skip_dm(self, answer: SendDirectMessage, reason: str, result: str) -> str:
         # Ids only: a DM's text never reaches a log line.
@@ -291,18 +285,30 @@ class EgressService:
         text = fit_reply(reply.text)
         if text != reply.text:
             logger.info("reply text shortened to fit X", extra={"chars": len(reply.text), "kept": len(text)})
+        # X keeps one copy of a text per account: a duplicate means the reply (or one like it) is on X.
+        return self._send_once_more_after_reset(
+            lambda: self._poster.post_reply(text, reply.reply_to_tweet_id, images),
+            remaining_ms,
+            retrying="retrying the reply after X's rate-limit reset",
+            duplicate="X refused the reply as a duplicate; counted as posted",
+        )
+
+    def _send_once_more_after_reset(
+        self, send: Callable[[], str], remaining_ms: Callable[[], int] | None, *, retrying: str, duplicate: str
+    ) -> str:
+        """`send()`; on a 429, once more after X's reset when that fits the time left. A second
+        429 is transient (the event is retried later); a duplicate counts as sent (DUPLICATE)."""
         try:
             try:
-                return self._poster.post_reply(text, reply.reply_to_tweet_id, images)
+                return send()
             except RateLimitedError as error:
                 self._wait_for_reset(error, remaining_ms)
-                logger.info("retrying the reply after X's rate-limit reset")
-                return self._poster.post_reply(text, reply.reply_to_tweet_id, images)
+                logger.info(retrying)
+                return send()
         except RateLimitedError as error:
             raise RateLimitedTransientError(f"still rate limited after waiting: {error}") from error
         except DuplicateContentError:
-            # X keeps one copy of a text per account: the reply (or one just like it) is on X.
-            logger.info("X refused the reply as a duplicate; counted as posted")
+            logger.info(duplicate)
             return DUPLICATE
 
     def _wait_for_reset(self, error: RateLimitedError, remaining_ms: Callable[[], int] | None) -> None:

@@ -171,20 +171,16 @@ class PhotoResponder:
         # A direct message is answered by DM, text only (replies.publish_reply): nothing to repost.
         reposts = bool(names_found) and message.message.direct_message is None
         checked = self._checked(message) if reposts else _Checked([], None)
-        unsafe = checked.record is not None and checked.record.unsafe > 0
-        if unsafe:
+        if checked.record is not None and checked.record.unsafe > 0:
             # Nothing of the photo comes back: not the photo, not what is in it, not who (naming
             # the person in an explicit fake would confirm it for everyone who reads the reply).
             return publish_reply(message, UNSAFE_PHOTO_REPLY, self._publisher, moderation=checked.record)
-        else:
-            things = described_photos(photo_labels(message), person_named=bool(names_found), limit=MAX_DESCRIBED_LABELS)
-            lines = written_lines(message)
+        things = described_photos(photo_labels(message), person_named=bool(names_found), limit=MAX_DESCRIBED_LABELS)
+        lines = written_lines(message)
         prefix = addressed(message, "")
         unnamed_faces = any(image.analysis.unrecognized_faces for image in message.images if image.analysis)
         text = reply_text(names_found, things, lines, prefix=prefix, measure=self._measure, unnamed_faces=unnamed_faces)
         keys = self._annotated_keys(message, checked.safe)
-        if checked.record is None:
-            return publish_reply(message, text, self._publisher, image_keys=keys)
         return publish_reply(message, text, self._publisher, image_keys=keys, moderation=checked.record)
 
     def _candidates(self, message: MessageAnalysed) -> list[int]:
