@@ -34,11 +34,12 @@ def free_port() -> int:
 @contextmanager
 def serving(layout: LocalLayout, env: dict[str, str], port: int | None = None) -> Iterator[str]:
     """`botctl serve` on `port` (a free one by default) until the block ends; yields the webhook's
-    URL it recorded. Its output goes to the layout's serve log."""
+    URL it recorded. Its output goes to the layout's serve log. No page (--no-page): the demo and the
+    load test do not show it, and its port (the webhook's + 1) is not known to be free."""
     log_path = layout.serve_log()
     with log_path.open("w") as log:
         process = subprocess.Popen(  # noqa: S603 (our own botctl, fixed arguments)
-            [str(BOTCTL), "serve", "--port", str(port or free_port()), "--local-dir", str(layout.root)],
+            [str(BOTCTL), "serve", "--port", str(port or free_port()), "--no-page", "--local-dir", str(layout.root)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

@@ -1,6 +1,6 @@
 """`botctl`: run and poke the local runtime.
 
-    botctl serve                 webhook + bus dispatcher on http://127.0.0.1:8000/twitter
+    botctl serve                 webhook + bus dispatcher on http://127.0.0.1:8000/twitter, page on :8001
     botctl serve --poll          ... and poll the real X for the bot's mentions (credentials from the environment)
     botctl send FILE...          POST webhook bodies, signed as X signs them
     botctl wait                  block until every recorded event is delivered (or dead)
@@ -152,12 +152,30 @@ main.add_command(x_commands)  # `botctl x ...`: X set-up (botlocal.x_cli)
     help="Print every log line here too (also BOT_LOG_VERBOSE=1) [default: one line per message handled; "
     "every line in serve.log in the state folder].",
 )
+@click.option(
+    "--page-port",
+    default=None,
+    type=click.IntRange(0, 65535),
+    help="Port of the local web page on 127.0.0.1 (0: any free one) [default: the webhook's port + 1].",
+)
+@click.option("--no-page", is_flag=True, help="Do not serve the local web page.")
 @local_dir_option
-def serve(host: str, port: int, poll: bool, poll_interval: int, local_dir: Path, verbose: bool) -> None:
+def serve(
+    host: str,
+    port: int,
+    poll: bool,
+    poll_interval: int,
+    local_dir: Path,
+    verbose: bool,
+    page_port: int | None,
+    no_page: bool,
+) -> None:
     """Serve the webhook (chalice local) and deliver the bus's events until Ctrl+C.
 
     The webhook's address is recorded in the state folder while it runs, for the other commands.
-    With --poll, the bot's mentions are also read from X every --poll-interval minutes.
+    With --poll, the bot's mentions are also read from X every --poll-interval minutes. A web page
+    of what the bot does (messages, analyses, replies, alerts, latency, dead letters) is served on
+    127.0.0.1 at the port after the webhook's; its address is printed at start-up.
     """
     from typing import TextIO, cast
 
@@ -181,6 +199,7 @@ def serve(host: str, port: int, poll: bool, poll_interval: int, local_dir: Path,
                     poll_interval_minutes=poll_interval,
                     log_file=log_file,
                     summaries=not verbose,
+                    page_port=None if no_page else _page_port(port, page_port),
                 ),
                 out=cast("TextIO", terminal),  # a TextIOBase: writes and flushes, all serve does with it
             )
@@ -189,6 +208,13 @@ def serve(host: str, port: int, poll: bool, poll_interval: int, local_dir: Path,
     except KeyboardInterrupt:
         # A second Ctrl+C during shutdown: already stopping, no traceback or "Aborted!".
         raise click.exceptions.Exit(130) from None
+
+
+def _page_port(webhook_port: int, page_port: int | None) -> int:
+    """--page-port, else the port after the webhook's (any free one after 65535)."""
+    if page_port is not None:
+        return page_port
+    return webhook_port + 1 if webhook_port < 65535 else 0
 
 
 @main.command()

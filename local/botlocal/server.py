@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from chalicelib.settings import Settings
 
     from botlocal.polling import LocalPolling
+    from botlocal.web.server import PageServer
 
 logger = logging.getLogger("botlocal.server")
 
@@ -83,6 +84,8 @@ class ServeOptions:
     log_file: Path | None = None
     #: Print one line per message handled (the outcome events and alerts, botlocal.tail's lines).
     summaries: bool = False
+    #: The local web page's port on 127.0.0.1 (botlocal.web; 0: a free one); None: no page.
+    page_port: int | None = None
 
 
 def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
@@ -118,6 +121,7 @@ def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
         dispatcher_thread = threading.Thread(target=dispatcher.run_forever, args=(stop,), name="dispatcher")
         dispatcher_thread.start()
         child: subprocess.Popen[bytes] | None = None
+        page: PageServer | None = None
         try:
             child = _start_chalice_local(options.host, options.port, runtime_dir)
             stop.forward_to = child.pid
@@ -131,7 +135,8 @@ def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
                     from botlocal.serve_output import Terminal, follow_outcomes
 
                     follow_outcomes(local_dir, out if isinstance(out, Terminal) else Terminal(out), stop)
-                _announce(out, options, layout, targets.names())
+                page, page_line = _start_page(layout, options.page_port)
+                _announce(out, options, layout, targets.names(), page_line)
                 if polling is not None:
                     polling.start(stop, out)
             while not stop.wait(0.5):
@@ -141,6 +146,8 @@ def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
             remove_record(layout, pid=os.getpid())
             unregister(os.getpid())
             stop.set()
+            if page is not None:
+                page.stop()
             if child is not None:
                 _stop_process_group(child)
             dispatcher_thread.join(timeout=30)
@@ -165,11 +172,34 @@ def _polling(options: ServeOptions, app: Any, settings: Settings, runtime_dir: P
         raise ServeError(str(error)) from None
 
 
-def _announce(out: TextIO, options: ServeOptions, layout: LocalLayout, target_names: list[str]) -> None:
+def _start_page(layout: LocalLayout, port: int | None) -> tuple[PageServer | None, str]:
+    """The local web page (botlocal.web) and its start-up line; a page that cannot start (its port
+    is taken) costs one warning line, never the bot."""
+    if port is None:
+        return None, ""
+    from botlocal.web.server import PAGE_HOST, start_page
+
+    try:
+        page = start_page(layout, port=port)
+    except Exception as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
+        # One line on the terminal (below), the same in the log file: the bot runs on without its page.
+        logger.info("page not started", extra=fields(port=port, reason=reason))
+        return None, (
+            f"page: not started: cannot listen on {PAGE_HOST}:{port} ({reason}); "
+            "choose another --page-port (0: any free one), or --no-page\n"
+        )
+    return page, f"page: {page.url}\n"
+
+
+def _announce(
+    out: TextIO, options: ServeOptions, layout: LocalLayout, target_names: list[str], page_line: str = ""
+) -> None:
     local_dir = layout.root
     out.write(
         f"Webhook ready at http://{options.host}:{options.port}/twitter\n"
-        f"State in {local_dir}: {layout.journal.name} (events, deliveries), {layout.datalake.name}/, "
+        + page_line
+        + f"State in {local_dir}: {layout.journal.name} (events, deliveries), {layout.datalake.name}/, "
         f"{layout.oversized.name}/\n"
         f"Targets: {', '.join(target_names)}\n"
         + (

@@ -55,7 +55,7 @@ def serving(state: Path, **environment: str) -> Iterator[LocalRuntime]:
     with log_path.open("w") as log:
         # Output goes to a file: a pipe nobody reads would fill up and block the server.
         process = subprocess.Popen(
-            [str(BOTCTL), "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env
+            [str(BOTCTL), "serve", "--port", str(port), "--no-page"], stdout=log, stderr=subprocess.STDOUT, env=env
         )
         try:
             deadline = time.monotonic() + 60

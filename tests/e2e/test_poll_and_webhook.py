@@ -93,7 +93,7 @@ def serving_with_poll(state: Path, x_api_base: str) -> Iterator[tuple[LocalRunti
     log_path = state / "serve.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [str(BOTCTL), "serve", "--port", str(port), "--poll", "--poll-interval", "60"],
+            [str(BOTCTL), "serve", "--port", str(port), "--no-page", "--poll", "--poll-interval", "60"],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

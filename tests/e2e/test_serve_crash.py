@@ -93,7 +93,7 @@ def _serve(local_dir: Path, log_path: Path, env: dict[str, str]) -> Iterator[Ser
     with log_path.open("w") as log:
         # Output goes to a file: a pipe nobody reads would fill up and block the server.
         process = subprocess.Popen(
-            [str(BOTCTL), "serve", "--port", str(port), "--local-dir", str(local_dir)],
+            [str(BOTCTL), "serve", "--port", str(port), "--no-page", "--local-dir", str(local_dir)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

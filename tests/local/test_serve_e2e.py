@@ -66,7 +66,7 @@ def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], str, Path]]:
     write_record(layout, new_record(layout, "http://127.0.0.1:9/twitter", pid=gone.pid))
     env = {**os.environ, "BOT_LOCAL_DIR": str(local_dir), "AWS_DEFAULT_REGION": "us-east-1"}
     process = subprocess.Popen(
-        [str(BOTCTL), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [str(BOTCTL), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-page"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
