@@ -117,9 +117,9 @@ local: $(SETUP_STAMP)
 synth: setup
 	cd infrastructure && npx cdk synth --quiet
 
-## bench: print the webhook's cold-start and hot-path figures and the local bus's throughput
+## bench: cold start per function, webhook, local runtime and bundle figures (medians, spreads); baseline in docs/benchmarks.md
 bench: setup
-	$(BIN)/python bench/bench_webhook.py
+	$(BIN)/python -m bench.run
 
 ## loadtest: 1,000 signed deliveries from 20 senders on its own `botctl serve`; fails on loss, duplication or 5xx
 loadtest: $(SETUP_STAMP)  # the local runtime only: no Node.js or CDK CLI needed

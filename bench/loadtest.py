@@ -131,7 +131,7 @@ def plan(total: int, layout: LocalLayout, bot_user_id: str, mix: Mix = Mix(), se
     kinds = ["negative"] * negatives + ["mention"] * (mentions - negatives) + ["photo"] * photos + ["follow"] * follows
     kinds += ["forged"] * forged + ["malformed"] * malformed
     rng.shuffle(kinds)
-    photo_bytes = [_small_photo(ASSETS / name) for name in PHOTO_ASSETS] if photos else []
+    photo_bytes = [small_photo(ASSETS / name) for name in PHOTO_ASSETS] if photos else []
 
     def signed(kind: str, body: bytes, expect: int = 200, **more: Any) -> Planned:
         return Planned(kind, body, sign(LOCAL_DEVELOPMENT_CONSUMER_SECRET, body), expect, **more)
@@ -139,7 +139,7 @@ def plan(total: int, layout: LocalLayout, bot_user_id: str, mix: Mix = Mix(), se
     originals: list[Planned] = []
     for index, kind in enumerate(kinds):
         if kind in ("mention", "negative", "photo"):
-            body, tweet_id = _mention(kind, index, rng, layout, bot_user_id, photo_bytes)
+            body, tweet_id = mention(kind, index, rng, layout, bot_user_id, photo_bytes)
             originals.append(signed(kind, body, tweet_id=tweet_id))
         elif kind == "follow":
             originals.append(signed(kind, _follow(index, bot_user_id)))
@@ -167,7 +167,7 @@ def plan(total: int, layout: LocalLayout, bot_user_id: str, mix: Mix = Mix(), se
     return ordered
 
 
-def _small_photo(path: Path) -> bytes:
+def small_photo(path: Path) -> bytes:
     from PIL import Image
 
     image = Image.open(path).convert("RGB")
@@ -177,14 +177,22 @@ def _small_photo(path: Path) -> bytes:
     return buffer.getvalue()
 
 
-def _mention(
-    kind: str, index: int, rng: random.Random, layout: LocalLayout, bot_user_id: str, photos: list[bytes]
+def mention(
+    kind: str,
+    index: int,
+    rng: random.Random,
+    layout: LocalLayout,
+    bot_user_id: str,
+    photos: list[bytes],
+    author: str | None = None,
 ) -> tuple[bytes, str]:
+    """The body of a mention (`kind`: mention, negative or photo) and its post id; `make bench` uses it too."""
     from botlocal.compose import compose_mention, snowflake
 
     # Most authors post a few times; one chatty author posts more than the Responding guards'
     # per-author limit allows (where the runtime has them): its extra posts are skipped, not lost.
-    author = CHATTY_AUTHOR if rng.random() < CHATTY_SHARE else f"load_user_{rng.randrange(AUTHORS)}"
+    if author is None:
+        author = CHATTY_AUTHOR if rng.random() < CHATTY_SHARE else f"load_user_{rng.randrange(AUTHORS)}"
     photo_urls: list[str] = []
     if kind == "photo":
         layout.media_inbox.mkdir(parents=True, exist_ok=True)

@@ -92,10 +92,14 @@ def attach_to(
     image_features: Sequence[str],
     text_key_phrases: bool,
     idempotency_table: dynamodb.ITable,
+    image_environment: Mapping[str, str] | None = None,
 ) -> None:
     """The analysis role: the download step writes photos, Rekognition reads them with the caller's
     rights, Comprehend analyses the text, the last step publishes."""
     role = app.role(ANALYSIS)
+    if image_environment:
+        # Only the photo step reads the triggers (CELEBRITIES_WHEN_LABELS, TEXT_WHEN_LABELS).
+        app.add_environment(workflow.ANALYSE_IMAGE.function, image_environment)
     publishing.grant(role)
     publishing.grant_read_oversized(role)  # a claim-checked MESSAGE_RECEIVED is read back by each task
     grant_media(role, media, actions=["s3:PutObject", "s3:GetObject"])

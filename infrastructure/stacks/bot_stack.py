@@ -140,6 +140,7 @@ class BotStack(cdk.Stack):
             image_features=config.image_features,
             text_key_phrases=config.text_key_phrases,
             idempotency_table=idempotency,
+            image_environment=config.analysis_environment,
         )
         analysis_workflow = analysis.AnalysisWorkflow(
             self,

@@ -9,7 +9,16 @@ from typing import Any
 
 from aws_cdk import aws_logs as logs
 from chalicelib.contracts import datalake
-from chalicelib.kernel.features import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, IMAGE_FEATURES
+from chalicelib.kernel.features import (
+    ALWAYS,
+    DEFAULT_CELEBRITIES_WHEN_LABELS,
+    DEFAULT_TEXT_WHEN_LABELS,
+    FEATURE_CELEBRITIES,
+    FEATURE_LABELS,
+    FEATURE_TEXT,
+    IMAGE_FEATURES,
+    label_trigger,
+)
 from chalicelib.settings import (
     DEFAULT_MAX_REPLY_AGE_SECONDS,
     DEFAULT_POLL_INTERVAL_MINUTES,
@@ -60,6 +69,12 @@ class BotConfig:
     media_retention_days: int = DEFAULT_MEDIA_RETENTION_DAYS
     #: Which Rekognition calls run per photo (IMAGE_FEATURES); each one is paid.
     image_features: tuple[str, ...] = DEFAULT_IMAGE_FEATURES
+    #: Which photos get RecognizeCelebrities and DetectText (`-c celebritiesWhenLabels=Person,Face`,
+    #: `-c textWhenLabels=always`): label names, or "always"; None: the runtime's defaults
+    #: (chalicelib.kernel.features), and no variable is set. The analyse-image function's
+    #: CELEBRITIES_WHEN_LABELS / TEXT_WHEN_LABELS (analysis_environment).
+    celebrities_when_labels: tuple[str, ...] | None = None
+    text_when_labels: tuple[str, ...] | None = None
     #: Comprehend DetectKeyPhrases per message (TEXT_KEY_PHRASES): off by default, each call is paid.
     text_key_phrases: bool = False
     #: A Secrets Manager secret holding the chat incoming-webhook URL alerts are forwarded to; optional.
@@ -129,6 +144,12 @@ class BotConfig:
         }
 
     @property
+    def analysis_environment(self) -> dict[str, str]:
+        """The image triggers as the runtime reads them (chalicelib/settings.py): only those the context set."""
+        variables = {"CELEBRITIES_WHEN_LABELS": self.celebrities_when_labels, "TEXT_WHEN_LABELS": self.text_when_labels}
+        return {variable: ",".join(names) for variable, names in variables.items() if names is not None}
+
+    @property
     def reply_guard_environment(self) -> dict[str, str]:
         """The guards' settings as the runtime reads them (chalicelib/settings.py)."""
         return {
@@ -157,6 +178,12 @@ class BotConfig:
                 node.try_get_context("mediaRetentionDays"), "mediaRetentionDays", DEFAULT_MEDIA_RETENTION_DAYS
             ),
             image_features=_image_features(node.try_get_context("imageFeatures")),
+            celebrities_when_labels=_label_names(
+                node.try_get_context("celebritiesWhenLabels"), "celebritiesWhenLabels", DEFAULT_CELEBRITIES_WHEN_LABELS
+            ),
+            text_when_labels=_label_names(
+                node.try_get_context("textWhenLabels"), "textWhenLabels", DEFAULT_TEXT_WHEN_LABELS
+            ),
             text_key_phrases=_flag(node.try_get_context("textKeyPhrases"), "textKeyPhrases"),
             chat_webhook_secret_name=_optional_str(node.try_get_context("chatWebhookSecretName")),
             blur_unrecognised_faces=_flag(
@@ -230,6 +257,22 @@ def _image_features(value: Any) -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"context value imageFeatures has unknown features {unknown}; known: {sorted(IMAGE_FEATURES)}")
     return features
+
+
+def _label_names(value: Any, key: str, default: tuple[str, ...]) -> tuple[str, ...] | None:
+    """A comma-separated string (`-c textWhenLabels=Text,Menu`) or a JSON list (cdk.json) of label
+    names, or "always"; checked as the runtime will read it. None when the context says nothing."""
+    if value is None or value == "":
+        return None
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError(f"context value {key} must be a comma-separated string or a list, got {value!r}")
+    names = tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
+    try:
+        trigger = label_trigger(names, default)
+    except ValueError as error:
+        raise ValueError(f"context value {key}: {error}") from None
+    return (ALWAYS,) if trigger.always else names or None
 
 
 def _flag(value: Any, key: str, *, default: bool = False) -> bool:

@@ -6,14 +6,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from chalicelib.contracts.analysis import ImageAnalysis, TextAnalysis
-
 # The media port's errors live in the kernel (the URL policy raises them too); named here for the port's users.
 from chalicelib.kernel.errors import MediaError as MediaError
 from chalicelib.kernel.errors import TransientMediaError as TransientMediaError
 from chalicelib.kernel.idempotency import Claims, Idempotency
 
 if TYPE_CHECKING:
+    # Annotations only: the analysis contract stays off the webhook's cold start.
+    from chalicelib.contracts.analysis import ImageAnalysis, TextAnalysis
     from chalicelib.settings import Settings
 
 

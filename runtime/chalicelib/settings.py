@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from typing import Final
 
 from chalicelib.kernel.errors import ConfigurationError
-from chalicelib.kernel.features import IMAGE_FEATURES, check_image_features
+from chalicelib.kernel.features import (
+    DEFAULT_CELEBRITIES_WHEN_LABELS,
+    DEFAULT_TEXT_WHEN_LABELS,
+    IMAGE_FEATURES,
+    LabelTrigger,
+    check_image_features,
+    label_trigger,
+)
 from chalicelib.kernel.media_policy import DEFAULT_MEDIA_HOSTS
 
 #: The Adapters factory the runtime uses unless BOT_ADAPTERS names another ("module:Class"). The
@@ -40,6 +47,11 @@ class Settings:
     max_media_bytes: int
     max_image_pixels: int
     image_features: frozenset[str]
+    #: Which photos get RecognizeCelebrities and DetectText (README, "Analysis and alerting"): those
+    #: whose labels name one of CELEBRITIES_WHEN_LABELS / TEXT_WHEN_LABELS (comma-separated label
+    #: names, or "always"; defaults in chalicelib.kernel.features). Only when "labels" is a feature.
+    celebrities_when: LabelTrigger
+    text_when: LabelTrigger
     key_phrases: bool
     alert_topic_arn: str | None
     chat_webhook_secret_name: str | None
@@ -143,6 +155,8 @@ def load_settings() -> Settings:
         max_media_bytes=_int(env, "MAX_MEDIA_BYTES", 5 * 1024 * 1024, minimum=1),
         max_image_pixels=_int(env, "MAX_IMAGE_PIXELS", 50_000_000, minimum=1),
         image_features=_features(env.get("IMAGE_FEATURES")),
+        celebrities_when=_trigger(env, "CELEBRITIES_WHEN_LABELS", DEFAULT_CELEBRITIES_WHEN_LABELS),
+        text_when=_trigger(env, "TEXT_WHEN_LABELS", DEFAULT_TEXT_WHEN_LABELS),
         key_phrases=_flag(env.get("TEXT_KEY_PHRASES"), default=False),
         alert_topic_arn=env.get("ALERT_TOPIC_ARN") or None,
         chat_webhook_secret_name=env.get("CHAT_WEBHOOK_SECRET_NAME") or None,
@@ -193,6 +207,13 @@ def _features(value: str | None) -> frozenset[str]:
     except ValueError as error:
         raise ConfigurationError(f"IMAGE_FEATURES: {error}") from None
     return features
+
+
+def _trigger(env: Mapping[str, str], variable: str, default: tuple[str, ...]) -> LabelTrigger:
+    try:
+        return label_trigger(env.get(variable), default)
+    except ValueError as error:
+        raise ConfigurationError(f"{variable}: {error}") from None
 
 
 def _int(env: Mapping[str, str], variable: str, default: int, *, minimum: int) -> int:

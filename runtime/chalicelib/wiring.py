@@ -13,28 +13,26 @@ import importlib
 from functools import cache
 from typing import TYPE_CHECKING
 
-from chalicelib.alerting.service import AlertForwarder, AlertService
-from chalicelib.analysis.deletion import MediaDeletionService
-from chalicelib.analysis.images import ImageAnalysisService
-from chalicelib.analysis.media import MediaDownloadService
-from chalicelib.analysis.text import TextAnalysisService
-from chalicelib.analysis.workflow import AnalysisSteps
-from chalicelib.ingress.poller import MentionsPoller
-from chalicelib.ingress.service import IngressService
 from chalicelib.kernel.errors import ConfigurationError
 from chalicelib.kernel.idempotency import ALERTING_NAMESPACE, EGRESS_NAMESPACE
-from chalicelib.ports import Adapters, EventBus, MediaStore, OptOuts, PayloadStore, SecretProvider, WindowCounters
-from chalicelib.publishing import EventPublisher, PayloadResolver
-from chalicelib.responding.guards import GuardLimits, ReplyGuards
 from chalicelib.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    # Egress pulls in its text fitting and, through its poster, the X client: off the webhook's path.
+    # Annotations only. Every function imports app.py or its blueprint, and so this module: each
+    # service is imported by the factory that builds it, so a function loads only the services it
+    # runs. The webhook's cold start stays small (`make bench` measures it; the responders, Egress's
+    # text fitting and X client, the analysis and the alerting are never loaded there:
+    # tests/composition/test_cold_start_imports.py).
+    from chalicelib.alerting.service import AlertForwarder, AlertService
+    from chalicelib.analysis.deletion import MediaDeletionService
+    from chalicelib.analysis.workflow import AnalysisSteps
     from chalicelib.egress.service import EgressService
-
-    # The responders bring the conversation's definition, its answers and the photo wording: only
-    # the responding functions import them (the webhook's cold start stays small).
+    from chalicelib.ingress.poller import MentionsPoller
+    from chalicelib.ingress.service import IngressService
+    from chalicelib.ports import Adapters, EventBus, MediaStore, OptOuts, PayloadStore, SecretProvider, WindowCounters
+    from chalicelib.publishing import EventPublisher, PayloadResolver
     from chalicelib.responding.conversation import TextResponder
+    from chalicelib.responding.guards import ReplyGuards
     from chalicelib.responding.photos import PhotoResponder
 
 
@@ -81,6 +79,8 @@ def webhook_secret() -> SecretProvider:
 
 @cache
 def publisher() -> EventPublisher:
+    from chalicelib.publishing import EventPublisher
+
     current = settings()
     return EventPublisher(
         bus=event_bus(),
@@ -93,11 +93,15 @@ def publisher() -> EventPublisher:
 @cache
 def payload_resolver() -> PayloadResolver:
     """What every consumer of a possibly claim-checked event resolves its detail with."""
+    from chalicelib.publishing import PayloadResolver
+
     return PayloadResolver(payload_store())
 
 
 @cache
 def ingress_service() -> IngressService:
+    from chalicelib.ingress.service import IngressService
+
     current = settings()
     return IngressService(
         secrets=webhook_secret(),
@@ -111,6 +115,8 @@ def ingress_service() -> IngressService:
 def mentions_poller() -> MentionsPoller:
     """The mentions poller; ConfigurationError when it cannot run as configured (no BOT_USER_ID, no
     checkpoint store, no X credentials)."""
+    from chalicelib.ingress.poller import MentionsPoller
+
     current = settings()
     if not current.bot_user_id:
         raise ConfigurationError(
@@ -137,11 +143,18 @@ def media_store() -> MediaStore:
 @cache
 def media_deletion() -> MediaDeletionService:
     """Deletes the stored photos of deleted posts and of users who revoked the app (Analysis owns them)."""
+    from chalicelib.analysis.deletion import MediaDeletionService
+
     return MediaDeletionService(store=media_store(), publisher=publisher())
 
 
 @cache
 def analysis_steps() -> AnalysisSteps:
+    from chalicelib.analysis.images import ImageAnalysisService
+    from chalicelib.analysis.media import MediaDownloadService
+    from chalicelib.analysis.text import TextAnalysisService
+    from chalicelib.analysis.workflow import AnalysisSteps
+
     current = settings()
     return AnalysisSteps(
         media=MediaDownloadService(
@@ -151,7 +164,12 @@ def analysis_steps() -> AnalysisSteps:
             max_bytes=current.max_media_bytes,
             max_pixels=current.max_image_pixels,
         ),
-        images=ImageAnalysisService(analyser=adapters().image_analyser(media_store()), features=current.image_features),
+        images=ImageAnalysisService(
+            analyser=adapters().image_analyser(media_store()),
+            features=current.image_features,
+            celebrities_when=current.celebrities_when,
+            text_when=current.text_when,
+        ),
         text=TextAnalysisService(analyser=adapters().text_analyser(), key_phrases=current.key_phrases),
         publisher=publisher(),
         claims=adapters().claims(),
@@ -162,6 +180,8 @@ def analysis_steps() -> AnalysisSteps:
 @cache
 def alert_forwarder() -> AlertForwarder | None:
     """The alert topic's subscriber: forwards to the chat webhook, when one is configured."""
+    from chalicelib.alerting.service import AlertForwarder
+
     webhook = adapters().chat_webhook()
     return AlertForwarder(webhook=webhook) if webhook is not None else None
 
@@ -174,6 +194,8 @@ def _forward_alert(subject: str, message: str) -> None:
 
 @cache
 def alert_service() -> AlertService:
+    from chalicelib.alerting.service import AlertService
+
     return AlertService(sink=adapters().alert_sink(_forward_alert), once=adapters().idempotency(ALERTING_NAMESPACE))
 
 
@@ -186,6 +208,8 @@ def window_counters() -> WindowCounters:
 @cache
 def reply_guards() -> ReplyGuards:
     """The loop and abuse guards both responders check (one counters store, one set of limits)."""
+    from chalicelib.responding.guards import GuardLimits, ReplyGuards
+
     current = settings()
     return ReplyGuards(
         counters=window_counters(),

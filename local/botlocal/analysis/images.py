@@ -1,13 +1,18 @@
 """Rekognition's view of a stored photo, from local models: labels, text, celebrities and faces.
 
-Each photo is read once through the MediaStore port and decoded once; faces and text are found
-at most once per photo and shared between the features that use them (see AnalysedImage).
+Each photo is decoded once; faces and text are found at most once per photo and shared between
+the features that use them (see AnalysedImage), also across the analysis service's two calls
+(labels first, then celebrities or text when the labels call for them): the last few decoded
+photos are kept, by the digest of their bytes.
 Models load on first use, once per process, and are shared by the threads that analyse photos.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from typing import Final
 
 from chalicelib.contracts.analysis import ImageAnalysis, Record
@@ -25,6 +30,10 @@ logger = logging.getLogger(__name__)
 #: The same defaults as the Rekognition adapter's DetectLabels call.
 DEFAULT_MAX_LABELS: Final = 20
 DEFAULT_MIN_CONFIDENCE: Final = 70.0
+#: Photos kept decoded, with their faces and text, between the analysis service's calls: it asks
+#: for labels first and for celebrities or text in a second call (chalicelib.analysis.images),
+#: which must not decode the photo and run the models again. A message has at most 4 photos.
+RECENT_PHOTOS: Final = 4
 
 
 class LocalImageAnalyser:
@@ -54,12 +63,14 @@ class LocalImageAnalyser:
         self._max_pixels = max_pixels
         self._max_labels = max_labels
         self._min_confidence = min_confidence
+        self._recent: OrderedDict[str, AnalysedImage] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def analyse(self, key: str, features: frozenset[str]) -> ImageAnalysis:
         check_image_features(features)
         if not features:
             return ImageAnalysis()
-        image = self._open(key)
+        image = self._recent_or_open(key)
         labels: list[Record] = []
         text: list[Record] = []
         celebrities: list[Record] = []
@@ -74,11 +85,27 @@ class LocalImageAnalyser:
             labels=labels, text_detections=text, celebrity_faces=celebrities, unrecognized_faces=unrecognized
         )
 
-    def _open(self, key: str) -> AnalysedImage:
+    def _recent_or_open(self, key: str) -> AnalysedImage:
+        """The photo as decoded for an earlier call on the same bytes, or decoded now (and kept).
+        Keyed by the bytes' digest, not the key alone: a key reused for other bytes is a new photo."""
         try:
             body = self._store.get(key)
         except (OSError, KeyError) as error:
             raise MediaError(f"cannot read the stored photo {key}: {error}") from error
+        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+        with self._recent_lock:
+            image = self._recent.get(digest)
+            if image is not None:
+                self._recent.move_to_end(digest)
+                return image
+        image = self._decode(key, body)
+        with self._recent_lock:
+            self._recent[digest] = image
+            while len(self._recent) > RECENT_PHOTOS:
+                self._recent.popitem(last=False)
+        return image
+
+    def _decode(self, key: str, body: bytes) -> AnalysedImage:
         try:
             rgb = decode_image(body, max_pixels=self._max_pixels)
         except ValueError as error:

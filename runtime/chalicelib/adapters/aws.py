@@ -54,14 +54,18 @@ class AwsAdapters:
     def event_bus(self) -> EventBus:
         from chalicelib.adapters.eventbridge import EventBridgeBus
 
-        return EventBridgeBus(aws_client("events"))
+        # Made on the first PutEvents: the webhook's CRC checks and refused deliveries never load boto3.
+        client: Any = _ClientOnFirstUse("events")
+        return EventBridgeBus(client)
 
     def payload_store(self) -> PayloadStore | None:
         if self._settings.oversize_bucket is None:
             return None
         from chalicelib.adapters.s3_store import S3PayloadStore
 
-        return S3PayloadStore(aws_client("s3"), self._settings.oversize_bucket)
+        # Made on the first oversized event: most invocations never need an S3 client.
+        client: Any = _ClientOnFirstUse("s3")
+        return S3PayloadStore(client, self._settings.oversize_bucket)
 
     @cached_property
     def _x_credentials(self) -> SecretsManagerCredentials:
@@ -192,6 +196,23 @@ def required(value: str | None, variable: str) -> str:
     if not value:
         raise ConfigurationError(f"{variable} is not set: the deployment must configure it")
     return value
+
+
+class _ClientOnFirstUse:
+    """Stands for `aws_client(service)` and makes it when first used (boto3's import and a
+    client's creation are most of a cold start that does not need them)."""
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        # Only the client's public API is passed on; copy, pickle and the like probe private names.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._client is None:
+            self._client = aws_client(self._service)
+        return getattr(self._client, name)
 
 
 def aws_client(service: str) -> Any:

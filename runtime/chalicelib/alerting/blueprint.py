@@ -5,7 +5,6 @@ from __future__ import annotations
 from chalice.app import Blueprint, CloudWatchEvent, SNSEvent
 
 from chalicelib import wiring
-from chalicelib.contracts.analysis import MessageAnalysed
 from chalicelib.contracts.names import NEGATIVE_MESSAGE_PATTERN
 from chalicelib.observability import logger, with_log_context
 
@@ -18,6 +17,9 @@ alerting = Blueprint(__name__)
 @alerting.on_cw_event(NEGATIVE_MESSAGE_PATTERN, name="alert_negative")
 @with_log_context
 def alert_negative(event: CloudWatchEvent) -> None:
+    # Imported here, not at the top: app.py imports every blueprint, and the webhook never needs it.
+    from chalicelib.contracts.analysis import MessageAnalysed
+
     remaining = getattr(event.context, "get_remaining_time_in_millis", None)
     # A claim-checked event (over the bus's size limit) is matched by its routing fields, then read whole.
     analysed = MessageAnalysed.from_detail(wiring.payload_resolver().resolve(event.detail))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +26,8 @@ class BusEvent:
         time: datetime | None = None,
     ) -> dict[str, Any]:
         """The envelope EventBridge would deliver to a rule target for this event."""
+        import uuid  # here: Ingress publishes without envelopes, and uuid loads the platform module
+
         when = (time or datetime.now(UTC)).astimezone(UTC)
         return {
             "version": "0",

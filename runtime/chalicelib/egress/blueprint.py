@@ -16,9 +16,7 @@ from typing import Any
 from chalice.app import Blueprint, SQSEvent
 
 from chalicelib import wiring
-from chalicelib.contracts.direct_messages import SendDirectMessage
 from chalicelib.contracts.names import EGRESS_QUEUE, SEND_DM
-from chalicelib.contracts.replies import SendTweet
 from chalicelib.observability import logger, with_log_context
 
 egress = Blueprint(__name__)
@@ -30,6 +28,10 @@ def post_reply(event: SQSEvent) -> None:
     """One reply per post answered: the post replied to keys the idempotency record, so a
     redelivered SEND_TWEET (or a second one for the same post) posts nothing more. A SEND_DM (the
     envelope's detail-type says which) is sent once per DM answered, the same way."""
+    # Imported here, not at the top: app.py imports every blueprint, and the webhook never needs them.
+    from chalicelib.contracts.direct_messages import SendDirectMessage
+    from chalicelib.contracts.replies import SendTweet
+
     for record in event:  # batch_size=1: one message, so a failure returns only it to the queue
         envelope: dict[str, Any] = json.loads(record.body)  # the EventBridge event the rule sent
         remaining = getattr(record.context, "get_remaining_time_in_millis", None)

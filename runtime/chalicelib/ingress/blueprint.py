@@ -7,7 +7,6 @@ from typing import Any
 from chalice.app import Blueprint, CloudWatchEvent, Rate, Response
 
 from chalicelib import wiring
-from chalicelib.ingress.poller import PollError
 from chalicelib.ingress.service import IngressError
 from chalicelib.ingress.signature import SIGNATURE_HEADER
 from chalicelib.kernel.errors import ConfigurationError
@@ -56,6 +55,9 @@ def receive_delivery() -> Response:
 @with_log_context
 def poll_mentions(event: CloudWatchEvent) -> dict[str, Any]:
     """Read the bot's new mentions from X and publish them (chalicelib/ingress/poller.py)."""
+    # Imported here, not at the top: the webhook (app.py) imports this module and never polls.
+    from chalicelib.ingress.poller import PollError
+
     try:
         poller = wiring.mentions_poller()
     except ConfigurationError as error:

@@ -19,7 +19,6 @@ from typing import Any, Final, TypeGuard
 from chalicelib.contracts import datalake, names
 from chalicelib.contracts.envelope import BusEvent
 from chalicelib.contracts.messages import DirectMessageRef, MessageReceived, TwitterRef, one_to_one_id
-from chalicelib.contracts.outcomes import OWN_POST, MessageSkipped
 
 Json = dict[str, Any]
 
@@ -358,6 +357,9 @@ def _v1_twitter_ref(post: Json) -> TwitterRef:
 def _own_post_skipped(twitter: TwitterRef, author: str | None) -> BusEvent:
     """The bot's own post addressed to the bot (its reply in a thread with itself, say): recorded
     as MESSAGE_SKIPPED, never a MESSAGE_RECEIVED, so it can never be answered."""
+    # The outcomes contract is imported where a post is skipped: off the webhook's cold start.
+    from chalicelib.contracts.outcomes import OWN_POST, MessageSkipped
+
     skipped = MessageSkipped(twitter=twitter, author=author, reason=OWN_POST)
     return BusEvent(source=names.SOURCE_INGRESS, detail_type=names.MESSAGE_SKIPPED, detail=skipped.to_detail())
 
@@ -438,6 +440,8 @@ def _messages_from_direct_messages(
             yield rejection(f"not a message: {error}", key=f"direct_message_events[{index}]", for_user_id=subscribed)
             continue
         if reference.sender_id == bot_id:
+            from chalicelib.contracts.outcomes import OWN_POST, MessageSkipped  # as in _own_post_skipped
+
             skipped = MessageSkipped(
                 twitter=reference.as_twitter(), author=author, reason=OWN_POST, direct_message=reference
             )
