@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import click
 from chalicelib.settings import DEFAULT_POLL_INTERVAL_MINUTES
 
+from botlocal.cost.command import cost as cost_command
 from botlocal.journal import Journal
 from botlocal.layout import DEFAULT_LOCAL_DIR, LOCAL_DIR_VARIABLE, LocalLayout
 from botlocal.render import FORMATS, RenderError, render
@@ -128,6 +129,7 @@ def main() -> None:
 
 
 main.add_command(x_commands)  # `botctl x ...`: X set-up (botlocal.x_cli)
+main.add_command(cost_command)  # `botctl cost`: cost per message from counted calls (botlocal.cost)
 
 
 @main.command()
