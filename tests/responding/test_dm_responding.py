@@ -9,7 +9,7 @@ from typing import Any
 
 from chalicelib.analysis.workflow import AnalysisSteps
 from chalicelib.contracts import names
-from chalicelib.contracts.analysis import MessageAnalysed, TextAnalysis
+from chalicelib.contracts.analysis import AnalysisFailed, MessageAnalysed, TextAnalysis
 from chalicelib.contracts.direct_messages import SendDirectMessage
 from chalicelib.contracts.messages import DM, DirectMessageRef, MessageReceived, TwitterRef
 from chalicelib.contracts.outcomes import AUTHOR_LIMIT, CONVERSATION_LIMIT, OPTED_OUT, OWN_POST
@@ -80,6 +80,27 @@ def test_a_dm_is_claimed_under_its_own_key_apart_from_a_post_with_the_same_numbe
     # A failure gives the DM's claim back, not the post's.
     steps.publish_failure(dm().message.to_detail(), "States.Timeout")
     assert claims.states == {f"analysis:{DM_REF.event_id}": "completed"}
+
+
+def test_a_dms_analysis_failure_names_the_dm_and_never_repeats_its_text() -> None:
+    bus = RecordingBus()
+    steps = AnalysisSteps(
+        media=_Unused(),  # type: ignore[arg-type]
+        images=_Unused(),  # type: ignore[arg-type]
+        text=_Unused(),  # type: ignore[arg-type]
+        publisher=publisher(bus),
+        claims=MemoryClaims(),
+    )
+    steps.publish_failure(dm("my private words").message.to_detail(), "States.Timeout")
+    ((kind, detail),) = published(bus)
+    assert kind == names.MESSAGE_ANALYSIS_FAILED
+    # Linked to its DM like every other event of it (the page and tail find it), and private.
+    assert detail["Channel"] == DM
+    assert detail["DirectMessage"] == DM_REF.to_detail()
+    assert detail["Twitter"] is None
+    assert detail["Reason"] == "States.Timeout"
+    assert "my private words" not in json.dumps(detail)
+    assert AnalysisFailed.from_detail(detail).direct_message == DM_REF
 
 
 def test_message_analysed_carries_the_channel_and_the_dm_reference_through() -> None:

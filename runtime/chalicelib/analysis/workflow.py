@@ -84,14 +84,15 @@ class AnalysisSteps:
         with contextlib.suppress(PayloadError):
             message = self._resolver.resolve(message)
         twitter = message.get("Twitter")
+        direct_message = direct_message_of(message)
         failed = AnalysisFailed(
             text=str(message.get("Text", "")),
             author=message.get("Author"),
             twitter=TwitterRef.from_detail(twitter) if isinstance(twitter, dict) else None,
             reason=reason,
+            direct_message=direct_message,
         )
         event_id = self._publish(names.MESSAGE_ANALYSIS_FAILED, failed.to_detail())
-        direct_message = direct_message_of(message)
         if direct_message is not None:
             self._claims.release(_claim_key_of(f"{DM_KEY_PREFIX}{direct_message.event_id}"))
         elif failed.twitter is not None:

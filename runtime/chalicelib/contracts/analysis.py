@@ -13,7 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
-from chalicelib.contracts.messages import MessageReceived, TwitterRef, where_detail
+from chalicelib.contracts.messages import (
+    DM,
+    DirectMessageRef,
+    MessageReceived,
+    TwitterRef,
+    direct_message_of,
+    where_detail,
+)
 
 Record = dict[str, Any]
 
@@ -220,20 +227,26 @@ class MessageAnalysed:
 
 @dataclass(frozen=True)
 class AnalysisFailed:
-    """MESSAGE_ANALYSIS_FAILED: the message and why it could not be analysed."""
+    """MESSAGE_ANALYSIS_FAILED: the message and why it could not be analysed. A DM's failure names
+    the DM (Channel and DirectMessage, as its other events do) and carries no text: a DM's text is
+    private and stays in its MESSAGE_RECEIVED only."""
 
     text: str
     author: str | None
     twitter: TwitterRef | None
     reason: str
+    direct_message: DirectMessageRef | None = None
 
     def to_detail(self) -> dict[str, Any]:
-        return {
-            "Text": self.text,
+        detail: dict[str, Any] = {
+            "Text": "" if self.direct_message is not None else self.text,
             "Author": self.author,
             "Twitter": self.twitter.to_detail() if self.twitter else None,
             "Reason": self.reason,
         }
+        if self.direct_message is not None:
+            detail.update(Channel=DM, DirectMessage=self.direct_message.to_detail())
+        return detail
 
     @classmethod
     def from_detail(cls, detail: dict[str, Any]) -> AnalysisFailed:
@@ -243,4 +256,5 @@ class AnalysisFailed:
             author=detail.get("Author"),
             twitter=TwitterRef.from_detail(twitter) if isinstance(twitter, dict) else None,
             reason=str(detail["Reason"]),
+            direct_message=direct_message_of(detail),
         )
