@@ -264,3 +264,20 @@ class Journal:
     def _read(self, sql: str, parameters: tuple[Any, ...]) -> list[sqlite3.Row]:
         with self._lock:
             return self._connection.execute(sql, parameters).fetchall()
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection | None:
+    """A connection that can only read the journal at `path`, for readers beside the server
+    (`botctl tail`, the page); None while it does not exist or cannot be opened yet.
+
+    Read-only (mode=ro): such a reader never writes the state nor takes a write lock. In autocommit
+    mode each SELECT is its own short read transaction, so the server's writes and WAL checkpoints
+    never wait for it.
+    """
+    if not path.exists():
+        return None
+    try:
+        uri = path.resolve().as_uri() + "?mode=ro"
+        return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    except sqlite3.OperationalError:
+        return None

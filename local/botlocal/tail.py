@@ -29,6 +29,7 @@ from chalicelib.contracts import names
 from chalicelib.contracts.messages import DM
 from chalicelib.contracts.oversized import OVERSIZED_KEY
 
+from botlocal.journal import connect_read_only
 from botlocal.layout import LocalLayout
 
 #: The pseudo detail-type of an alert (there is no alert event on the bus: see module docstring).
@@ -441,15 +442,8 @@ class TailSource:
             self._connection = None
 
     def _connect(self) -> sqlite3.Connection | None:
-        if self._connection is None and self._layout.journal.exists():
-            # Read-only (mode=ro): tail never writes the state and never takes a write lock. In
-            # autocommit mode each SELECT is its own short read transaction: the server's writes
-            # and WAL checkpoints never wait for the tail.
-            uri = self._layout.journal.resolve().as_uri() + "?mode=ro"
-            try:
-                self._connection = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-            except sqlite3.OperationalError:
-                return None
+        if self._connection is None:
+            self._connection = connect_read_only(self._layout.journal)
         return self._connection
 
     def _new_events(self) -> list[tuple[dict[str, Any], float]]:

@@ -28,7 +28,7 @@ from chalicelib.contracts import names
 from chalicelib.contracts.messages import DM, DM_KEY_PREFIX, POST
 from chalicelib.contracts.oversized import OVERSIZED_KEY
 
-from botlocal.journal import DEAD, DeadLetter
+from botlocal.journal import DEAD, DeadLetter, connect_read_only
 from botlocal.layout import LocalLayout
 
 #: Conversations kept in memory (the page shows the newest SHOWN_CONVERSATIONS of them).
@@ -175,14 +175,8 @@ class StateReader:
             self._connection = None
 
     def _connect(self) -> sqlite3.Connection | None:
-        if self._connection is None and self._layout.journal.exists():
-            # Read-only, autocommit: each SELECT is its own short read transaction, so the server's
-            # writes and checkpoints never wait for the page (as botlocal.tail.TailSource).
-            uri = self._layout.journal.resolve().as_uri() + "?mode=ro"
-            try:
-                self._connection = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-            except sqlite3.OperationalError:
-                return None
+        if self._connection is None:
+            self._connection = connect_read_only(self._layout.journal)
         return self._connection
 
     def _read_events(self) -> bool:
