@@ -14,6 +14,7 @@ from botlocal.web import render
 from botlocal.web.state import LatencyPoint, PageView, StateReader
 from chalicelib.contracts import names
 from chalicelib.contracts.messages import MessageReceived, TwitterRef
+from chalicelib.contracts.outcomes import POST_DELETED, MediaDeleted
 from chalicelib.contracts.oversized import OversizedRef, pointer_detail
 
 from tests.local.web_scenario import (
@@ -97,6 +98,21 @@ def test_a_photo_post_shows_author_text_photo_analysis_reply_and_annotated_photo
         f"/outbox-images/{scenario.outbox_image}"
     ]
     assert article.find_all(cls="skip-reason") == [] and article.find_all(cls="alert") == []
+
+
+def test_a_post_deleted_on_x_no_longer_shows_its_text_photos_analysis_or_annotated_copy(scenario: Scenario) -> None:
+    deleted = MediaDeleted(
+        user_id=PHOTO_POST.user_id, tweet_id=PHOTO_POST.tweet_id, reason=POST_DELETED, deleted_count=2
+    )
+    append(scenario.layout, names.MEDIA_DELETED, deleted.to_detail(), at=T0 + 100)
+    article = message(live_of(scenario), PHOTO_POST.tweet_id)
+    shown = article.all_text()
+    assert "Deleted on X (post deleted)" in shown
+    for gone in ("who is this?", "Ada Lovelace (98%)", "Grace Hopper", "HELLO WORLD"):
+        assert gone not in shown.replace("That looks like Ada Lovelace!", "")
+    assert article.find_all("img") == []
+    # The bot's own reply stays listed (it is the bot's post), without the annotated copy.
+    assert article.one(cls="reply-text").all_text() == "@alice That looks like Ada Lovelace!"
 
 
 def test_a_reply_not_posted_yet_shows_the_annotated_copy_from_the_media_store(scenario: Scenario) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from botlocal.journal import Journal
 from botlocal.layout import LocalLayout
 from botlocal.media import LocalMediaStore
 from botlocal.web.state import StateReader, message_key
@@ -92,6 +93,19 @@ def test_alerts_skips_failures_and_dead_letters_are_joined_to_their_message(tmp_
     assert [letter.last_error for letter in view.dead_letters] == ["ConnectionError: X did not answer"]
     assert view.dead_letter_count == 1
     assert view.alert_count == 2
+
+
+def test_dead_letters_are_read_again_only_when_one_dies_or_is_redriven(tmp_path: Path) -> None:
+    write_scenario(tmp_path)
+    layout = LocalLayout(tmp_path)
+    reader = StateReader(layout)
+    reader.refresh()
+    assert reader.view().dead_letter_count == 1
+    assert reader.refresh() is False  # nothing new: the dead letters are not read again
+    with Journal(layout.journal) as journal:
+        assert journal.redrive() == 1
+    assert reader.refresh() is True
+    assert reader.view().dead_letters == []
 
 
 def test_counts_and_latencies(tmp_path: Path) -> None:

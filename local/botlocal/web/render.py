@@ -144,16 +144,25 @@ def _article(c: Conversation) -> str:
         f'<span class="status status-{_e(status)}">{_e(_STATUS_WORDS.get(status, status))}</span>',
         "</header>",
     ]
+    # A post deleted on X (or its author's access revoked) is honoured here too: what it said and
+    # showed, and what was found in it, are no longer shown (the media store's copies are gone).
+    withdrawn = c.photos_deleted is not None and not c.is_dm
     if c.is_dm:
         parts.append('<p class="dm-note">A direct message arrived. Its text is private and not shown.</p>')
+    elif withdrawn:
+        parts.append(
+            f'<p class="text note deleted">Deleted on X ({_e(c.photos_deleted)}): its text, photos and analysis '
+            "are no longer shown.</p>"
+        )
     elif c.text is not None:
         parts.append(f'<p class="text">{_e(c.text)}</p>')
     elif c.oversized:
         parts.append('<p class="text note">(a long post: its text travelled apart from the event)</p>')
-    parts.append(_photos(c))
-    parts.append(_analysis(c))
+    if not withdrawn:
+        parts.append(_photos(c))
+        parts.append(_analysis(c))
     if c.replied:
-        parts.append(_reply(c))
+        parts.append(_reply(c, with_photos=not withdrawn))
     if c.alert is not None:
         parts.append(f'<p class="alert">Alert sent: {_e(c.alert)}</p>')
     reason = _no_answer(c)
@@ -260,7 +269,7 @@ def _photo_words(image: Mapping[str, Any]) -> str:
     return ("; ".join(found) or "nothing found") + "."
 
 
-def _reply(c: Conversation) -> str:
+def _reply(c: Conversation, *, with_photos: bool = True) -> str:
     noun = "Answer" if c.is_dm else "Reply"
     if c.posted_id is not None:
         state = f"{noun} sent" if c.is_dm else f"{noun} posted as {c.posted_id}"
@@ -281,6 +290,7 @@ def _reply(c: Conversation) -> str:
     images = "".join(
         f'<img class="annotated" src="{_e(url)}" alt="annotated photo {number} of the reply" loading="lazy">'
         for number, url in enumerate(urls, start=1)
+        if with_photos
     )
     withheld = f'<p class="note">{_e(c.withheld)}</p>' if c.withheld else ""
     photos = f'<div class="photos">{images}</div>' if images else ""

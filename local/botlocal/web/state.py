@@ -154,6 +154,7 @@ class StateReader:
         #: The outbox's photo file names by the post each reply answers.
         self._outbox: OrderedDict[str, list[str]] = OrderedDict()
         self._dead: list[DeadLetter] = []
+        self._dead_signature: tuple[object, ...] | None = None
         #: Grows whenever something shown may have changed: the page re-renders only then.
         self.version = 0
 
@@ -218,6 +219,16 @@ class StateReader:
         if connection is None:
             return False
         try:
+            # Dead letters can be many and large: they are read again only when a cheap signature
+            # of them changed (one died, or was redriven), not at every refresh.
+            signature = tuple(
+                connection.execute(
+                    "SELECT count(*), max(updated_at), total(updated_at) FROM deliveries WHERE state = ?", (DEAD,)
+                ).fetchone()
+            )
+            if signature == self._dead_signature:
+                return False
+            self._dead_signature = signature
             rows = connection.execute(
                 "SELECT d.event_id, d.target, d.attempts, d.last_error, d.updated_at, e.envelope "
                 "FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.state = ? "
