@@ -143,6 +143,14 @@ class BotConfig:
             "MAX_REPLY_AGE_SECONDS": str(self.max_reply_age_seconds),
         }
 
+    def __post_init__(self) -> None:
+        # Triggers decide on the labels: without labels they would be ignored without a word.
+        if FEATURE_LABELS not in self.image_features and (self.celebrities_when_labels or self.text_when_labels):
+            raise ValueError(
+                "context values celebritiesWhenLabels and textWhenLabels need 'labels' in imageFeatures "
+                f"(they decide on a photo's labels), got imageFeatures={','.join(self.image_features)!r}"
+            )
+
     @property
     def analysis_environment(self) -> dict[str, str]:
         """The image triggers as the runtime reads them (chalicelib/settings.py): only those the context set."""

@@ -191,6 +191,8 @@ def test_a_photo_rekognition_cannot_read_in_the_follow_up_call_is_reported_faile
         ("CELEBRITIES_WHEN_LABELS", "Person;Face"),
         ("CELEBRITIES_WHEN_LABELS", "always,Person"),
         ("TEXT_WHEN_LABELS", "Text,*"),
+        ("CELEBRITIES_WHEN_LABELS", "never"),
+        ("TEXT_WHEN_LABELS", "Text,none"),
     ],
 )
 def test_a_bad_value_is_a_configuration_error_naming_the_setting(monkeypatch, variable, value):

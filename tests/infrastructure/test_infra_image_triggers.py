@@ -38,11 +38,24 @@ def test_always_is_kept_as_the_runtime_reads_it():
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("celebritiesWhenLabels", "always,Person"), ("textWhenLabels", "Text;Menu"), ("textWhenLabels", 3)],
+    [
+        ("celebritiesWhenLabels", "always,Person"),
+        ("textWhenLabels", "Text;Menu"),
+        ("textWhenLabels", 3),
+        # "never" in any words would be a label that never matches: every call silently gone.
+        ("celebritiesWhenLabels", "none"),
+        ("textWhenLabels", "Off"),
+    ],
 )
 def test_a_bad_value_fails_at_synth_naming_the_key(key, value):
     with pytest.raises(ValueError, match=key):
         _config(**{key: value})
+
+
+def test_triggers_without_labels_among_the_image_features_fail_at_synth():
+    with pytest.raises(ValueError, match="need 'labels' in imageFeatures"):
+        _config(imageFeatures="celebrities,text", celebritiesWhenLabels="Person")
+    assert _config(imageFeatures="celebrities,text").analysis_environment == {}
 
 
 @pytest.fixture(scope="module")

@@ -117,6 +117,10 @@ class LabelTrigger:
         return False
 
 
+#: Words that mean "never" rather than name a label (refused: see label_trigger).
+_NEVER_WORDS: Final = frozenset({"none", "never", "off", "no", "false", "0", "disabled", "nothing"})
+
+
 def label_trigger(value: str | Iterable[str] | None, default: Iterable[str]) -> LabelTrigger:
     """A trigger from a comma-separated value (or a list): ALWAYS, or label names; None or nothing
     in it: `default`. ValueError (naming nothing: the caller names its setting) for a bad value."""
@@ -124,6 +128,14 @@ def label_trigger(value: str | Iterable[str] | None, default: Iterable[str]) -> 
     names = [str(item).strip() for item in items if str(item).strip()]
     if not names:
         names = list(default)
+    # A word meaning "never" would be read as a label name that never matches, and would silently
+    # stop every call: switching a call off is IMAGE_FEATURES's job.
+    never = [name for name in names if name.casefold() in _NEVER_WORDS]
+    if never:
+        raise ValueError(
+            f"{never[0]!r} is not a label name; to never make the call, leave it out of IMAGE_FEATURES "
+            f"(-c imageFeatures), or use {ALWAYS!r} for every photo"
+        )
     if any(name.casefold() == ALWAYS for name in names):
         if len(names) > 1:
             raise ValueError(f"{ALWAYS!r} cannot be combined with label names, got {','.join(names)!r}")
