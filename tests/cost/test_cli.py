@@ -79,6 +79,13 @@ def test_a_share_over_1_is_refused() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("value", ["nan", "NaN", "-0.1", "inf"])
+def test_a_share_that_is_not_a_number_between_0_and_1_is_refused(value: str) -> None:
+    result = CliRunner().invoke(main, ["cost", "--people-share", value])
+    assert result.exit_code == 2
+    assert "--people-share" in result.output and "Traceback" not in result.output
+
+
 def test_the_command_counts_a_scenario_of_its_own() -> None:
     # No shared counts: the command runs the scenario through the handlers itself, in this process
     # (which has run it before: the run leaves nothing behind that changes a second one).

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Final
+import math
+from typing import Any, Final
 
 import click
 
@@ -11,7 +12,18 @@ PROFILES: Final = ("default", "economy")
 #: Exit status for a profile that cannot be computed yet.
 NOT_AVAILABLE: Final = 2
 
-_SHARE = click.FloatRange(0.0, 1.0)
+
+class _Share(click.FloatRange):
+    """A share between 0 and 1; NaN is refused (it passes every range check)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        share = float(super().convert(value, param, ctx))
+        if math.isnan(share):
+            self.fail(f"{value!r} is not a number between 0 and 1", param, ctx)
+        return share
+
+
+_SHARE = _Share(0.0, 1.0)
 
 
 @click.command()

@@ -307,10 +307,14 @@ def weigh(lines_by_kind: Mapping[str, list[Line]], weights: Mapping[str, float])
 
 
 def x_lines(posts: Mapping[str, PostRun], weights: Mapping[str, float]) -> list[Line]:
-    """The X API per message: one post read (polling, or the X Activity API's delivery) and the replies."""
+    """The X API per message, by how posts arrive: what the poller reads (ingress=poll), and the
+    replies. Webhook deliveries (Account Activity) are not billed per post but by X's plan."""
     written = sum(weights[kind] * (run.x_posts_written + run.x_direct_messages) for kind, run in posts.items())
     return [
-        Line(X_API, "posts read", 1.0, "post", "x.post_read"),
+        Line(X_API, "posts read by the poller (ingress=poll)", 1.0, "post", "x.post_read"),
+        # The author comes with each post (expansions): billed as a user read or not is unverified,
+        # and X deduplicates within a UTC day: an upper bound when every author is new that day.
+        Line(X_API, "authors read by the poller (ingress=poll; unverified, at most)", 1.0, "user", "x.user_read"),
         Line(X_API, "posts written (replies)", written, "post", "x.post_written"),
     ]
 

@@ -135,7 +135,10 @@ def to_table(report: CostReport) -> str:
         "(per-message costs, extra features included, + fixed)"
     )
     out.append("")
-    out.append("X API (not AWS; pay-per-use list prices):")
+    out.append("X API (not AWS; pay-per-use list prices; not in the totals):")
+    out.append(
+        "  with ingress=webhook, mentions arrive as Account Activity deliveries, priced by X's plan, not per post"
+    )
     for line in report.x_api:
         out.append(
             f"  {line.item}: {line.quantity:.3g} per message x ${line.unit_price} = ${_money(line.usd * 1_000_000)}/M"
