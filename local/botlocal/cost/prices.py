@@ -1,7 +1,7 @@
 """The price table `botctl cost` multiplies counts by: us-east-1 list prices, each with its source.
 
-Every figure carries where it was read and when. "Read" is the day the copy was read (the stored
-copies of the pages do not all say when they were taken); a third party's page is named as such,
+Every figure carries where it was read and when. "Read" is the day the copy was read, or the day the
+stored copy itself was taken where it says so (most do not); a third party's page is named as such,
 and a price nobody could read a copy of says "not checked". Free tiers are not subtracted: the
 model is of a bot at scale, and a free tier is per account, shared with whatever else runs there.
 
@@ -40,7 +40,10 @@ _AWS_SFN = (
     "wring.co/blog/aws-step-functions-pricing-guide (third party)"
 )
 _AWS_REKOGNITION = (
-    "https://aws.amazon.com/vi/rekognition/pricing/ (stored copy: the APIs of group 2); rate: not in the copy read"
+    "https://aws.amazon.com/vi/rekognition/pricing/ (stored copy: DetectLabels is in group 2); rate: "
+    "raw.githubusercontent.com/api-evangelist/amazon-rekognition/refs/heads/main/plans/"
+    "amazon-rekognition-plans-pricing.yml (third party quoting aws.amazon.com/rekognition/pricing/, read there "
+    "2026-10-07: group 2 (DetectLabels), first 1 million images, $0.0010 per image; next tier $0.0008)"
 )
 _AWS_COMPREHEND = (
     "https://aws.amazon.com/de/comprehend/pricing/ (stored copy: 100-character units, 3-unit minimum); rate: "
@@ -50,7 +53,7 @@ _LEX = "https://www.cloudzero.com/blog/amazon-lex-pricing (third party quoting L
 _EVENTBRIDGE = "https://cloudburn.io/blog/amazon-eventbridge-pricing (third party, us-east-1, March 2026)"
 _FIREHOSE = (
     "https://aws.amazon.com/de/kinesis/data-firehose/pricing/ (stored copy: 5 KB rounding per record); "
-    "rate: not in the copy read"
+    "rate: not checked (the stored de, jp, ru and tr copies of that page state the rounding, not the rate)"
 )
 _DYNAMODB = (
     "https://airbyte.com/data-engineering-resources/dynamodb-pricing "
@@ -69,8 +72,18 @@ _SQS = "https://cloudburn.io/blog/amazon-sqs-pricing (third party, us-east-1, Ma
 _SNS = "https://awsnegotiations.com/sqs-sns-cost-optimization.html (third party: 'approximately' $0.50 per million)"
 _KMS = "https://www.wring.co/blog/aws-kms-pricing-guide and cloudburn.io/blog/aws-kms-pricing (third parties)"
 _SECRETS = (
-    "not checked: Secrets Manager's own page was not read (tencentcloud.com's identical figures are "
-    "another vendor's); as in this README's earlier table"
+    "raw.githubusercontent.com/api-evangelist/amazon-secrets-manager/refs/heads/main/plans/"
+    "amazon-secrets-manager-plans-pricing.yml (third party quoting https://aws.amazon.com/secrets-manager/pricing/, "
+    "read there 2026-09-20: $0.40 / secret / month, $0.05/10,000 calls)"
+)
+_SSM = (
+    "https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameter.html (stored copy: the "
+    "default standard throughput is used 'without additional cost') and the user guide's "
+    "parameter-store-advanced-parameters.html (standard parameters: 'No additional charge')"
+)
+_XRAY = (
+    "https://aws.amazon.com/de/xray/pricing/ (stored copy: recorded traces beyond the free tier "
+    "'5 USD pro Million (0,000005 USD pro Ablaufverfolgung)'; the first 100,000 a month are free)"
 )
 
 PRICES: Final[dict[str, Price]] = {
@@ -84,7 +97,13 @@ PRICES: Final[dict[str, Price]] = {
         Price("sfn.standard.transition", 0.025 / 1_000, "state transition", _AWS_SFN),
         Price("apigateway.rest.request", 3.50 / 1_000_000, "request (REST API, first 333 million)", _API_GATEWAY),
         # AI services
-        Price("rekognition.image", 0.001, "image per API (group 2, first million a month)", _AWS_REKOGNITION),
+        Price(
+            "rekognition.image",
+            0.001,
+            "image per API (group 2, first million a month)",
+            _AWS_REKOGNITION,
+            read="2026-10-07",
+        ),
         Price("comprehend.unit", 0.0001, "100-character unit, 3 units minimum per request", _AWS_COMPREHEND),
         Price("lex.text_request", 0.00075, "text request (RecognizeText)", _LEX),
         # Messaging and data
@@ -97,15 +116,15 @@ PRICES: Final[dict[str, Price]] = {
         Price("dynamodb.rru", 0.125 / 1_000_000, "read request unit (on-demand)", _DYNAMODB),
         Price("sns.publish", 0.50 / 1_000_000, "publish request (64 KB chunks)", _SNS),
         Price("sqs.request", 0.40 / 1_000_000, "standard queue request", _SQS),
-        Price("secretsmanager.api_call", 0.05 / 10_000, "API call", _SECRETS),
+        Price("secretsmanager.api_call", 0.05 / 10_000, "API call", _SECRETS, read="2026-09-20"),
         Price(
             "ssm.standard_parameter_read",
             0.0,
             "GetParameter on a standard parameter (standard throughput)",
-            NOT_CHECKED,
+            _SSM,
         ),
         Price("kms.request", 0.03 / 10_000, "symmetric key request", _KMS),
-        Price("xray.trace", 5.00 / 1_000_000, "trace recorded", NOT_CHECKED),
+        Price("xray.trace", 5.00 / 1_000_000, "trace recorded", _XRAY),
         # Observability
         Price("logs.ingest_gb", 0.50, "GB ingested (standard log class; vended logs' first tier too)", _CLOUDWATCH),
         # Fixed monthly
@@ -118,12 +137,18 @@ PRICES: Final[dict[str, Price]] = {
             _CLOUDWATCH,
         ),
         Price("cloudwatch.alarm_month", 0.10, "standard-resolution alarm metric per month", _CLOUDWATCH),
-        Price("secretsmanager.secret_month", 0.40, "secret per month", _SECRETS),
+        Price("secretsmanager.secret_month", 0.40, "secret per month", _SECRETS, read="2026-09-20"),
         # X API (outside the AWS total)
         Price(
             "x.post_read",
             0.005,
             "post read (pay-per-use; polling, or a delivered X Activity event)",
+            "docs.x.com, Pricing (x-api/getting-started/pricing), as quoted in this README",
+        ),
+        Price(
+            "x.user_read",
+            0.010,
+            "user read (pay-per-use), deduplicated within a UTC day",
             "docs.x.com, Pricing (x-api/getting-started/pricing), as quoted in this README",
         ),
         Price(
@@ -135,9 +160,17 @@ PRICES: Final[dict[str, Price]] = {
     )
 }
 
-#: Pounds per US dollar, for the per-million figures in GBP. No reference rate's copy could be read
-#: (the searches found only consumer pages without a dated rate): an assumed rate, to be checked.
-GBP_PER_USD: Final = Price("fx.gbp_per_usd", 0.75, "GBP per USD", NOT_CHECKED, note="assumed; check a reference rate")
+#: Pounds per US dollar, for the per-million figures in GBP: the ECB's euro reference rates of one day
+#: crossed (GBP per EUR / USD per EUR), so the figure is that day's, not today's; `read` is the rate's date.
+GBP_PER_USD: Final = Price(
+    "fx.gbp_per_usd",
+    0.7347,
+    "GBP per USD",
+    "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml (stored copy, read 2026-12-03: "
+    "Cube time='2026-05-08', USD 1.1761 and GBP 0.86410 per EUR; 0.86410 / 1.1761 = 0.7347)",
+    read="2026-05-08",
+    note="ECB reference rates of 8 May 2026, crossed; a rate of that day, not a live one",
+)
 
 
 @dataclass(frozen=True)
