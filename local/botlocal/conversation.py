@@ -1,6 +1,6 @@
-"""The local runtime's conversational bot: one intent matcher per locale (botlocal.intents, built
-from the bot definition's intents of that locale) in front of the same fulfilment function Lex
-calls on AWS.
+"""The local runtime's conversational bot: one intent matcher per locale (chalicelib.smallmodels.intents,
+built from the bot definition's intents of that locale) in front of the same fulfilment function Lex
+calls on AWS, given the Lex V2 event chalicelib.smallmodels.conversation makes.
 
 Session attributes are kept per session and locale in memory, as Lex keeps them between turns (a
 Lex session belongs to one locale). Unlike Lex's, a local session does not expire when idle: the
@@ -10,17 +10,16 @@ least recently used is forgotten past MAX_SESSIONS.
 from __future__ import annotations
 
 import threading
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Final
 
 from chalicelib.adapters.lex import lex_text, message_text
 from chalicelib.contracts import conversation
-from chalicelib.contracts.conversation import BOT_NAME, DEFAULT_LOCALE_ID, FALLBACK_INTENT, NLU_CONFIDENCE_THRESHOLD
+from chalicelib.contracts.conversation import DEFAULT_LOCALE_ID, NLU_CONFIDENCE_THRESHOLD
 from chalicelib.ports import ConversationAnswer
-
-from botlocal.intents import IntentMatcher, Match
+from chalicelib.smallmodels.conversation import fulfilment_event
+from chalicelib.smallmodels.intents import IntentMatcher
 
 #: Sessions kept in memory; the least recently used one is forgotten first.
 MAX_SESSIONS: Final = 10_000
@@ -66,7 +65,7 @@ class LocalConversationBot:
         with self._session_lock(key):
             with self._lock:
                 attributes = dict(self._attributes.get(key, {}))
-            response = self._fulfil(self._event(session_id, locale_id, text, match, attributes))
+            response = self._fulfil(fulfilment_event(session_id, locale_id, text, match, attributes))
             state = response.get("sessionState") or {}
             with self._lock:
                 self._attributes[key] = dict(state.get("sessionAttributes") or {})
@@ -80,49 +79,3 @@ class LocalConversationBot:
     def _session_lock(self, key: tuple[str, str]) -> threading.Lock:
         with self._lock:
             return self._session_locks.setdefault(key, threading.Lock())
-
-    def _event(
-        self, session_id: str, locale_id: str, text: str, match: Match, attributes: dict[str, str]
-    ) -> dict[str, Any]:
-        """A Lex V2 fulfilment code-hook event, as Lex sends it to the Lambda function."""
-        interpretations: list[dict[str, Any]] = [
-            {
-                "intent": _intent(name, "ReadyForFulfillment" if name == match.intent else "InProgress"),
-                "nluConfidence": round(score, 2),
-                "interpretationSource": "Lex",
-            }
-            for name, score in sorted(match.scores.items(), key=lambda item: item[1], reverse=True)
-        ]
-        fallback = {"intent": _intent(FALLBACK_INTENT, "InProgress"), "interpretationSource": "Lex"}
-        if match.intent == FALLBACK_INTENT:
-            fallback["intent"] = _intent(FALLBACK_INTENT, "ReadyForFulfillment")
-            interpretations.insert(0, fallback)
-        else:
-            interpretations.append(fallback)
-        return {
-            "messageVersion": "1.0",
-            "invocationSource": "FulfillmentCodeHook",
-            "inputMode": "Text",
-            "responseContentType": "text/plain; charset=utf-8",
-            "sessionId": session_id,
-            "inputTranscript": text,
-            "bot": {
-                "id": "LOCAL",
-                "name": BOT_NAME,
-                "aliasId": "LOCAL",
-                "aliasName": "local",
-                "localeId": locale_id,
-                "version": "DRAFT",
-            },
-            "interpretations": interpretations,
-            "requestAttributes": {},
-            "sessionState": {
-                "sessionAttributes": attributes,
-                "intent": _intent(match.intent, "ReadyForFulfillment"),
-                "originatingRequestId": str(uuid.uuid4()),
-            },
-        }
-
-
-def _intent(name: str, state: str) -> dict[str, Any]:
-    return {"name": name, "slots": {}, "state": state, "confirmationState": "None"}

@@ -7,7 +7,7 @@ DetectModerationLabels (chalicelib.adapters.rekognition_moderation), made of two
   NSFW_THRESHOLD refuses the photo as "Explicit", Rekognition's top-level category for nudity and
   sexual activity. NudeNet, a finer nudity detector, was rejected: it is AGPL-3.0, which would bind
   whoever redistributes the bot to the AGPL, against this project's MIT No Attribution licence.
-- **Firearms: the local ImageNet labeller** (botlocal.analysis.imagenet) refuses a photo when it sees,
+- **Firearms: the local ImageNet labeller** (chalicelib.smallmodels.imagenet) refuses a photo when it sees,
   at or above MIN_CONFIDENCE, one of the few ImageNet classes a refused Rekognition category covers:
   firearms (Violence > Weapons).
 
@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 from chalicelib.contracts.analysis import Record
 from chalicelib.ports import MediaError, MediaStore, ModerationVerdict
+from chalicelib.smallmodels._lazy import Lazy
 
-from botlocal.analysis._lazy import Lazy
 from botlocal.config import MODERATION_CHECK, MODERATION_MODES, MODERATION_OFF, MODERATION_VARIABLE
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ _ALL_LABELS: Final = 2000
 
 
 class ClassLabeller(Protocol):
-    """What the check needs of botlocal.analysis.imagenet.ImageNetLabeller: Rekognition-shaped
+    """What the check needs of chalicelib.smallmodels.imagenet.ImageNetLabeller: Rekognition-shaped
     labels ({Name, Confidence 0-100, Parents}) for a Pillow image."""
 
     def labels(self, image: Image.Image, *, max_labels: int, min_confidence: float) -> list[Record]: ...
@@ -177,9 +177,8 @@ class LocalPhotoModerator:
         return ModerationVerdict(unsafe=bool(found), categories=tuple(sorted(found)), checker=CHECKER)
 
     def _image_of(self, key: str) -> Image.Image:
+        from chalicelib.smallmodels.decode import decode_image
         from PIL import Image
-
-        from botlocal.analysis.decode import decode_image
 
         try:
             body = self._media.get(key)
@@ -194,9 +193,11 @@ class LocalPhotoModerator:
     def _weapon_categories(self, image: Image.Image) -> list[str]:
         """The categories whose ImageNet classes sum to at least min_confidence on the photo."""
         if self._labeller is None:
-            from botlocal.analysis.imagenet import ImageNetLabeller
+            from chalicelib.smallmodels.imagenet import ImageNetLabeller
 
-            self._labeller = ImageNetLabeller()
+            from botlocal.analysis import MODELS_DIR
+
+            self._labeller = ImageNetLabeller(models_dir=MODELS_DIR)
         scores: dict[str, float] = {}
         for record in self._labeller.labels(image, max_labels=_ALL_LABELS, min_confidence=0.0):
             category = self._refused.get(str(record.get("Name", "")))

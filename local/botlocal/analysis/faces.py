@@ -1,7 +1,8 @@
-"""Faces: dlib's HOG face detector and its ResNet face embeddings, and a gallery of known faces.
+"""Faces: dlib's HOG face detector (chalicelib.smallmodels.faces) and its ResNet face embeddings,
+and a gallery of known faces.
 
-The model files come from the face_recognition_models package, found by its install location
-(importing it needs pkg_resources, which new setuptools no longer has). dlib's detector is
+The embedding model files come from the face_recognition_models package, found by its install
+location (importing it needs pkg_resources, which new setuptools no longer has). dlib's detector is
 built in. Embeddings are 128 numbers; two photos of one person are usually closer than 0.6
 (Euclidean), the threshold dlib and face_recognition use.
 """
@@ -9,7 +10,6 @@ built in. Embeddings are 128 numbers; two photos of one person are usually close
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import logging
 import math
@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from botlocal.analysis._lazy import Lazy
+from chalicelib.smallmodels import files
+from chalicelib.smallmodels._lazy import Lazy
+from chalicelib.smallmodels.faces import DEFAULT_MIN_DETECTION_SCORE, WORK_SIDE, FaceBox, HogFaceDetector, work_image
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,11 +34,6 @@ logger = logging.getLogger(__name__)
 
 #: dlib's usual same-person distance.
 DEFAULT_MATCH_THRESHOLD: Final = 0.6
-#: HOG detections scoring lower than this are dropped (the detector's own cut-off is 0; the few
-#: detections between 0 and this were background patterns in the test photos).
-DEFAULT_MIN_DETECTION_SCORE: Final = 0.3
-#: Photos are scaled down to this longest side before detection: dlib's HOG is slow on big photos.
-WORK_SIDE: Final = 1024
 #: What produced the cached embeddings; change it when any of the above changes their values.
 MODEL_TAG: Final = f"dlib-hog-5pt-resnet-v1/side{WORK_SIDE}/jitter1"
 IMAGE_SUFFIXES: Final = frozenset({".jpg", ".jpeg", ".png"})
@@ -44,56 +41,20 @@ IMAGE_SUFFIXES: Final = frozenset({".jpg", ".jpeg", ".png"})
 BUNDLED_GALLERY: Final = Path(__file__).parent / "gallery"
 
 
-@dataclass(frozen=True)
-class FaceBox:
-    """A face in pixels of the photo as given, with the detector's score and a 0-100 confidence."""
-
-    left: float
-    top: float
-    right: float
-    bottom: float
-    score: float
-
-    @property
-    def confidence(self) -> float:
-        """0-100, from the HOG score: 100 * sigmoid(2 * score + 2) (score 0 -> 88, 1 -> 98.2)."""
-        return round(100.0 / (1.0 + math.exp(-(2.0 * self.score + 2.0))), 3)
-
-    @property
-    def area(self) -> float:
-        return max(0.0, self.right - self.left) * max(0.0, self.bottom - self.top)
-
-    def bounding_box(self, width: int, height: int) -> dict[str, float]:
-        """Rekognition's BoundingBox: ratios of the photo's width and height, clipped to [0, 1]."""
-        left = min(max(self.left / width, 0.0), 1.0)
-        top = min(max(self.top / height, 0.0), 1.0)
-        right = min(max(self.right / width, 0.0), 1.0)
-        bottom = min(max(self.bottom / height, 0.0), 1.0)
-        return {
-            "Width": round(right - left, 6),
-            "Height": round(bottom - top, 6),
-            "Left": round(left, 6),
-            "Top": round(top, 6),
-        }
-
-
 def models_dir() -> Path:
     """face_recognition_models' data folder, found without importing the package."""
-    spec = importlib.util.find_spec("face_recognition_models")
-    if spec is None or spec.origin is None:
-        raise RuntimeError("face_recognition_models is not installed: pip install -r requirements-local.txt")
-    return Path(spec.origin).parent / "models"
+    return files.package_dir("face_recognition_models") / "models"
 
 
 class _Dlib:
-    """The three dlib models, loaded once. dlib's objects are not documented as thread-safe: a
-    lock serialises their use (photos still overlap their OCR and decoding in other threads)."""
+    """dlib's landmark and embedding models, loaded once. dlib's objects are not documented as
+    thread-safe: a lock serialises their use (photos still overlap their OCR and decoding in other
+    threads); the detector has its own (HogFaceDetector)."""
 
     def __init__(self) -> None:
         import dlib  # type: ignore[import-untyped,unused-ignore]
 
         folder = models_dir()
-        self.detector: Any = dlib.get_frontal_face_detector()
         self.shapes: Any = dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat"))
         self.encoder: Any = dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat"))
         self.rectangle: Any = dlib.rectangle
@@ -104,28 +65,12 @@ class FaceModel:
     """Detects faces and computes their embeddings (dlib, loaded on first use)."""
 
     def __init__(self, *, min_detection_score: float = DEFAULT_MIN_DETECTION_SCORE, upsample: int = 1) -> None:
-        self._min_score = min_detection_score
-        self._upsample = upsample
+        self._detector = HogFaceDetector(min_detection_score=min_detection_score, upsample=upsample)
         self._dlib: Lazy[_Dlib] = Lazy(_Dlib)
 
     def detect(self, rgb: RGB) -> list[FaceBox]:
-        work, scale = _work_image(rgb)
-        model = self._dlib.get()
-        with model.lock:
-            rects, scores, _ = model.detector.run(work, self._upsample, 0.0)
-        faces = [
-            FaceBox(
-                left=rect.left() / scale,
-                top=rect.top() / scale,
-                right=(rect.right() + 1) / scale,
-                bottom=(rect.bottom() + 1) / scale,
-                score=float(score),
-            )
-            for rect, score in zip(rects, scores, strict=True)
-            if score >= self._min_score
-        ]
-        faces.sort(key=lambda face: -face.area)
-        return faces
+        """Faces, largest first (chalicelib.smallmodels.faces.HogFaceDetector)."""
+        return self._detector.detect(rgb)
 
     def embed(self, rgb: RGB, faces: Sequence[FaceBox]) -> list[Embedding]:
         """One 128-d embedding per face, computed on the same scaled image as the detection."""
@@ -133,7 +78,7 @@ class FaceModel:
 
         if not faces:
             return []
-        work, scale = _work_image(rgb)
+        work, scale = work_image(rgb)
         model = self._dlib.get()
         embeddings: list[Embedding] = []
         with model.lock:
@@ -147,22 +92,6 @@ class FaceModel:
                 shape = model.shapes(work, rect)
                 embeddings.append(np.asarray(model.encoder.compute_face_descriptor(work, shape, 1), dtype=np.float64))
         return embeddings
-
-
-def _work_image(rgb: RGB) -> tuple[RGB, float]:
-    """The photo scaled so its longest side is at most WORK_SIDE, and the scale used."""
-    import numpy as np
-
-    height, width = rgb.shape[:2]
-    longest = max(height, width)
-    if longest <= WORK_SIDE:
-        return np.ascontiguousarray(rgb), 1.0
-    from PIL import Image
-
-    scale = WORK_SIDE / longest
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    resized = Image.fromarray(rgb).resize(size, Image.Resampling.LANCZOS)
-    return np.asarray(resized, dtype=np.uint8), scale
 
 
 @dataclass(frozen=True)
@@ -258,8 +187,7 @@ class FaceGallery:
 
     def _load(self, photo: Path) -> Embedding | None:
         import numpy as np
-
-        from botlocal.analysis.decode import decode_image
+        from chalicelib.smallmodels.decode import decode_image
 
         try:
             body = photo.read_bytes()

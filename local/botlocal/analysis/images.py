@@ -18,12 +18,12 @@ from typing import Final
 from chalicelib.contracts.analysis import ImageAnalysis, Record
 from chalicelib.kernel.features import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, check_image_features
 from chalicelib.ports import MediaError, MediaStore
+from chalicelib.smallmodels.decode import decode_image
+from chalicelib.smallmodels.labels import ImageLabeller
+from chalicelib.smallmodels.photo import AnalysedImage
 
-from botlocal.analysis.decode import decode_image
 from botlocal.analysis.faces import FaceGallery, FaceModel, person_id
-from botlocal.analysis.labels import ImageLabeller
 from botlocal.analysis.ocr import OcrModel
-from botlocal.analysis.photo import AnalysedImage
 
 logger = logging.getLogger(__name__)
 

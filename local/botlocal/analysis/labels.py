@@ -1,101 +1,34 @@
-"""Image labels in Rekognition DetectLabels' shape: {Name, Confidence (0-100), Parents: [{Name}]}.
+"""The local runtime's cue labeller: Person, Head, Face (and Crowd) from the face model, Text from
+the OCR and Cat from OpenCV's cat-face cascade, the labels ImageNet's classes lack.
 
-`ImageLabeller` is the seam for a classification model (botlocal.analysis.imagenet is the one in
-use, merged with this module's cues); `CueLabeller` names what the other local models (and an
-OpenCV cascade) can see, which ImageNet's classes lack (it has no class for a person):
-- Person, Head, Face (and Crowd for 4 faces or more) from the face detector;
-- Text from the OCR;
+- Person, Head, Face and Crowd from chalicelib.smallmodels.cues.FaceCue (the economy profile's
+  face cue), on the faces of the local face model;
+- Text when the OCR reads a line of at least TEXT_MIN_CHARS letters or digits;
 - Cat, with Animal, Mammal and Pet, from OpenCV's frontal cat-face Haar cascade (a cat looking
   at the camera with its whole face in the frame; a close-up or a cat in profile is missed).
-On its own it cannot name objects, scenes, other animals or activities. `MergedLabeller`
-combines several labellers, keeping the higher confidence of a label both find.
-Like Rekognition, a label's parents are listed as labels too.
+On its own it cannot name objects, scenes, other animals or activities: it is merged with the
+ImageNet labeller (chalicelib.smallmodels.labels.MergedLabeller).
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final
 
 from chalicelib.contracts.analysis import Record
-
-from botlocal.analysis._lazy import Lazy
+from chalicelib.smallmodels._lazy import Lazy
+from chalicelib.smallmodels.cues import FaceCue
+from chalicelib.smallmodels.labels import label, with_parents
 
 if TYPE_CHECKING:
-    from botlocal.analysis.photo import AnalysedImage
+    from chalicelib.smallmodels.photo import AnalysedImage
 
-#: Rekognition's parents for the labels made here (its label taxonomy, v3).
-PARENTS: Final[dict[str, tuple[str, ...]]] = {
-    "Person": (),
-    "Head": ("Person",),
-    "Face": ("Head", "Person"),
-    "Crowd": ("Person",),
-    "Text": (),
-    "Cat": ("Animal", "Mammal", "Pet"),
-    "Animal": (),
-    "Mammal": ("Animal",),
-    "Pet": ("Animal",),
-}
-CROWD_FACES: Final = 4
 #: A photo is labelled Text when a line has at least this many letters or digits (stray single
 #: characters read in a texture are not text a person would notice).
 TEXT_MIN_CHARS: Final = 2
 #: The cat cascade runs on the photo scaled to this longest side.
 CAT_WORK_SIDE: Final = 800
-
-
-def _alphanumerics(text: str) -> int:
-    return sum(char.isalnum() for char in text)
-
-
-class ImageLabeller(Protocol):
-    """Names what a photo shows. Returns Rekognition-shaped labels, in any order; the analyser
-    applies the minimum confidence and the maximum count."""
-
-    def labels(self, image: AnalysedImage) -> list[Record]: ...
-
-
-def label(name: str, confidence: float, parents: Iterable[str] | None = None) -> Record:
-    chosen = PARENTS.get(name, ()) if parents is None else tuple(parents)
-    return {"Name": name, "Confidence": round(confidence, 3), "Parents": [{"Name": parent} for parent in chosen]}
-
-
-def with_parents(labels: Iterable[Record]) -> list[Record]:
-    """The labels plus each parent as a label of its own, with the child's confidence at least."""
-    merged: dict[str, Record] = {}
-    for record in labels:
-        _merge(merged, record)
-        for parent in record.get("Parents", []):
-            name = str(parent["Name"])
-            _merge(merged, label(name, float(record["Confidence"])))
-    return list(merged.values())
-
-
-def _merge(into: dict[str, Record], record: Record) -> None:
-    name = str(record["Name"])
-    existing = into.get(name)
-    if existing is None:
-        into[name] = {**record, "Parents": list(record.get("Parents", []))}
-        return
-    existing["Confidence"] = max(float(existing["Confidence"]), float(record["Confidence"]))
-    known = {str(parent["Name"]) for parent in existing["Parents"]}
-    existing["Parents"] += [parent for parent in record.get("Parents", []) if str(parent["Name"]) not in known]
-
-
-class MergedLabeller:
-    """Several labellers as one: a name found by more than one keeps its highest confidence."""
-
-    def __init__(self, labellers: Sequence[ImageLabeller]) -> None:
-        self._labellers = tuple(labellers)
-
-    def labels(self, image: AnalysedImage) -> list[Record]:
-        merged: dict[str, Record] = {}
-        for labeller in self._labellers:
-            for record in labeller.labels(image):
-                _merge(merged, record)
-        return list(merged.values())
 
 
 class _CatCascade:
@@ -115,16 +48,11 @@ class CueLabeller:
     def __init__(self, *, cats: bool = True, cat_min_neighbors: int = 6) -> None:
         self._cats = cats
         self._cat_min_neighbors = cat_min_neighbors
+        self._faces = FaceCue()
         self._cascade: Lazy[_CatCascade] = Lazy(_CatCascade)
 
     def labels(self, image: AnalysedImage) -> list[Record]:
-        found: list[Record] = []
-        faces = image.faces()
-        if faces:
-            best = max(face.confidence for face in faces)
-            found += [label("Person", best), label("Head", best), label("Face", best)]
-            if len(faces) >= CROWD_FACES:
-                found.append(label("Crowd", min(99.0, 70.0 + 5.0 * len(faces))))
+        found = self._faces.labels(image)
         lines = [
             float(text["Confidence"])
             for text in image.text_detections()

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 from chalicelib.contracts.analysis import Record
-
-from botlocal.analysis._lazy import Lazy
+from chalicelib.smallmodels._lazy import Lazy
 
 if TYPE_CHECKING:
     import numpy as np

@@ -1,4 +1,4 @@
-"""Photo bytes to pixels: the one decoder the analysis and the face gallery share."""
+"""Photo bytes to pixels: the one decoder the analysis, the photo check and the face gallery share."""
 
 from __future__ import annotations
 

