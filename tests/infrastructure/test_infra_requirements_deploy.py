@@ -29,7 +29,14 @@ SYNTH_SOURCES = [
     ROOT / "infrastructure" / "app.py",
     *sorted((ROOT / "infrastructure" / "stacks").glob("*.py")),
     ROOT / "runtime" / "app.py",
-    *sorted((ROOT / "runtime" / "chalicelib").rglob("*.py")),
+    *sorted(
+        path
+        for path in (ROOT / "runtime" / "chalicelib").rglob("*.py")
+        # The small models and the economy adapters import their packages (onnxruntime, numpy,
+        # dlib, ...) lazily, inside the economy functions, from the economy layer: never at synth
+        # (app.py does not load them: tests/composition/test_cold_start_imports.py).
+        if "smallmodels" not in path.parts and not path.name.startswith("economy")
+    ),
 ]
 FIRST_PARTY = {"stacks", "chalicelib", "app"}
 
