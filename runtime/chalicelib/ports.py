@@ -14,7 +14,25 @@ from chalicelib.kernel.idempotency import Claims, Idempotency
 if TYPE_CHECKING:
     # Annotations only: the analysis contract stays off the webhook's cold start.
     from chalicelib.contracts.analysis import ImageAnalysis, TextAnalysis
+    from chalicelib.kernel.port_values import ConversationAnswer as ConversationAnswer  # see __getattr__
+    from chalicelib.kernel.port_values import MentionsPage as MentionsPage
+    from chalicelib.kernel.port_values import ModerationVerdict as ModerationVerdict
+    from chalicelib.kernel.port_values import PollState as PollState
+    from chalicelib.kernel.port_values import RateLimit as RateLimit
     from chalicelib.settings import Settings
+else:
+
+    def __getattr__(name: str) -> Any:
+        """The port values (chalicelib.kernel.port_values), loaded the first time one is named: the
+        webhook imports this module through the bus publisher and never uses them."""
+        # Any other name (a probe for __path__, __wrapped__, ...) must not load them.
+        if name not in ("ConversationAnswer", "MentionsPage", "ModerationVerdict", "PollState", "RateLimit"):
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from chalicelib.kernel import port_values
+
+        value = getattr(port_values, name)
+        globals()[name] = value  # the next lookup is an ordinary one
+        return value
 
 
 @dataclass(frozen=True)
@@ -111,17 +129,6 @@ class TextAnalyser(Protocol):
 # --- Alerting -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ModerationVerdict:
-    """What a moderation check found in one photo: `unsafe` when a top-level category the bot
-    refuses to repost was found above the confidence threshold; `categories` names those found
-    (empty when safe); `checker` names what checked it (for the events and the README)."""
-
-    unsafe: bool
-    categories: tuple[str, ...] = ()
-    checker: str = ""
-
-
 class PhotoModerator(Protocol):
     """Checks a stored photo before the bot reposts it (Rekognition DetectModerationLabels on AWS,
     the local stand-in locally). Raises MediaError when the photo cannot be read; transient
@@ -143,15 +150,6 @@ class ChatWebhook(Protocol):
 
 
 # --- Responding and Egress -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ConversationAnswer:
-    """What the conversational bot made of a message: the intent it recognised (a name of
-    chalicelib.contracts.conversation, FALLBACK_INTENT when none) and its answer's text."""
-
-    intent: str
-    text: str
 
 
 class ConversationBot(Protocol):
@@ -246,27 +244,6 @@ class DirectMessageSender(Protocol):
 # --- Ingress: the mentions poller ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RateLimit:
-    """What X said about the endpoint's window in an answer's x-rate-limit-* headers (None: not said)."""
-
-    remaining: int | None = None
-    #: Epoch second the window resets.
-    reset_at: float | None = None
-
-
-@dataclass(frozen=True)
-class MentionsPage:
-    """One page of GET /2/users/:id/mentions, newest post first: the posts (`data`), the `includes`
-    they refer to, the page's meta (`newest_id`, `next_token`) and the rate-limit headers."""
-
-    posts: list[dict[str, Any]]
-    includes: dict[str, Any]
-    newest_id: str | None
-    next_token: str | None
-    rate_limit: RateLimit
-
-
 class XReadError(Exception):
     """X refused a read for a reason retrying will not fix (401, 403, 400...): the message says which
     (status and X's own words, never a credential)."""
@@ -293,24 +270,6 @@ class MentionsReader(Protocol):
         pagination_token: str | None,
         max_results: int,
     ) -> MentionsPage: ...
-
-
-@dataclass(frozen=True)
-class PollState:
-    """Where the poller is in the mentions timeline (chalicelib.ingress.poller explains the fields)."""
-
-    #: Every mention up to this id has been published (exclusive lower bound of the next range).
-    since_id: str | None
-    #: With no since_id yet (no mention since polling started): the range starts at this epoch second.
-    start_time: float | None = None
-    #: A range being read page by page: its newest id (the next since_id once it is all read) and
-    #: the token of its next page.
-    range_newest_id: str | None = None
-    pagination_token: str | None = None
-    #: No call to X before this epoch second (the rate-limit window is spent).
-    not_before: float = 0.0
-    #: Incremented at every save; a save is conditional on the version read.
-    version: int = 0
 
 
 class PollCheckpoint(Protocol):
@@ -387,3 +346,17 @@ class Adapters(Protocol):
     def mentions_reader(self) -> MentionsReader: ...
 
     def poll_checkpoint(self) -> PollCheckpoint: ...
+
+
+class ConversationSessions(Protocol):
+    """The session attributes of a conversational bot that runs in process (the economy profile's
+    intent matcher), kept per session and locale between turns as Lex keeps them: the fulfilment's
+    "recent<Intent>" attributes make the next answer differ from the last ones, and X refuses a
+    post identical to a recent one. A session idle for longer than the store's time to live starts
+    empty again, as Lex's does."""
+
+    def load(self, session_id: str, locale_id: str) -> dict[str, str]:
+        """The session's attributes; empty for a new or expired session."""
+        ...
+
+    def save(self, session_id: str, locale_id: str, attributes: dict[str, str]) -> None: ...

@@ -12,12 +12,26 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.contracts.envelope import BusEvent
-from chalicelib.contracts.oversized import OVERSIZED_PREFIX, OversizedRef, pointer_detail
 from chalicelib.kernel.errors import is_transient
 from chalicelib.ports import EntryResult, EventBus, PayloadStore
+
+# The claim-check contract (chalicelib.contracts.oversized) is imported where an event is claim-checked
+# or resolved: the webhook publishes events far below the limit, and its cold start skips it.
+if TYPE_CHECKING:
+    from chalicelib.contracts.oversized import OVERSIZED_PREFIX as OVERSIZED_PREFIX
+else:
+
+    def __getattr__(name: str) -> Any:
+        """OVERSIZED_PREFIX, exported here too, read from the contract when first named."""
+        if name != "OVERSIZED_PREFIX":
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        from chalicelib.contracts.oversized import OVERSIZED_PREFIX
+
+        return OVERSIZED_PREFIX
+
 
 __all__ = ["OVERSIZED_PREFIX", "EventPublisher", "PayloadError", "PayloadResolver", "PublishError"]
 
@@ -38,6 +52,8 @@ class PayloadError(Exception):
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How often and how patiently a PutEvents call is retried."""
+
     attempts: int = 4
     base_delay_seconds: float = 0.1
     max_delay_seconds: float = 1.0
@@ -125,6 +141,8 @@ class EventPublisher:
             )
         import uuid  # only for oversized events: uuid (and the platform module it loads) stays off the webhook's path
 
+        from chalicelib.contracts.oversized import OVERSIZED_PREFIX, OversizedRef, pointer_detail
+
         body = entry["Detail"].encode("utf-8")
         now = datetime.now(UTC)
         key = f"{OVERSIZED_PREFIX}{now:%Y/%m/%d}/{uuid.uuid4()}.json"
@@ -176,6 +194,8 @@ class PayloadResolver:
         self._store = store
 
     def resolve(self, detail: dict[str, Any]) -> dict[str, Any]:
+        from chalicelib.contracts.oversized import OversizedRef
+
         ref = OversizedRef.from_detail(detail)
         if ref is None:
             return detail

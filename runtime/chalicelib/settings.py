@@ -32,6 +32,10 @@ MAX_EVENT_BYTES: Final = 256 * 1024
 
 @dataclass(frozen=True)
 class Settings:
+    """The runtime's configuration, read from the environment by load_settings() (chalicelib.wiring
+    keeps one per container). Documented: without a docstring, dataclass() computes one from the
+    signature of __init__, which costs about 10% of defining this class on every cold start."""
+
     adapters: str
     event_bus_name: str
     twitter_secret_name: str
@@ -97,6 +101,10 @@ class Settings:
     #: moderation_min_confidence (MODERATION_MIN_CONFIDENCE, 0-100).
     moderation_min_confidence: int
     moderation_categories: tuple[str, ...] | None
+    #: SMALL_MODELS_DIR: the folder of the small models' files (chalicelib.smallmodels.files), the
+    #: economy layer's /opt/models on Lambda. The economy adapters need it for photos (no package
+    #: ships the image-label model); files it lacks are looked for in their installed packages.
+    small_models_dir: str | None = None
 
 
 #: The Responding guards' defaults (REPLIES_PER_AUTHOR, REPLIES_PER_CONVERSATION,
@@ -185,6 +193,7 @@ def load_settings() -> Settings:
         negative_replies=_choice(env, "NEGATIVE_REPLIES", (NEGATIVE_CALM, NEGATIVE_SILENT)) or NEGATIVE_CALM,
         moderation_min_confidence=_percent(env, "MODERATION_MIN_CONFIDENCE", DEFAULT_MODERATION_MIN_CONFIDENCE),
         moderation_categories=_csv(env.get("MODERATION_CATEGORIES")) or None,
+        small_models_dir=env.get("SMALL_MODELS_DIR") or None,
     )
 
 

@@ -35,8 +35,18 @@ NOT_ON_THE_WEBHOOK = (
     "chalicelib.contracts.direct_messages",
     "chalicelib.contracts.workflow",
 )
+#: Loaded on the paths that use them only: the values of ports the webhook never calls, the
+#: claim-check contract (an event over EventBridge's limit), html (text with "&" in it).
+ONLY_WHERE_USED = ("chalicelib.kernel.port_values", "chalicelib.contracts.oversized", "html")
 #: Loaded only where used: by a service's factory or an adapter, never by importing a handler module.
-NOT_ON_IMPORT = (*NOT_ON_THE_WEBHOOK, "chalicelib.adapters.aws", "boto3", "uuid", "chalicelib.smallmodels")
+NOT_ON_IMPORT = (
+    *NOT_ON_THE_WEBHOOK,
+    *ONLY_WHERE_USED,
+    "chalicelib.adapters.aws",
+    "boto3",
+    "uuid",
+    "chalicelib.smallmodels",
+)
 
 HANDLER_MODULES = (
     "app",
@@ -109,3 +119,62 @@ def test_make_bench_models_the_first_use_of_every_lambda_function() -> None:
     names = {function.name for function in functions()}
     assert len(names) > 10  # read from the Chalice app: every function and the webhook
     assert names == set(FIRST_USE)
+
+
+def test_a_delivery_without_escapes_loads_neither_html_nor_the_claim_check() -> None:
+    """A mention is translated and published (on a stub bus) without html, the claim-check contract
+    or the port values; text with an escape still loads html and is unescaped."""
+    script = (
+        "import app, json, sys\n"
+        "from chalicelib.ingress.translate import parse_delivery, translate_delivery\n"
+        "from chalicelib.ports import EntryResult\n"
+        "from chalicelib.publishing import EventPublisher\n"
+        "class Bus:\n"
+        "    def put_entries(self, entries):\n"
+        "        return [EntryResult(event_id=str(i)) for i, _ in enumerate(entries)]\n"
+        "def deliver(text):\n"
+        "    post = {'id_str': '2', 'text': text, 'user': {'id_str': '3', 'screen_name': 'a'},\n"
+        "            'entities': {'user_mentions': [{'id_str': '1'}]}}\n"
+        "    body = json.dumps({'for_user_id': '1', 'tweet_create_events': [post]}).encode()\n"
+        "    events = translate_delivery(parse_delivery(body), '1')\n"
+        "    EventPublisher(bus=Bus(), bus_name='b', payload_store=None).publish(events)\n"
+        "    return events[-1].detail['Text']\n"
+        "assert deliver('@bot plain text') == '@bot plain text'\n"
+        f"assert not [m for m in {list(ONLY_WHERE_USED)!r} if m in sys.modules]\n"
+        "assert deliver('@bot fish &amp; chips') == '@bot fish & chips'\n"
+    )
+    assert _loaded(script, ONLY_WHERE_USED) == ["html"]
+
+
+def test_no_module_the_webhook_imports_compiles_a_regular_expression_at_import() -> None:
+    """Each pattern costs about as much to compile as a small module to import: compile it on first
+    use (a functools.cache'd accessor), as chalicelib.ingress.translate does."""
+    script = (
+        "import json, re, sys\nimport app\n"
+        "print(json.dumps(sorted(f'{name}.{key}' for name, module in list(sys.modules.items())\n"
+        "    if name.split('.')[0] in ('app', 'chalicelib')\n"
+        "    for key, value in vars(module).items() if isinstance(value, re.Pattern))))"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "BOT_ADAPTERS"}
+    env.update(AWS_ENV)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=RUNTIME, env=env, capture_output=True, text=True, check=True
+    )
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_ports_still_export_their_values() -> None:
+    """chalicelib.ports names the values defined in chalicelib.kernel.port_values, loading them on
+    first use; probing another name (as inspect and import machinery do) loads nothing."""
+    script = (
+        "import sys\nfrom chalicelib import ports\n"
+        "assert not hasattr(ports, '__path__') and not hasattr(ports, 'NoSuchPort')\n"
+        "assert 'chalicelib.kernel.port_values' not in sys.modules\n"
+        "from chalicelib.ports import ConversationAnswer, MentionsPage, ModerationVerdict, PollState, RateLimit\n"
+        "from chalicelib.kernel import port_values\n"
+        "assert (ConversationAnswer, MentionsPage, ModerationVerdict, PollState, RateLimit) == (\n"
+        "    port_values.ConversationAnswer, port_values.MentionsPage, port_values.ModerationVerdict,\n"
+        "    port_values.PollState, port_values.RateLimit)\n"
+        "assert PollState(since_id='1') == ports.PollState(since_id='1')\n"
+    )
+    assert _loaded(script, ("chalicelib.kernel.port_values",)) == ["chalicelib.kernel.port_values"]

@@ -44,6 +44,8 @@ class InvalidDeliveryError(IngressError):
 
 @dataclass(frozen=True)
 class DeliveryReceipt:
+    """What an accepted delivery put on the bus: each event's id and detail-type, in order."""
+
     event_ids: list[str]
     detail_types: list[str]
 

@@ -10,10 +10,10 @@ Pure functions: no I/O, easy to test against real payloads.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Iterator
+from functools import cache
 from typing import Any, Final, TypeGuard
 
 from chalicelib.contracts import datalake, names
@@ -48,15 +48,48 @@ MAX_EXCERPT_CHARS: Final = 300
 #: Envelope fields that describe the whole delivery; each raw event carries them along.
 _DELIVERY_CONTEXT_KEYS = ("for_user_id", "user_has_blocked", "users", "apps")
 _X_ACTIVITY_MESSAGE_TYPES = ("post.mention.create", "post.reply.create")
-_X_ACTIVITY_EVENT_TYPE = re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,62}")
 #: Keys of an element that name the users and apps it refers to (direct messages, typing, reads).
 _REFERENCE_KEYS = frozenset({"sender_id", "recipient_id", "source_app_id", "user_id", "id"})
 
-_STRING_LITERAL = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-#: A cheap test for the only ways a lone surrogate gets into parsed text (an escape or raw bytes).
-_MAYBE_SURROGATE = re.compile(r"\\u[dD][89abcdefABCDEF]|[\ud800-\udfff]")
+
+# The patterns are compiled on first use, not at import: each costs about as much to compile as a
+# small module to import, X's CRC checks use none of them, and two serve rare deliveries only (the
+# X Activity API's, and text with lone surrogates).
+
+
+@cache
+def _x_activity_event_type() -> re.Pattern[str]:
+    return re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,62}")
+
+
+@cache
+def _string_literal() -> re.Pattern[str]:
+    return re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+
+
+@cache
+def _not_a_bracket() -> re.Pattern[str]:
+    return re.compile(r"[^\[\]{}]+")
+
+
+@cache
+def _lone_surrogate() -> re.Pattern[str]:
+    return re.compile("[\ud800-\udfff]")
+
+
+@cache
+def _maybe_surrogate() -> re.Pattern[str]:
+    """A cheap test for the only ways a lone surrogate gets into parsed text (an escape or raw bytes)."""
+    return re.compile(r"\\u[dD][89abcdefABCDEF]|[\ud800-\udfff]")
+
+
+def _unescaped(text: str) -> str:
+    """X's text with its HTML character references (&amp; &lt; &gt;) turned back into characters."""
+    if "&" not in text:
+        return text  # what html.unescape answers too; most posts never load html (and html.entities)
+    import html
+
+    return html.unescape(text)
 
 
 class RejectedError(Exception):
@@ -95,7 +128,7 @@ def parse_delivery(body: bytes) -> Json:
         raise NotAnObjectError("body is not a JSON object")
     if _nesting_depth_over(text, MAX_NESTING_DEPTH):
         raise RejectedError(f"nested deeper than {MAX_NESTING_DEPTH} levels")
-    if _MAYBE_SURROGATE.search(text):
+    if _maybe_surrogate().search(text):
         cleaned = _without_lone_surrogates(delivery)
         return cleaned if isinstance(cleaned, dict) else delivery
     return delivery
@@ -114,7 +147,7 @@ def _finite_float(literal: str) -> float:
 
 def _nesting_depth_over(text: str, limit: int) -> bool:
     """Whether valid JSON `text` nests deeper than `limit`, without walking the parsed value."""
-    brackets = _NOT_A_BRACKET.sub("", _STRING_LITERAL.sub("", text)).replace("{", "[").replace("}", "]")
+    brackets = _not_a_bracket().sub("", _string_literal().sub("", text)).replace("{", "[").replace("}", "]")
     for _ in range(limit):
         if not brackets:
             return False
@@ -124,11 +157,11 @@ def _nesting_depth_over(text: str, limit: int) -> bool:
 
 def _without_lone_surrogates(value: Any) -> Any:
     if isinstance(value, str):
-        return _LONE_SURROGATE.sub("\ufffd", value)
+        return _lone_surrogate().sub("\ufffd", value)
     if isinstance(value, list):
         return [_without_lone_surrogates(item) for item in value]
     if isinstance(value, dict):
-        return {_LONE_SURROGATE.sub("\ufffd", k): _without_lone_surrogates(v) for k, v in value.items()}
+        return {_lone_surrogate().sub("\ufffd", k): _without_lone_surrogates(v) for k, v in value.items()}
     return value
 
 
@@ -382,7 +415,7 @@ def _message_from_v1_post(post: Json) -> tuple[MessageReceived, list[str]]:
     image_urls, notes = _checked_photos(_v1_photo_urls(post, extended))
     return (
         MessageReceived(
-            text=html.unescape(text),  # X escapes &, < and > in v1.1 text
+            text=_unescaped(text),  # X escapes &, < and > in v1.1 text
             author=_optional_name(user, "screen_name", "user.screen_name"),
             lang=_optional_lang(post),
             image_urls=image_urls,
@@ -469,7 +502,7 @@ def _direct_message(element: Json) -> tuple[DirectMessageRef, str]:
         recipient_id=recipient,
         conversation_id=one_to_one_id(sender, recipient),
     )
-    return reference, html.unescape(text)  # v1.1 escapes &, < and > in DM text as in posts
+    return reference, _unescaped(text)  # v1.1 escapes &, < and > in DM text as in posts
 
 
 def _dm_author(users: Json, user_id: str) -> str | None:
@@ -485,7 +518,7 @@ def _dm_author(users: Json, user_id: str) -> str | None:
 
 def _translate_x_activity(data: Json, bot_user_id: str | None) -> list[BusEvent]:
     event_type = data.get("event_type")
-    if not isinstance(event_type, str) or not _X_ACTIVITY_EVENT_TYPE.fullmatch(event_type):
+    if not isinstance(event_type, str) or not _x_activity_event_type().fullmatch(event_type):
         return [_checked_raw(names.TWITTER_UNKNOWN, {"key": "data", "element": data}, "data")]
     raw = _checked_raw(names.x_activity_detail_type(event_type), data, "data")
     events = [raw]
@@ -585,7 +618,7 @@ def _message_from_v2_post(post: Json, includes: Json) -> tuple[MessageReceived, 
     author = users.get(author_id)
     return (
         MessageReceived(
-            text=html.unescape(text),
+            text=_unescaped(text),
             author=_optional_name(author, "username", "includes.users.username") if author else None,
             lang=_optional_lang(post),
             image_urls=image_urls,
