@@ -696,3 +696,32 @@ def queued_event(client: Any, *, source: str, detail_type: str, detail: dict[str
         message_bodies=[json.dumps(envelope)], queue_name="egress-replies"
     )
     return event
+
+
+# --- The economy profile's conversation sessions -------------------------------------------------
+
+
+class MemoryConversationSessions:
+    """ConversationSessions in a dict, recording each load and save as (operation, session, locale).
+    `expire(session_id, locale_id)` forgets a session, as an idle session's time to live does."""
+
+    def __init__(self) -> None:
+        self.attributes: dict[tuple[str, str], dict[str, str]] = {}
+        self.calls: list[tuple[str, str, str]] = []
+
+    def load(self, session_id: str, locale_id: str) -> dict[str, str]:
+        self.calls.append(("load", session_id, locale_id))
+        return dict(self.attributes.get((session_id, locale_id), {}))
+
+    def save(self, session_id: str, locale_id: str, attributes: dict[str, str]) -> None:
+        self.calls.append(("save", session_id, locale_id))
+        self.attributes[(session_id, locale_id)] = dict(attributes)
+
+    def expire(self, session_id: str, locale_id: str) -> None:
+        self.attributes.pop((session_id, locale_id), None)
+
+
+if TYPE_CHECKING:  # mypy checks that the fake implements its port.
+    from chalicelib.ports import ConversationSessions
+
+    _CONVERSATION_SESSIONS: ConversationSessions = MemoryConversationSessions()

@@ -1,10 +1,8 @@
-"""The local runtime's conversational bot: one intent matcher per locale (chalicelib.smallmodels.intents,
-built from the bot definition's intents of that locale) in front of the same fulfilment function Lex
-calls on AWS, given the Lex V2 event chalicelib.smallmodels.conversation makes.
+"""The local runtime's conversational bot: the runtime's IntentMatcherBot (chalicelib.adapters.intent_bot,
+which the economy profile also runs on Lambda) with its sessions in memory.
 
-Session attributes are kept per session and locale in memory, as Lex keeps them between turns (a
-Lex session belongs to one locale). Unlike Lex's, a local session does not expire when idle: the
-least recently used is forgotten past MAX_SESSIONS.
+Unlike Lex's (and the economy profile's DynamoDB sessions), a local session does not expire when
+idle: the least recently used is forgotten past MAX_SESSIONS.
 """
 
 from __future__ import annotations
@@ -14,23 +12,42 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Final
 
-from chalicelib.adapters.lex import lex_text, message_text
-from chalicelib.contracts import conversation
-from chalicelib.contracts.conversation import DEFAULT_LOCALE_ID, NLU_CONFIDENCE_THRESHOLD
-from chalicelib.ports import ConversationAnswer
-from chalicelib.smallmodels.conversation import fulfilment_event
-from chalicelib.smallmodels.intents import IntentMatcher
+from chalicelib.adapters.intent_bot import IntentMatcherBot
+from chalicelib.contracts.conversation import NLU_CONFIDENCE_THRESHOLD
 
 #: Sessions kept in memory; the least recently used one is forgotten first.
 MAX_SESSIONS: Final = 10_000
 
 
-class LocalConversationBot:
-    """chalicelib.ports.ConversationBot for the local runtime: matcher + the Lex fulfilment function.
+class MemoryConversationSessions:
+    """chalicelib.ports.ConversationSessions in memory, the least recently used forgotten first."""
 
-    `fulfil` receives a Lex V2 code-hook event and answers in Lex V2's response format: the same
-    function the Lex bot calls on AWS. Thread-safe: one session's turns run one at a time.
-    """
+    def __init__(self, *, max_sessions: int = MAX_SESSIONS) -> None:
+        self._max_sessions = max_sessions
+        #: The attributes by (session, locale), least recently used first.
+        self.remembered: OrderedDict[tuple[str, str], dict[str, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def load(self, session_id: str, locale_id: str) -> dict[str, str]:
+        with self._lock:
+            return dict(self.remembered.get((session_id, locale_id), {}))
+
+    def save(self, session_id: str, locale_id: str, attributes: dict[str, str]) -> None:
+        key = (session_id, locale_id)
+        with self._lock:
+            self.remembered[key] = dict(attributes)
+            self.remembered.move_to_end(key)
+            while len(self.remembered) > self._max_sessions:
+                self.remembered.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self.remembered)
+
+
+class LocalConversationBot(IntentMatcherBot):
+    """chalicelib.ports.ConversationBot for the local runtime: matcher + the Lex fulfilment function,
+    sessions in memory (see IntentMatcherBot)."""
 
     def __init__(
         self,
@@ -39,43 +56,11 @@ class LocalConversationBot:
         threshold: float = NLU_CONFIDENCE_THRESHOLD,
         max_sessions: int = MAX_SESSIONS,
     ) -> None:
-        self._fulfil = fulfil
-        # Read at construction, from the module: the definition is the only source of intents.
-        self.matchers = {
-            locale.locale_id: IntentMatcher(conversation.intents_for(locale.locale_id), threshold=threshold)
-            for locale in conversation.LOCALES
-        }
-        self._max_sessions = max_sessions
-        self._attributes: OrderedDict[tuple[str, str], dict[str, str]] = OrderedDict()
-        self._session_locks: dict[tuple[str, str], threading.Lock] = {}
-        self._lock = threading.Lock()
+        self.sessions = MemoryConversationSessions(max_sessions=max_sessions)
+        super().__init__(fulfil, self.sessions, threshold=threshold)
 
     @property
-    def matcher(self) -> IntentMatcher:
-        """The default (English) locale's matcher."""
-        return self.matchers[DEFAULT_LOCALE_ID]
-
-    def respond(self, session_id: str, text: str, locale: str = DEFAULT_LOCALE_ID) -> ConversationAnswer:
-        """The intent matched in `locale` (the default locale's for one the definition lacks) and
-        the fulfilment's answer; the locale's fallback message when the fulfilment says nothing."""
-        locale_id = conversation.locale(locale).locale_id
-        text = lex_text(text)
-        match = self.matchers[locale_id].match(text)
-        key = (session_id, locale_id)
-        with self._session_lock(key):
-            with self._lock:
-                attributes = dict(self._attributes.get(key, {}))
-            response = self._fulfil(fulfilment_event(session_id, locale_id, text, match, attributes))
-            state = response.get("sessionState") or {}
-            with self._lock:
-                self._attributes[key] = dict(state.get("sessionAttributes") or {})
-                self._attributes.move_to_end(key)
-                while len(self._attributes) > self._max_sessions:
-                    forgotten, _ = self._attributes.popitem(last=False)
-                    self._session_locks.pop(forgotten, None)
-        fallback = conversation.locale(locale_id).fallback_message
-        return ConversationAnswer(match.intent, message_text(response.get("messages")) or fallback)
-
-    def _session_lock(self, key: tuple[str, str]) -> threading.Lock:
-        with self._lock:
-            return self._session_locks.setdefault(key, threading.Lock())
+    def _attributes(self) -> OrderedDict[tuple[str, str], dict[str, str]]:
+        # What tests/conversation/test_locales.py reads from before the sessions became a port
+        # (the remembered attributes by (session, locale)); new code reads `sessions`.
+        return self.sessions.remembered

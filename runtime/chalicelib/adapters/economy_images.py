@@ -1,0 +1,88 @@
+"""The economy profile's ImageAnalyser: labels from small models in the function, the rest from Rekognition.
+
+- labels: the photo's bytes are read once from the MediaStore and decoded, and a labeller of
+  chalicelib.smallmodels names what it shows (the economy adapters give it the ImageNet labeller
+  merged with FaceCue and TextCue, so the labels that make the conditional calls, Person/Face and
+  Text, chalicelib.kernel.features, are there). DetectLabels is never called.
+- celebrities and text: Rekognition's RecognizeCelebrities and DetectText, through the Rekognition
+  adapter (it reads the photo from the bucket itself).
+
+The analysis service asks for labels first and for celebrities or text in a second call; only the
+first reads and decodes the photo.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from chalicelib.contracts.analysis import ImageAnalysis, Record
+from chalicelib.kernel.features import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, check_image_features
+from chalicelib.ports import MediaError
+
+if TYPE_CHECKING:
+    from chalicelib.ports import ImageAnalyser, MediaStore
+    from chalicelib.smallmodels.labels import ImageLabeller
+    from chalicelib.smallmodels.photo import FaceFinder
+
+#: The same defaults as the Rekognition adapter's DetectLabels call and the local analyser's.
+DEFAULT_MAX_LABELS: Final = 20
+DEFAULT_MIN_CONFIDENCE: Final = 70.0
+#: What Rekognition answers in this profile.
+REKOGNITION_FEATURES: Final = frozenset({FEATURE_CELEBRITIES, FEATURE_TEXT})
+
+
+class EconomyImageAnalyser:
+    """chalicelib.ports.ImageAnalyser: small-model labels, Rekognition's celebrities and text."""
+
+    def __init__(
+        self,
+        media_store: MediaStore,
+        *,
+        labeller: ImageLabeller,
+        faces: FaceFinder,
+        rekognition: ImageAnalyser,
+        max_pixels: int,
+        max_labels: int = DEFAULT_MAX_LABELS,
+        min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    ) -> None:
+        if max_labels < 1:
+            raise ValueError(f"max_labels must be at least 1, got {max_labels}")
+        if not 0 <= min_confidence <= 100:
+            raise ValueError(f"min_confidence must be between 0 and 100, got {min_confidence}")
+        self._store = media_store
+        self._labeller = labeller
+        self._faces = faces
+        self._rekognition = rekognition
+        self._max_pixels = max_pixels
+        self._max_labels = max_labels
+        self._min_confidence = min_confidence
+
+    def analyse(self, key: str, features: frozenset[str]) -> ImageAnalysis:
+        check_image_features(features)
+        labels = self._labels(key) if FEATURE_LABELS in features else []
+        remote = features & REKOGNITION_FEATURES
+        if not remote:
+            return ImageAnalysis(labels=labels)
+        found = self._rekognition.analyse(key, remote)
+        return ImageAnalysis(
+            labels=labels,
+            text_detections=found.text_detections,
+            celebrity_faces=found.celebrity_faces,
+            unrecognized_faces=found.unrecognized_faces,
+        )
+
+    def _labels(self, key: str) -> list[Record]:
+        from chalicelib.smallmodels.decode import decode_image
+        from chalicelib.smallmodels.photo import AnalysedImage
+
+        body = self._store.get(key)  # MediaError when the photo is gone; other errors are retried
+        try:
+            rgb = decode_image(body, max_pixels=self._max_pixels)
+        except ValueError as error:
+            raise MediaError(f"the stored photo {key} cannot be analysed: {error}") from error
+        image = AnalysedImage(rgb, faces=self._faces)
+        found = [
+            record for record in self._labeller.labels(image) if float(record["Confidence"]) >= self._min_confidence
+        ]
+        found.sort(key=lambda record: (-float(record["Confidence"]), str(record["Name"])))
+        return found[: self._max_labels]
