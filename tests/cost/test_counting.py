@@ -141,3 +141,21 @@ def test_a_call_outside_an_invocation_is_refused(monkeypatch: pytest.MonkeyPatch
     client = boto3.session.Session(region_name="us-east-1").client("comprehend")
     with pytest.raises(RuntimeError, match="outside a Lambda invocation"):
         client.detect_dominant_language(Text="hello")
+
+
+def test_an_unknown_profile_is_refused_before_anything_runs() -> None:
+    with pytest.raises(ValueError, match="luxury"):
+        counting.count_scenario(profile="luxury")
+
+
+def test_the_economy_scenario_writes_the_words_on_its_photos() -> None:
+    # The small models read the pixels: a photo "with text" must show it (the default's stubs need not).
+    for default, economy in zip(counting.SCENARIO, counting.ECONOMY_SCENARIO, strict=True):
+        assert (default.kind, default.text) == (economy.kind, economy.text)
+        if default.photo is None or economy.photo is None:
+            assert default.photo is economy.photo is None
+            continue
+        written = bool(default.photo.text_lines)
+        assert economy.photo.written is written, default.kind
+        assert (economy.photo.body != default.photo.body) is written, default.kind
+        assert default.photo.written is False

@@ -9,8 +9,6 @@ from typing import Any, Final
 import click
 
 PROFILES: Final = ("default", "economy")
-#: Exit status for a profile that cannot be computed yet.
-NOT_AVAILABLE: Final = 2
 
 
 class _Share(click.FloatRange):
@@ -50,16 +48,11 @@ def cost(
     """Cost per message and per million messages on AWS, beside the original design.
 
     Runs a scenario of posts through the runtime's handlers with stubbed AWS clients, counts every
-    call by operation, and multiplies by the price table (local/botlocal/cost/prices.py).
+    call by operation, and multiplies by the price table (local/botlocal/cost/prices.py). With
+    --profile economy the handlers run with the economy adapters and the real small models (slower:
+    the models load once), and the original design is modelled from the default profile's run.
     """
-    if profile != "default":
-        click.echo(
-            f"the {profile} profile is not available yet: the runtime has no such profile to count "
-            "(issue 12, section 2)",
-            err=True,
-        )
-        raise SystemExit(NOT_AVAILABLE)
-    from botlocal.cost.counting import count_scenario
+    from botlocal.cost import counting
     from botlocal.cost.model import Mix
     from botlocal.cost.render import to_json, to_table
     from botlocal.cost.report import build_report
@@ -71,7 +64,12 @@ def cost(
         text_in_photo_share=text_in_photo_share,
         negative_share=negative_share,
     )
-    report = build_report(count_scenario(), mix, profile=profile)
+    if profile == counting.ECONOMY:
+        original_counts = counting.count_scenario()
+        counts = counting.count_scenario(profile=counting.ECONOMY)
+        report = build_report(counts, mix, profile=profile, original_counts=original_counts)
+    else:
+        report = build_report(counting.count_scenario(), mix, profile=profile)
     if output == "json":
         click.echo(json.dumps(to_json(report), indent=2))
     else:

@@ -16,6 +16,12 @@ calls, so the model can bill it with a stated latency per call (prices.LATENCY_M
 
 The scenario is run twice and only the second run is kept: containers are warm (cold starts and
 the secret cache's first reads are not per-message costs).
+
+Profiles: `count_scenario(profile="economy")` runs the handlers with the economy adapters
+(chalicelib.adapters.economy) and the real small models (the local runtime's models folder passed
+through SMALL_MODELS_DIR, as the layer's /opt/models on Lambda), on ECONOMY_SCENARIO: the same posts,
+with words written on the photos that Rekognition would read (the small text cue must see text for
+DetectText to be called). Its functions' memory is the plan's (ECONOMY_MEMORY_MB), not deployed yet.
 """
 
 from __future__ import annotations
@@ -31,12 +37,13 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
 from chalicelib.adapters.aws import AwsAdapters
+from chalicelib.adapters.economy import EconomyAdapters
 from chalicelib.contracts import workflow
 from chalicelib.contracts.envelope import BusEvent
 from chalicelib.contracts.names import EGRESS_QUEUE, MESSAGE_RECEIVED_PATTERN
@@ -69,6 +76,21 @@ PHOTO_TEXT: Final = "photo_text"
 PHOTO_PERSON_TEXT: Final = "photo_person_text"
 KINDS: Final = (TEXT, NEGATIVE_TEXT, PHOTO_NEITHER, PHOTO_PERSON, PHOTO_TEXT, PHOTO_PERSON_TEXT)
 
+DEFAULT: Final = "default"
+ECONOMY: Final = "economy"
+PROFILES: Final = (DEFAULT, ECONOMY)
+
+#: The economy functions' memory: planned (issue 12's economy plan, cold start and memory), not yet deployed (the
+#: CDK profile that sets it comes later). 1,769 MB is one full vCPU for the image models; text and
+#: intents fit in 40 MiB and 24 MiB. Other functions keep runtime/.chalice/config.json's memory.
+ECONOMY_MEMORY_MB: Final[Mapping[str, int]] = {
+    "analysis_analyse_image": 1769,
+    "analysis_analyse_text": 512,
+    "responding_reply_to_text": 256,
+}
+#: The economy image function's cold start measured for the plan (models loaded, 2 photos, 1 vCPU).
+ECONOMY_IMAGE_COLD_START_SECONDS: Final = 4.0
+
 
 @dataclass(frozen=True)
 class Photo:
@@ -78,10 +100,32 @@ class Photo:
     labels: tuple[tuple[str, float, tuple[str, ...]], ...]
     celebrities: tuple[str, ...] = ()
     text_lines: tuple[str, ...] = ()
+    #: Write text_lines on the photo (a white panel at the bottom): for the small models, which look
+    #: at the pixels rather than at the scenario's stubbed answers.
+    written: bool = False
 
     @property
     def body(self) -> bytes:
-        return (PHOTO_DIR / self.file).read_bytes()
+        original = (PHOTO_DIR / self.file).read_bytes()
+        return _written_on(original, self.text_lines) if self.written else original
+
+
+def _written_on(body: bytes, lines: tuple[str, ...]) -> bytes:
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.open(io.BytesIO(body)).convert("RGB")
+    width, height = image.size
+    size = max(24, width // 12)
+    step = size + 12
+    top = height - 20 - step * len(lines)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((10, top - 10, width - 10, height - 10), fill="white")
+    font = ImageFont.load_default(size=size)
+    for index, line in enumerate(lines):
+        draw.text((20, top + step * index), line, fill="black", font=font)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
 
 @dataclass(frozen=True)
@@ -112,6 +156,13 @@ SCENARIO: Final = (
     ScenarioPost(PHOTO_TEXT, "what does it say?", "NEUTRAL", WRITING),
     ScenarioPost(PHOTO_PERSON_TEXT, "who is holding this sign?", "NEUTRAL", PERSON_AND_WRITING),
 )
+#: The same posts for the small models: the text is written on the photos (the small labels are
+#: not stubbed, so what the photo shows decides the paid calls).
+ECONOMY_SCENARIO: Final = tuple(
+    replace(post, photo=replace(post.photo, written=True)) if post.photo and post.photo.text_lines else post
+    for post in SCENARIO
+)
+SCENARIOS: Final[Mapping[str, tuple[ScenarioPost, ...]]] = {DEFAULT: SCENARIO, ECONOMY: ECONOMY_SCENARIO}
 
 
 @dataclass
@@ -176,6 +227,7 @@ class ScenarioCounts:
 
     posts: dict[str, PostRun]
     memory_mb: dict[str, int]
+    profile: str = DEFAULT
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,6 +406,24 @@ class CountingAdapters(AwsAdapters):
         return CountingPoster()
 
 
+class CountingEconomyAdapters(EconomyAdapters):
+    """The economy adapters (small models, no Comprehend, no Lex, no DetectLabels), with X's media
+    host and X's API replaced by the same counting stand-ins."""
+
+    def media_fetcher(self) -> MediaFetcher:
+        return ScenarioPhotos()
+
+    def reply_poster(self) -> ReplyPoster:
+        return CountingPoster()
+
+
+#: The adapters each profile counts with.
+ADAPTERS: Final[Mapping[str, str]] = {
+    DEFAULT: f"{__name__}:CountingAdapters",
+    ECONOMY: f"{__name__}:CountingEconomyAdapters",
+}
+
+
 # ---------------------------------------------------------------------------------------------
 # The AI services' answers
 
@@ -445,16 +515,17 @@ class ScenarioAnswers:
 # The run
 
 
-def _environment() -> dict[str, str]:
+def _environment(profile: str = DEFAULT, adapters: str | None = None) -> dict[str, str]:
     """The variables the stack gives every function (infrastructure/stacks/bot_stack.py), pointing
-    at moto's resources; the image features and guards keep the runtime's defaults, as the stack's."""
-    return {
+    at moto's resources; the image features and guards keep the runtime's defaults, as the stack's.
+    `adapters` replaces the profile's counting adapters (a test's subclass of them)."""
+    values = {
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
-        "BOT_ADAPTERS": f"{__name__}:CountingAdapters",
+        "BOT_ADAPTERS": adapters or ADAPTERS[profile],
         "EVENT_BUS_NAME": BUS_NAME,
         "OVERSIZE_BUCKET": OVERSIZE_BUCKET,
         "MEDIA_BUCKET": MEDIA_BUCKET,
@@ -468,6 +539,12 @@ def _environment() -> dict[str, str]:
         "POSTING_SWITCH_PARAMETER": SWITCH_PARAMETER,
         "POWERTOOLS_SERVICE_NAME": "xbot",
     }
+    if profile == ECONOMY:
+        from botlocal.analysis import MODELS_DIR
+
+        # The layer's /opt/models on Lambda; here the local runtime's folder holds the same files.
+        values["SMALL_MODELS_DIR"] = str(MODELS_DIR)
+    return values
 
 
 @contextmanager
@@ -567,7 +644,9 @@ def _counted_logs(recorder: Recorder) -> Iterator[None]:
 class _Pipeline:
     """The app's handlers as EventBridge, Step Functions, SQS and Lex would invoke them."""
 
-    def __init__(self, app: Any, runtime_dir: Path, recorder: Recorder) -> None:
+    def __init__(
+        self, app: Any, runtime_dir: Path, recorder: Recorder, memory_overrides: Mapping[str, int] | None = None
+    ) -> None:
         from chalicelib import wiring
 
         from botlocal.chalice_app import chalice_targets, function_limits, lambda_invoker
@@ -584,7 +663,8 @@ class _Pipeline:
 
         def memory(name: str) -> int:
             if name not in self.memory_mb:
-                self.memory_mb[name] = function_limits(runtime_dir, name)[1]
+                configured = function_limits(runtime_dir, name)[1]
+                self.memory_mb[name] = (memory_overrides or {}).get(name, configured)
             return self.memory_mb[name]
 
         self._memory = memory
@@ -719,8 +799,22 @@ def _instrumented_target(target: Any, function: str, recorder: Recorder, memory:
     return Target(name=target.name, pattern=target.pattern, deliver=deliver)
 
 
-def count_scenario(scenario: tuple[ScenarioPost, ...] = SCENARIO, *, runs: int = 2) -> ScenarioCounts:
-    """Run the scenario `runs` times (each post from a new author) and keep the last run's counts."""
+def count_scenario(
+    scenario: tuple[ScenarioPost, ...] | None = None,
+    *,
+    runs: int = 2,
+    profile: str = DEFAULT,
+    adapters: str | None = None,
+) -> ScenarioCounts:
+    """Run the scenario `runs` times (each post from a new author) and keep the last run's counts.
+
+    `profile` chooses the adapters, the environment, the scenario (when none is given) and the
+    memory (ECONOMY_MEMORY_MB); `adapters` ("module:Class") replaces the profile's counting adapters."""
+    if profile not in PROFILES:
+        raise ValueError(f"no {profile!r} profile: one of {', '.join(PROFILES)}")
+    if scenario is None:
+        scenario = SCENARIOS[profile]
+    memory_overrides = ECONOMY_MEMORY_MB if profile == ECONOMY else None
     global _ACTIVE
     from moto import mock_aws
 
@@ -731,12 +825,12 @@ def count_scenario(scenario: tuple[ScenarioPost, ...] = SCENARIO, *, runs: int =
     recorder = Recorder()
     with _patched_environment({}):
         app = load_chalice_app(runtime_dir)
-        with _patched_environment(_environment()), mock_aws():
+        with _patched_environment(_environment(profile, adapters)), mock_aws():
             _create_resources()
             with _hooks(recorder), _counted_logs(recorder):
                 _ACTIVE = recorder
                 try:
-                    pipeline = _Pipeline(app, runtime_dir, recorder)
+                    pipeline = _Pipeline(app, runtime_dir, recorder, memory_overrides)
                     last: dict[str, PostRun] = {}
                     for run_number in range(runs):
                         last = {}
@@ -758,7 +852,7 @@ def count_scenario(scenario: tuple[ScenarioPost, ...] = SCENARIO, *, runs: int =
                             pipeline.deliver(post, composed.delivery)
                             last[post.kind] = recorder.post
                             recorder.post = None
-                    return ScenarioCounts(posts=last, memory_mb=dict(pipeline.memory_mb))
+                    return ScenarioCounts(posts=last, memory_mb=dict(pipeline.memory_mb), profile=profile)
                 finally:
                     _ACTIVE = None
                     _PHOTOS.clear()

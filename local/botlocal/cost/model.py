@@ -90,6 +90,26 @@ ASSUMPTIONS: Final = (
 )
 
 
+def economy_assumptions() -> list[str]:
+    """What the economy profile's figures rest on, besides ASSUMPTIONS (its memory in one place:
+    counting.ECONOMY_MEMORY_MB)."""
+    planned = ", ".join(f"{name} {mb:,} MB" for name, mb in counting.ECONOMY_MEMORY_MB.items())
+    return [
+        f"Economy memory: {planned}: planned, not yet deployed (the CDK profile that sets it comes later); "
+        "the other functions keep runtime/.chalice/config.json's memory.",
+        "Economy Lambda duration: the in-process CPU time of the small models (ImageNet labels on onnxruntime, "
+        "the HOG face cue, the PP-OCR text cue; fastText/VADER/entities; the intent matcher) measured on this "
+        "machine (not on Lambda's vCPU share), warm, + the stated latency per AWS call; onnxruntime's second "
+        "intra-op thread of the labeller is not in that CPU time.",
+        "Economy cold starts are excluded as for default; measured for the plan: about "
+        f"{counting.ECONOMY_IMAGE_COLD_START_SECONDS:.0f} s for the image function at 1,769 MB (models loaded), "
+        "about 0.5 s of CPU for the text function.",
+        "Economy scenario: the same posts, with the photos' words written on them (the small labels are computed "
+        "from the pixels, not stubbed); Rekognition's answers to RecognizeCelebrities and DetectText are stubbed.",
+        "The original design is modelled from the default profile's run (the same figure for both profiles).",
+    ]
+
+
 @dataclass(frozen=True)
 class Mix:
     """What share of the messages are which kind of post (the issue's default mix)."""
