@@ -16,7 +16,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from chalicelib.contracts.analysis import ImageAnalysis, Record
-from chalicelib.kernel.features import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, check_image_features
+from chalicelib.kernel.features import (
+    FEATURE_CELEBRITIES,
+    FEATURE_LABELS,
+    FEATURE_TEXT,
+    check_image_features,
+    check_label_limits,
+)
 from chalicelib.ports import MediaError
 
 if TYPE_CHECKING:
@@ -45,10 +51,7 @@ class EconomyImageAnalyser:
         max_labels: int = DEFAULT_MAX_LABELS,
         min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     ) -> None:
-        if max_labels < 1:
-            raise ValueError(f"max_labels must be at least 1, got {max_labels}")
-        if not 0 <= min_confidence <= 100:
-            raise ValueError(f"min_confidence must be between 0 and 100, got {min_confidence}")
+        check_label_limits(max_labels, min_confidence)
         self._store = media_store
         self._labeller = labeller
         self._faces = faces

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from botocore.exceptions import ClientError
 
 from chalicelib.contracts.analysis import ImageAnalysis, Record
-from chalicelib.kernel.features import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT, check_image_features
+from chalicelib.kernel.features import (
+    FEATURE_CELEBRITIES,
+    FEATURE_LABELS,
+    FEATURE_TEXT,
+    check_image_features,
+    check_label_limits,
+)
 from chalicelib.ports import MediaError
 
 if TYPE_CHECKING:
@@ -48,10 +54,7 @@ class RekognitionImageAnalyser:
         max_labels: int = DEFAULT_MAX_LABELS,
         min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     ) -> None:
-        if max_labels < 1:
-            raise ValueError(f"max_labels must be at least 1, got {max_labels}")
-        if not 0 <= min_confidence <= 100:
-            raise ValueError(f"min_confidence must be between 0 and 100, got {min_confidence}")
+        check_label_limits(max_labels, min_confidence)
         self._client = client
         self._bucket = bucket
         self._max_labels = max_labels

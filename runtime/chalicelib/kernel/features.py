@@ -20,6 +20,14 @@ def check_image_features(features: frozenset[str]) -> None:
         raise ValueError(f"unknown image features {sorted(unknown)}; known: {sorted(IMAGE_FEATURES)}")
 
 
+def check_label_limits(max_labels: int, min_confidence: float) -> None:
+    """ValueError for label limits no labeller can honour (every image analyser takes the same two)."""
+    if max_labels < 1:
+        raise ValueError(f"max_labels must be at least 1, got {max_labels}")
+    if not 0 <= min_confidence <= 100:
+        raise ValueError(f"min_confidence must be between 0 and 100, got {min_confidence}")
+
+
 # Which photos get the paid follow-up calls (README, "Analysis and alerting"). DetectLabels runs
 # first; RecognizeCelebrities and DetectText run only on a photo whose labels (or a label's
 # Parents) name one of their trigger labels, compared without regard to case. The names are

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from chalicelib.contracts.analysis import Record
+from chalicelib.kernel.features import check_label_limits
 from chalicelib.smallmodels import files
 from chalicelib.smallmodels._lazy import Lazy
 
@@ -327,10 +328,7 @@ class ImageNetLabeller:
         Each is ``{"Name": str, "Confidence": float, "Parents": [{"Name": str}, ...]}``: a class, or a
         broad category with the summed confidence of its classes (see :data:`CATEGORIES`).
         """
-        if max_labels < 1:
-            raise ValueError(f"max_labels must be at least 1, got {max_labels}")
-        if not 0 <= min_confidence <= 100:
-            raise ValueError(f"min_confidence must be between 0 and 100, got {min_confidence}")
+        check_label_limits(max_labels, min_confidence)
         probabilities = self.probabilities(image)
         names = self.class_names()
         scores: dict[str, float] = {}
