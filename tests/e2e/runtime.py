@@ -47,19 +47,23 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(state: Path, **environment: str) -> Iterator[LocalRuntime]:
-    """Run `botctl serve` on a free port with its state in `state`/bot until the block ends."""
+def serving(state: Path, *, options: tuple[str, ...] = ("--no-page",), **environment: str) -> Iterator[LocalRuntime]:
+    """Run `botctl serve` on a free port with its state in `state`/bot and `options` (no page by
+    default: its port is not known to be free) until the block ends; its terminal output is in
+    `state`/serve.log."""
     port = _free_port()
+    state.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "BOT_LOCAL_DIR": str(state / "bot"), **environment}
     log_path = state / "serve.log"
     with log_path.open("w") as log:
         # Output goes to a file: a pipe nobody reads would fill up and block the server.
         process = subprocess.Popen(
-            [str(BOTCTL), "serve", "--port", str(port), "--no-page"], stdout=log, stderr=subprocess.STDOUT, env=env
+            [str(BOTCTL), "serve", "--port", str(port), *options], stdout=log, stderr=subprocess.STDOUT, env=env
         )
         try:
             deadline = time.monotonic() + 60
-            while "Webhook ready" not in log_path.read_text():
+            # The last start-up line: every other one (the page's address among them) is out.
+            while "Press Ctrl+C to stop." not in log_path.read_text():
                 assert process.poll() is None, log_path.read_text()
                 assert time.monotonic() < deadline, "botctl serve did not start"
                 time.sleep(0.1)

@@ -4,11 +4,8 @@ the page shows a post the bot answered, and a page port already taken costs one 
 from __future__ import annotations
 
 import http.client
-import os
 import re
-import signal
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.runtime import BOTCTL, LocalRuntime
+from tests.e2e.runtime import LocalRuntime, serving
 from tests.local.web_scenario import parse
 
 #: How long the bot may take to answer (the local models load on first use).
@@ -24,34 +21,11 @@ ANSWER_TIMEOUT_SECONDS = 240
 _PAGE_LINE = re.compile(r"^page: (http://127\.0\.0\.1:(\d+)/)$", re.MULTILINE)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def serving_with(state: Path, *options: str) -> Iterator[tuple[LocalRuntime, Path]]:
-    """`botctl serve` on a free webhook port with `options`, until the block ends; yields the
-    runtime and the file its output goes to (a pipe nobody reads would block it)."""
-    port = _free_port()
-    state.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "BOT_LOCAL_DIR": str(state / "bot"), "NO_COLOR": "1"}
-    log_path = state / "serve.out"
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [str(BOTCTL), "serve", "--port", str(port), *options], stdout=log, stderr=subprocess.STDOUT, env=env
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while "Press Ctrl+C to stop." not in log_path.read_text():
-                assert process.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "botctl serve did not start"
-                time.sleep(0.1)
-            yield LocalRuntime(url=f"http://127.0.0.1:{port}/twitter", env=env, local_dir=state / "bot"), log_path
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
+    """`serving` with `options`; yields the runtime and the file serve's terminal output goes to."""
+    with serving(state, options=options, NO_COLOR="1") as runtime:
+        yield runtime, state / "serve.log"
 
 
 def get(port: int, path: str) -> tuple[int, str]:
