@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from chalicelib.contracts.messages import is_direct_message
 from chalicelib.settings import DEFAULT_POLL_INTERVAL_MINUTES
 
 from botlocal.cost.command import cost as cost_command
@@ -414,7 +415,7 @@ def outbox(output_format: str, local_dir: Path) -> None:
     rows = [
         (
             # A direct message is marked as one: it answers a DM, not a post.
-            f"DM to {record.get('ParticipantId')}" if record.get("Channel") == "DM" else record.get("ReplyToTweetId"),
+            f"DM to {record.get('ParticipantId')}" if is_direct_message(record) else record.get("ReplyToTweetId"),
             record.get("Text"),
             record.get("Image"),
             record.get("time"),

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from chalicelib.contracts.messages import is_direct_message
+
 from botlocal.background import BOTCTL, serving, wait_until_idle
 from botlocal.demo_scenario import ASSETS, SCENARIO, Delivery, DirectMessage, Mention, OwnPost, Photo, Step
 from botlocal.layout import LOCAL_DIR_VARIABLE, LocalLayout
@@ -172,9 +174,7 @@ def _print_transcript(sent: list[Sent], layout: LocalLayout, echo: Echo) -> int:
             echo(f"   DM from @{step.author}: {step.text}")
             # A DM answer names the person it goes to (X's DM endpoint takes no "in reply to").
             person = user_id_of(step.author)
-            answers = [
-                entry for entry in outbox if entry.get("Channel") == "DM" and entry.get("ParticipantId") == person
-            ]
+            answers = [entry for entry in outbox if is_direct_message(entry) and entry.get("ParticipantId") == person]
             for answer in answers:
                 echo(f"   DM answer: {answer.get('Text')}")
             if len(answers) != 1:

@@ -21,7 +21,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, BinaryIO, Final, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, TextIO
+
+if TYPE_CHECKING:
+    from botlocal.layout import LocalLayout
 
 #: Environment switch equal to --verbose.
 VERBOSE_ENV: Final = "BOT_LOG_VERBOSE"
@@ -157,13 +160,12 @@ def _pump(source: BinaryIO, log: BinaryIO, terminal: Terminal, log_path: Path, v
                 continue
 
 
-def follow_outcomes(local_dir: Path, terminal: Terminal, stop: threading.Event) -> threading.Thread:
+def follow_outcomes(layout: LocalLayout, terminal: Terminal, stop: threading.Event) -> threading.Thread:
     """A thread printing one line per message handled (botlocal.tail's summaries of the outcome
     events and alerts) from now until `stop` is set."""
     from botlocal import tail
-    from botlocal.layout import LocalLayout
 
-    source = tail.TailSource(LocalLayout(local_dir), types=OUTCOME_TYPES)
+    source = tail.TailSource(layout, types=OUTCOME_TYPES)
     colour = tail.use_colour(terminal=terminal.isatty(), no_color=False, environ=dict(os.environ))
 
     def emit(entry: Any) -> None:

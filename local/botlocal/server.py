@@ -134,7 +134,7 @@ def serve(options: ServeOptions, *, out: TextIO = sys.stdout) -> int:
                 if options.summaries:
                     from botlocal.serve_output import Terminal, follow_outcomes
 
-                    follow_outcomes(local_dir, out if isinstance(out, Terminal) else Terminal(out), stop)
+                    follow_outcomes(layout, out if isinstance(out, Terminal) else Terminal(out), stop)
                 page, page_line = _start_page(layout, options.page_port)
                 _announce(out, options, layout, targets.names(), page_line)
                 if polling is not None:

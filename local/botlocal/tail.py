@@ -26,9 +26,10 @@ from typing import Any, Final
 
 import click
 from chalicelib.contracts import names
-from chalicelib.contracts.messages import DM
+from chalicelib.contracts.messages import is_direct_message
 from chalicelib.contracts.oversized import OVERSIZED_KEY
 
+from botlocal.files import new_json_lines
 from botlocal.journal import connect_read_only
 from botlocal.layout import LocalLayout
 
@@ -145,10 +146,6 @@ def summarise_alert(record: Mapping[str, Any]) -> Entry:
     return Entry(_epoch(record.get("time")), ALERT, str(author) if author else None, _clip_chars(summary), ids)
 
 
-def _is_dm(detail: Mapping[str, Any]) -> bool:
-    return detail.get("Channel") == DM
-
-
 def _ids(detail: Mapping[str, Any]) -> dict[str, str]:
     ids: dict[str, str] = {}
     twitter = detail.get("Twitter")
@@ -164,7 +161,7 @@ def _ids(detail: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _received(detail: Mapping[str, Any]) -> str:
-    if _is_dm(detail):
+    if is_direct_message(detail):
         return f"DM {DM_TEXT}"
     text = _quoted(detail.get("Text"))
     photos = detail.get("ImageUrls")
@@ -179,7 +176,7 @@ def _analysed(detail: Mapping[str, Any]) -> str:
     for number, image in enumerate(images if isinstance(images, list) else [], start=1):
         if isinstance(image, Mapping):
             parts.append(f"photo {number}: {_found(image)}")
-    if _is_dm(detail):
+    if is_direct_message(detail):
         return "DM " + "; ".join(parts)
     return "; ".join(parts)
 
@@ -223,14 +220,14 @@ def _send_tweet(detail: Mapping[str, Any]) -> str:
 def _reply_posted(detail: Mapping[str, Any]) -> str:
     latency = detail.get("LatencyMs")
     after = f" after {latency / 1000:.1f} s" if isinstance(latency, int) and not isinstance(latency, bool) else ""
-    if _is_dm(detail):
+    if is_direct_message(detail):
         return f"DM answer sent{after}"
     return f"posted {detail.get('PostedTweetId', '?')} in reply to {detail.get('ReplyToTweetId', '?')}{after}"
 
 
 def _reason(prefix: str) -> Callable[[Mapping[str, Any]], str]:
     def summary(detail: Mapping[str, Any]) -> str:
-        channel = "DM " if _is_dm(detail) else ""
+        channel = "DM " if is_direct_message(detail) else ""
         return f"{channel}{prefix}: {detail.get('Reason') or 'no reason given'}"
 
     return summary
@@ -498,32 +495,9 @@ class TailSource:
         return replace(entry, author=author) if author else entry
 
     def _new_alerts(self) -> list[Entry]:
-        path = self._layout.alerts
-        try:
-            size = path.stat().st_size
-        except FileNotFoundError:
-            return []
-        if size < self._alerts_offset:  # the file was replaced: read it again
-            self._alerts_offset = 0
-        if size == self._alerts_offset:
-            return []
-        with path.open("rb") as file:
-            file.seek(self._alerts_offset)
-            data = file.read(size - self._alerts_offset)
-        # Whole lines only: the rest is an alert being written; it is read at the next poll.
-        complete = data[: data.rfind(b"\n") + 1]
-        self._alerts_offset += len(complete)
-        entries: list[Entry] = []
-        for raw in complete.split(b"\n"):
-            try:
-                record = json.loads(raw) if raw.strip() else None
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                record = None  # a line torn by a crash (botlocal.alerts starts a fresh one after it)
-            if isinstance(record, dict):
-                entry = summarise_alert(record)
-                if self._wanted(entry.type, entry.at):
-                    entries.append(entry)
-        return entries
+        records, self._alerts_offset = new_json_lines(self._layout.alerts, self._alerts_offset)
+        entries = [summarise_alert(record) for record in records]
+        return [entry for entry in entries if self._wanted(entry.type, entry.at)]
 
 
 def follow(

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any, Final
 
 from chalicelib.contracts import names
-from chalicelib.contracts.messages import DM, DM_KEY_PREFIX, POST
+from chalicelib.contracts.messages import DM, DM_KEY_PREFIX, POST, is_direct_message
 from chalicelib.contracts.oversized import OVERSIZED_KEY
 
+from botlocal.files import new_json_lines
 from botlocal.journal import DEAD, DeadLetter, connect_read_only
 from botlocal.layout import LocalLayout
 
@@ -247,7 +248,7 @@ class StateReader:
         return True
 
     def _read_alerts(self) -> bool:
-        records, self._alerts_offset = _new_lines(self._layout.alerts, self._alerts_offset)
+        records, self._alerts_offset = new_json_lines(self._layout.alerts, self._alerts_offset)
         for record in records:
             self._alert_count += 1
             attributes = record.get("attributes")
@@ -262,7 +263,7 @@ class StateReader:
         return bool(records)
 
     def _read_outbox(self) -> bool:
-        records, self._outbox_offset = _new_lines(self._layout.outbox, self._outbox_offset)
+        records, self._outbox_offset = new_json_lines(self._layout.outbox, self._outbox_offset)
         for record in records:
             key = record.get("ReplyToTweetId")
             images = record.get("Images")
@@ -291,7 +292,7 @@ class StateReader:
             conversation = self._conversation(key, create=False)
         if conversation is None:
             return  # a message older than the ones kept
-        if _is_dm(detail):
+        if is_direct_message(detail):
             conversation.channel = DM
         if detail.get("Author") and conversation.author is None:
             conversation.author = str(detail["Author"])
@@ -478,7 +479,7 @@ _HANDLERS: Final[dict[str, _Handler]] = {
 def message_key(detail: Mapping[str, Any]) -> str | None:
     """The message an event is about: "dm:" + the DM's EventId, the post's TweetId, or the post a
     reply answers (SEND_TWEET, REPLY_POSTED); None for an event about no message."""
-    if _is_dm(detail):
+    if is_direct_message(detail):
         direct_message = detail.get("DirectMessage")
         if isinstance(direct_message, Mapping) and direct_message.get("EventId"):
             return f"{DM_KEY_PREFIX}{direct_message['EventId']}"
@@ -489,10 +490,6 @@ def message_key(detail: Mapping[str, Any]) -> str | None:
     if detail.get("ReplyToTweetId"):
         return str(detail["ReplyToTweetId"])
     return None
-
-
-def _is_dm(detail: Mapping[str, Any]) -> bool:
-    return detail.get("Channel") == DM
 
 
 def _alert_key(attributes: Mapping[str, Any]) -> str | None:
@@ -536,29 +533,3 @@ def _remember(records: OrderedDict[str, Any], key: str, value: Any) -> None:
 
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 1] + "\u2026"
-
-
-def _new_lines(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
-    """The whole JSON lines appended to `path` after `offset`, and the new offset (a line being
-    written is read next time; a file replaced by a shorter one is read again from the start)."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return [], 0
-    if size < offset:
-        offset = 0
-    if size == offset:
-        return [], offset
-    with path.open("rb") as file:
-        file.seek(offset)
-        data = file.read(size - offset)
-    complete = data[: data.rfind(b"\n") + 1]
-    records: list[dict[str, Any]] = []
-    for raw in complete.split(b"\n"):
-        try:
-            record = json.loads(raw) if raw.strip() else None
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            record = None  # a line torn by a crash: skipped, as read_alerts does
-        if isinstance(record, dict):
-            records.append(record)
-    return records, offset + len(complete)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -195,9 +196,14 @@ def received_at_ms(detail: dict[str, Any]) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def is_direct_message(detail: Mapping[str, Any]) -> bool:
+    """Whether an event's detail (or an outbox record) is about a DM: its Channel says so."""
+    return detail.get("Channel") == DM
+
+
 def direct_message_of(detail: dict[str, Any]) -> DirectMessageRef | None:
     """The DirectMessage of a detail whose Channel is DM; None for a post (no Channel field)."""
-    if detail.get("Channel") != DM or not isinstance(detail.get("DirectMessage"), dict):
+    if not is_direct_message(detail) or not isinstance(detail.get("DirectMessage"), dict):
         return None
     return DirectMessageRef.from_detail(detail["DirectMessage"])
 
