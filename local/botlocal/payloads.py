@@ -1,7 +1,7 @@
 """The local PayloadStore: payloads as files under a folder that stands for the bucket.
 
 The local runtime roots it at the state folder: the publisher's keys start with
-chalicelib.publishing.OVERSIZED_PREFIX, so the files land in LocalLayout.oversized, as the objects
+chalicelib.contracts.oversized.OVERSIZED_PREFIX, so the files land in LocalLayout.oversized, as the objects
 land under that prefix in the data lake bucket on AWS.
 """
 

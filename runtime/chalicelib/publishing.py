@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalicelib.contracts.envelope import BusEvent
 from chalicelib.kernel.errors import is_transient
@@ -20,20 +20,6 @@ from chalicelib.ports import EntryResult, EventBus, PayloadStore
 
 # The claim-check contract (chalicelib.contracts.oversized) is imported where an event is claim-checked
 # or resolved: the webhook publishes events far below the limit, and its cold start skips it.
-if TYPE_CHECKING:
-    from chalicelib.contracts.oversized import OVERSIZED_PREFIX as OVERSIZED_PREFIX
-else:
-
-    def __getattr__(name: str) -> Any:
-        """OVERSIZED_PREFIX, exported here too, read from the contract when first named."""
-        if name != "OVERSIZED_PREFIX":
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        from chalicelib.contracts.oversized import OVERSIZED_PREFIX
-
-        return OVERSIZED_PREFIX
-
-
-__all__ = ["OVERSIZED_PREFIX", "EventPublisher", "PayloadError", "PayloadResolver", "PublishError"]
 
 #: EventBridge's limits for one PutEvents call and for one entry. Since January 2026 an EventBridge
 #: entry may be 1 MB, but the analysis workflow's input (a Step Functions state) is still 256 KiB:

@@ -225,3 +225,8 @@ def test_the_fake_analysers_whole_answer_is_kept_when_a_call_is_skipped():
     result = service.analyse(ImageResult(url="https://pbs.twimg.com/media/a.jpg", key=KEY))
     assert result.analysis is not None and result.analysis.text_detections == [{"DetectedText": "hi"}]
     assert analyser.calls == [(KEY, frozenset({"labels"}))]
+
+
+def test_the_default_trigger_lists_are_valid_label_names() -> None:
+    for default in (DEFAULT_CELEBRITIES_WHEN_LABELS, DEFAULT_TEXT_WHEN_LABELS):
+        assert label_trigger(",".join(default), ()) == label_trigger(None, default)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from botlocal.layout import LocalLayout
-from chalicelib.publishing import OVERSIZED_PREFIX
+from chalicelib.contracts.oversized import OVERSIZED_PREFIX
 
 
 def test_every_store_has_the_name_the_readme_documents(tmp_path: Path) -> None:

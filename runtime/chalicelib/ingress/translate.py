@@ -387,13 +387,15 @@ def _v1_twitter_ref(post: Json) -> TwitterRef:
     )
 
 
-def _own_post_skipped(twitter: TwitterRef, author: str | None) -> BusEvent:
-    """The bot's own post addressed to the bot (its reply in a thread with itself, say): recorded
-    as MESSAGE_SKIPPED, never a MESSAGE_RECEIVED, so it can never be answered."""
+def _own_post_skipped(
+    twitter: TwitterRef, author: str | None, direct_message: DirectMessageRef | None = None
+) -> BusEvent:
+    """The bot's own post (or DM) addressed to the bot (its reply in a thread with itself, say):
+    recorded as MESSAGE_SKIPPED, never a MESSAGE_RECEIVED, so it can never be answered."""
     # The outcomes contract is imported where a post is skipped: off the webhook's cold start.
     from chalicelib.contracts.outcomes import OWN_POST, MessageSkipped
 
-    skipped = MessageSkipped(twitter=twitter, author=author, reason=OWN_POST)
+    skipped = MessageSkipped(twitter=twitter, author=author, reason=OWN_POST, direct_message=direct_message)
     return BusEvent(source=names.SOURCE_INGRESS, detail_type=names.MESSAGE_SKIPPED, detail=skipped.to_detail())
 
 
@@ -473,12 +475,7 @@ def _messages_from_direct_messages(
             yield rejection(f"not a message: {error}", key=f"direct_message_events[{index}]", for_user_id=subscribed)
             continue
         if reference.sender_id == bot_id:
-            from chalicelib.contracts.outcomes import OWN_POST, MessageSkipped  # as in _own_post_skipped
-
-            skipped = MessageSkipped(
-                twitter=reference.as_twitter(), author=author, reason=OWN_POST, direct_message=reference
-            )
-            yield BusEvent(source=names.SOURCE_INGRESS, detail_type=names.MESSAGE_SKIPPED, detail=skipped.to_detail())
+            yield _own_post_skipped(reference.as_twitter(), author, reference)
         elif reference.recipient_id == bot_id:
             yield _message_received(
                 MessageReceived.direct(text=text, author=author, lang=None, direct_message=reference)

@@ -135,7 +135,8 @@ def label_trigger(value: str | Iterable[str] | None, default: Iterable[str]) -> 
     items = value.split(",") if isinstance(value, str) else list(value or [])
     names = [str(item).strip() for item in items if str(item).strip()]
     if not names:
-        names = list(default)
+        # The defaults are the code's own (checked by a test): not checked again at each cold start.
+        return LabelTrigger(frozenset(name.casefold() for name in default))
     # A word meaning "never" would be read as a label name that never matches, and would silently
     # stop every call: switching a call off is IMAGE_FEATURES's job.
     never = [name for name in names if name.casefold() in _NEVER_WORDS]
