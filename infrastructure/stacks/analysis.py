@@ -92,7 +92,7 @@ def attach_to(
     image_features: Sequence[str],
     text_key_phrases: bool,
     idempotency_table: dynamodb.ITable,
-    image_environment: Mapping[str, str] | None = None,
+    image_environment: Mapping[str, str],
 ) -> None:
     """The analysis role: the download step writes photos, Rekognition reads them with the caller's
     rights, Comprehend analyses the text, the last step publishes."""

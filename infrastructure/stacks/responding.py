@@ -249,7 +249,7 @@ def attach_to(
     media: s3.IBucket,
     conversation_bot: ConversationBot,
     idempotency_table: dynamodb.ITable,
-    alerting: Alerting | None = None,
+    alerting: Alerting,
 ) -> None:
     """What the responders may do; the text responder gets the bot's ids (its own variables only).
 
@@ -261,9 +261,8 @@ def attach_to(
     publishing.grant_read_oversized(photos)  # a claim-checked MESSAGE_ANALYSED is read back
     grant_media(photos, media, actions=["s3:GetObject", "s3:PutObject"])
     grant_photo_moderation(photos)
-    if alerting is not None:
-        alerting.grant_publish(photos)
-        grant_idempotency(photos, idempotency_table)  # one alert per withheld photo's post
+    alerting.grant_publish(photos)
+    grant_idempotency(photos, idempotency_table)  # one alert per withheld photo's post
     grant_counters(photos, idempotency_table)
     grant_opt_outs(photos, idempotency_table)
 

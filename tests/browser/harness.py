@@ -13,10 +13,6 @@ import importlib.util
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +22,7 @@ from typing import TYPE_CHECKING, Final
 import pytest
 from botlocal.demo_scenario import ASSETS
 
-from tests.e2e.runtime import BOTCTL, LocalRuntime
+from tests.e2e.runtime import LocalRuntime, serving
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Playwright
@@ -112,42 +108,16 @@ class PageRuntime:
     log: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
-def serving_with_page(state: Path, start_timeout: float = 60.0) -> Iterator[PageRuntime]:
-    """`botctl serve` on a free webhook port, its page on a free port (--page-port 0), state in
-    `state`/bot; yields once both are up, with the page's address read from serve's start-up lines."""
-    port = _free_port()
-    env = {**os.environ, "BOT_LOCAL_DIR": str(state / "bot"), "NO_COLOR": "1"}
-    log_path = state / "serve.log"
-    with log_path.open("w") as log:
-        # Output goes to a file: a pipe nobody reads would fill up and block the server.
-        process = subprocess.Popen(
-            [str(BOTCTL), "serve", "--port", str(port), "--page-port", "0"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-        try:
-            deadline = time.monotonic() + start_timeout
-            while True:
-                text = log_path.read_text()
-                page = PAGE_LINE.search(text)
-                if page and "Webhook ready" in text:
-                    break
-                assert process.poll() is None, f"botctl serve stopped:\n{text}"
-                assert time.monotonic() < deadline, f"botctl serve printed no page address:\n{text}"
-                time.sleep(0.1)
-            runtime = LocalRuntime(url=f"http://127.0.0.1:{port}/twitter", env=env, local_dir=state / "bot")
-            yield PageRuntime(runtime=runtime, page_url=page.group(1), log=log_path)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=30)
+def serving_with_page(state: Path) -> Iterator[PageRuntime]:
+    """`botctl serve` (tests.e2e.runtime.serving) with its page on a free port (--page-port 0);
+    yields once it is up, with the page's address read from serve's start-up lines."""
+    with serving(state, options=("--page-port", "0"), NO_COLOR="1") as runtime:
+        log_path = state / "serve.log"
+        text = log_path.read_text()
+        page = PAGE_LINE.search(text)
+        assert page, f"botctl serve printed no page address:\n{text}"
+        yield PageRuntime(runtime=runtime, page_url=page.group(1), log=log_path)
 
 
 # --- the scenario --------------------------------------------------------------------------------

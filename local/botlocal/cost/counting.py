@@ -48,6 +48,7 @@ from chalicelib.contracts import workflow
 from chalicelib.contracts.envelope import BusEvent
 from chalicelib.contracts.names import EGRESS_QUEUE, MESSAGE_RECEIVED_PATTERN
 from chalicelib.ports import MediaFetcher, ReplyPoster
+from chalicelib.publishing import entry_size
 
 #: Where the scenario's photos come from (public-domain and CC0 photos, see ATTRIBUTION.md there).
 PHOTO_DIR: Final = Path(__file__).resolve().parents[1] / "demo_assets"
@@ -324,14 +325,10 @@ def billing_units(service: str, operation: str, params: Mapping[str, Any]) -> fl
         return float(max(3, math.ceil(len(str(params.get("Text", ""))) / 100)))
     if service == "events" and operation == "PutEvents":
         # Each entry is an event, in 64 KB chunks.
-        return float(sum(max(1, math.ceil(_entry_bytes(entry) / 65_536)) for entry in params.get("Entries", [])))
+        return float(sum(max(1, math.ceil(entry_size(entry) / 65_536)) for entry in params.get("Entries", [])))
     if service == "dynamodb":
         return _dynamodb_units(operation, params)
     return 1.0
-
-
-def _entry_bytes(entry: Mapping[str, Any]) -> int:
-    return sum(len(str(entry.get(name, "")).encode("utf-8")) for name in ("Source", "DetailType", "Detail"))
 
 
 #: Items of the bot's table are small (an id, a status, a TTL, a short result): one unit each.
