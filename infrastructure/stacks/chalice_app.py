@@ -28,7 +28,7 @@ import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
@@ -84,7 +84,7 @@ SCHEDULED_RUN_MAX_AGE_SECONDS = 60
 _GENERATED_FUNCTION_ACKNOWLEDGMENTS: Acknowledgments = {
     "AwsSolutions-L1": (
         "Chalice packages the dependencies for the Python that runs the packaging; the project pins "
-        "python3.11 (tests check every wheel in the bundle against it). Move both together."
+        "python3.12 (Amazon Linux 2023; tests check every wheel in the bundle against it). Move both together."
     ),
 }
 
@@ -424,10 +424,7 @@ def _roles_by_logical_id(functions: Mapping[str, sam.CfnFunction], roles: Mappin
     return by_logical_id
 
 
-_R = TypeVar("_R", bound=cdk.CfnResource)
-
-
-def _sam_resources(chalice: Chalice, resource_type: type[_R]) -> dict[str, _R]:
+def _sam_resources[R: cdk.CfnResource](chalice: Chalice, resource_type: type[R]) -> dict[str, R]:
     """The included resources of one type, by their (preserved) logical id."""
     return {child.node.id: child for child in chalice.sam_template.node.children if isinstance(child, resource_type)}
 

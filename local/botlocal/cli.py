@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from chalicelib.contracts.messages import is_direct_message
@@ -39,12 +39,10 @@ from botlocal.render import FORMATS, RenderError, render
 from botlocal.server_record import NoServerError, registered_servers, running_server
 from botlocal.x_cli import x as x_commands
 
-F = TypeVar("F", bound=Callable[..., Any])
-
 _URL_HELP = "The webhook to POST to [default: the address `botctl serve` recorded in the state folder]."
 
 
-def local_dir_option(function: F) -> F:
+def local_dir_option[F: Callable[..., Any]](function: F) -> F:
     return click.option(
         "--local-dir",
         envvar=LOCAL_DIR_VARIABLE,
@@ -73,7 +71,7 @@ def _find_running_state(ctx: click.Context, param: click.Parameter, value: Path)
     return value
 
 
-def client_local_dir_option(function: F) -> F:
+def client_local_dir_option[F: Callable[..., Any]](function: F) -> F:
     """--local-dir for the commands that read a running bot's state: they also find a running server's."""
     return click.option(
         "--local-dir",

@@ -27,14 +27,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
     from botlocal.x_setup import XSetupClient
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 _CREDENTIALS_HELP = (
     "Credentials: TWITTER_API_KEY, TWITTER_API_SECRET, TWITTER_ACCESS_TOKEN, TWITTER_ACCESS_TOKEN_SECRET "
@@ -43,7 +42,7 @@ _CREDENTIALS_HELP = (
 )
 
 
-def credentials_options(function: F) -> F:
+def credentials_options[F: Callable[..., Any]](function: F) -> F:
     """--secret-name and --region, on every command that calls X."""
     function = click.option(
         "--region",

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
 logger = Logger(service="xbot")
-
-E = TypeVar("E")
-R = TypeVar("R")
 
 
 def logging_middleware(event: Any, get_response: Any) -> Any:
@@ -20,7 +17,7 @@ def logging_middleware(event: Any, get_response: Any) -> Any:
     return get_response(event)
 
 
-def with_log_context(handler: Callable[[E], R]) -> Callable[[E], R]:
+def with_log_context[E, R](handler: Callable[[E], R]) -> Callable[[E], R]:
     """Event handlers: the same tags, applied by the handler itself.
 
     On AWS, Lambda imports a blueprint's event handler from the blueprint's own module, so app.py
@@ -35,7 +32,7 @@ def with_log_context(handler: Callable[[E], R]) -> Callable[[E], R]:
     return tagged
 
 
-def with_lambda_log_context(handler: Callable[[Any, Any], R]) -> Callable[[Any, Any], R]:
+def with_lambda_log_context[R](handler: Callable[[Any, Any], R]) -> Callable[[Any, Any], R]:
     """The same tags for a plain Lambda handler (event, context), as `@app.lambda_function` gives."""
 
     @functools.wraps(handler)

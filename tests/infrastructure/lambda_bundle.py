@@ -1,4 +1,4 @@
-"""Does every wheel in a Lambda bundle run on the Lambda runtime? (python3.11, x86_64, Amazon Linux 2)
+"""Does every wheel in a Lambda bundle run on the Lambda runtime? (python3.12, x86_64, Amazon Linux 2023)
 
 Chalice downloads Lambda-compatible wheels, but when none exists for a dependency it quietly
 bundles one built on this machine (tag linux_x86_64), which may not load on Lambda. Each installed
@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from itertools import product
 from pathlib import Path
 
-#: Lambda's python3.11 runtime runs on Amazon Linux 2, whose glibc is 2.26.
-LAMBDA_PYTHON = (3, 11)
-LAMBDA_GLIBC = (2, 26)
+#: Lambda's python3.12 runtime runs on Amazon Linux 2023, whose glibc is 2.34 (so manylinux_2_28
+#: wheels, such as numpy's and onnxruntime's newer ones, load there).
+LAMBDA_PYTHON = (3, 12)
+LAMBDA_GLIBC = (2, 34)
 LAMBDA_ARCH = "x86_64"
 
 #: The legacy manylinux names and the glibc each promises.
@@ -67,7 +68,7 @@ def _python_ok(interpreter: str, abi: str, runtime: Runtime) -> bool:
     if abi == "abi3":
         # The stable ABI: built against an older CPython, loads on every newer one.
         return kind == "cp" and minor <= runtime.python[1]
-    # A version-specific ABI (cp311) must be exactly ours.
+    # A version-specific ABI (cp312) must be exactly ours.
     return kind == "cp" and (major, minor) == runtime.python and abi == f"cp{major}{minor}"
 
 

@@ -197,13 +197,13 @@ def test_reply_functions_memory_and_timeout(synth, name, memory, timeout):
     assert (properties["MemorySize"], properties["Timeout"]) == (memory, timeout)
 
 
-def test_functions_run_python311_on_x86_64_with_their_groups_role(synth):
+def test_functions_run_python312_on_x86_64_with_their_groups_role(synth):
     roles = of_type(synth.template, "AWS::IAM::Role")
     by_group: dict[str, set[str]] = {}
     for group, members in FUNCTION_GROUPS.items():
         for name in members:
             properties = _functions(synth.template)[function_logical_id(name)]["Properties"]
-            assert properties["Runtime"] == "python3.11", name
+            assert properties["Runtime"] == "python3.12", name
             assert properties["Architectures"] == ["x86_64"], name
             (role, attribute) = properties["Role"]["Fn::GetAtt"]
             assert role in roles and attribute == "Arn", name

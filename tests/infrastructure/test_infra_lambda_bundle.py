@@ -1,4 +1,4 @@
-"""Every wheel in the Lambda bundle runs on Lambda's python3.11 x86_64 (Amazon Linux 2)."""
+"""Every wheel in the Lambda bundle runs on Lambda's python3.12 x86_64 (Amazon Linux 2023)."""
 
 from __future__ import annotations
 
@@ -61,9 +61,9 @@ def _bundle(tmp_path: Path, wheels: dict[str, str | None]) -> Path:
 
 def test_wheel_tags_expands_compressed_tag_sets():
     assert wheel_tags(_wheel("py2.py3-none-any")) == ["py2-none-any", "py3-none-any"]
-    assert wheel_tags(_wheel("cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64")) == [
-        "cp311-cp311-manylinux_2_17_x86_64",
-        "cp311-cp311-manylinux2014_x86_64",
+    assert wheel_tags(_wheel("cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64")) == [
+        "cp312-cp312-manylinux_2_17_x86_64",
+        "cp312-cp312-manylinux2014_x86_64",
     ]
 
 
@@ -71,13 +71,15 @@ def test_wheel_tags_expands_compressed_tag_sets():
     "tag",
     [
         "py3-none-any",
+        "py312-none-any",
         "py311-none-any",
-        "cp311-cp311-manylinux_2_17_x86_64",
-        "cp311-cp311-manylinux2014_x86_64",
-        "cp311-cp311-manylinux1_x86_64",
-        "cp311-cp311-manylinux_2_26_x86_64",
+        "cp312-cp312-manylinux_2_17_x86_64",
+        "cp312-cp312-manylinux2014_x86_64",
+        "cp312-cp312-manylinux1_x86_64",
+        "cp312-cp312-manylinux_2_28_x86_64",  # numpy's and onnxruntime's: glibc 2.28 <= 2.34
+        "cp312-cp312-manylinux_2_34_x86_64",
         "cp38-abi3-manylinux_2_17_x86_64",
-        "cp311-abi3-manylinux2010_x86_64",
+        "cp312-abi3-manylinux2010_x86_64",
     ],
 )
 def test_tags_that_run_on_lambda(tag):
@@ -87,13 +89,14 @@ def test_tags_that_run_on_lambda(tag):
 @pytest.mark.parametrize(
     "tag",
     [
-        "cp311-cp311-linux_x86_64",  # built on this machine: no portability promise
-        "cp311-cp311-manylinux_2_28_x86_64",  # needs a newer glibc than Amazon Linux 2
-        "cp311-cp311-manylinux_2_17_aarch64",  # other architecture
-        "cp311-cp311-musllinux_1_1_x86_64",
-        "cp312-cp312-manylinux_2_17_x86_64",  # other Python
-        "cp312-abi3-manylinux_2_17_x86_64",  # stable ABI, but newer than 3.11
-        "cp311-cp311-macosx_11_0_x86_64",
+        "cp312-cp312-linux_x86_64",  # built on this machine: no portability promise
+        "cp312-cp312-manylinux_2_35_x86_64",  # needs a newer glibc than Amazon Linux 2023's 2.34
+        "cp312-cp312-manylinux_2_17_aarch64",  # other architecture
+        "cp312-cp312-musllinux_1_1_x86_64",
+        "cp311-cp311-manylinux_2_17_x86_64",  # other Python
+        "cp313-cp313-manylinux_2_17_x86_64",
+        "cp313-abi3-manylinux_2_17_x86_64",  # stable ABI, but newer than 3.12
+        "cp312-cp312-macosx_11_0_x86_64",
         "py2-none-any",
     ],
 )
@@ -102,8 +105,10 @@ def test_tags_that_do_not(tag):
 
 
 def test_runtime_is_configurable():
-    assert tag_runs_on("cp311-cp311-manylinux_2_28_x86_64", Runtime(glibc=(2, 34)))
-    assert tag_runs_on("cp312-cp312-manylinux_2_17_x86_64", Runtime(python=(3, 12)))
+    # Amazon Linux 2 (python3.11 and older), glibc 2.26: no manylinux_2_28 wheel.
+    assert not tag_runs_on("cp311-cp311-manylinux_2_28_x86_64", Runtime(python=(3, 11), glibc=(2, 26)))
+    assert tag_runs_on("cp311-cp311-manylinux_2_26_x86_64", Runtime(python=(3, 11), glibc=(2, 26)))
+    assert tag_runs_on("cp313-cp313-manylinux_2_17_x86_64", Runtime(python=(3, 13)))
 
 
 def test_incompatible_wheels_in_a_bundle(tmp_path):
@@ -111,12 +116,12 @@ def test_incompatible_wheels_in_a_bundle(tmp_path):
         tmp_path,
         {
             "pure-1.0": _wheel("py3-none-any"),
-            "binary-2.0": _wheel("cp311-cp311-manylinux_2_17_x86_64", "cp311-cp311-manylinux2014_x86_64"),
-            "pillow-13.0": _wheel("cp311-cp311-linux_x86_64"),
+            "binary-2.0": _wheel("cp312-cp312-manylinux_2_17_x86_64", "cp312-cp312-manylinux2014_x86_64"),
+            "pillow-13.0": _wheel("cp312-cp312-linux_x86_64"),
             "mystery-0.1": None,
         },
     )
-    assert incompatible_wheels(bundle) == {"pillow-13.0": ["cp311-cp311-linux_x86_64"], "mystery-0.1": []}
+    assert incompatible_wheels(bundle) == {"pillow-13.0": ["cp312-cp312-linux_x86_64"], "mystery-0.1": []}
 
 
 def test_a_bundle_of_portable_wheels_passes(tmp_path):

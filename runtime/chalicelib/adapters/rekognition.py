@@ -9,7 +9,7 @@ and would only make events larger.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
@@ -39,8 +39,6 @@ PHOTO_ERRORS: Final[Mapping[str, str]] = {
 
 DEFAULT_MAX_LABELS: Final = 20
 DEFAULT_MIN_CONFIDENCE: Final = 70.0
-
-_T = TypeVar("_T")
 
 
 class RekognitionImageAnalyser:
@@ -87,7 +85,7 @@ class RekognitionImageAnalyser:
         return ImageAnalysis(labels=labels, text_detections=text, celebrity_faces=celebrities, unrecognized_faces=faces)
 
 
-def call_on_photo(key: str, request: Callable[[], _T]) -> _T:
+def call_on_photo[T](key: str, request: Callable[[], T]) -> T:
     """`request()`, with an image Rekognition cannot read (PHOTO_ERRORS) raised as MediaError."""
     try:
         return request()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from chalice.app import Blueprint, CloudWatchEvent
 
@@ -20,10 +20,8 @@ from chalicelib.observability import logger, with_lambda_log_context, with_log_c
 
 analysis = Blueprint(__name__)
 
-T = TypeVar("T")
 
-
-def _classified(step: Callable[[], T]) -> T:
+def _classified[T](step: Callable[[], T]) -> T:
     try:
         return step()
     except Exception as error:

@@ -8,9 +8,9 @@ struct fields without regard to case, so the same SQL runs on both.
 
 from __future__ import annotations
 
-from typing import Final, TypeAlias
+from typing import Final
 
-HiveType: TypeAlias = str | dict[str, "HiveType"] | list["HiveType"]
+type HiveType = str | dict[str, HiveType] | list[HiveType]
 
 DATABASE_NAME: Final = "xbot_datalake"
 TABLE_NAME: Final = "analysed-messages-table"

@@ -9,8 +9,6 @@ never sent by DM) and is not addressed with "@author" (a DM has one reader).
 
 from __future__ import annotations
 
-from typing import TypeAlias
-
 from chalicelib.contracts import names
 from chalicelib.contracts.analysis import MessageAnalysed
 from chalicelib.contracts.direct_messages import SendDirectMessage
@@ -24,7 +22,7 @@ from chalicelib.responding.guards import ReplyGuards
 from chalicelib.responding.optout import STARTED_CONFIRMATION, STOPPED_CONFIRMATION, Command, command_in
 
 #: What publish_reply publishes: a reply to a post, or the answer to a direct message.
-Reply: TypeAlias = SendTweet | SendDirectMessage
+type Reply = SendTweet | SendDirectMessage
 
 
 def publish_reply(

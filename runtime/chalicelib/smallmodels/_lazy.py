@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
-
-_T = TypeVar("_T")
 
 
-class Lazy(Generic[_T]):
+class Lazy[T]:
     """`get()` builds the value with `factory` the first time and returns the same one after.
 
     Models are loaded this way: nothing heavy happens at import, and the threads that analyse
     photos in parallel share one copy (the first caller loads it, the others wait for it).
     """
 
-    def __init__(self, factory: Callable[[], _T]) -> None:
+    def __init__(self, factory: Callable[[], T]) -> None:
         self._factory = factory
         self._lock = threading.Lock()
-        self._value: _T | None = None
+        self._value: T | None = None
 
-    def get(self) -> _T:
+    def get(self) -> T:
         value = self._value
         if value is not None:
             return value
