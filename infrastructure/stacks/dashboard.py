@@ -68,7 +68,8 @@ def pipeline_dashboard(
     dashboard = cloudwatch.Dashboard(scope, construct_id, default_interval=cdk.Duration.days(1))
 
     def counted(label: str, detail_type: str) -> cloudwatch.Metric:
-        return event_counts[detail_type].with_(label=label, statistic=cloudwatch.Stats.SUM, period=PERIOD)
+        # Plumbing's metrics are already sums per 5 minutes (PERIOD): only the label is the dashboard's.
+        return event_counts[detail_type].with_(label=label)
 
     alerts = alert_topic.metric_number_of_messages_published(
         label="alerts raised", statistic=cloudwatch.Stats.SUM, period=PERIOD

@@ -227,12 +227,8 @@ class Journal:
         return int(rows[0][0])
 
     def dead_letters(self) -> list[DeadLetter]:
-        rows = self._read(
-            "SELECT d.event_id, d.target, d.attempts, d.last_error, d.updated_at, e.envelope "
-            "FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.state = ? ORDER BY d.updated_at, e.seq",
-            (DEAD,),
-        )
-        return [DeadLetter(row[0], row[1], row[2], row[3], row[4], json.loads(row[5])) for row in rows]
+        with self._lock:
+            return read_dead_letters(self._connection)
 
     # --- plumbing ------------------------------------------------------------------------------
 
@@ -281,3 +277,42 @@ def connect_read_only(path: Path) -> sqlite3.Connection | None:
         return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
     except sqlite3.OperationalError:
         return None
+
+
+def read_dead_letters(connection: sqlite3.Connection) -> list[DeadLetter]:
+    """Every dead letter, oldest first, with its event's envelope: the server's journal or a
+    read-only reader's (`connect_read_only`). An envelope that is not a JSON object reads as {}."""
+    rows = connection.execute(
+        "SELECT d.event_id, d.target, d.attempts, d.last_error, d.updated_at, e.envelope "
+        "FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.state = ? ORDER BY d.updated_at, e.seq",
+        (DEAD,),
+    ).fetchall()
+    return [
+        DeadLetter(str(row[0]), str(row[1]), int(row[2]), row[3], float(row[4]), _json_object(row[5])) for row in rows
+    ]
+
+
+def rows_after(
+    connection: sqlite3.Connection, query: str, parameters: tuple[Any, ...], after: int, *, batch: int
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of `query` past event `after`, read `batch` at a time, for readers that follow the
+    journal (`botctl tail`, the page). `query` takes `parameters`, then the seq to start after and
+    the batch size, and selects the seq first, in order. Stops quietly when the journal is not
+    readable (the server is creating its schema, or it is busy): the next poll goes on from there."""
+    while True:
+        try:
+            rows = connection.execute(query, (*parameters, after, batch)).fetchall()
+        except sqlite3.OperationalError:
+            return
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1][0]
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}

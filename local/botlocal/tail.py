@@ -30,7 +30,7 @@ from chalicelib.contracts.messages import is_direct_message
 from chalicelib.contracts.oversized import OVERSIZED_KEY
 
 from botlocal.files import new_json_lines
-from botlocal.journal import connect_read_only
+from botlocal.journal import connect_read_only, rows_after
 from botlocal.layout import LocalLayout
 
 #: The pseudo detail-type of an alert (there is no alert event on the bus: see module docstring).
@@ -450,28 +450,19 @@ class TailSource:
         if connection is None:
             return []
         events: list[tuple[dict[str, Any], float]] = []
-        while True:
+        query = "SELECT seq, envelope, recorded_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
+        for seq, text, recorded_at in rows_after(connection, query, (), self._last_seq, batch=_BATCH):
+            self._last_seq = seq
             try:
-                rows = connection.execute(
-                    "SELECT seq, envelope, recorded_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (self._last_seq, _BATCH),
-                ).fetchall()
-            except sqlite3.OperationalError:
-                # The schema is not there yet (the server is creating the file) or it is busy: next poll.
-                return events
-            for seq, text, recorded_at in rows:
-                self._last_seq = seq
-                try:
-                    envelope = json.loads(text)
-                except json.JSONDecodeError:
-                    continue
-                if not isinstance(envelope, dict):
-                    continue
-                self._learn_author(envelope)
-                if self._wanted(str(envelope.get("detail-type")), recorded_at):
-                    events.append((envelope, recorded_at))
-            if len(rows) < _BATCH:
-                return events
+                envelope = json.loads(text)
+            except json.JSONDecodeError:
+                continue
+            if not isinstance(envelope, dict):
+                continue
+            self._learn_author(envelope)
+            if self._wanted(str(envelope.get("detail-type")), recorded_at):
+                events.append((envelope, recorded_at))
+        return events
 
     def _learn_author(self, envelope: Mapping[str, Any]) -> None:
         detail = envelope.get("detail")

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from functools import partial, wraps
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
@@ -66,14 +66,20 @@ def _client(secret_name: str | None, region: str | None) -> XSetupClient:
     return XSetupClient(credentials)
 
 
-def _run(call: Callable[[], Any]) -> Any:
-    """Runs one X call; X's refusal becomes click's one-line error (exit status 1), no traceback."""
-    from botlocal.x_setup import XSetupError
+def reports_x_errors[F: Callable[..., Any]](command: F) -> F:
+    """X's refusal (an XSetupError) from the command becomes click's one-line error (exit status 1),
+    with no traceback."""
 
-    try:
-        return call()
-    except XSetupError as error:
-        raise click.ClickException(str(error)) from None
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from botlocal.x_setup import XSetupError
+
+        try:
+            return command(*args, **kwargs)
+        except XSetupError as error:
+            raise click.ClickException(str(error)) from None
+
+    return cast("F", run)
 
 
 def _table(columns: list[str], rows: list[list[Any]]) -> str:
@@ -98,10 +104,11 @@ def x() -> None:
 
 @x.command()
 @credentials_options
+@reports_x_errors
 def whoami(secret_name: str | None, region: str | None) -> None:
     """The account's numeric id and handle (GET /2/users/me), for `-c botUserId=`."""
-    client = _run(lambda: _client(secret_name, region))
-    account = _run(client.me)
+    client = _client(secret_name, region)
+    account = client.me()
     click.echo(f"id        {account['id']}")
     click.echo(f"username  @{account.get('username', '?')}")
     click.echo(f"name      {account.get('name', '')}")
@@ -116,20 +123,22 @@ def webhook() -> None:
 @webhook.command("register")
 @click.argument("url")
 @credentials_options
+@reports_x_errors
 def webhook_register(url: str, secret_name: str | None, region: str | None) -> None:
     """Register URL (the deployed stack's webhook: https, no port); X checks it with a CRC at once."""
-    client = _run(lambda: _client(secret_name, region))
-    hook = _run(lambda: client.register_webhook(url))
+    client = _client(secret_name, region)
+    hook = client.register_webhook(url)
     click.echo(f"registered webhook {hook['id']} for {hook.get('url', url)} (valid: {_yes_no(hook.get('valid'))})")
     click.echo(f"next: `botctl x subscribe {hook['id']}` or `botctl x activity subscribe {hook['id']}`")
 
 
 @webhook.command("list")
 @credentials_options
+@reports_x_errors
 def webhook_list(secret_name: str | None, region: str | None) -> None:
     """The app's webhooks, and whether each passed X's last CRC check."""
-    client = _run(lambda: _client(secret_name, region))
-    hooks = _run(client.webhooks)
+    client = _client(secret_name, region)
+    hooks = client.webhooks()
     if not hooks:
         click.echo("no webhooks registered for this app")
         return
@@ -140,10 +149,11 @@ def webhook_list(secret_name: str | None, region: str | None) -> None:
 @webhook.command("validate")
 @click.argument("webhook_id", metavar="ID")
 @credentials_options
+@reports_x_errors
 def webhook_validate(webhook_id: str, secret_name: str | None, region: str | None) -> None:
     """Ask X for a new CRC check of webhook ID (it re-enables a webhook that failed one)."""
-    client = _run(lambda: _client(secret_name, region))
-    if not _run(lambda: client.validate_webhook(webhook_id)):
+    client = _client(secret_name, region)
+    if not client.validate_webhook(webhook_id):
         raise click.ClickException(
             f"CRC failed: X still finds webhook {webhook_id} invalid: check the deployed stack (or the tunnel to "
             "`chalice local`) and that its secret holds this app's ApiSecret"
@@ -154,20 +164,22 @@ def webhook_validate(webhook_id: str, secret_name: str | None, region: str | Non
 @webhook.command("delete")
 @click.argument("webhook_id", metavar="ID")
 @credentials_options
+@reports_x_errors
 def webhook_delete(webhook_id: str, secret_name: str | None, region: str | None) -> None:
     """Delete webhook ID (tear-down; its subscriptions stop delivering)."""
-    client = _run(lambda: _client(secret_name, region))
-    _run(lambda: client.delete_webhook(webhook_id))
+    client = _client(secret_name, region)
+    client.delete_webhook(webhook_id)
     click.echo(f"deleted webhook {webhook_id}")
 
 
 @x.command()
 @click.argument("webhook_id", metavar="ID")
 @credentials_options
+@reports_x_errors
 def subscribe(webhook_id: str, secret_name: str | None, region: str | None) -> None:
     """Account Activity: deliver the account's events to webhook ID (signed as the account)."""
-    client = _run(lambda: _client(secret_name, region))
-    if _run(lambda: client.subscribe(webhook_id)):
+    client = _client(secret_name, region)
+    if client.subscribe(webhook_id):
         click.echo(f"subscribed: the account's Account Activity events go to webhook {webhook_id}")
     else:
         click.echo(f"already subscribed to webhook {webhook_id}")
@@ -176,10 +188,11 @@ def subscribe(webhook_id: str, secret_name: str | None, region: str | None) -> N
 @x.command()
 @click.argument("webhook_id", metavar="ID")
 @credentials_options
+@reports_x_errors
 def subscriptions(webhook_id: str, secret_name: str | None, region: str | None) -> None:
     """Account Activity: the accounts whose events go to webhook ID."""
-    client = _run(lambda: _client(secret_name, region))
-    listing = _run(lambda: client.subscriptions(webhook_id))
+    client = _client(secret_name, region)
+    listing = client.subscriptions(webhook_id)
     users = [item.get("user_id") for item in listing.get("subscriptions") or [] if isinstance(item, dict)]
     where = listing.get("webhook_url") or f"webhook {webhook_id}"
     if not users:
@@ -194,11 +207,12 @@ def subscriptions(webhook_id: str, secret_name: str | None, region: str | None) 
 @click.argument("webhook_id", metavar="ID")
 @click.option("--user-id", default=None, help="The account to unsubscribe [default: the credentials' account].")
 @credentials_options
+@reports_x_errors
 def unsubscribe(webhook_id: str, user_id: str | None, secret_name: str | None, region: str | None) -> None:
     """Account Activity: stop delivering the account's events to webhook ID."""
-    client = _run(lambda: _client(secret_name, region))
-    target = user_id or str(_run(client.me)["id"])
-    _run(lambda: client.unsubscribe(webhook_id, target))
+    client = _client(secret_name, region)
+    target = user_id or str(client.me()["id"])
+    client.unsubscribe(webhook_id, target)
     click.echo(f"unsubscribed user {target} from webhook {webhook_id}")
 
 
@@ -219,6 +233,7 @@ def activity() -> None:
 @click.option("--user-id", default=None, help="The account to watch [default: the credentials' account].")
 @click.option("--tag", default=None, help="A label X repeats in each delivery [default: xbot].")
 @credentials_options
+@reports_x_errors
 def activity_subscribe(
     webhook_id: str,
     event_types: tuple[str, ...],
@@ -230,12 +245,12 @@ def activity_subscribe(
     """Deliver the account's mentions and replies to WEBHOOK_ID (signed as the account: they are private)."""
     from botlocal.x_setup import BOT_ACTIVITY_EVENT_TYPES, DEFAULT_ACTIVITY_TAG
 
-    client = _run(lambda: _client(secret_name, region))
-    target = user_id or str(_run(client.me)["id"])
+    client = _client(secret_name, region)
+    target = user_id or str(client.me()["id"])
     # Run again after a fix, it makes only what is missing (X bills each delivery: no duplicates).
     existing = {
         item.get("event_type"): item.get("subscription_id")
-        for item in _run(client.activity_subscriptions)
+        for item in client.activity_subscriptions()
         if item.get("webhook_id") == webhook_id and _filter_user(item) == target
     }
     for event_type in event_types or BOT_ACTIVITY_EVENT_TYPES:
@@ -245,7 +260,7 @@ def activity_subscribe(
                 f"subscription {existing[event_type]}"
             )
             continue
-        made = _run(partial(client.activity_subscribe, event_type, target, webhook_id, tag or DEFAULT_ACTIVITY_TAG))
+        made = partial(client.activity_subscribe, event_type, target, webhook_id, tag or DEFAULT_ACTIVITY_TAG)()
         click.echo(
             f"subscribed {event_type} of user {target} to webhook {webhook_id}: subscription {made['subscription_id']}"
         )
@@ -253,10 +268,11 @@ def activity_subscribe(
 
 @activity.command("list")
 @credentials_options
+@reports_x_errors
 def activity_list(secret_name: str | None, region: str | None) -> None:
     """The app's X Activity subscriptions."""
-    client = _run(lambda: _client(secret_name, region))
-    items = _run(client.activity_subscriptions)
+    client = _client(secret_name, region)
+    items = client.activity_subscriptions()
     if not items:
         click.echo("no X Activity subscriptions for this app")
         return
@@ -276,10 +292,11 @@ def activity_list(secret_name: str | None, region: str | None) -> None:
 @activity.command("delete")
 @click.argument("subscription_id", metavar="SUBSCRIPTION_ID")
 @credentials_options
+@reports_x_errors
 def activity_delete(subscription_id: str, secret_name: str | None, region: str | None) -> None:
     """Delete one X Activity subscription (ids: `botctl x activity list`)."""
-    client = _run(lambda: _client(secret_name, region))
-    _run(lambda: client.activity_delete(subscription_id))
+    client = _client(secret_name, region)
+    client.activity_delete(subscription_id)
     click.echo(f"deleted X Activity subscription {subscription_id}")
 
 
@@ -287,14 +304,15 @@ def activity_delete(subscription_id: str, secret_name: str | None, region: str |
 @click.option("--text", default=None, help="What to post [default: a dated test line].")
 @click.option("--yes", is_flag=True, help="Post without asking.")
 @credentials_options
+@reports_x_errors
 def post_test(text: str | None, yes: bool, secret_name: str | None, region: str | None) -> None:
     """Post once from the bot's account, to prove the write credentials (public: delete it afterwards)."""
     # Dated, so a second run is not refused as duplicate content.
     message = text or f"Test post from botctl, {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC"
-    client = _run(lambda: _client(secret_name, region))
+    client = _client(secret_name, region)
     if not yes:
         click.confirm(f"Post {message!r} publicly from the bot's account?", abort=True)
-    post_id = _run(lambda: client.post(message))
+    post_id = client.post(message)
     click.echo(f"posted {post_id}: https://x.com/i/status/{post_id}")
 
 

@@ -29,7 +29,7 @@ from chalicelib.contracts.messages import DM, DM_KEY_PREFIX, POST, is_direct_mes
 from chalicelib.contracts.oversized import OVERSIZED_KEY
 
 from botlocal.files import new_json_lines
-from botlocal.journal import DEAD, DeadLetter, connect_read_only
+from botlocal.journal import DEAD, DeadLetter, connect_read_only, read_dead_letters, rows_after
 from botlocal.layout import LocalLayout
 
 #: Conversations kept in memory (the page shows the newest SHOWN_CONVERSATIONS of them).
@@ -195,25 +195,21 @@ class StateReader:
             f"CASE WHEN json_extract(envelope, '$.\"detail-type\"') IN ({wanted}) THEN envelope END, recorded_at "
             "FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
         )
-        while True:
+        for seq, detail_type, text, recorded_at in rows_after(
+            connection, query, _SHOWN_TYPES, self._last_seq, batch=_BATCH
+        ):
+            self._last_seq = seq
+            changed = True
+            self._counts[str(detail_type or "?")] += 1
+            if text is None:
+                continue
             try:
-                rows = connection.execute(query, (*_SHOWN_TYPES, self._last_seq, _BATCH)).fetchall()
-            except sqlite3.OperationalError:
-                return changed  # the schema is being created, or the file is busy: next refresh
-            for seq, detail_type, text, recorded_at in rows:
-                self._last_seq = seq
-                changed = True
-                self._counts[str(detail_type or "?")] += 1
-                if text is None:
-                    continue
-                try:
-                    envelope = json.loads(text)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(envelope, dict):
-                    self._apply(envelope, float(recorded_at))
-            if len(rows) < _BATCH:
-                return changed
+                envelope = json.loads(text)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(envelope, dict):
+                self._apply(envelope, float(recorded_at))
+        return changed
 
     def _read_dead_letters(self) -> bool:
         connection = self._connect()
@@ -230,18 +226,9 @@ class StateReader:
             if signature == self._dead_signature:
                 return False
             self._dead_signature = signature
-            rows = connection.execute(
-                "SELECT d.event_id, d.target, d.attempts, d.last_error, d.updated_at, e.envelope "
-                "FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.state = ? "
-                "ORDER BY d.updated_at, e.seq",
-                (DEAD,),
-            ).fetchall()
+            letters = read_dead_letters(connection)
         except sqlite3.OperationalError:
             return False
-        letters = [
-            DeadLetter(str(row[0]), str(row[1]), int(row[2]), row[3], float(row[4]), _json_object(row[5]))
-            for row in rows
-        ]
         if [_letter_id(letter) for letter in letters] == [_letter_id(letter) for letter in self._dead]:
             return False
         self._dead = letters
@@ -507,14 +494,6 @@ def _detail_of(envelope: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _letter_id(letter: DeadLetter) -> tuple[str, str, float]:
     return (letter.event_id, letter.target, letter.failed_at)
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _newest(conversations: OrderedDict[str, Conversation], count: int) -> Iterator[Conversation]:

@@ -45,7 +45,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from chalicelib.contracts import names
 from chalicelib.contracts.direct_messages import SendDirectMessage
@@ -184,14 +184,10 @@ class EgressService:
         except DirectMessageNotPermittedError:
             return self._skip_dm(answer, DM_NOT_PERMITTED, SKIPPED_DM_NOT_PERMITTED)
         if sent != DUPLICATE and self._publisher is not None:
-            latency = None
-            if answer.received_at_ms is not None:
-                latency = max(0, int(self._now() * 1000) - answer.received_at_ms)
-            outcome = DirectMessagePosted(answering=answer.answering, posted_dm_event_id=sent, latency_ms=latency)
-            try:
-                self._publisher.publish([BusEvent(names.SOURCE_EGRESS, names.REPLY_POSTED, outcome.to_detail())])
-            except Exception:  # the DM is sent: a lost outcome event must not make it go again
-                logger.exception("REPLY_POSTED not published for a DM", extra={"dm_event_id": sent})
+            outcome = DirectMessagePosted(
+                answering=answer.answering, posted_dm_event_id=sent, latency_ms=self._latency_ms(answer)
+            )
+            self._publish_posted(self._publisher, outcome.to_detail(), extra={"dm_event_id": sent})
         return sent
 
     def _send_dm(self, answer: SendDirectMessage, remaining_ms: Callable[[], int] | None) -> str:
@@ -211,11 +207,11 @@ class EgressService:
     def _skip_dm(self, answer: SendDirectMessage, reason: str, result: str) -> str:
         # Ids only: a DM's text never reaches a log line.
         logger.warning("DM answer skipped", extra={"reason": reason, "dm_event_id": answer.reply_to_dm_event_id})
-        if self._publisher is not None:
-            skipped = ReplySkipped(
+        self._publish_skipped(
+            ReplySkipped(
                 twitter=answer.answering.as_twitter(), author=None, reason=reason, direct_message=answer.answering
             )
-            self._publisher.publish([BusEvent(names.SOURCE_EGRESS, names.REPLY_SKIPPED, skipped.to_detail())])
+        )
         return result
 
     def _too_old(self, reply: SendTweet | SendDirectMessage) -> bool:
@@ -236,15 +232,19 @@ class EgressService:
         """REPLY_SKIPPED with the reason; `result` is what send() returns and records."""
         if reason != TOO_OLD:
             logger.warning("reply skipped", extra={"reason": reason, "in_reply_to": reply.reply_to_tweet_id})
-        if self._publisher is not None:
-            skipped = ReplySkipped(
+        self._publish_skipped(
+            ReplySkipped(
                 twitter=TwitterRef(tweet_id=reply.reply_to_tweet_id, user_id=reply.reply_to_user_id),
                 author=None,
                 reason=reason,
             )
-            # Raised if the bus refuses it: nothing is posted, so the retry may safely try again.
-            self._publisher.publish([BusEvent(names.SOURCE_EGRESS, names.REPLY_SKIPPED, skipped.to_detail())])
+        )
         return result
+
+    def _publish_skipped(self, skipped: ReplySkipped) -> None:
+        if self._publisher is not None:
+            # Raised if the bus refuses it: nothing was sent, so the retry may safely try again.
+            self._publisher.publish([BusEvent(names.SOURCE_EGRESS, names.REPLY_SKIPPED, skipped.to_detail())])
 
     def _take_from_budget(self, reply: SendTweet | SendDirectMessage) -> None:
         budget = self._budget
@@ -266,19 +266,26 @@ class EgressService:
         )
 
     def _record_posted(self, publisher: EventPublisher, reply: SendTweet, posted: str) -> None:
-        latency = None
-        if reply.received_at_ms is not None:
-            latency = max(0, int(self._now() * 1000) - reply.received_at_ms)
         outcome = ReplyPosted(
             reply_to_tweet_id=reply.reply_to_tweet_id,
             reply_to_user_id=reply.reply_to_user_id,
             posted_tweet_id=posted,
-            latency_ms=latency,
+            latency_ms=self._latency_ms(reply),
         )
+        self._publish_posted(publisher, outcome.to_detail(), extra={"tweet_id": posted})
+
+    def _latency_ms(self, reply: SendTweet | SendDirectMessage) -> int | None:
+        """From X's delivery to now, when the delivery's time is known."""
+        if reply.received_at_ms is None:
+            return None
+        return max(0, int(self._now() * 1000) - reply.received_at_ms)
+
+    @staticmethod
+    def _publish_posted(publisher: EventPublisher, detail: dict[str, Any], *, extra: dict[str, str]) -> None:
         try:
-            publisher.publish([BusEvent(names.SOURCE_EGRESS, names.REPLY_POSTED, outcome.to_detail())])
-        except Exception:  # the reply is on X: a lost outcome event must not make it post again
-            logger.exception("REPLY_POSTED not published", extra={"tweet_id": posted})
+            publisher.publish([BusEvent(names.SOURCE_EGRESS, names.REPLY_POSTED, detail)])
+        except Exception:  # the answer is on X: a lost outcome event must not make it go again
+            logger.exception("REPLY_POSTED not published", extra=extra)
 
     def _post(self, reply: SendTweet, remaining_ms: Callable[[], int] | None) -> str:
         images = self._load_images(reply)
