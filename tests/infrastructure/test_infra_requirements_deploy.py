@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "requirements-deploy.txt"
 LOCAL = ROOT / "requirements-local.txt"
 DEV = ROOT / "requirements-dev.txt"
+ECONOMY = ROOT / "requirements-economy.txt"
 #: What the CDK app runs at synth: the app, its stacks, and the Chalice project it packages.
 SYNTH_SOURCES = [
     ROOT / "infrastructure" / "app.py",
@@ -127,6 +128,17 @@ def test_deploying_installs_nothing_from_requirements_local():
     assert deploy & local_only == set()
     # Not even as a dependency of what it installs.
     assert _installed_closure(deploy) & local_only == set()
+
+
+def test_deploying_installs_nothing_from_requirements_economy():
+    """The economy layer's packages are installed by pip into the layer (stacks/economy_layer.py,
+    with the deploy virtualenv's own pip), never into .venv-deploy: synth imports none of them."""
+    economy = _names(ECONOMY, follow_requirements=False)
+    assert economy, "requirements-economy.txt lists the economy layer's packages"
+    assert _installed_closure(_names(DEPLOY)) & economy == set()
+    # requirements-local.txt takes them through `-r`, so its own pins stay separate from these.
+    assert f"-r {ECONOMY.name}" in [line for _, line in _lines(LOCAL, follow_requirements=False)]
+    assert _names(LOCAL, follow_requirements=False) & economy == set()
 
 
 def test_every_module_the_cdk_app_imports_at_synth_is_installed_by_requirements_deploy():
