@@ -25,7 +25,7 @@ PIP_PROGRESS := grep --line-buffered -vE '^(Requirement already satisfied|  |WAR
 SETUP_STAMP := $(VENV)/.setup-complete-py$(LAMBDA_PYTHON)
 NODE_STAMP := infrastructure/node_modules/.setup-complete
 
-.PHONY: setup test lint typecheck unit local demo synth bench loadtest clean help bootstrap deploy diff destroy
+.PHONY: setup test lint typecheck unit local demo synth bench loadtest clean help bootstrap deploy diff destroy economy-layer
 
 # Deploying has a virtualenv of its own with only what the CDK app imports (requirements-deploy.txt):
 # no local models, no test tools. `make setup`'s .venv stays the development one.
@@ -39,12 +39,14 @@ MONTHLY_BUDGET_USD ?=
 API_GATEWAY_ACCOUNT ?=
 INGRESS ?=
 BOT_USER_ID ?=
+PROFILE ?=
 CONTEXT ?=
 CDK_ARGS ?=
 CDK_CONTEXT = $(if $(STAGE),-c stage=$(STAGE)) $(if $(ALERT_EMAIL),-c alertEmail=$(ALERT_EMAIL)) \
 	$(if $(MONTHLY_BUDGET_USD),-c monthlyBudgetUsd=$(MONTHLY_BUDGET_USD)) \
 	$(if $(API_GATEWAY_ACCOUNT),-c apiGatewayAccount=$(API_GATEWAY_ACCOUNT)) \
-	$(if $(INGRESS),-c ingress=$(INGRESS)) $(if $(BOT_USER_ID),-c botUserId=$(BOT_USER_ID)) $(CONTEXT)
+	$(if $(INGRESS),-c ingress=$(INGRESS)) $(if $(BOT_USER_ID),-c botUserId=$(BOT_USER_ID)) \
+	$(if $(PROFILE),-c profile=$(PROFILE)) $(CONTEXT)
 # The CDK CLI on the deploy virtualenv's Python (cdk.json's "app" names .venv's). The app holds one
 # stack (XBot or XBot-<stage>): deploy and destroy select it with --all, diff diffs every stack.
 CDK_DEPLOY = cd infrastructure && npx cdk --app "../$(DEPLOY_VENV)/bin/python app.py"
@@ -56,7 +58,7 @@ demo: $(SETUP_STAMP)  # the local runtime only: no Node.js or CDK CLI needed
 ## setup: create .venv from the pinned requirements and install the pinned CDK CLI (idempotent)
 setup: $(SETUP_STAMP) $(NODE_STAMP)
 
-$(SETUP_STAMP): requirements-dev.txt requirements-local.txt runtime/requirements.txt pyproject.toml
+$(SETUP_STAMP): requirements-dev.txt requirements-local.txt runtime/requirements.txt pyproject.toml requirements-economy.txt
 	@$(call VENV_IS_LAMBDA_PYTHON,$(VENV)) || { \
 		test ! -e $(VENV) || { echo "==> $(VENV) is not Python $(LAMBDA_PYTHON) (the Lambda runtime's): making it again"; rm -rf $(VENV); }; \
 		python=$$($(FIND_PYTHON)) || exit 1; \
@@ -129,7 +131,15 @@ local: $(SETUP_STAMP)
 synth: setup
 	cd infrastructure && npx cdk synth --quiet
 
-## bench: cold start per function, webhook, local runtime and bundle figures (medians, spreads); baseline in docs/benchmarks.md
+## economy-layer: build the economy layer into build/economy-layer and print its size (cached by its inputs)
+# With .venv-deploy's Python, or .venv's: Lambda's Python, which compiles the layer's .pyc files.
+economy-layer:
+	@python=""; for venv in $(DEPLOY_VENV) $(VENV); do \
+		if $(call VENV_IS_LAMBDA_PYTHON,$$venv); then python="$$venv/bin/python"; break; fi; done; \
+	test -n "$$python" || { echo "economy-layer: no $(VENV) or $(DEPLOY_VENV) with Python $(LAMBDA_PYTHON): run make setup"; exit 1; }; \
+	cd infrastructure && "../$$python" -m stacks.economy_layer
+
+## bench: cold start per function, webhook, local runtime, bundle and economy layer figures (medians, spreads); baseline in docs/benchmarks.md
 bench: setup
 	$(BIN)/python -m bench.run
 
@@ -139,11 +149,11 @@ loadtest: $(SETUP_STAMP)  # the local runtime only: no Node.js or CDK CLI needed
 
 ## clean: remove .venv, .venv-deploy, node_modules and every build output and cache
 clean:
-	rm -rf $(VENV) $(DEPLOY_VENV) infrastructure/node_modules infrastructure/cdk.out chalice.out infrastructure/chalice.out .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DEPLOY_VENV) infrastructure/node_modules infrastructure/cdk.out chalice.out infrastructure/chalice.out build/economy-layer .mypy_cache .ruff_cache .pytest_cache
 
 ## help: list these targets
 help:
-	@awk '/^## [a-z-]+: / { name = substr($$2, 1, length($$2) - 1); sub(/^## [a-z-]+: /, ""); printf "  %-10s %s\n", name, $$0 }' $(firstword $(MAKEFILE_LIST))
+	@awk '/^## [a-z-]+: / { name = substr($$2, 1, length($$2) - 1); sub(/^## [a-z-]+: /, ""); printf "  %-14s %s\n", name, $$0 }' $(firstword $(MAKEFILE_LIST))
 	@echo
 	@echo "  bootstrap, deploy, diff and destroy take (each one a -c key=value of the CDK app when set):"
 	@echo "    STAGE=dev                   the stack XBot-dev; unset: XBot (-c stage)"
@@ -152,4 +162,5 @@ help:
 	@echo "    API_GATEWAY_ACCOUNT=false   for every stage but one in a region (-c apiGatewayAccount)"
 	@echo "    INGRESS=webhook|poll|both   how posts arrive (-c ingress)"
 	@echo "    BOT_USER_ID=123...          the bot's numeric X account id, from botctl x whoami (-c botUserId)"
+	@echo "    PROFILE=economy             small models in a Lambda layer instead of Comprehend, DetectLabels and Lex (-c profile)"
 	@echo "    CONTEXT=\"-c key=value ...\" any other context value; CDK_ARGS=\"...\" any other CDK CLI option"

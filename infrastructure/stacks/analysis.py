@@ -5,6 +5,10 @@ states, the Chalice function each task invokes, Retry and Catch. Anything that f
 retries -> PublishFailure (MESSAGE_ANALYSIS_FAILED) -> a Fail state, so a failure is published and
 still shows as a failed execution. Also the analysis functions' role: the photos, Rekognition,
 Comprehend, and publishing.
+
+With the economy profile (`small_models`), the text and photo tasks run the small models of the
+economy layer: their role gets no Comprehend and no DetectLabels, only the Rekognition calls the
+economy image analyser still makes (RecognizeCelebrities, DetectText: chalicelib/adapters/economy.py).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from stacks.grants import EventPublishing, grant_media
 from stacks.nag import acknowledge, acknowledge_grants, logical_id
 from stacks.patterns import to_event_pattern
 from stacks.rule_targets import DeadLettered
+from stacks.small_models import SmallModels
 
 ANALYSIS = "Analysis"
 #: The handler that deletes the photos of deleted posts and revoked users (chalicelib/analysis/deletion.py).
@@ -65,13 +70,35 @@ COMPREHEND_ACTIONS = (
 )
 #: ...and the one it makes only when key phrases are switched on (textKeyPhrases).
 KEY_PHRASES_ACTION = "comprehend:DetectKeyPhrases"
+#: The economy profile's features Rekognition still answers (chalicelib.adapters.economy_images):
+#: the labels come from the small models, so DetectLabels is never called.
+ECONOMY_REKOGNITION_FEATURES = (FEATURE_CELEBRITIES, FEATURE_TEXT)
+
+#: The economy profile's analysis functions and their memory in MB (docs/economy-profile-plan.md,
+#: section 5; `botctl cost --profile economy` bills the same figures: a test checks they agree).
+#: The photo task gets one full vCPU (1,769 MB): loading the label, face and text models is about
+#: 4 s of CPU on a cold start, and a photo about 1 s; at 512 MB it would be about 14 s and 3 s.
+#: The text task needs about 40 MiB and 0.5 s of CPU cold (fastText, VADER): 512 MB, as today.
+ECONOMY_MEMORY_MB: Mapping[str, int] = {
+    workflow.ANALYSE_IMAGE.function: 1769,
+    workflow.ANALYSE_TEXT.function: 512,
+}
 
 #: Step Functions' jitter strategies, by the contract's name for them.
 _JITTER = {"FULL": sfn.JitterType.FULL, "NONE": sfn.JitterType.NONE}
 
 
-def analysis_actions(image_features: Sequence[str], text_key_phrases: bool) -> tuple[str, ...]:
-    """The Rekognition and Comprehend actions the analysis tasks call with this configuration."""
+def analysis_actions(
+    image_features: Sequence[str], text_key_phrases: bool, *, small_models: bool = False
+) -> tuple[str, ...]:
+    """The Rekognition and Comprehend actions the analysis tasks call with this configuration.
+
+    With the small models (the economy profile), no Comprehend action and no DetectLabels: the text
+    and the labels are analysed in the function (key phrases too, by YAKE)."""
+    if small_models:
+        return tuple(
+            REKOGNITION_ACTIONS[feature] for feature in image_features if feature in ECONOMY_REKOGNITION_FEATURES
+        )
     return (
         *(REKOGNITION_ACTIONS[feature] for feature in image_features),
         *COMPREHEND_ACTIONS,
@@ -93,13 +120,20 @@ def attach_to(
     text_key_phrases: bool,
     idempotency_table: dynamodb.ITable,
     image_environment: Mapping[str, str],
+    small_models: SmallModels | None = None,
 ) -> None:
     """The analysis role: the download step writes photos, Rekognition reads them with the caller's
-    rights, Comprehend analyses the text, the last step publishes."""
+    rights, Comprehend analyses the text, the last step publishes.
+
+    `small_models` (the economy profile): the text and photo tasks run them (ECONOMY_MEMORY_MB), and
+    the role gets neither Comprehend nor DetectLabels. The photo task still reads the photo from the
+    media bucket (s3:GetObject, below) to label it in the function."""
     role = app.role(ANALYSIS)
     if image_environment:
         # Only the photo step reads the triggers (CELEBRITIES_WHEN_LABELS, TEXT_WHEN_LABELS).
         app.add_environment(workflow.ANALYSE_IMAGE.function, image_environment)
+    if small_models is not None:
+        small_models.use_in(app, ECONOMY_MEMORY_MB)
     publishing.grant(role)
     publishing.grant_read_oversized(role)  # a claim-checked MESSAGE_RECEIVED is read back by each task
     grant_media(role, media, actions=["s3:PutObject", "s3:GetObject"])
@@ -107,26 +141,34 @@ def attach_to(
     role.add_to_principal_policy(
         iam.PolicyStatement(actions=list(CLAIM_ACTIONS), resources=[idempotency_table.table_arn])
     )
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=list(analysis_actions(image_features, text_key_phrases)), resources=["*"])
-    )
+    actions = analysis_actions(image_features, text_key_phrases, small_models=small_models is not None)
+    if actions:  # economy with neither celebrities nor text: no Rekognition call at all
+        role.add_to_principal_policy(iam.PolicyStatement(actions=list(actions), resources=["*"]))
     # Deletions (TWITTER_DELETED, TWITTER_PERMISSION_REVOKED): the handler's rule on the bus comes
     # from its @on_cw_event (plumbing.attach_to moves every such rule onto the custom bus).
     deletion = app.role(MEDIA_DELETION)
     publishing.grant(deletion)  # MEDIA_DELETED
     publishing.grant_read_oversized(deletion)
     grant_media_deletion(deletion, media)
-    acknowledge_grants(
-        role,
-        {
-            WILDCARD_RESOURCE_FINDING: (
-                "Rekognition DetectLabels/RecognizeCelebrities/DetectText and Comprehend DetectSentiment/"
-                "DetectEntities/DetectKeyPhrases/DetectDominantLanguage have no resource-level permissions "
-                "(the Service Authorization Reference lists no resource type for them); neither have "
-                f"X-Ray's trace actions. {XRAY_REASON}"
-            ),
-        },
-    )
+    if small_models is None:
+        services = (
+            "Rekognition DetectLabels/RecognizeCelebrities/DetectText and Comprehend DetectSentiment/"
+            "DetectEntities/DetectKeyPhrases/DetectDominantLanguage"
+        )
+    else:
+        # The economy profile: only the Rekognition calls it still makes.
+        services = " and ".join(actions)
+    if services:  # else X-Ray's is the only '*', and the role acknowledges it (ChaliceApp)
+        acknowledge_grants(
+            role,
+            {
+                WILDCARD_RESOURCE_FINDING: (
+                    f"{services} have no resource-level permissions "
+                    "(the Service Authorization Reference lists no resource type for them); neither have "
+                    f"X-Ray's trace actions. {XRAY_REASON}"
+                ),
+            },
+        )
 
 
 def grant_media_deletion(role: iam.Role, media: s3.IBucket) -> None:

@@ -3,6 +3,10 @@
 Each runtime service X (chalicelib/X) has its module stacks/X.py: its roles (`ROLES`), and
 `attach_to(app, ...)`, which gives its roles their grants and adds its rules, edge and alarms.
 The units that exist only here (analytics, buckets) and the helpers have modules of their own.
+
+`-c profile=economy` (config.profile) builds the economy layer and gives it to the services whose
+functions run the small models (analysis, responding), in place of Comprehend, DetectLabels and the
+Lex bot; the default profile neither builds nor imports the layer's build code.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from stacks.config import BotConfig
 from stacks.dashboard import pipeline_dashboard
 from stacks.grants import EventPublishing, secret_arn
 from stacks.operations import Operations
+from stacks.small_models import SmallModels, build_layer
 
 #: Each service's roles (its module's ROLES), in the pipeline's order: the dashboard graphs the
 #: functions service by service.
@@ -37,6 +42,10 @@ SERVICE_ROLES: Mapping[str, Mapping[str, FunctionRole]] = {
 FUNCTION_ROLES: Mapping[str, FunctionRole] = {
     name: role for roles in SERVICE_ROLES.values() for name, role in roles.items()
 }
+#: The economy profile's functions (those that run the small models) and their memory in MB, from
+#: the services that own them; botlocal's cost model (counting.ECONOMY_MEMORY_MB) bills the same
+#: figures, and tests/infrastructure/test_infra_economy_profile.py checks that they agree.
+ECONOMY_MEMORY_MB: Mapping[str, int] = {**analysis.ECONOMY_MEMORY_MB, **responding.ECONOMY_MEMORY_MB}
 
 
 class BotStack(cdk.Stack):
@@ -112,6 +121,8 @@ class BotStack(cdk.Stack):
         if config.chat_webhook_secret_name:
             environment["CHAT_WEBHOOK_SECRET_NAME"] = config.chat_webhook_secret_name
         app = ChaliceApp(self, "App", roles=FUNCTION_ROLES, environment=environment, log_retention=config.log_retention)
+        # Built (or taken from its cache) only for the economy profile.
+        small_models: SmallModels | None = build_layer(self, "EconomyLayer") if config.economy else None
 
         webhook = ingress.attach_to(
             app,
@@ -141,6 +152,7 @@ class BotStack(cdk.Stack):
             text_key_phrases=config.text_key_phrases,
             idempotency_table=idempotency,
             image_environment=config.analysis_environment,
+            small_models=small_models,
         )
         analysis_workflow = analysis.AnalysisWorkflow(
             self,
@@ -158,8 +170,13 @@ class BotStack(cdk.Stack):
             idempotency_table=idempotency,
         )
         # Text replies: the responder asks the bot; Lex calls the fulfilment function through the alias.
-        conversation = responding.ConversationBot(
-            self, "Conversation", fulfilment=app.function(responding.LEX_FULFILMENT_FUNCTION)
+        # The economy profile has no Lex bot: the responder matches intents in its own process.
+        conversation = (
+            None
+            if small_models is not None
+            else responding.ConversationBot(
+                self, "Conversation", fulfilment=app.function(responding.LEX_FULFILMENT_FUNCTION)
+            )
         )
         responding.attach_to(
             app,
@@ -168,6 +185,7 @@ class BotStack(cdk.Stack):
             conversation_bot=conversation,
             idempotency_table=idempotency,
             alerting=alerts,
+            small_models=small_models,
         )
         reply_queue = egress.ReplyQueue(
             self,
@@ -225,8 +243,9 @@ class BotStack(cdk.Stack):
             description="Subscribe to it to be told when an alarm fires or recovers.",
         )
         cdk.CfnOutput(self, "AnalysisStateMachineArn", value=analysis_workflow.state_machine.state_machine_arn)
-        cdk.CfnOutput(self, "LexBotId", value=conversation.bot_id)
-        cdk.CfnOutput(self, "LexBotAliasId", value=conversation.alias_id)
+        if conversation is not None:
+            cdk.CfnOutput(self, "LexBotId", value=conversation.bot_id)
+            cdk.CfnOutput(self, "LexBotAliasId", value=conversation.alias_id)
         cdk.CfnOutput(self, "IdempotencyTableName", value=idempotency.table_name)
 
         #: The Chalice app's construct (its SAM-generated resources' acknowledgments, for the tests).

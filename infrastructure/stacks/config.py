@@ -48,6 +48,12 @@ INGRESS_WEBHOOK = "webhook"
 INGRESS_POLL = "poll"
 INGRESS_BOTH = "both"
 INGRESS_MODES = (INGRESS_WEBHOOK, INGRESS_POLL, INGRESS_BOTH)
+#: `-c profile=` values: the AWS AI services in every function (Comprehend, Rekognition's
+#: DetectLabels, a Lex bot), or small models in the analysis and text-reply functions, from the
+#: economy layer (stacks/small_models.py; docs/economy-profile-plan.md).
+PROFILE_DEFAULT = "default"
+PROFILE_ECONOMY = "economy"
+PROFILES = (PROFILE_DEFAULT, PROFILE_ECONOMY)
 DEFAULT_ARCHIVE_RETENTION_DAYS = 365
 DEFAULT_LOG_RETENTION_DAYS = 90
 #: Photos stay in the media bucket this long: the reply (annotated photo) must still find them.
@@ -117,6 +123,15 @@ class BotConfig:
     ingress: str = INGRESS_WEBHOOK
     #: How often the poller runs (`-c pollIntervalMinutes=`), see chalicelib/settings.py for X's limits.
     poll_interval_minutes: int = DEFAULT_POLL_INTERVAL_MINUTES
+    #: What analyses text, labels photos and answers text posts (`-c profile=default|economy`):
+    #: the AWS AI services, or the economy layer's small models in those functions (no Comprehend,
+    #: no DetectLabels, no Lex bot); moderation, celebrities and text in photos stay Rekognition's.
+    profile: str = PROFILE_DEFAULT
+
+    @property
+    def economy(self) -> bool:
+        """Whether the analysis and text-reply functions run the small models (`-c profile=economy`)."""
+        return self.profile == PROFILE_ECONOMY
 
     @property
     def polls(self) -> bool:
@@ -215,6 +230,7 @@ class BotConfig:
             api_gateway_account=_flag(node.try_get_context("apiGatewayAccount"), "apiGatewayAccount", default=True),
             ingress=_ingress(node.try_get_context("ingress"), bot_user_id),
             poll_interval_minutes=_count(node, "pollIntervalMinutes", DEFAULT_POLL_INTERVAL_MINUTES, minimum=1),
+            profile=_profile(node.try_get_context("profile")),
         )
 
 
@@ -386,3 +402,17 @@ def _ingress(value: Any, bot_user_id: Any) -> str:
             "(`botctl x whoami` prints it): -c botUserId=..."
         )
     return mode
+
+
+def _profile(value: Any) -> str:
+    """default (unset) or economy, in any case; anything else stops the synth before anything is built."""
+    if value is None or value == "":
+        return PROFILE_DEFAULT
+    profile = str(value).strip().lower()
+    if profile not in PROFILES:
+        raise ValueError(
+            f"context value profile must be {PROFILE_DEFAULT} or {PROFILE_ECONOMY}, got {value!r} "
+            f"({PROFILE_ECONOMY}: small models from a Lambda layer instead of Comprehend, DetectLabels and Lex; "
+            f"unset: {PROFILE_DEFAULT})"
+        )
+    return profile

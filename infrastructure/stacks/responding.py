@@ -19,12 +19,17 @@ both count their replies for the guards (per author, per conversation, chain dep
 idempotency table ("count#..." items, conditional UpdateItem with ADD, TTL `expiration`), and
 both read and change who said "stop" ("optout#<user id>" items: GetItem and conditional
 UpdateItem; `grant_opt_outs`).
+
+With the economy profile (`small_models`) there is no Lex bot: the text responder matches intents
+and runs the fulfilment in its own process (chalicelib.adapters.economy), and keeps the sessions Lex
+kept in the idempotency table ("session#..." items: GetItem and PutItem; `grant_conversation_sessions`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -33,6 +38,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lex as lex
 from aws_cdk import aws_s3 as s3
+from chalicelib.adapters.dynamodb_sessions import KEY_PREFIX as SESSION_KEY_PREFIX
 from chalicelib.contracts import conversation
 from constructs import Construct
 
@@ -40,6 +46,7 @@ from stacks.alerting import Alerting
 from stacks.chalice_app import WILDCARD_RESOURCE_FINDING, XRAY_REASON, ChaliceApp, FunctionRole
 from stacks.grants import EventPublishing, grant_counters, grant_idempotency, grant_media
 from stacks.nag import acknowledge_grants
+from stacks.small_models import SmallModels
 
 RESPONDING_PHOTOS = "RespondingPhotos"
 RESPONDING_TEXT = "RespondingText"
@@ -79,6 +86,14 @@ OPT_OUT_ACTIONS = ("dynamodb:GetItem", "dynamodb:UpdateItem")
 OPT_OUT_KEYS = "optout#*"
 #: What chalicelib.adapters.rekognition_moderation calls, once per photo about to be reposted.
 MODERATION_ACTIONS = ("rekognition:DetectModerationLabels",)
+#: The economy profile's conversation sessions: what chalicelib.adapters.dynamodb_sessions calls
+#: per text reply (a consistent GetItem, a PutItem), on its "session#..." items only.
+SESSION_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
+SESSION_KEYS = f"{SESSION_KEY_PREFIX}*"
+#: The economy profile's text responder and its memory in MB (docs/economy-profile-plan.md, section
+#: 5; `botctl cost --profile economy` bills the same figure): the intent matcher needs about 24 MiB
+#: and 0.3 s of CPU cold, so it keeps today's 256 MB.
+ECONOMY_MEMORY_MB: Mapping[str, int] = {REPLY_TO_TEXT: 256}
 
 
 def grant_opt_outs(role: iam.IRole, table: dynamodb.ITable) -> None:
@@ -88,6 +103,18 @@ def grant_opt_outs(role: iam.IRole, table: dynamodb.ITable) -> None:
             actions=list(OPT_OUT_ACTIONS),
             resources=[table.table_arn],
             conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [OPT_OUT_KEYS]}},
+        )
+    )
+
+
+def grant_conversation_sessions(role: iam.IRole, table: dynamodb.ITable) -> None:
+    """Read and write the economy profile's conversation sessions, the idempotency table's
+    "session#..." items, and only those."""
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=list(SESSION_ACTIONS),
+            resources=[table.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [SESSION_KEYS]}},
         )
     )
 
@@ -247,15 +274,21 @@ def attach_to(
     *,
     publishing: EventPublishing,
     media: s3.IBucket,
-    conversation_bot: ConversationBot,
+    conversation_bot: ConversationBot | None,
     idempotency_table: dynamodb.ITable,
     alerting: Alerting,
+    small_models: SmallModels | None = None,
 ) -> None:
     """What the responders may do; the text responder gets the bot's ids (its own variables only).
 
     The photo responder checks each photo it is about to repost (`grant_photo_moderation`) and
     alerts through the alert topic when it withholds one: the stack must pass `alerting` (its
-    ALERT_TOPIC_ARN is in every function's environment already)."""
+    ALERT_TOPIC_ARN is in every function's environment already).
+
+    The text responder talks either to the Lex bot (`conversation_bot`) or, with the economy
+    profile, to the intent matcher of `small_models` in its own process: exactly one of the two."""
+    if (conversation_bot is None) == (small_models is None):
+        raise ValueError("the text responder needs either the Lex bot or the small models, not both or neither")
     photos = app.role(RESPONDING_PHOTOS)
     publishing.grant(photos)
     publishing.grant_read_oversized(photos)  # a claim-checked MESSAGE_ANALYSED is read back
@@ -271,6 +304,15 @@ def attach_to(
     publishing.grant_read_oversized(text)
     grant_counters(text, idempotency_table)
     grant_opt_outs(text, idempotency_table)
+    if small_models is not None:
+        # The economy profile: no Lex. The fulfilment runs inside the text responder, so nothing may
+        # invoke responding_lex_fulfilment (Chalice still registers it: it stays, idle, with no
+        # invoke permission for anyone); the sessions Lex kept are items of the idempotency table.
+        # The intent matcher is the standard library's only: the text responder needs no layer.
+        small_models.use_in(app, ECONOMY_MEMORY_MB, needs_layer=False)
+        grant_conversation_sessions(text, idempotency_table)
+        return
+    assert conversation_bot is not None
     recognize_text = conversation_bot.grant_recognize_text(text)
     app.add_environment(
         REPLY_TO_TEXT,

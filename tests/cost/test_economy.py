@@ -54,11 +54,11 @@ def test_celebrities_text_and_moderation_stay_on_rekognition(report: CostReport)
     assert moderation and moderation[0].quantity > 0
 
 
-def test_the_economy_functions_use_the_planned_memory(economy_counts: ScenarioCounts, report: CostReport) -> None:
+def test_the_economy_functions_use_the_deployed_memory(economy_counts: ScenarioCounts, report: CostReport) -> None:
     for function, memory_mb in ECONOMY_MEMORY_MB.items():
         assert economy_counts.memory_mb[function] == memory_mb, function
     text = " ".join(report.assumptions)
-    assert "planned, not yet deployed" in text
+    assert "as `-c profile=economy` deploys it" in text
     assert "cold start" in text.lower()
 
 

@@ -21,7 +21,7 @@ Profiles: `count_scenario(profile="economy")` runs the handlers with the economy
 (chalicelib.adapters.economy) and the real small models (the local runtime's models folder passed
 through SMALL_MODELS_DIR, as the layer's /opt/models on Lambda), on ECONOMY_SCENARIO: the same posts,
 with words written on the photos that Rekognition would read (the small text cue must see text for
-DetectText to be called). Its functions' memory is the plan's (ECONOMY_MEMORY_MB), not deployed yet.
+DetectText to be called). Its functions' memory is what `-c profile=economy` deploys (ECONOMY_MEMORY_MB).
 """
 
 from __future__ import annotations
@@ -81,9 +81,9 @@ DEFAULT: Final = "default"
 ECONOMY: Final = "economy"
 PROFILES: Final = (DEFAULT, ECONOMY)
 
-#: The economy functions' memory: planned (issue 12's economy plan, cold start and memory), not yet deployed (the
-#: CDK profile that sets it comes later). 1,769 MB is one full vCPU for the image models; text and
-#: intents fit in 40 MiB and 24 MiB. Other functions keep runtime/.chalice/config.json's memory.
+#: The economy functions' memory, as `-c profile=economy` deploys it (the services' ECONOMY_MEMORY_MB in
+#: infrastructure/stacks, which a test holds equal to this). 1,769 MB is one full vCPU for the image
+#: models; text and intents need far less. Other functions keep runtime/.chalice/config.json's memory.
 ECONOMY_MEMORY_MB: Final[Mapping[str, int]] = {
     "analysis_analyse_image": 1769,
     "analysis_analyse_text": 512,

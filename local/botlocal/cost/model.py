@@ -93,9 +93,9 @@ ASSUMPTIONS: Final = (
 def economy_assumptions() -> list[str]:
     """What the economy profile's figures rest on, besides ASSUMPTIONS (its memory in one place:
     counting.ECONOMY_MEMORY_MB)."""
-    planned = ", ".join(f"{name} {mb:,} MB" for name, mb in counting.ECONOMY_MEMORY_MB.items())
+    memory = ", ".join(f"{name} {mb:,} MB" for name, mb in counting.ECONOMY_MEMORY_MB.items())
     return [
-        f"Economy memory: {planned}: planned, not yet deployed (the CDK profile that sets it comes later); "
+        f"Economy memory: {memory}, as `-c profile=economy` deploys it; "
         "the other functions keep runtime/.chalice/config.json's memory.",
         "Economy Lambda duration: the in-process CPU time of the small models (ImageNet labels on onnxruntime, "
         "the HOG face cue, the PP-OCR text cue; fastText/VADER/entities; the intent matcher) measured on this "
