@@ -19,7 +19,9 @@ and looks those up only at the top level (`Config._chain_lookup`), so a
 `stage_config["lambda_functions"][name]["iam_role_arn"]` is silently ignored and every function
 gets the stage's `iam_role_arn`. The adapter therefore overrides each SAM function's `Role` with its
 group's role; a function in no group fails the synth. (Per-function Lambda timeouts and memory sizes
-cannot travel through `stage_config` either: they stay in runtime/.chalice/config.json.)
+cannot travel through `stage_config` either: they stay in runtime/.chalice/config.json. A memory
+size that depends on the deployment, such as the economy profile's, is a property override:
+`set_memory`; so are a function's layers, `add_layers`.)
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from chalice.cdk import Chalice
 from chalice.utils import to_cfn_resource_name
 from constructs import Construct, IConstruct
 
+from stacks.bundle_bytecode import compile_bundle
 from stacks.nag import Acknowledgments, acknowledge
 from stacks.rule_targets import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
@@ -79,6 +82,10 @@ ASYNC_MAX_EVENT_AGE = cdk.Duration.hours(6)
 
 #: A scheduled run that waited longer than this (throttled) is dropped: the next run reads the same.
 SCHEDULED_RUN_MAX_AGE_SECONDS = 60
+
+#: Lambda's memory range, in MB (CloudFormation's MemorySize).
+MIN_MEMORY_MB = 128
+MAX_MEMORY_MB = 10_240
 
 #: The acknowledgments for the Lambda functions the SAM transform generates from Chalice's template.
 _GENERATED_FUNCTION_ACKNOWLEDGMENTS: Acknowledgments = {
@@ -127,7 +134,7 @@ class ChaliceApp(Construct):
             role.add_to_principal_policy(iam.PolicyStatement(actions=list(XRAY_ACTIONS), resources=["*"]))
             acknowledge(role, {WILDCARD_RESOURCE_FINDING: XRAY_REASON})
 
-        self._chalice = Chalice(
+        self._chalice = _ChaliceWithBytecode(
             self,
             "Chalice",
             source_dir=str(source_dir),
@@ -160,6 +167,7 @@ class ChaliceApp(Construct):
         for api in _sam_resources(self._chalice, sam.CfnApi).values():
             api.add_property_override("OpenApiVersion", SAM_API_OPENAPI_VERSION)
         self._imported: dict[str, lambda_.IFunction] = {}
+        self._layers: dict[str, list[lambda_.ILayerVersion]] = {}
         self._generated_acknowledgments: dict[str, dict[str, str]] = {}
         self.acknowledge_generated("AWS::Lambda::Function", _GENERATED_FUNCTION_ACKNOWLEDGMENTS)
 
@@ -195,6 +203,22 @@ class ChaliceApp(Construct):
         function = self._sam_function(name)
         for key, value in variables.items():
             function.add_property_override(f"Environment.Variables.{key}", value)
+
+    def add_layers(self, name: str, *layers: lambda_.ILayerVersion) -> None:
+        """Lambda layers for one function only, after any it has (Chalice's one "layers" setting would
+        put them on every function, and its automatic layer is off)."""
+        function = self._sam_function(name)
+        attached = self._layers.setdefault(name, [])
+        attached.extend(layers)
+        function.add_property_override("Layers", [layer.layer_version_arn for layer in attached])
+
+    def set_memory(self, name: str, memory_mb: int) -> None:
+        """The memory of one function, in place of runtime/.chalice/config.json's (for a size that
+        depends on the deployment: config.json cannot vary by CDK context). Lambda's CPU share
+        grows with it (one vCPU at 1,769 MB)."""
+        if not MIN_MEMORY_MB <= memory_mb <= MAX_MEMORY_MB:
+            raise ValueError(f"Lambda memory must be {MIN_MEMORY_MB} to {MAX_MEMORY_MB} MB, got {memory_mb} for {name}")
+        self._sam_function(name).add_property_override("MemorySize", memory_mb)
 
     def add_function_dependency(self, name: str, *dependencies: IConstruct) -> None:
         """Create the function `name` only after `dependencies` (e.g. a policy it needs from its first call)."""
@@ -434,6 +458,18 @@ def _packaged_template(chalice: Chalice) -> dict[str, Any]:
     path = Path(chalice._sam_package_dir) / "sam.json"
     template: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return template
+
+
+class _ChaliceWithBytecode(Chalice):
+    """`chalice.cdk.Chalice` whose deployment zip carries compiled bytecode (stacks/bundle_bytecode.py):
+    Lambda's /var/task is read-only, so without it every cold start compiles the bundle's sources
+    (the webhook's import took about 2.7 times as long). The construct packages the app and then
+    stages the zip as an asset, both in its constructor: its packaging step (chalice 1.34's
+    `_package_app`, pinned) is the one place to add the bytecode in between."""
+
+    def _package_app(self) -> None:
+        super()._package_app()
+        compile_bundle(Path(self._sam_package_dir) / "deployment.zip", cache=RUNTIME_DIR / ".chalice" / "deployments")
 
 
 def _queue_name(queue: Any) -> str:

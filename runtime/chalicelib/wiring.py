@@ -14,7 +14,6 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from chalicelib.kernel.errors import ConfigurationError
-from chalicelib.kernel.idempotency import ALERTING_NAMESPACE, EGRESS_NAMESPACE
 from chalicelib.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -195,6 +194,7 @@ def _forward_alert(subject: str, message: str) -> None:
 @cache
 def alert_service() -> AlertService:
     from chalicelib.alerting.service import AlertService
+    from chalicelib.kernel.idempotency import ALERTING_NAMESPACE
 
     return AlertService(sink=adapters().alert_sink(_forward_alert), once=adapters().idempotency(ALERTING_NAMESPACE))
 
@@ -231,6 +231,7 @@ def opt_outs() -> OptOuts:
 
 @cache
 def photo_responder() -> PhotoResponder:
+    from chalicelib.kernel.idempotency import ALERTING_NAMESPACE
     from chalicelib.responding.annotate import annotate_photo
     from chalicelib.responding.photos import PhotoResponder
 
@@ -268,6 +269,7 @@ def text_responder() -> TextResponder:
 @cache
 def egress_service() -> EgressService:
     from chalicelib.egress.service import EgressService, PostBudget
+    from chalicelib.kernel.idempotency import EGRESS_NAMESPACE
 
     current = settings()
     return EgressService(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from chalicelib.contracts import names
 from chalicelib.contracts.envelope import BusEvent
@@ -16,8 +17,11 @@ from chalicelib.ingress.translate import (
     rejection,
     translate_delivery,
 )
-from chalicelib.ports import SecretProvider
 from chalicelib.publishing import EventPublisher
+
+if TYPE_CHECKING:
+    # An annotation only: importing chalicelib.ports (its Protocols) would cost the webhook's import.
+    from chalicelib.ports import SecretProvider
 
 
 class IngressError(Exception):

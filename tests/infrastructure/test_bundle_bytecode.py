@@ -1,0 +1,109 @@
+"""The Lambda bundle's bytecode (stacks/bundle_bytecode.py): each source gets an unchecked-hash .pyc
+that the interpreter loads as it is, and the stale __pycache__ Chalice copied goes."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from stacks.bundle_bytecode import compile_bundle
+
+#: A bundle as Chalice zips it (its files' own dates: fixed here, so that two bundles are equal).
+_FILES = {
+    "app.py": b"ANSWER = 'compiled at synth'\n",
+    "pkg/__init__.py": b"",
+    "pkg/broken.py": b"def (:\n",  # not Python: kept, without bytecode
+    "pkg/data.json": b"{}",
+    "pkg/__pycache__/__init__.cpython-311.pyc": b"stale",
+}
+
+
+def _bundle(folder: Path) -> Path:
+    bundle = folder / "deployment.zip"
+    with zipfile.ZipFile(bundle, "w") as archive:
+        for name, data in _FILES.items():
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 12, 3, 12, 0, 0)), data)
+    return bundle
+
+
+def test_every_source_gets_bytecode_and_the_stale_cache_goes(tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path)
+    compile_bundle(bundle)
+    tag = sys.implementation.cache_tag
+    with zipfile.ZipFile(bundle) as archive:
+        names = set(archive.namelist())
+    assert names == {
+        "app.py",
+        f"__pycache__/app.{tag}.pyc",
+        "pkg/__init__.py",
+        f"pkg/__pycache__/__init__.{tag}.pyc",
+        "pkg/broken.py",
+        "pkg/data.json",
+    }
+
+
+def test_the_interpreter_loads_the_bytecode_without_checking_the_source(tmp_path: Path) -> None:
+    """On Lambda nothing changes the source; here a changed source proves the .pyc is what ran."""
+    bundle = _bundle(tmp_path)
+    compile_bundle(bundle)
+    task = tmp_path / "task"
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(task)
+    (task / "app.py").write_text("ANSWER = 'compiled at cold start'\n")
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTHONPYCACHEPREFIX", None)
+    result = subprocess.run(
+        [sys.executable, "-c", "import app; print(app.ANSWER)"],
+        cwd=task,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == "compiled at synth"
+
+
+def test_the_same_sources_give_the_same_zip(tmp_path: Path) -> None:
+    """The CDK asset's hash is the zip's: a synth of unchanged sources must not deploy new code."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    bundles = [_bundle(first), _bundle(second)]
+    for bundle in bundles:
+        compile_bundle(bundle)
+    assert bundles[0].read_bytes() == bundles[1].read_bytes()
+
+
+def test_a_cached_result_is_reused(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    compiled = _bundle(tmp_path)
+    compile_bundle(compiled, cache)
+    (entry,) = cache.iterdir()
+    entry.write_bytes(b"the cached result")  # stands for a zip compiled by an earlier synth
+    again = tmp_path / "again"
+    again.mkdir()
+    bundle = _bundle(again)
+    compile_bundle(bundle, cache)
+    assert bundle.read_bytes() == b"the cached result"
+
+
+@pytest.mark.xdist_group("synth")
+def test_the_synthesized_bundle_ships_bytecode_for_the_lambda_runtime(synth) -> None:
+    """What CDK uploads: the webhook's handler module and the code under it come compiled, for the
+    interpreter that ran the synth (which Chalice also makes every function's runtime)."""
+    (bundle,) = synth.bundles
+    tag = sys.implementation.cache_tag
+    with zipfile.ZipFile(bundle) as archive:
+        names = set(archive.namelist())
+    sources = {name for name in names if name.endswith(".py")}
+    for source in ("app.py", "chalicelib/ingress/blueprint.py", "chalice/app.py", "aws_lambda_powertools/__init__.py"):
+        assert source in sources
+        assert importlib.util.cache_from_source(source) in names, source
+    compiled = {name for name in names if name.endswith(".pyc")}
+    assert all(f".{tag}.pyc" in name for name in compiled)
+    assert len(compiled) >= 0.95 * len(sources)
