@@ -4,7 +4,7 @@ Each figure is the median of repeated runs with its spread (min-max, and the int
 from four runs up). docs/benchmarks.md keeps the baseline later changes compare against: compare
 medians taken on the same machine only, and on a quiet one (the load average is printed first).
 
-    .venv/bin/python -m bench.run [--quick] [--only cold-start,webhook,local,bundle]
+    .venv/bin/python -m bench.run [--quick] [--only cold-start,webhook,local,bundle,economy]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Final
 from bench.stats import Figure, render
 
 ROOT: Final = Path(__file__).resolve().parents[1]
-SECTIONS: Final = ("cold-start", "webhook", "local", "bundle")
+SECTIONS: Final = ("cold-start", "webhook", "local", "bundle", "economy")
 
 
 def machine() -> str:
@@ -85,11 +85,17 @@ def main(argv: list[str] | None = None) -> int:
 
         return bundle.measure()
 
+    def economy() -> list[Figure]:
+        from bench import economy
+
+        return economy.measure(rounds=2 if args.quick else 3)
+
     runners: dict[str, Callable[[], list[Figure]]] = {
         "cold-start": cold_start,
         "webhook": webhook,
         "local": local,
         "bundle": bundle,
+        "economy": economy,
     }
     print(f"machine: {machine()}")
     figures: list[Figure] = []
