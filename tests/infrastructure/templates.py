@@ -53,18 +53,22 @@ def role_of(template: Template, name: str) -> str:
     return role
 
 
-def permissions(template: Template, role: str) -> dict[str, list[Any]]:
-    """Every action the role is allowed, with the resources it is allowed on."""
-    assert not of_type(template, "AWS::IAM::Role")[role]["Properties"].get("ManagedPolicyArns")
-    assert not of_type(template, "AWS::IAM::Role")[role]["Properties"].get("Policies")
-    statements = [
+def statements(template: Template, role: str) -> list[dict[str, Any]]:
+    """Every statement of every policy attached to the role (by logical id)."""
+    return [
         statement
         for policy in of_type(template, "AWS::IAM::Policy").values()
         if {"Ref": role} in policy["Properties"]["Roles"]
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
+
+
+def permissions(template: Template, role: str) -> dict[str, list[Any]]:
+    """Every action the role is allowed, with the resources it is allowed on."""
+    assert not of_type(template, "AWS::IAM::Role")[role]["Properties"].get("ManagedPolicyArns")
+    assert not of_type(template, "AWS::IAM::Role")[role]["Properties"].get("Policies")
     by_action: dict[str, list[Any]] = {}
-    for statement in statements:
+    for statement in statements(template, role):
         assert statement["Effect"] == "Allow"
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]

@@ -33,7 +33,7 @@ from stacks.small_models import ECONOMY_ADAPTERS
 from tests.infrastructure import test_infra_compliance as compliance
 from tests.infrastructure.sam_expansion import nag_violations
 from tests.infrastructure.synthesis import INFRASTRUCTURE_DIR, Synth, _load_cdk_entry_point, synthesize_with
-from tests.infrastructure.templates import functions, of_type, only, permissions, role_of
+from tests.infrastructure.templates import functions, of_type, only, permissions, role_of, statements
 
 pytestmark = [pytest.mark.slow]
 #: The economy synth (about a minute, plus the layer's first build), on a worker of its own.
@@ -64,15 +64,6 @@ def economy(tmp_path_factory: pytest.TempPathFactory, economy_layer_dir: Path) -
 def _variables(function: dict[str, Any]) -> dict[str, Any]:
     variables: dict[str, Any] = function["Properties"].get("Environment", {}).get("Variables", {})
     return variables
-
-
-def _statements(template: dict[str, Any], role: str) -> list[dict[str, Any]]:
-    return [
-        statement
-        for policy in of_type(template, "AWS::IAM::Policy").values()
-        if {"Ref": role} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
 
 
 def _actions(statement: dict[str, Any]) -> list[str]:
@@ -282,11 +273,11 @@ def test_the_text_responder_reads_and_writes_its_sessions_only_and_not_lex(econo
     assert not [action for action in granted if action.startswith("lex:")]
     table = {"Fn::GetAtt": [economy.template["Outputs"]["IdempotencyTableName"]["Value"]["Ref"], "Arn"]}
     sessions = {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["session#*"]}}
-    (grant,) = [s for s in _statements(economy.template, role) if s.get("Condition") == sessions]
+    (grant,) = [s for s in statements(economy.template, role) if s.get("Condition") == sessions]
     assert sorted(_actions(grant)) == ["dynamodb:GetItem", "dynamodb:PutItem"]
     assert grant["Resource"] == table
     # PutItem nowhere else: the role cannot overwrite the claims, counters or opt-outs.
-    assert [s for s in _statements(economy.template, role) if "dynamodb:PutItem" in _actions(s)] == [grant]
+    assert [s for s in statements(economy.template, role) if "dynamodb:PutItem" in _actions(s)] == [grant]
     assert set(granted) == BASE_ACTIONS | {
         "sqs:SendMessage",
         "events:PutEvents",
@@ -364,7 +355,7 @@ def test_the_default_profile_keeps_lex_comprehend_detect_labels_and_its_memory(s
     text_role = permissions(template, role_of(template, responding.REPLY_TO_TEXT))
     assert "lex:RecognizeText" in text_role
     assert not [
-        s for s in _statements(template, role_of(template, responding.REPLY_TO_TEXT)) if "session#*" in json.dumps(s)
+        s for s in statements(template, role_of(template, responding.REPLY_TO_TEXT)) if "session#*" in json.dumps(s)
     ]
     assert {"LEX_BOT_ID", "LEX_BOT_ALIAS_ID", "LEX_LOCALE_ID"} <= set(
         _variables(functions(template)[function_logical_id(responding.REPLY_TO_TEXT)])

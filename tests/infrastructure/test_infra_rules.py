@@ -13,20 +13,11 @@ from stacks.chalice_app import function_logical_id
 from stacks.egress import POST_REPLY_FUNCTION, POSTING_SWITCH_VARIABLE
 from stacks.responding import OPT_OUT_KEYS, REPLY_TO_PHOTOS, REPLY_TO_TEXT
 
-from tests.infrastructure.templates import functions, of_type, only, role_of
+from tests.infrastructure.templates import functions, of_type, only, role_of, statements
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("synth")]
 
 DELETE_MEDIA = "analysis_delete_media"
-
-
-def _statements(template: dict[str, Any], role: str) -> list[dict[str, Any]]:
-    return [
-        statement
-        for policy in of_type(template, "AWS::IAM::Policy").values()
-        if {"Ref": role} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
 
 
 def _with_action(template: dict[str, Any], action: str) -> list[tuple[str, dict[str, Any]]]:
@@ -59,11 +50,11 @@ def test_only_the_media_deletion_may_delete_photos_and_only_under_users(synth):
     deleters = _with_action(synth.template, "s3:DeleteObject")
     assert deleters == [(role, deleters[0][1])]
     assert deleters[0][1]["Resource"] == {"Fn::Join": ["", [media, f"/{USERS_PREFIX}*"]]}
-    (listing,) = [s for s in _statements(synth.template, role) if s["Action"] == "s3:ListBucket"]
+    (listing,) = [s for s in statements(synth.template, role) if s["Action"] == "s3:ListBucket"]
     assert listing["Resource"] == media
     assert listing["Condition"] == {"StringLike": {"s3:prefix": [f"{USERS_PREFIX}*"]}}
     # It neither reads nor writes photos.
-    for statement in _statements(synth.template, role):
+    for statement in statements(synth.template, role):
         assert statement["Action"] not in ("s3:GetObject", "s3:PutObject") or "oversized" in str(statement["Resource"])
 
 
@@ -82,7 +73,7 @@ def test_the_responders_may_change_opt_outs_only(synth):
         role = role_of(synth.template, function)
         (grant,) = [
             s
-            for s in _statements(synth.template, role)
+            for s in statements(synth.template, role)
             if s.get("Condition") == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [OPT_OUT_KEYS]}}
         ]
         assert sorted(grant["Action"]) == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
