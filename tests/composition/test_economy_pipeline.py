@@ -13,7 +13,6 @@ import pytest
 from botlocal.cost import counting
 from botlocal.cost.counting import (
     CAT,
-    ECONOMY,
     NEGATIVE_TEXT,
     PERSON,
     PHOTO_NEITHER,
@@ -24,6 +23,7 @@ from botlocal.cost.counting import (
     ScenarioCounts,
     ScenarioPost,
 )
+from botlocal.cost.profiles import ECONOMY
 from chalicelib.ports import ConversationSessions
 
 from tests.local_analysis.conftest import text_photo

@@ -4,7 +4,8 @@ takes seconds; the economy one loads the real small models: only slow tests ask 
 from __future__ import annotations
 
 import pytest
-from botlocal.cost.counting import ECONOMY, ScenarioCounts, count_scenario
+from botlocal.cost.counting import ScenarioCounts, count_scenario
+from botlocal.cost.profiles import ECONOMY
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from botlocal.cli import main
 from botlocal.cost import counting
-from botlocal.cost.counting import ECONOMY, ECONOMY_MEMORY_MB, ScenarioCounts
+from botlocal.cost.counting import ECONOMY_MEMORY_MB, ScenarioCounts
 from botlocal.cost.model import COMPREHEND, LEX, REKOGNITION, CostReport, Mix
+from botlocal.cost.profiles import ECONOMY
 from botlocal.cost.report import build_report
 from click.testing import CliRunner
 

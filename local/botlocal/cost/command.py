@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Final
+from typing import Any
 
 import click
 
-PROFILES: Final = ("default", "economy")
+from botlocal.cost.profiles import DEFAULT, PROFILES
 
 
 class _Share(click.FloatRange):
@@ -34,7 +34,7 @@ _SHARE = _Share(0.0, 1.0)
 @click.option(
     "--negative-share", default=0.1, show_default=True, type=_SHARE, help="Share of text-only posts that are negative."
 )
-@click.option("--profile", type=click.Choice(PROFILES), default="default", show_default=True)
+@click.option("--profile", type=click.Choice(PROFILES), default=DEFAULT, show_default=True)
 @click.option("--format", "output", type=click.Choice(("table", "json")), default="table", show_default=True)
 def cost(
     messages_per_month: int,
@@ -52,7 +52,7 @@ def cost(
     --profile economy the handlers run with the economy adapters and the real small models (slower:
     the models load once), and the original design is modelled from the default profile's run.
     """
-    from botlocal.cost import counting
+    from botlocal.cost import counting, profiles
     from botlocal.cost.model import Mix
     from botlocal.cost.render import to_json, to_table
     from botlocal.cost.report import build_report
@@ -64,9 +64,9 @@ def cost(
         text_in_photo_share=text_in_photo_share,
         negative_share=negative_share,
     )
-    if profile == counting.ECONOMY:
+    if profile == profiles.ECONOMY:
         original_counts = counting.count_scenario()
-        counts = counting.count_scenario(profile=counting.ECONOMY)
+        counts = counting.count_scenario(profile=profiles.ECONOMY)
         report = build_report(counts, mix, profile=profile, original_counts=original_counts)
     else:
         report = build_report(counting.count_scenario(), mix, profile=profile)

@@ -50,6 +50,8 @@ from chalicelib.contracts.names import EGRESS_QUEUE, MESSAGE_RECEIVED_PATTERN
 from chalicelib.ports import MediaFetcher, ReplyPoster
 from chalicelib.publishing import entry_size
 
+from botlocal.cost.profiles import DEFAULT, ECONOMY, PROFILES
+
 #: Where the scenario's photos come from (public-domain and CC0 photos, see ATTRIBUTION.md there).
 PHOTO_DIR: Final = Path(__file__).resolve().parents[1] / "demo_assets"
 
@@ -77,9 +79,6 @@ PHOTO_TEXT: Final = "photo_text"
 PHOTO_PERSON_TEXT: Final = "photo_person_text"
 KINDS: Final = (TEXT, NEGATIVE_TEXT, PHOTO_NEITHER, PHOTO_PERSON, PHOTO_TEXT, PHOTO_PERSON_TEXT)
 
-DEFAULT: Final = "default"
-ECONOMY: Final = "economy"
-PROFILES: Final = (DEFAULT, ECONOMY)
 
 #: The economy functions' memory, as `-c profile=economy` deploys it (the services' ECONOMY_MEMORY_MB in
 #: infrastructure/stacks, which a test holds equal to this). 1,769 MB is one full vCPU for the image
@@ -403,15 +402,10 @@ class CountingAdapters(AwsAdapters):
         return CountingPoster()
 
 
-class CountingEconomyAdapters(EconomyAdapters):
+class CountingEconomyAdapters(CountingAdapters, EconomyAdapters):
     """The economy adapters (small models, no Comprehend, no Lex, no DetectLabels), with X's media
-    host and X's API replaced by the same counting stand-ins."""
-
-    def media_fetcher(self) -> MediaFetcher:
-        return ScenarioPhotos()
-
-    def reply_poster(self) -> ReplyPoster:
-        return CountingPoster()
+    host and X's API replaced by the same counting stand-ins (CountingAdapters' two factories come
+    first in the method order; everything else is EconomyAdapters', then AwsAdapters')."""
 
 
 #: The adapters each profile counts with.

@@ -53,7 +53,7 @@ _LEX = "https://www.cloudzero.com/blog/amazon-lex-pricing (third party quoting L
 _EVENTBRIDGE = "https://cloudburn.io/blog/amazon-eventbridge-pricing (third party, us-east-1, March 2026)"
 _FIREHOSE = (
     "https://aws.amazon.com/de/kinesis/data-firehose/pricing/ (stored copy: 5 KB rounding per record); "
-    "rate: not checked (the stored de, jp, ru and tr copies of that page state the rounding, not the rate)"
+    f"rate: {NOT_CHECKED} (the stored de, jp, ru and tr copies of that page state the rounding, not the rate)"
 )
 _DYNAMODB = (
     "https://airbyte.com/data-engineering-resources/dynamodb-pricing "

@@ -6,7 +6,7 @@ Apart from `model` so that `original` may build on `model` without an import cyc
 from __future__ import annotations
 
 from botlocal.chalice_app import find_runtime_dir, function_limits
-from botlocal.cost import counting, original
+from botlocal.cost import counting, original, profiles
 from botlocal.cost.model import (
     ASSUMPTIONS,
     POLL_FUNCTION,
@@ -46,7 +46,7 @@ def build_report(
         x_api=x_lines(counts.posts, weights),
         assumptions=[
             *ASSUMPTIONS,
-            *(economy_assumptions() if profile == counting.ECONOMY else []),
+            *(economy_assumptions() if profile == profiles.ECONOMY else []),
             *original.ASSUMPTIONS,
         ],
     )
