@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from functools import cache
 from typing import Any, Final, TypeGuard
 
 from chalicelib.contracts import datalake, names
@@ -52,35 +51,15 @@ _X_ACTIVITY_MESSAGE_TYPES = ("post.mention.create", "post.reply.create")
 _REFERENCE_KEYS = frozenset({"sender_id", "recipient_id", "source_app_id", "user_id", "id"})
 
 
-# The patterns are compiled on first use, not at import: each costs about as much to compile as a
-# small module to import, X's CRC checks use none of them, and two serve rare deliveries only (the
-# X Activity API's, and text with lone surrogates).
-
-
-@cache
-def _x_activity_event_type() -> re.Pattern[str]:
-    return re.compile(r"[A-Za-z][A-Za-z0-9_.]{0,62}")
-
-
-@cache
-def _string_literal() -> re.Pattern[str]:
-    return re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-
-
-@cache
-def _not_a_bracket() -> re.Pattern[str]:
-    return re.compile(r"[^\[\]{}]+")
-
-
-@cache
-def _lone_surrogate() -> re.Pattern[str]:
-    return re.compile("[\ud800-\udfff]")
-
-
-@cache
-def _maybe_surrogate() -> re.Pattern[str]:
-    """A cheap test for the only ways a lone surrogate gets into parsed text (an escape or raw bytes)."""
-    return re.compile(r"\\u[dD][89abcdefABCDEF]|[\ud800-\udfff]")
+# Pattern strings, not compiled patterns: `re` compiles each on its first use and keeps it in its
+# own cache. Compiling costs about as much as importing a small module, X's CRC checks use none of
+# them, and two serve rare deliveries only (the X Activity API's, and text with lone surrogates).
+_X_ACTIVITY_EVENT_TYPE: Final = r"[A-Za-z][A-Za-z0-9_.]{0,62}"
+_STRING_LITERAL: Final = r'(?s)"[^"\\]*(?:\\.[^"\\]*)*"'
+_NOT_A_BRACKET: Final = r"[^\[\]{}]+"
+_LONE_SURROGATE: Final = "[\ud800-\udfff]"
+#: A cheap test for the only ways a lone surrogate gets into parsed text (an escape or raw bytes).
+_MAYBE_SURROGATE: Final = r"\\u[dD][89abcdefABCDEF]|[\ud800-\udfff]"
 
 
 def _unescaped(text: str) -> str:
@@ -128,7 +107,7 @@ def parse_delivery(body: bytes) -> Json:
         raise NotAnObjectError("body is not a JSON object")
     if _nesting_depth_over(text, MAX_NESTING_DEPTH):
         raise RejectedError(f"nested deeper than {MAX_NESTING_DEPTH} levels")
-    if _maybe_surrogate().search(text):
+    if re.search(_MAYBE_SURROGATE, text):
         cleaned = _without_lone_surrogates(delivery)
         return cleaned if isinstance(cleaned, dict) else delivery
     return delivery
@@ -147,7 +126,7 @@ def _finite_float(literal: str) -> float:
 
 def _nesting_depth_over(text: str, limit: int) -> bool:
     """Whether valid JSON `text` nests deeper than `limit`, without walking the parsed value."""
-    brackets = _not_a_bracket().sub("", _string_literal().sub("", text)).replace("{", "[").replace("}", "]")
+    brackets = re.sub(_NOT_A_BRACKET, "", re.sub(_STRING_LITERAL, "", text)).replace("{", "[").replace("}", "]")
     for _ in range(limit):
         if not brackets:
             return False
@@ -157,11 +136,11 @@ def _nesting_depth_over(text: str, limit: int) -> bool:
 
 def _without_lone_surrogates(value: Any) -> Any:
     if isinstance(value, str):
-        return _lone_surrogate().sub("\ufffd", value)
+        return re.sub(_LONE_SURROGATE, "\ufffd", value)
     if isinstance(value, list):
         return [_without_lone_surrogates(item) for item in value]
     if isinstance(value, dict):
-        return {_lone_surrogate().sub("\ufffd", k): _without_lone_surrogates(v) for k, v in value.items()}
+        return {re.sub(_LONE_SURROGATE, "\ufffd", k): _without_lone_surrogates(v) for k, v in value.items()}
     return value
 
 
@@ -515,7 +494,7 @@ def _dm_author(users: Json, user_id: str) -> str | None:
 
 def _translate_x_activity(data: Json, bot_user_id: str | None) -> list[BusEvent]:
     event_type = data.get("event_type")
-    if not isinstance(event_type, str) or not _x_activity_event_type().fullmatch(event_type):
+    if not isinstance(event_type, str) or not re.fullmatch(_X_ACTIVITY_EVENT_TYPE, event_type):
         return [_checked_raw(names.TWITTER_UNKNOWN, {"key": "data", "element": data}, "data")]
     raw = _checked_raw(names.x_activity_detail_type(event_type), data, "data")
     events = [raw]
