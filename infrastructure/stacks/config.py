@@ -273,14 +273,20 @@ def _image_features(value: Any) -> tuple[str, ...]:
     """A comma-separated string (`-c imageFeatures=labels,text`) or a JSON list (cdk.json)."""
     if value is None:
         return DEFAULT_IMAGE_FEATURES
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple):
-        raise ValueError(f"context value imageFeatures must be a comma-separated string or a list, got {value!r}")
-    features = tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
+    features = _names(value, "imageFeatures")
     unknown = sorted(set(features) - IMAGE_FEATURES)
     if unknown:
         raise ValueError(f"context value imageFeatures has unknown features {unknown}; known: {sorted(IMAGE_FEATURES)}")
     return features
+
+
+def _names(value: Any, key: str) -> tuple[str, ...]:
+    """The names of a comma-separated string or a JSON list (cdk.json), stripped, empty ones
+    dropped, each once, in order."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError(f"context value {key} must be a comma-separated string or a list, got {value!r}")
+    return tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
 
 
 def _label_names(value: Any, key: str, default: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -288,10 +294,7 @@ def _label_names(value: Any, key: str, default: tuple[str, ...]) -> tuple[str, .
     names, or "always"; checked as the runtime will read it. None when the context says nothing."""
     if value is None or value == "":
         return None
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple):
-        raise ValueError(f"context value {key} must be a comma-separated string or a list, got {value!r}")
-    names = tuple(dict.fromkeys(str(item).strip() for item in items if str(item).strip()))
+    names = _names(value, key)
     try:
         trigger = label_trigger(names, default)
     except ValueError as error:
