@@ -29,12 +29,24 @@ def main(argv: list[str] | None = None) -> int:
 
     # The scenario and the launch flags are the browser test's own (tests/ is a package of the repo).
     sys.path.insert(0, str(ROOT))
-    from tests.browser.harness import CELEBRITY, JOKE, LATE, NEGATIVE, find_chromium, launch, message, replay
+    from tests.browser.harness import (
+        CELEBRITY,
+        JOKE,
+        LATE,
+        NEGATIVE,
+        find_chromium,
+        launch,
+        message,
+        missing_browser,
+        replay,
+    )
     from tests.browser.harness import serving_with_page as serving
 
+    # The browser test's own message: what to install, Playwright or Chromium.
+    reason = missing_browser()
     chromium = find_chromium()
-    if chromium is None:
-        print("Chromium is not installed: `apt-get install chromium` (Debian's package)", file=sys.stderr)
+    if reason is not None or chromium is None:
+        print(reason or "Chromium is not installed", file=sys.stderr)
         return 2
     from playwright.sync_api import sync_playwright
 
