@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Final
 
 from bench.stats import Figure, figure
+from tests.ingress import test_cold_start as cold_start_test
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 RUNTIME: Final = ROOT / "runtime"
@@ -114,9 +115,9 @@ DEPLOYED_ENV: Final = {
 #: Lambda, as runtime/ is). boto3 and botocore come with the Lambda runtime, compiled.
 BUNDLED_ON_WEBHOOK_PATH: Final = ("aws_lambda_powertools", "chalice", "jmespath", "typing_extensions")
 
-#: Modules the webhook must not load: the ones whose absence the cold-start tests check, and which
-#: `bench` reports if they appear.
-HEAVY: Final = ("boto3", "botocore.session", "requests", "PIL", "chalicelib.adapters.aws")
+#: Modules the webhook must not load: the ones whose absence the cold-start test checks (one list,
+#: the test's), which `bench` reports if they appear.
+HEAVY: Final = (*cold_start_test.HEAVY, *cold_start_test.NOT_ON_THE_IMPORT, "chalicelib.adapters.aws")
 
 
 @dataclass(frozen=True)

@@ -33,9 +33,9 @@ HEAVY = (
 )
 
 #: The runtime's own modules that importing app.py must not load (issue 12, section 3): the ports'
-#: Protocols are annotations on the webhook's path (about 4% of the import; building Ingress still
-#: loads them, through the EventBridge adapter's EntryResult), and the idempotency namespaces serve
-#: Egress and the alerting only.
+#: Protocols are annotations on the webhook's path (about 4% of the import; the EventBridge adapter
+#: loads them at its first PutEvents, not when Ingress is built for a CRC check), and the idempotency
+#: namespaces serve Egress and the alerting only. `make bench` reports these and HEAVY if loaded.
 NOT_ON_THE_IMPORT = ("chalicelib.ports", "chalicelib.kernel.idempotency")
 
 
