@@ -127,9 +127,9 @@ unit: setup
 local: $(SETUP_STAMP)
 	$(BIN)/botctl serve --port $(PORT) --local-dir $(BOT_LOCAL_DIR)
 
-## synth: synthesize the CDK app into infrastructure/cdk.out (no AWS account needed)
+## synth: synthesize the CDK app into infrastructure/cdk.out (no AWS account needed; deploy's variables, e.g. PROFILE=economy)
 synth: setup
-	cd infrastructure && npx cdk synth --quiet
+	cd infrastructure && npx cdk synth --quiet $(CDK_CONTEXT) $(CDK_ARGS)
 
 ## economy-layer: build the economy layer into build/economy-layer and print its size (cached by its inputs)
 # With .venv-deploy's Python, or .venv's: Lambda's Python, which compiles the layer's .pyc files.
@@ -149,7 +149,7 @@ loadtest: $(SETUP_STAMP)  # the local runtime only: no Node.js or CDK CLI needed
 
 ## clean: remove .venv, .venv-deploy, node_modules and every build output and cache
 clean:
-	rm -rf $(VENV) $(DEPLOY_VENV) infrastructure/node_modules infrastructure/cdk.out chalice.out infrastructure/chalice.out build/economy-layer .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(DEPLOY_VENV) infrastructure/node_modules infrastructure/cdk.out chalice.out infrastructure/chalice.out build/economy-layer runtime/.chalice/deployments .mypy_cache .ruff_cache .pytest_cache
 
 ## help: list these targets
 help:

@@ -5,7 +5,7 @@ Each run is a fresh `python -I -S` (no site-packages: the venv's packages are ou
 sys.path is the function bundle (`chalice package`'s deployment.zip, unzipped) and the economy
 layer's python/ folder, with SMALL_MODELS_DIR at the layer's models/, as on Lambda (/var/task,
 /opt/python, /opt/models). The layer's modules are precompiled (unchecked-hash .pyc), as shipped;
-nothing is written beside them (PYTHONDONTWRITEBYTECODE). One figure per function, each its first
+nothing is written beside them (-B). One figure per function, each its first
 use:
 
 - analysis_analyse_image: the labeller the economy adapters build (EfficientNet-Lite0 on
@@ -102,10 +102,9 @@ def _first_use(name: str, bundle: Path, layer: Path) -> dict[str, object]:
     environment = {
         "PATH": os.environ.get("PATH", ""),
         "SMALL_MODELS_DIR": str(layer / "models"),
-        "PYTHONDONTWRITEBYTECODE": "1",
     }
     result = subprocess.run(  # noqa: S603 (this interpreter, fixed code)
-        [sys.executable, "-I", "-S", "-c", code, str(bundle), str(layer / "python"), str(PHOTOS)],
+        [sys.executable, "-I", "-S", "-B", "-c", code, str(bundle), str(layer / "python"), str(PHOTOS)],
         capture_output=True,
         text=True,
         env=environment,

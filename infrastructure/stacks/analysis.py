@@ -27,6 +27,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
+
+# The economy profile's features Rekognition still answers: the labels come from the small models,
+# so DetectLabels is never called.
+from chalicelib.adapters.economy_images import REKOGNITION_FEATURES as ECONOMY_REKOGNITION_FEATURES
 from chalicelib.contracts import names, workflow
 from chalicelib.kernel.features import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT
 from chalicelib.kernel.media_keys import USERS_PREFIX
@@ -46,7 +50,7 @@ DELETE_MEDIA_FUNCTION = "analysis_delete_media"
 ROLES = {
     ANALYSIS: FunctionRole(
         functions=tuple(task.function for task in workflow.TASKS),
-        description="The X bot's analysis tasks: photos, Rekognition, Comprehend, publish to the bus.",
+        description="The X bot's analysis tasks: photos, Rekognition, Comprehend (or small models), publish events.",
     ),
     # A role of its own: the only one that may delete photos, and it may do nothing else with them.
     MEDIA_DELETION: FunctionRole(
@@ -70,9 +74,6 @@ COMPREHEND_ACTIONS = (
 )
 #: ...and the one it makes only when key phrases are switched on (textKeyPhrases).
 KEY_PHRASES_ACTION = "comprehend:DetectKeyPhrases"
-#: The economy profile's features Rekognition still answers (chalicelib.adapters.economy_images):
-#: the labels come from the small models, so DetectLabels is never called.
-ECONOMY_REKOGNITION_FEATURES = (FEATURE_CELEBRITIES, FEATURE_TEXT)
 
 #: The economy profile's analysis functions and their memory in MB (docs/economy-profile-plan.md,
 #: section 5; `botctl cost --profile economy` bills the same figures: a test checks they agree).

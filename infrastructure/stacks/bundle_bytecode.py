@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import marshal
+import os
 import shutil
 import sys
 import zipfile
@@ -32,12 +33,15 @@ def compile_bundle(bundle: Path, cache: Path | None = None) -> None:
     without the `__pycache__` it had (another interpreter's, never loaded). A source that does not
     compile (none should) is left without one.
 
-    `cache`: a folder that keeps each result under its input's SHA-256 (compiling the bundle takes
-    a few seconds, and every synth packages the same zip while runtime/ is unchanged)."""
+    `cache`: a folder that keeps each result under a SHA-256 of its input, this module and the
+    interpreter's bytecode version (compiling the bundle takes a few seconds, and every synth
+    packages the same zip while runtime/ is unchanged)."""
     kept = None
     if cache is not None:
-        digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
-        kept = cache / f"{digest}-{sys.implementation.cache_tag}-bytecode.zip"
+        key = hashlib.sha256(bundle.read_bytes())
+        key.update(Path(__file__).read_bytes())
+        key.update(importlib.util.MAGIC_NUMBER)
+        kept = cache / f"{key.hexdigest()}-{sys.implementation.cache_tag}-bytecode.zip"
         if kept.exists():
             shutil.copyfile(kept, bundle)
             return
@@ -52,13 +56,26 @@ def compile_bundle(bundle: Path, cache: Path | None = None) -> None:
             if pyc is None:
                 continue
             # The source's own date, so that the same sources give the same zip (the asset's hash).
-            entry = zipfile.ZipInfo(importlib.util.cache_from_source(info.filename), date_time=info.date_time)
+            entry = zipfile.ZipInfo(pyc_name(info.filename), date_time=info.date_time)
             entry.external_attr = info.external_attr
             target.writestr(entry, pyc, zipfile.ZIP_DEFLATED)
     if kept is not None:
         kept.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(rewritten, kept)
+        # Copied under a temporary name and renamed: a synth beside this one (or after this one was
+        # killed) never takes a half-written file for a finished one.
+        partial = kept.with_name(f".{kept.name}.{os.getpid()}")
+        shutil.copyfile(rewritten, partial)
+        partial.replace(kept)
     rewritten.replace(bundle)
+
+
+def pyc_name(source: str) -> str:
+    """Where the interpreter looks for `source`'s bytecode inside the bundle: `__pycache__/` beside
+    it, named for this interpreter, without optimisation. Not importlib's cache_from_source, whose
+    answer follows the synth's own environment (PYTHONPYCACHEPREFIX, -O), which Lambda's is not."""
+    folder, _, file_name = source.rpartition("/")
+    name = f"__pycache__/{file_name.removesuffix('.py')}.{sys.implementation.cache_tag}.pyc"
+    return f"{folder}/{name}" if folder else name
 
 
 def _unchecked_hash_pyc(source: bytes, path: str) -> bytes | None:

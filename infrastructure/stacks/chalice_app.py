@@ -205,8 +205,9 @@ class ChaliceApp(Construct):
             function.add_property_override(f"Environment.Variables.{key}", value)
 
     def add_layers(self, name: str, *layers: lambda_.ILayerVersion) -> None:
-        """Lambda layers for one function only, after any it has (Chalice's one "layers" setting would
-        put them on every function, and its automatic layer is off)."""
+        """Lambda layers for one function only, after those added before through this method. They
+        replace the function's Layers property: runtime/.chalice/config.json sets no "layers" (it
+        would put them on every function), and Chalice's automatic layer is off."""
         function = self._sam_function(name)
         attached = self._layers.setdefault(name, [])
         attached.extend(layers)

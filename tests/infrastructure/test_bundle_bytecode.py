@@ -3,6 +3,7 @@ that the interpreter loads as it is, and the stale __pycache__ Chalice copied go
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import subprocess
@@ -11,7 +12,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from stacks.bundle_bytecode import compile_bundle
+from stacks import bundle_bytecode
+from stacks.bundle_bytecode import compile_bundle, pyc_name
 
 #: A bundle as Chalice zips it (its files' own dates: fixed here, so that two bundles are equal).
 _FILES = {
@@ -21,6 +23,11 @@ _FILES = {
     "pkg/data.json": b"{}",
     "pkg/__pycache__/__init__.cpython-311.pyc": b"stale",
 }
+
+
+def _bundle_bytes(folder: Path) -> bytes:
+    folder.mkdir()
+    return _bundle(folder).read_bytes()
 
 
 def _bundle(folder: Path) -> Path:
@@ -77,6 +84,37 @@ def test_the_same_sources_give_the_same_zip(tmp_path: Path) -> None:
     for bundle in bundles:
         compile_bundle(bundle)
     assert bundles[0].read_bytes() == bundles[1].read_bytes()
+    # Same within a second proves little: each .pyc carries its source's date, not the synth's.
+    with zipfile.ZipFile(bundles[0]) as archive:
+        dates = {info.filename: info.date_time for info in archive.infolist()}
+    assert dates[f"__pycache__/app.{sys.implementation.cache_tag}.pyc"] == dates["app.py"] == (2026, 12, 3, 12, 0, 0)
+
+
+def test_the_bytecode_is_named_for_lambda_not_for_the_synths_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PYTHONPYCACHEPREFIX in the synth's environment must not move the .pyc (nor -O rename it):
+    Lambda looks beside the source, for the plain name."""
+    monkeypatch.setattr(sys, "pycache_prefix", str(tmp_path / "prefix"))
+    tag = sys.implementation.cache_tag
+    assert pyc_name("app.py") == f"__pycache__/app.{tag}.pyc"
+    assert pyc_name("pkg/sub/mod.py") == f"pkg/sub/__pycache__/mod.{tag}.pyc"
+    bundle = _bundle(tmp_path)
+    compile_bundle(bundle)
+    with zipfile.ZipFile(bundle) as archive:
+        assert f"pkg/__pycache__/__init__.{tag}.pyc" in archive.namelist()
+
+
+def test_a_cache_key_covers_this_module_and_the_bytecode_version(tmp_path: Path) -> None:
+    """A changed compiler (this module) or interpreter must not reuse an earlier result."""
+    cache = tmp_path / "cache"
+    compile_bundle(_bundle(tmp_path), cache)
+    (entry,) = cache.iterdir()
+    key = hashlib.sha256(_bundle_bytes(tmp_path / "fresh"))
+    assert not entry.name.startswith(key.hexdigest())  # not the input's hash alone
+    key.update(Path(bundle_bytecode.__file__).read_bytes())
+    key.update(importlib.util.MAGIC_NUMBER)
+    assert entry.name.startswith(key.hexdigest())
 
 
 def test_a_cached_result_is_reused(tmp_path: Path) -> None:
@@ -103,7 +141,7 @@ def test_the_synthesized_bundle_ships_bytecode_for_the_lambda_runtime(synth) -> 
     sources = {name for name in names if name.endswith(".py")}
     for source in ("app.py", "chalicelib/ingress/blueprint.py", "chalice/app.py", "aws_lambda_powertools/__init__.py"):
         assert source in sources
-        assert importlib.util.cache_from_source(source) in names, source
+        assert pyc_name(source) in names, source
     compiled = {name for name in names if name.endswith(".pyc")}
     assert all(f".{tag}.pyc" in name for name in compiled)
     assert len(compiled) >= 0.95 * len(sources)

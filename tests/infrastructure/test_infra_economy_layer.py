@@ -33,6 +33,7 @@ from stacks.economy_layer import (
     build,
     cache_key,
     constraint_lines,
+    requirement_files,
     size_unzipped,
 )
 
@@ -273,12 +274,13 @@ def test_the_small_models_run_from_the_bundle_and_the_layer_alone(
     environment = {
         "PATH": os.environ.get("PATH", ""),
         "SMALL_MODELS_DIR": str(economy_layer_dir / "models"),
-        "PYTHONDONTWRITEBYTECODE": "1",  # the layer is read-only on Lambda, and cached here
     }
     started = time.perf_counter()
     # -I: no PYTHONPATH, no user site; -S: no site-packages (the venv's) either.
     result = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", _END_TO_END, str(bundle_dir), str(layer_python), str(PHOTOS)],
+        # -B: nothing written into the layer (read-only on Lambda, and cached here); -I ignores
+        # PYTHONDONTWRITEBYTECODE.
+        [sys.executable, "-I", "-S", "-B", "-c", _END_TO_END, str(bundle_dir), str(layer_python), str(PHOTOS)],
         capture_output=True,
         text=True,
         env=environment,
@@ -329,18 +331,25 @@ def test_the_cache_key_changes_with_any_input(tmp_path: Path) -> None:
     second.write_text("numpy==2.4.6\n", encoding="utf-8")
     changed_model = files.ModelFile(**{**vars(files.PP_OCR_DET), "sha256": "0" * 64})
     assert cache_key([first, second], (files.EFFICIENTNET_LITE0, changed_model)) != key
-    # Bytes moved from one file to the next are another input too.
+    # Bytes moved from one file to the next are another input too, even between files of one name
+    # (the lengths separate them, not the names).
+    same_name = tmp_path / "b" / "requirements-economy.txt"
+    same_name.parent.mkdir()
     first.write_text("onnxruntime==1.32.0\nnumpy==2.4.6\n", encoding="utf-8")
-    second.write_text("", encoding="utf-8")
-    moved = cache_key([first, second], MODEL_FILES)
+    same_name.write_text("", encoding="utf-8")
+    moved = cache_key([first, same_name], MODEL_FILES)
     first.write_text("onnxruntime==1.32.0\n", encoding="utf-8")
-    second.write_text("numpy==2.4.6\n", encoding="utf-8")
-    assert moved != key
+    same_name.write_text("numpy==2.4.6\n", encoding="utf-8")
+    assert cache_key([first, same_name], MODEL_FILES) != moved
 
 
 def test_the_cache_key_covers_the_requirements_and_this_build_script() -> None:
     inputs = economy_layer.key_inputs()
     assert economy_layer.REQUIREMENTS in inputs and economy_layer.DEV_REQUIREMENTS in inputs
+    # The rapidocr pin (the text detector's wheel, its notices) and every file the pins come from.
+    assert economy_layer.LOCAL_REQUIREMENTS in inputs and economy_layer.RUNTIME_REQUIREMENTS in inputs
+    named = {path for top in inputs if top.name.startswith("requirements") for path in requirement_files(top)}
+    assert named <= set(inputs)
     assert Path(economy_layer.__file__).resolve() in inputs
     assert all(path.is_file() for path in inputs)
 

@@ -222,6 +222,9 @@ def new_session(model: bytes) -> Any:
     options.intra_op_num_threads = NUM_THREADS
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only
+    # Threads that spin while waiting burn CPU that Lambda bills (and a fractional vCPU's share) for
+    # nothing: 18 ms of CPU per photo with spinning off against 41 ms with it, for the same answer.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 
 

@@ -1,0 +1,41 @@
+"""infrastructure/app.py as the CDK CLI runs it: a refused setting is one line, and the app runs
+only on the Lambda runtime's Python."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.infrastructure.synthesis import INFRASTRUCTURE_DIR, _load_cdk_entry_point
+
+
+def test_a_refused_setting_stops_the_cli_with_one_line_naming_it(tmp_path: Path) -> None:
+    # The CDK CLI hands the app its -c values in CDK_CONTEXT_JSON; the check comes before any synth.
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps({"profile": "cheap"}),
+        "CDK_OUTDIR": str(tmp_path),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=INFRASTRUCTURE_DIR, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "error: context value profile must be default or economy, got 'cheap' (economy: small models from a "
+        "Lambda layer instead of Comprehend, DetectLabels and Lex; unset: default)"
+    )
+
+
+def test_the_app_runs_only_on_the_lambda_runtimes_python() -> None:
+    app = _load_cdk_entry_point()
+    app.check_python((3, 12))
+    for other in ((3, 11), (3, 13)):
+        with pytest.raises(SystemExit, match=r"must run on Python 3\.12 .* not 3\.1[13]"):
+            app.check_python(other)
