@@ -63,16 +63,12 @@ def unzipped_by_part(bundle: Path) -> Counter[str]:
 
 def economy_layer_zip(out: Path) -> Path:
     """The economy profile's layer (issue 12, section 2), zipped into `out` as CDK zips the asset
-    it uploads (every file, deflated); built first if it is not cached yet."""
+    it uploads; built first if it is not cached yet."""
+    from stacks import economy_layer
+
     from bench.economy import layer_folder
 
-    folder = layer_folder()
-    archive_path = out / "economy-layer.zip"
-    with zipfile.ZipFile(archive_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                archive.write(path, path.relative_to(folder).as_posix())
-    return archive_path
+    return economy_layer.zip_layer(layer_folder(), out / "economy-layer.zip")
 
 
 def _size_lines(section: str, name: str, archive: Path) -> tuple[Figure, Figure, int]:

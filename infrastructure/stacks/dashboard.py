@@ -25,13 +25,15 @@ from aws_cdk import aws_stepfunctions as sfn
 from chalicelib.contracts import names
 from constructs import Construct
 
+from stacks.plumbing import COUNT_PERIOD
+
 #: A dashboard row is 24 columns wide.
 _FULL_WIDTH = 24
 #: Graphs per dashboard row (6 columns each) and their height.
 _WIDGETS_PER_ROW = 4
 _GRAPH_HEIGHT = 6
-#: What every per-5-minutes graph adds up over.
-PERIOD = cdk.Duration.minutes(5)
+#: What every per-5-minutes graph adds up over: the event counts' own period.
+PERIOD = COUNT_PERIOD
 #: Only the detail-types the contracts name get a metric filter, so only those get a graph.
 _ONE_GRAPH_EACH = "(one graph per known detail-type; others are not graphed)"
 
@@ -68,7 +70,7 @@ def pipeline_dashboard(
     dashboard = cloudwatch.Dashboard(scope, construct_id, default_interval=cdk.Duration.days(1))
 
     def counted(label: str, detail_type: str) -> cloudwatch.Metric:
-        # Plumbing's metrics are already sums per 5 minutes (PERIOD): only the label is the dashboard's.
+        # Plumbing's metrics are already sums per PERIOD: only the label is the dashboard's.
         return event_counts[detail_type].with_(label=label)
 
     alerts = alert_topic.metric_number_of_messages_published(

@@ -38,6 +38,10 @@ ROLES = {
 METRIC_NAMESPACE = "XBot"
 
 
+#: The period of the event counts (`metrics`): the dashboard graphs them as they are.
+COUNT_PERIOD = cdk.Duration.minutes(5)
+
+
 class Plumbing(Construct):
     """The custom event bus, its archive, and the catch-all log with one metric per detail-type."""
 
@@ -130,7 +134,7 @@ class Plumbing(Construct):
                 metric_name=detail_type,
                 metric_value="1",
             )
-            metrics[detail_type] = metric_filter.metric(statistic=cloudwatch.Stats.SUM, period=cdk.Duration.minutes(5))
+            metrics[detail_type] = metric_filter.metric(statistic=cloudwatch.Stats.SUM, period=COUNT_PERIOD)
         return metrics
 
 

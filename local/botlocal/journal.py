@@ -227,6 +227,7 @@ class Journal:
         return int(rows[0][0])
 
     def dead_letters(self) -> list[DeadLetter]:
+        """Every dead letter, oldest first (an envelope that is not a JSON object reads as {})."""
         with self._lock:
             return read_dead_letters(self._connection)
 

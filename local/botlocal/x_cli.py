@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial, wraps
+from functools import wraps
 from typing import TYPE_CHECKING, Any, cast
 
 import click
@@ -260,7 +260,7 @@ def activity_subscribe(
                 f"subscription {existing[event_type]}"
             )
             continue
-        made = partial(client.activity_subscribe, event_type, target, webhook_id, tag or DEFAULT_ACTIVITY_TAG)()
+        made = client.activity_subscribe(event_type, target, webhook_id, tag or DEFAULT_ACTIVITY_TAG)
         click.echo(
             f"subscribed {event_type} of user {target} to webhook {webhook_id}: subscription {made['subscription_id']}"
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botlocal.journal import DEAD, DELIVERED, PENDING, Journal
+from botlocal.journal import DEAD, DELIVERED, PENDING, Journal, connect_read_only, read_dead_letters, rows_after
 from botlocal.layout import LocalLayout
 
 from tests.local.journal_views import delivery_states, event_count
@@ -144,3 +144,40 @@ def test_a_writer_process_and_a_routing_process_share_the_journal(local_dir: Pat
     assert len(routed) == 200
     assert routed[0] == "0-0"
     assert routed[-1] == "49-3"
+
+
+def test_a_follower_reads_every_event_across_batches_in_order(local_dir: Path, envelope: Callable[..., Any]) -> None:
+    """rows_after pages through the journal: 7 events in batches of 3 (two full ones, then one),
+    and an exact multiple of the batch (an empty last page) ends it too."""
+    path = LocalLayout(local_dir).journal
+    with Journal(path) as journal:
+        journal.append([envelope(event_id=f"e{index}") for index in range(7)])
+    connection = connect_read_only(path)
+    assert connection is not None
+    query = "SELECT seq, id FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
+    assert [row[1] for row in rows_after(connection, query, (), 0, batch=3)] == [f"e{i}" for i in range(7)]
+    assert [row[1] for row in rows_after(connection, query, (), 0, batch=7)] == [f"e{i}" for i in range(7)]
+    seq_of_third = next(row[0] for row in rows_after(connection, query, (), 0, batch=3) if row[1] == "e2")
+    assert [row[1] for row in rows_after(connection, query, (), seq_of_third, batch=2)] == ["e3", "e4", "e5", "e6"]
+
+
+def test_a_follower_stops_quietly_while_the_journal_is_not_readable(tmp_path: Path) -> None:
+    """No events table yet (the server is creating the file): nothing, and no error; the next poll
+    reads on."""
+    connection = sqlite3.connect(tmp_path / "empty.db")
+    query = "SELECT seq, id FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
+    assert list(rows_after(connection, query, (), 0, batch=3)) == []
+
+
+def test_dead_letters_read_by_a_reader_beside_the_server(local_dir: Path, envelope: Callable[..., Any]) -> None:
+    """The page's read-only connection sees the same dead letters as the server's journal."""
+    path = LocalLayout(local_dir).journal
+    with Journal(path) as journal:
+        journal.append([envelope(event_id="dead")])
+        journal.route("dead", ["target"])
+        journal.mark_failed("dead", "target", "boom", retry_at=None)
+        expected = journal.dead_letters()
+    connection = connect_read_only(path)
+    assert connection is not None
+    assert read_dead_letters(connection) == expected
+    assert [(letter.event_id, letter.last_error) for letter in expected] == [("dead", "boom")]

@@ -187,7 +187,9 @@ class EgressService:
             outcome = DirectMessagePosted(
                 answering=answer.answering, posted_dm_event_id=sent, latency_ms=self._latency_ms(answer)
             )
-            self._publish_posted(self._publisher, outcome.to_detail(), extra={"dm_event_id": sent})
+            self._publish_posted(
+                self._publisher, outcome.to_detail(), "REPLY_POSTED not published for a DM", extra={"dm_event_id": sent}
+            )
         return sent
 
     def _send_dm(self, answer: SendDirectMessage, remaining_ms: Callable[[], int] | None) -> str:
@@ -272,7 +274,7 @@ class EgressService:
             posted_tweet_id=posted,
             latency_ms=self._latency_ms(reply),
         )
-        self._publish_posted(publisher, outcome.to_detail(), extra={"tweet_id": posted})
+        self._publish_posted(publisher, outcome.to_detail(), "REPLY_POSTED not published", extra={"tweet_id": posted})
 
     def _latency_ms(self, reply: SendTweet | SendDirectMessage) -> int | None:
         """From X's delivery to now, when the delivery's time is known."""
@@ -281,11 +283,13 @@ class EgressService:
         return max(0, int(self._now() * 1000) - reply.received_at_ms)
 
     @staticmethod
-    def _publish_posted(publisher: EventPublisher, detail: dict[str, Any], *, extra: dict[str, str]) -> None:
+    def _publish_posted(
+        publisher: EventPublisher, detail: dict[str, Any], failure: str, *, extra: dict[str, str]
+    ) -> None:
         try:
             publisher.publish([BusEvent(names.SOURCE_EGRESS, names.REPLY_POSTED, detail)])
         except Exception:  # the answer is on X: a lost outcome event must not make it go again
-            logger.exception("REPLY_POSTED not published", extra=extra)
+            logger.exception(failure, extra=extra)
 
     def _post(self, reply: SendTweet, remaining_ms: Callable[[], int] | None) -> str:
         images = self._load_images(reply)
