@@ -116,7 +116,6 @@ def plan(total: int, layout: LocalLayout, bot_user_id: str, mix: Mix = Mix(), se
     Photos are copied into the state folder's media inbox (as `botctl tweet --image` does), so the
     made-up X media URLs bring them to the analysis without a download.
     """
-    from botlocal.config import LOCAL_DEVELOPMENT_CONSUMER_SECRET
     from chalicelib.ingress.signature import sign
 
     rng = random.Random(seed)  # noqa: S311 (a reproducible mix, not a secret)
@@ -134,7 +133,7 @@ def plan(total: int, layout: LocalLayout, bot_user_id: str, mix: Mix = Mix(), se
     photo_bytes = [small_photo(ASSETS / name) for name in PHOTO_ASSETS] if photos else []
 
     def signed(kind: str, body: bytes, expect: int = 200, **more: Any) -> Planned:
-        return Planned(kind, body, sign(LOCAL_DEVELOPMENT_CONSUMER_SECRET, body), expect, **more)
+        return Planned(kind, body, signed_locally(body), expect, **more)
 
     originals: list[Planned] = []
     for index, kind in enumerate(kinds):
@@ -587,6 +586,27 @@ def render_report(report: Report, senders: int) -> str:
 # --- the run ----------------------------------------------------------------------------------
 
 
+def signed_locally(body: bytes) -> str:
+    """The signature X would send with `body` to the local runtime (its development consumer secret)."""
+    from botlocal.config import LOCAL_DEVELOPMENT_CONSUMER_SECRET
+    from chalicelib.ingress.signature import sign
+
+    return sign(LOCAL_DEVELOPMENT_CONSUMER_SECRET, body)
+
+
+def serve_environment(layout: LocalLayout) -> dict[str, str]:
+    """The environment of a `botctl serve` that measures the pipeline: `layout`'s state, the dry-run
+    outbox, the bot's local account id, few log lines."""
+    env = {**os.environ, LOCAL_DIR_VARIABLE: str(layout.root), "BOT_EGRESS": "outbox"}
+    env.pop("BOT_USER_ID", None)
+    env.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # a log line per event would slow the runtime
+    # Measure the pipeline, not X's posting limit: with the default budget (100 posts per 15
+    # minutes) every reply past the hundredth would wait for the next window. POST_BUDGET in the
+    # caller's environment still wins, to watch the budget at work.
+    env.setdefault("POST_BUDGET", "100000")
+    return env
+
+
 def run_loadtest(
     local_dir: Path, deliveries: int = 1000, senders: int = 20, mix: Mix = Mix(), wait_timeout: float = 600.0
 ) -> Report:
@@ -594,13 +614,7 @@ def run_loadtest(
     from botlocal.compose import LOCAL_BOT_USER_ID
 
     layout = fresh_state(local_dir)
-    env = {**os.environ, LOCAL_DIR_VARIABLE: str(layout.root), "BOT_EGRESS": "outbox"}
-    env.pop("BOT_USER_ID", None)
-    env.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # a log line per event would slow the runtime
-    # The load test measures the pipeline, not X's posting limit: with the default budget (100 posts
-    # per 15 minutes) every reply past the hundredth would wait for the next window. POST_BUDGET in
-    # the caller's environment still wins, to watch the budget at work.
-    env.setdefault("POST_BUDGET", "100000")
+    env = serve_environment(layout)
     planned = plan(deliveries, layout, LOCAL_BOT_USER_ID, mix)
     with serving(layout, env) as url:
         started = time.monotonic()

@@ -16,19 +16,24 @@ from typing import Final
 
 from botlocal.layout import LocalLayout
 
-from bench.loadtest import ASSETS, PHOTO_ASSETS, Mix, Planned, fresh_state, mention, plan, send_all, small_photo
+from bench.loadtest import (
+    ASSETS,
+    PHOTO_ASSETS,
+    Mix,
+    Planned,
+    fresh_state,
+    mention,
+    plan,
+    send_all,
+    serve_environment,
+    signed_locally,
+    small_photo,
+)
 from bench.stats import Figure, figure, percentile
 
 #: Seconds a reply may take before the run gives up on it (the photo path on a busy machine is slow).
 REPLY_TIMEOUT: Final = 120.0
 TEXT_ONLY: Final = Mix(duplicates=0, photos=0, follows=0, forged=0, malformed=0, negative=0)
-
-
-def _sign(body: bytes) -> str:
-    from botlocal.config import LOCAL_DEVELOPMENT_CONSUMER_SECRET
-    from chalicelib.ingress.signature import sign
-
-    return sign(LOCAL_DEVELOPMENT_CONSUMER_SECRET, body)
 
 
 def _reply_time(outbox: Path, tweet_id: str, timeout: float) -> float:
@@ -61,7 +66,7 @@ class _Poster:
         self._count += 1
         author = f"bench_user_{self._count}"
         body, tweet_id = mention(kind, self._count, self._rng, self._layout, self._bot, self._photos, author=author)
-        (sent,) = send_all(self._url, [Planned(kind, body, _sign(body), 200, tweet_id)], senders=1)
+        (sent,) = send_all(self._url, [Planned(kind, body, signed_locally(body), 200, tweet_id)], senders=1)
         if sent.status != 200:
             raise RuntimeError(f"the webhook answered {sent.status}: {sent.error}")
         return _reply_time(self._layout.outbox, tweet_id, REPLY_TIMEOUT) - sent.sent_at
@@ -70,17 +75,11 @@ class _Poster:
 def measure(
     local_dir: Path, rounds: int = 3, text_posts: int = 8, photo_posts: int = 4, burst: int = 40, senders: int = 10
 ) -> list[Figure]:
-    import os
-
     from botlocal.background import serving, wait_until_idle
     from botlocal.compose import LOCAL_BOT_USER_ID
-    from botlocal.layout import LOCAL_DIR_VARIABLE
 
     layout = fresh_state(local_dir)
-    env = {**os.environ, LOCAL_DIR_VARIABLE: str(layout.root), "BOT_EGRESS": "outbox"}
-    env.pop("BOT_USER_ID", None)
-    env.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # a log line per event would slow the runtime
-    env.setdefault("POST_BUDGET", "100000")  # measure the pipeline, not X's posting budget
+    env = serve_environment(layout)
     photos = [small_photo(ASSETS / name) for name in PHOTO_ASSETS]
     text: dict[str, list[float]] = {"p50": [], "p95": []}
     photo: dict[str, list[float]] = {"p50": [], "p95": []}

@@ -181,13 +181,13 @@ def serve(
     from typing import TextIO, cast
 
     from botlocal import logs
-    from botlocal.serve_output import LOG_NAME, quiet_terminal, verbose_from_env
+    from botlocal.serve_output import quiet_terminal, verbose_from_env
     from botlocal.server import ServeError, ServeOptions
     from botlocal.server import serve as run_server
 
     logs.configure()
     verbose = verbose or verbose_from_env()
-    log_file = local_dir.resolve() / LOG_NAME
+    log_file = LocalLayout(local_dir.resolve()).log
     try:
         # Every line goes to the log file; the terminal shows the summaries (all lines with --verbose).
         with quiet_terminal(log_file, verbose=verbose) as terminal:

@@ -97,6 +97,11 @@ class LocalLayout:
         """Held by the running `botctl serve`: one server per state folder."""
         return self.root / "serve.lock"
 
+    @property
+    def log(self) -> Path:
+        """Every log line of the `botctl serve` using this state folder (its terminal shows summaries)."""
+        return self.root / "serve.log"
+
     def serve_log(self) -> Path:
         """The log file of a `botctl serve` the demo starts (beside the state folder)."""
         return self.root.parent / f"{self.root.name}-serve.log"

@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 
 #: Environment switch equal to --verbose.
 VERBOSE_ENV: Final = "BOT_LOG_VERBOSE"
-#: The serve log's name in the state folder (LocalLayout.serve_log() is the demo's, beside it).
-LOG_NAME: Final = "serve.log"
 #: Outcome events shown, one line each: what the bot did with a message (see botlocal.tail).
 OUTCOME_TYPES: Final = (
     "SEND_TWEET",

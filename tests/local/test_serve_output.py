@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 import pytest
-from botlocal.serve_output import LOG_NAME, summary_of, verbose_from_env
+from botlocal.layout import LocalLayout
+from botlocal.serve_output import summary_of, verbose_from_env
 
 from tests.e2e.runtime import LocalRuntime, serving
 
@@ -71,7 +72,7 @@ def _json_lines(text: str) -> list[dict[str, object]]:
 def test_the_terminal_shows_the_reply_in_one_line_and_the_log_file_the_json_lines(tmp_path: Path) -> None:
     with serving(tmp_path) as runtime:
         reply = _ask_for_a_joke(runtime)
-        log_file = runtime.local_dir / LOG_NAME
+        log_file = LocalLayout(runtime.local_dir).log
         # The summary follower polls the journal: give it a moment after the bus went idle.
         _wait_for(tmp_path / "serve.log", reply)
     terminal = (tmp_path / "serve.log").read_text()  # what the terminal showed, including the stop
@@ -97,7 +98,7 @@ def test_verbose_keeps_every_line_on_the_terminal(tmp_path: Path) -> None:
     assert {"delivered", "delivery accepted", "reply handled"} <= messages, terminal
     assert '"POST /twitter HTTP/1.1" 200' in terminal
     # ... and the log file has them too.
-    assert "reply handled" in (runtime.local_dir / LOG_NAME).read_text()
+    assert "reply handled" in (LocalLayout(runtime.local_dir).log).read_text()
 
 
 def _wait_for(path: Path, text: str, timeout: float = 10) -> str:
