@@ -280,6 +280,26 @@ def connect_read_only(path: Path) -> sqlite3.Connection | None:
         return None
 
 
+class JournalReader:
+    """A reader beside the server (`botctl tail`, the page): its read-only connection, opened on
+    first use once the journal exists (`connect_read_only`), kept until `close`."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._connection: sqlite3.Connection | None = None
+
+    def connection(self) -> sqlite3.Connection | None:
+        """The connection; None while the journal does not exist or cannot be opened yet."""
+        if self._connection is None:
+            self._connection = connect_read_only(self._path)
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
 def read_dead_letters(connection: sqlite3.Connection) -> list[DeadLetter]:
     """Every dead letter, oldest first, with its event's envelope: the server's journal or a
     read-only reader's (`connect_read_only`). An envelope that is not a JSON object reads as {}."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import time
 import unicodedata
 from collections import OrderedDict
@@ -30,7 +29,7 @@ from chalicelib.contracts.messages import is_direct_message
 from chalicelib.contracts.oversized import OVERSIZED_KEY
 
 from botlocal.files import new_json_lines
-from botlocal.journal import connect_read_only, rows_after
+from botlocal.journal import JournalReader, rows_after
 from botlocal.layout import LocalLayout
 
 #: The pseudo detail-type of an alert (there is no alert event on the bus: see module docstring).
@@ -406,7 +405,7 @@ class TailSource:
         self._layout = layout
         self._types = frozenset(types)
         self._since = since
-        self._connection: sqlite3.Connection | None = None
+        self._journal = JournalReader(self._layout.journal)
         #: Who wrote each message seen (its TweetId or DmEventId), so a reply's line names whom it
         #: answers: the SEND_TWEET and REPLY_POSTED details carry only ids. Bounded: it follows for days.
         self._authors: OrderedDict[str, str] = OrderedDict()
@@ -434,19 +433,12 @@ class TailSource:
         return sorted(entries, key=lambda entry: entry.at)
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    def _connect(self) -> sqlite3.Connection | None:
-        if self._connection is None:
-            self._connection = connect_read_only(self._layout.journal)
-        return self._connection
+        self._journal.close()
 
     def _new_events(self) -> list[tuple[dict[str, Any], float]]:
         """The envelopes appended since the last call that pass the filters, with when each was
         recorded; every MESSAGE_RECEIVED's author is learned on the way, filtered out or not."""
-        connection = self._connect()
+        connection = self._journal.connection()
         if connection is None:
             return []
         events: list[tuple[dict[str, Any], float]] = []

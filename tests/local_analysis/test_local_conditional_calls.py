@@ -107,8 +107,8 @@ def test_the_second_call_does_not_decode_the_photo_again(
         decoded.append(len(body))
         return decode_image(body, max_pixels=max_pixels)
 
-    # Where the analyser looks it up.
-    monkeypatch.setattr("botlocal.analysis.images.decode_image", counting_decode)
+    # Where the analyser's decoding (decode_stored_photo) looks it up.
+    monkeypatch.setattr("chalicelib.smallmodels.decode.decode_image", counting_decode)
     local.analyse("decoded-once.png", frozenset({"labels"}))
     local.analyse("decoded-once.png", frozenset({"text"}))
     assert len(decoded) == 1

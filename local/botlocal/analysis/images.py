@@ -24,8 +24,8 @@ from chalicelib.kernel.features import (
     check_label_limits,
 )
 from chalicelib.ports import MediaError, MediaStore
-from chalicelib.smallmodels.decode import decode_image
-from chalicelib.smallmodels.labels import ImageLabeller
+from chalicelib.smallmodels.decode import decode_stored_photo
+from chalicelib.smallmodels.labels import ImageLabeller, top_labels
 from chalicelib.smallmodels.photo import AnalysedImage
 
 from botlocal.analysis.faces import FaceGallery, FaceModel, person_id
@@ -109,10 +109,7 @@ class LocalImageAnalyser:
         return image
 
     def _decode(self, key: str, body: bytes) -> AnalysedImage:
-        try:
-            rgb = decode_image(body, max_pixels=self._max_pixels)
-        except ValueError as error:
-            raise MediaError(f"the stored photo {key} cannot be analysed: {error}") from error
+        rgb = decode_stored_photo(key, body, max_pixels=self._max_pixels)
         return AnalysedImage(rgb, faces=self._faces, ocr=self._ocr)
 
     def _celebrities(self, image: AnalysedImage) -> tuple[list[Record], list[Record]]:
@@ -141,8 +138,6 @@ class LocalImageAnalyser:
         return celebrities, unrecognized
 
     def _labels(self, image: AnalysedImage) -> list[Record]:
-        found = [
-            record for record in self._labeller.labels(image) if float(record["Confidence"]) >= self._min_confidence
-        ]
-        found.sort(key=lambda record: (-float(record["Confidence"]), str(record["Name"])))
-        return found[: self._max_labels]
+        return top_labels(
+            self._labeller.labels(image), min_confidence=self._min_confidence, max_labels=self._max_labels
+        )

@@ -29,7 +29,7 @@ from chalicelib.contracts.messages import DM, DM_KEY_PREFIX, POST, is_direct_mes
 from chalicelib.contracts.oversized import OVERSIZED_KEY
 
 from botlocal.files import new_json_lines
-from botlocal.journal import DEAD, DeadLetter, connect_read_only, read_dead_letters, rows_after
+from botlocal.journal import DEAD, DeadLetter, JournalReader, read_dead_letters, rows_after
 from botlocal.layout import LocalLayout
 
 #: Conversations kept in memory (the page shows the newest SHOWN_CONVERSATIONS of them).
@@ -142,7 +142,7 @@ class StateReader:
         self._layout = layout
         self._kept = kept
         self._shown = shown
-        self._connection: sqlite3.Connection | None = None
+        self._journal = JournalReader(self._layout.journal)
         self._last_seq = 0
         self._conversations: OrderedDict[str, Conversation] = OrderedDict()
         self._total = 0
@@ -172,17 +172,10 @@ class StateReader:
         return changed
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-
-    def _connect(self) -> sqlite3.Connection | None:
-        if self._connection is None:
-            self._connection = connect_read_only(self._layout.journal)
-        return self._connection
+        self._journal.close()
 
     def _read_events(self) -> bool:
-        connection = self._connect()
+        connection = self._journal.connection()
         if connection is None:
             return False
         changed = False
@@ -212,7 +205,7 @@ class StateReader:
         return changed
 
     def _read_dead_letters(self) -> bool:
-        connection = self._connect()
+        connection = self._journal.connection()
         if connection is None:
             return False
         try:

@@ -23,7 +23,6 @@ from chalicelib.kernel.features import (
     check_image_features,
     check_label_limits,
 )
-from chalicelib.ports import MediaError
 
 if TYPE_CHECKING:
     from chalicelib.ports import ImageAnalyser, MediaStore
@@ -75,17 +74,12 @@ class EconomyImageAnalyser:
         )
 
     def _labels(self, key: str) -> list[Record]:
-        from chalicelib.smallmodels.decode import decode_image
+        from chalicelib.smallmodels.decode import decode_stored_photo
+        from chalicelib.smallmodels.labels import top_labels
         from chalicelib.smallmodels.photo import AnalysedImage
 
         body = self._store.get(key)  # MediaError when the photo is gone; other errors are retried
-        try:
-            rgb = decode_image(body, max_pixels=self._max_pixels)
-        except ValueError as error:
-            raise MediaError(f"the stored photo {key} cannot be analysed: {error}") from error
-        image = AnalysedImage(rgb, faces=self._faces)
-        found = [
-            record for record in self._labeller.labels(image) if float(record["Confidence"]) >= self._min_confidence
-        ]
-        found.sort(key=lambda record: (-float(record["Confidence"]), str(record["Name"])))
-        return found[: self._max_labels]
+        image = AnalysedImage(decode_stored_photo(key, body, max_pixels=self._max_pixels), faces=self._faces)
+        return top_labels(
+            self._labeller.labels(image), min_confidence=self._min_confidence, max_labels=self._max_labels
+        )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
+from chalicelib.kernel.errors import MediaError
+
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
@@ -32,3 +34,12 @@ def decode_image(body: bytes, *, max_pixels: int) -> RGB:
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError) as error:
         raise ValueError(f"not a readable image: {error}") from error
     return np.asarray(rgb, dtype=np.uint8)
+
+
+def decode_stored_photo(key: str, body: bytes, *, max_pixels: int) -> RGB:
+    """decode_image for a photo the media store holds under `key`: a photo that cannot be decoded is
+    a MediaError (the post's analysis goes on without it), not a retried failure."""
+    try:
+        return decode_image(body, max_pixels=max_pixels)
+    except ValueError as error:
+        raise MediaError(f"the stored photo {key} cannot be analysed: {error}") from error

@@ -65,6 +65,14 @@ def _merge(into: dict[str, Record], record: Record) -> None:
     existing["Parents"] += [parent for parent in record.get("Parents", []) if str(parent["Name"]) not in known]
 
 
+def top_labels(records: Iterable[Record], *, min_confidence: float, max_labels: int) -> list[Record]:
+    """What an analyser answers with: the labels at `min_confidence` or above, the most confident
+    first (ties by name, so the answer is stable), at most `max_labels`."""
+    found = [record for record in records if float(record["Confidence"]) >= min_confidence]
+    found.sort(key=lambda record: (-float(record["Confidence"]), str(record["Name"])))
+    return found[:max_labels]
+
+
 class MergedLabeller:
     """Several labellers as one: a name found by more than one keeps its highest confidence."""
 
