@@ -17,6 +17,8 @@ from typing import Final
 
 from chalicelib.contracts.analysis import ImageAnalysis, Record
 from chalicelib.kernel.features import (
+    DEFAULT_MAX_LABELS,
+    DEFAULT_MIN_CONFIDENCE,
     FEATURE_CELEBRITIES,
     FEATURE_LABELS,
     FEATURE_TEXT,
@@ -33,9 +35,6 @@ from botlocal.analysis.ocr import OcrModel
 
 logger = logging.getLogger(__name__)
 
-#: The same defaults as the Rekognition adapter's DetectLabels call.
-DEFAULT_MAX_LABELS: Final = 20
-DEFAULT_MIN_CONFIDENCE: Final = 70.0
 #: Photos kept decoded, with their faces and text, between the analysis service's calls: it asks
 #: for labels first and for celebrities or text in a second call (chalicelib.analysis.images),
 #: which must not decode the photo and run the models again. A message has at most 4 photos.

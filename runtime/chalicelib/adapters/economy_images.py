@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Final
 
 from chalicelib.contracts.analysis import ImageAnalysis, Record
 from chalicelib.kernel.features import (
+    DEFAULT_MAX_LABELS,
+    DEFAULT_MIN_CONFIDENCE,
     FEATURE_CELEBRITIES,
     FEATURE_LABELS,
     FEATURE_TEXT,
@@ -29,9 +31,6 @@ if TYPE_CHECKING:
     from chalicelib.smallmodels.labels import ImageLabeller
     from chalicelib.smallmodels.photo import FaceFinder
 
-#: The same defaults as the Rekognition adapter's DetectLabels call and the local analyser's.
-DEFAULT_MAX_LABELS: Final = 20
-DEFAULT_MIN_CONFIDENCE: Final = 70.0
 #: What Rekognition answers in this profile.
 REKOGNITION_FEATURES: Final = frozenset({FEATURE_CELEBRITIES, FEATURE_TEXT})
 

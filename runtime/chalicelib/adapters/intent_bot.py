@@ -57,7 +57,8 @@ class IntentMatcherBot:
     def respond(self, session_id: str, text: str, locale: str = DEFAULT_LOCALE_ID) -> ConversationAnswer:
         """The intent matched in `locale` (the default locale's for one the definition lacks) and
         the fulfilment's answer; the locale's fallback message when the fulfilment says nothing."""
-        locale_id = conversation.locale(locale).locale_id
+        spec = conversation.locale(locale)
+        locale_id = spec.locale_id
         text = lex_text(text)
         match = self.matchers[locale_id].match(text)
         with self._lock_of(session_id, locale_id):
@@ -65,8 +66,7 @@ class IntentMatcherBot:
             response = self._fulfil(fulfilment_event(session_id, locale_id, text, match, attributes))
             state = response.get("sessionState") or {}
             self._sessions.save(session_id, locale_id, dict(state.get("sessionAttributes") or {}))
-        fallback = conversation.locale(locale_id).fallback_message
-        return ConversationAnswer(match.intent, message_text(response.get("messages")) or fallback)
+        return ConversationAnswer(match.intent, message_text(response.get("messages")) or spec.fallback_message)
 
     def _lock_of(self, session_id: str, locale_id: str) -> threading.Lock:
         key = f"{locale_id}\x00{session_id}".encode()

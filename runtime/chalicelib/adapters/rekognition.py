@@ -15,6 +15,8 @@ from botocore.exceptions import ClientError
 
 from chalicelib.contracts.analysis import ImageAnalysis, Record
 from chalicelib.kernel.features import (
+    DEFAULT_MAX_LABELS,
+    DEFAULT_MIN_CONFIDENCE,
     FEATURE_CELEBRITIES,
     FEATURE_LABELS,
     FEATURE_TEXT,
@@ -36,9 +38,6 @@ PHOTO_ERRORS: Final[Mapping[str, str]] = {
     "ImageTooLargeException": "the image is too large for Rekognition",
     "InvalidS3ObjectException": "Rekognition cannot read the stored photo",
 }
-
-DEFAULT_MAX_LABELS: Final = 20
-DEFAULT_MIN_CONFIDENCE: Final = 70.0
 
 
 class RekognitionImageAnalyser:

@@ -20,6 +20,12 @@ def check_image_features(features: frozenset[str]) -> None:
         raise ValueError(f"unknown image features {sorted(unknown)}; known: {sorted(IMAGE_FEATURES)}")
 
 
+#: What an image analyser answers with unless told otherwise (Rekognition's DetectLabels call, the
+#: economy and local analysers alike): at most 20 labels, at 70% confidence or more.
+DEFAULT_MAX_LABELS: Final = 20
+DEFAULT_MIN_CONFIDENCE: Final = 70.0
+
+
 def check_label_limits(max_labels: int, min_confidence: float) -> None:
     """ValueError for label limits no labeller can honour (every image analyser takes the same two)."""
     if max_labels < 1:

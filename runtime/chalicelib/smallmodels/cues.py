@@ -18,7 +18,6 @@ no class for either, so the economy profile and the local runtime add these cues
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final
 from chalicelib.contracts.analysis import Record
 from chalicelib.smallmodels import files
 from chalicelib.smallmodels._lazy import Lazy
+from chalicelib.smallmodels.imagenet import new_session
 from chalicelib.smallmodels.labels import label, with_parents
 
 if TYPE_CHECKING:
@@ -88,20 +88,6 @@ class TextLine:
     mean: float
 
 
-def _new_text_session(model: bytes) -> Any:
-    # onnxruntime >= 1.29 reports telemetry unless told not to.
-    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-    import onnxruntime  # type: ignore[import-untyped]
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3  # errors only
-    # Threads that spin while waiting burn a Lambda's fractional vCPU for nothing.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
-
-
 class TextCue:
     """An ImageLabeller: Text, when PP-OCRv6's detection model finds a line of text (see the module).
 
@@ -111,7 +97,9 @@ class TextCue:
 
     def __init__(self, *, models_dir: Path | None = None, work_side: int = TEXT_WORK_SIDE) -> None:
         self._work_side = work_side
-        self._session: Lazy[Any] = Lazy(lambda: _new_text_session(files.read_verified(files.PP_OCR_DET, models_dir)))
+        self._session: Lazy[Any] = Lazy(
+            lambda: new_session(files.read_verified(files.PP_OCR_DET, models_dir), threads=1)
+        )
 
     def load(self) -> None:
         """Load the model now rather than on the first photo."""

@@ -209,8 +209,8 @@ def _read_names() -> tuple[str, ...]:
     return tuple(readable_name(_NAME_OVERRIDES.get(index, name)) for index, name in enumerate(raw))
 
 
-def new_session(model: bytes) -> Any:
-    """An onnxruntime session for a serialized model, on the CPU with :data:`NUM_THREADS` threads.
+def new_session(model: bytes, *, threads: int = NUM_THREADS) -> Any:
+    """An onnxruntime session for a serialized model, on the CPU with `threads` intra-op threads.
 
     The export script checks its model through this function, so it checks what the labeller runs.
     """
@@ -219,7 +219,7 @@ def new_session(model: bytes) -> Any:
     import onnxruntime  # type: ignore[import-untyped]
 
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = NUM_THREADS
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only
     # Threads that spin while waiting burn CPU that Lambda bills (and a fractional vCPU's share) for
@@ -300,10 +300,6 @@ class ImageNetLabeller:
     def load(self) -> None:
         """Load the model now (at startup, say) rather than on the first photo."""
         self._model.get()
-
-    @property
-    def loaded(self) -> bool:
-        return self._model.loaded
 
     def class_names(self) -> tuple[str, ...]:
         """The 1000 readable class names, by ImageNet class index."""
