@@ -18,7 +18,7 @@ from typing import Final
 
 from botlocal.cost import counting
 from botlocal.cost.counting import Execution, Invocation, PostRun
-from botlocal.cost.prices import GBP_PER_USD, price
+from botlocal.cost.prices import GBP_PER_USD, latency_seconds, price
 
 # Services, as the table names them.
 LAMBDA: Final = "Lambda"
@@ -172,8 +172,6 @@ class Line:
 
 def billed_seconds(invocation: Invocation, *, skip_moderation: bool = False) -> float:
     """The invocation's billed duration: CPU + the stated latency of each call and wait, to 1 ms up."""
-    from botlocal.cost.prices import latency_seconds
-
     seconds = invocation.cpu_seconds
     for call in invocation.calls:
         if skip_moderation and call.operation == "DetectModerationLabels":
@@ -196,8 +194,6 @@ def lambda_lines(invocations: Iterable[Invocation]) -> list[Line]:
 
 def _moderation_lines(invocations: Iterable[Invocation]) -> list[Line]:
     """The Lambda time spent waiting for the photo check (an extra feature)."""
-    from botlocal.cost.prices import latency_seconds
-
     lines = []
     for invocation in invocations:
         waits = sum(1 for call in invocation.calls if call.operation == "DetectModerationLabels")
@@ -355,11 +351,10 @@ POLL_RUNS_PER_MONTH: Final = 20 * 24 * 30
 POLL_FUNCTION: Final = "ingress_poll_mentions"
 
 
-def _count_in_stacks(pattern: str) -> int:
-    total = 0
-    for path in sorted(STACKS_DIR.glob("*.py")):
-        total += len(re.findall(pattern, path.read_text(encoding="utf-8")))
-    return total
+def _count_in_stacks(*patterns: str) -> list[int]:
+    """How often each pattern occurs in infrastructure/stacks (each file read once)."""
+    texts = [path.read_text(encoding="utf-8") for path in sorted(STACKS_DIR.glob("*.py"))]
+    return [sum(len(re.findall(pattern, text)) for text in texts) for pattern in patterns]
 
 
 @dataclass(frozen=True)
@@ -373,10 +368,7 @@ class FixedLine:
 def fixed_lines(poll_memory_mb: int) -> list[FixedLine]:
     from chalicelib.contracts.names import ALL_DETAIL_TYPES
 
-    from botlocal.cost.prices import latency_seconds
-
-    keys = _count_in_stacks(r"\bkms\.Key\(")
-    dashboards = _count_in_stacks(r"\bcloudwatch\.Dashboard\(")
+    keys, dashboards = _count_in_stacks(r"\bkms\.Key\(", r"\bcloudwatch\.Dashboard\(")
     poll_seconds = latency_seconds("x") + 2 * latency_seconds("dynamodb") + latency_seconds("events")
     poll_gb_seconds = POLL_RUNS_PER_MONTH * poll_memory_mb / 1024 * poll_seconds
     return [

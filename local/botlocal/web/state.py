@@ -67,7 +67,6 @@ class Conversation:
     #: The detail was claim-checked (too large for the bus): its text is in the payload store.
     oversized: bool = False
     received_at: float | None = None  #: epoch seconds, when the journal recorded MESSAGE_RECEIVED
-    received_at_ms: int | None = None  #: when Ingress accepted the delivery (ReceivedAtMs)
     photo_count: int = 0
     #: MESSAGE_ANALYSED's analysis (Analysis); for a DM only its sentiment and language.
     analysis: dict[str, Any] | None = None
@@ -81,7 +80,6 @@ class Conversation:
     reply_keys: list[str] = field(default_factory=list)
     withheld: str | None = None  #: what the photo check kept from being reposted
     posted_id: str | None = None  #: REPLY_POSTED's PostedTweetId or PostedDmEventId
-    posted_at: float | None = None
     latency_ms: int | None = None
     skip_reason: str | None = None
     failure: str | None = None
@@ -256,8 +254,7 @@ class StateReader:
 
     def _apply(self, envelope: Mapping[str, Any], recorded_at: float) -> None:
         detail_type = str(envelope.get("detail-type") or "?")
-        raw_detail = envelope.get("detail")
-        detail: Mapping[str, Any] = raw_detail if isinstance(raw_detail, Mapping) else {}
+        detail = _detail_of(envelope)
         if OVERSIZED_KEY in detail:
             detail = self._resolved(detail)
         if detail_type == names.MEDIA_DELETED:
@@ -306,9 +303,6 @@ class StateReader:
 
     def _received(self, conversation: Conversation, detail: Mapping[str, Any], recorded_at: float) -> None:
         conversation.received_at = recorded_at
-        received_ms = detail.get("ReceivedAtMs")
-        if isinstance(received_ms, int) and not isinstance(received_ms, bool):
-            conversation.received_at_ms = received_ms
         twitter = detail.get("Twitter")
         if isinstance(twitter, Mapping) and twitter.get("UserId"):
             conversation.user_id = str(twitter["UserId"])
@@ -369,7 +363,6 @@ class StateReader:
     def _posted(self, conversation: Conversation, detail: Mapping[str, Any], recorded_at: float) -> None:
         posted = detail.get("PostedDmEventId") if conversation.is_dm else detail.get("PostedTweetId")
         conversation.posted_id = str(posted or "?")
-        conversation.posted_at = recorded_at
         conversation.replied = True
         latency = detail.get("LatencyMs")
         if not isinstance(latency, int) or isinstance(latency, bool):
