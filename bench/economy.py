@@ -32,8 +32,7 @@ import zipfile
 from pathlib import Path
 from typing import Final
 
-from bench.bundle import build as build_bundle
-from bench.bundle import infrastructure_on_path
+from bench.bundle import infrastructure_on_path, shipped_bundle
 from bench.stats import Figure, figure
 
 ROOT: Final = Path(__file__).resolve().parents[1]
@@ -122,7 +121,7 @@ def measure(rounds: int) -> list[Figure]:
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="xbot-bench-economy-") as folder:
         bundle = Path(folder) / "task"
-        with zipfile.ZipFile(build_bundle(Path(folder) / "package")) as archive:
+        with zipfile.ZipFile(shipped_bundle()) as archive:
             archive.extractall(bundle)
         runs: dict[str, list[dict[str, object]]] = {name: [] for name in _FIRST_USE}
         # Interleaved, round by round, so load on the machine weighs on every function alike.

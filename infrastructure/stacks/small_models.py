@@ -30,10 +30,11 @@ class SmallModels:
     #: SMALL_MODELS_DIR (chalicelib/settings.py): the layer's models/ folder, under /opt.
     models_dir: str
 
-    @property
-    def environment(self) -> dict[str, str]:
-        """The variables that make a function use the small models (its own, not the stage's)."""
-        return {"BOT_ADAPTERS": ECONOMY_ADAPTERS, "SMALL_MODELS_DIR": self.models_dir}
+    def environment(self, *, with_models: bool = True) -> dict[str, str]:
+        """The variables that make a function use the economy adapters (its own, not the stage's),
+        and where the layer's model files are when it loads them."""
+        models = {"SMALL_MODELS_DIR": self.models_dir} if with_models else {}
+        return {"BOT_ADAPTERS": ECONOMY_ADAPTERS, **models}
 
     def use_in(self, app: ChaliceApp, memory_mb: Mapping[str, int], *, needs_layer: bool = True) -> None:
         """Each function of `memory_mb` (its name as Chalice registers it -> MB) gets the economy
@@ -42,9 +43,7 @@ class SmallModels:
         for name, memory in memory_mb.items():
             if needs_layer:
                 app.add_layers(name, self.layer)
-                app.add_environment(name, self.environment)
-            else:
-                app.add_environment(name, {"BOT_ADAPTERS": ECONOMY_ADAPTERS})
+            app.add_environment(name, self.environment(with_models=needs_layer))
             app.set_memory(name, memory)
 
 
