@@ -128,8 +128,9 @@ local: $(SETUP_STAMP)
 	$(BIN)/botctl serve --port $(PORT) --local-dir $(BOT_LOCAL_DIR)
 
 ## synth: synthesize the CDK app into infrastructure/cdk.out (no AWS account needed; deploy's variables, e.g. PROFILE=economy)
-synth: setup
-	cd infrastructure && npx cdk synth --quiet $(CDK_CONTEXT) $(CDK_ARGS)
+# With .venv-deploy, as deploy does: what is synthesized here is what `make deploy` would deploy.
+synth: $(DEPLOY_STAMP) $(NODE_STAMP)
+	$(CDK_DEPLOY) synth --quiet $(CDK_CONTEXT) $(CDK_ARGS)
 
 ## economy-layer: build the economy layer into build/economy-layer and print its size (cached by its inputs)
 # With .venv-deploy's Python, or .venv's: Lambda's Python, which compiles the layer's .pyc files.

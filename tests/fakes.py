@@ -187,6 +187,8 @@ class MemoryMediaStore:
 
     def __init__(self) -> None:
         self.objects: dict[str, tuple[bytes, str]] = {}
+        #: The folders marked deleted (mark_deleted), apart from the photos.
+        self.deleted_marks: set[str] = set()
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self.objects[key] = (body, content_type)
@@ -202,6 +204,12 @@ class MemoryMediaStore:
         for key in doomed:
             del self.objects[key]
         return len(doomed)
+
+    def mark_deleted(self, prefix: str) -> None:
+        self.deleted_marks.add(check_folder_prefix(prefix))
+
+    def is_deleted(self, prefix: str) -> bool:
+        return check_folder_prefix(prefix) in self.deleted_marks
 
 
 #: What FakeImageAnalyser finds in a photo unless told otherwise.
@@ -459,6 +467,10 @@ class MemoryOptOuts:
 
     def opt_in(self, user_id: str, *, post_id: str) -> bool:
         return self._change(user_id, post_id, opted_out=False)
+
+    def opted_out_by(self, user_id: str) -> str | None:
+        opted_out, post = self.states.get(user_id, (False, None))
+        return post if opted_out else None
 
     def _change(self, user_id: str, post_id: str, *, opted_out: bool) -> bool:
         current, post = self.states.get(user_id, (False, None))

@@ -33,7 +33,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from chalicelib.adapters.economy_images import REKOGNITION_FEATURES as ECONOMY_REKOGNITION_FEATURES
 from chalicelib.contracts import names, workflow
 from chalicelib.kernel.features import FEATURE_CELEBRITIES, FEATURE_LABELS, FEATURE_TEXT
-from chalicelib.kernel.media_keys import USERS_PREFIX
+from chalicelib.kernel.media_keys import DELETION_MARKS_PREFIX, USERS_PREFIX
 from constructs import Construct
 
 from stacks.chalice_app import WILDCARD_RESOURCE_FINDING, XRAY_REASON, ChaliceApp, FunctionRole
@@ -175,7 +175,9 @@ def attach_to(
 def grant_media_deletion(role: iam.Role, media: s3.IBucket) -> None:
     """What chalicelib.adapters.s3_media's delete_prefix calls: ListObjectsV2 (s3:ListBucket, on the
     bucket, for prefixes under users/ only) and DeleteObjects (s3:DeleteObject on each key, under
-    users/ only). No s3:GetObject, s3:PutObject or versions: the bucket is not versioned."""
+    users/ only), and the deleted post's mark (s3:PutObject under deleted/ only: written before the
+    folder is emptied, so that a photo stored afterwards is recognised and deleted by Egress). No
+    s3:GetObject and no versions: the bucket is not versioned."""
     role.add_to_principal_policy(
         iam.PolicyStatement(
             actions=["s3:ListBucket"],
@@ -186,6 +188,9 @@ def grant_media_deletion(role: iam.Role, media: s3.IBucket) -> None:
     role.add_to_principal_policy(
         iam.PolicyStatement(actions=["s3:DeleteObject"], resources=[media.arn_for_objects(f"{USERS_PREFIX}*")])
     )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["s3:PutObject"], resources=[media.arn_for_objects(f"{DELETION_MARKS_PREFIX}*")])
+    )
     acknowledge_grants(
         role,
         {
@@ -193,6 +198,10 @@ def grant_media_deletion(role: iam.Role, media: s3.IBucket) -> None:
                 "A deleted post's photos (and a revoked user's) are deleted by prefix, users/<user id>/ or "
                 "users/<user id>/posts/<post id>/, whose keys are generated per photo: the grant is "
                 "s3:DeleteObject only, under users/ only."
+            ),
+            f"AwsSolutions-IAM5[Resource::<{logical_id(media)}.Arn>/{DELETION_MARKS_PREFIX}*]": (
+                "One empty mark per deleted post or revoked user, its key derived from their ids "
+                "(deleted/users/<user id>[/posts/<post id>].mark): s3:PutObject only, under deleted/ only."
             ),
         },
     )

@@ -143,6 +143,15 @@ class BotStack(cdk.Stack):
         )
         if poll_checkpoint is not None:
             cdk.CfnOutput(self, "PollCheckpointTableName", value=poll_checkpoint.table_name)
+            # What the guide runs once after a deploy (the first run starts from then) and reads when
+            # no mention is answered.
+            cdk.CfnOutput(
+                self,
+                "PollerFunctionName",
+                value=app.function(ingress.POLL_FUNCTION).function_name,
+                description="Invoke it once to start polling now; otherwise its schedule starts it.",
+            )
+            cdk.CfnOutput(self, "PollerLogGroupName", value=app.log_group(ingress.POLL_FUNCTION).log_group_name)
         handler_failures = plumbing.attach_to(app, plumbing=bus_plumbing)
         analysis.attach_to(
             app,
@@ -247,6 +256,11 @@ class BotStack(cdk.Stack):
             cdk.CfnOutput(self, "LexBotId", value=conversation.bot_id)
             cdk.CfnOutput(self, "LexBotAliasId", value=conversation.alias_id)
         cdk.CfnOutput(self, "IdempotencyTableName", value=idempotency.table_name)
+        # The failure queues, by the names the dashboard and the README give them: where a message
+        # that was not answered ends up.
+        cdk.CfnOutput(self, "TargetDeadLettersQueueUrl", value=bus_plumbing.dead_letter_queue.queue_url)
+        cdk.CfnOutput(self, "HandlerFailuresQueueUrl", value=handler_failures.queue.queue_url)
+        cdk.CfnOutput(self, "EgressDeadLettersQueueUrl", value=reply_queue.dead_letters.queue.queue_url)
 
         #: The Chalice app's construct (its SAM-generated resources' acknowledgments, for the tests).
         self.app = app

@@ -26,7 +26,9 @@ size that depends on the deployment, such as the economy profile's, is a propert
 
 from __future__ import annotations
 
+import fcntl
 import json
+import zipfile
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,6 +156,7 @@ class ChaliceApp(Construct):
         )
         self._packaged = _packaged_template(self._chalice)["Resources"]
         self._functions = _sam_resources(self._chalice, sam.CfnFunction)
+        self._log_groups: dict[str, logs.LogGroup] = {}
         self._role_of = _roles_by_logical_id(self._functions, roles)
         for function_id, function in self._functions.items():
             role = self._roles[self._role_of[function_id]]
@@ -174,6 +177,10 @@ class ChaliceApp(Construct):
         self.acknowledge_generated("AWS::Lambda::Function", _GENERATED_FUNCTION_ACKNOWLEDGMENTS)
 
     # Functions and roles -------------------------------------------------------------------------
+
+    def log_group(self, name: str) -> logs.ILogGroup:
+        """The log group of the function Chalice registered as `name` (its own, with the retention)."""
+        return self._log_groups[function_logical_id(name)]
 
     def function(self, name: str) -> lambda_.IFunction:
         """The function Chalice registered as `name` (e.g. "analysis_download_media").
@@ -424,6 +431,7 @@ class ChaliceApp(Construct):
         log_group = logs.LogGroup(
             self, f"{function_id}Log", retention=log_retention, removal_policy=cdk.RemovalPolicy.DESTROY
         )
+        self._log_groups[function_id] = log_group
         function.add_property_override("LoggingConfig.LogGroup", log_group.log_group_name)
         function.add_property_override("LoggingConfig.LogFormat", "JSON")
         log_group.grant_write(role)
@@ -471,8 +479,25 @@ class _ChaliceWithBytecode(Chalice):
     `_package_app`, pinned) is the one place to add the bytecode in between."""
 
     def _package_app(self) -> None:
-        super()._package_app()
+        BYTECODE_CACHE.mkdir(parents=True, exist_ok=True)
+        # Chalice writes its cached package (.chalice/deployments/<hash>-python3.12.zip) in place and
+        # reuses any file of that name: a synth beside this one (two stages deployed at once from one
+        # checkout) would take a half-written zip for a finished one. One packaging at a time, and a
+        # zip a killed synth left unfinished is removed before Chalice looks for it.
+        with (BYTECODE_CACHE / ".package.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            drop_unfinished_packages(BYTECODE_CACHE)
+            super()._package_app()
         compile_bundle(Path(self._sam_package_dir) / "deployment.zip", cache=BYTECODE_CACHE)
+
+
+def drop_unfinished_packages(folder: Path) -> list[Path]:
+    """Removes the zips in `folder` that have no central directory (written by a packaging that was
+    killed or is still running), which Chalice would otherwise reuse; returns them."""
+    unfinished = [path for path in sorted(folder.glob("*.zip")) if not zipfile.is_zipfile(path)]
+    for path in unfinished:
+        path.unlink(missing_ok=True)
+    return unfinished
 
 
 def _queue_name(queue: Any) -> str:

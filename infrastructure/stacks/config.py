@@ -40,6 +40,8 @@ STACK_NAME = "XBot"
 #: names (roles, functions, buckets) are truncated to fit and should still show the stage.
 STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 STAGE_MAX_LENGTH = 20
+#: An X account id: a 64-bit number, written in ASCII digits.
+X_USER_ID_PATTERN = re.compile(r"[0-9]{1,20}")
 #: Enough to catch a typo or a missing value at synth; SNS asks the address to confirm anyway.
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 DEFAULT_TWITTER_SECRET_NAME = "TwitterSecret"  # noqa: S105 - the secret's name, not its value
@@ -189,9 +191,9 @@ class BotConfig:
     @classmethod
     def from_context(cls, node: Node) -> BotConfig:
         """Read the settings; `-c` values arrive as strings, cdk.json values as JSON types."""
-        bot_user_id = node.try_get_context("botUserId")
-        return cls(
-            bot_user_id=str(bot_user_id) if bot_user_id not in (None, "") else None,
+        bot_user_id = _bot_user_id(node.try_get_context("botUserId"))
+        config = cls(
+            bot_user_id=bot_user_id,
             twitter_secret_name=str(node.try_get_context("twitterSecretName") or DEFAULT_TWITTER_SECRET_NAME),
             archive_retention_days=_positive_int(
                 node.try_get_context("archiveRetentionDays"), "archiveRetentionDays", DEFAULT_ARCHIVE_RETENTION_DAYS
@@ -232,6 +234,21 @@ class BotConfig:
             poll_interval_minutes=_count(node, "pollIntervalMinutes", DEFAULT_POLL_INTERVAL_MINUTES, minimum=1),
             profile=_profile(node.try_get_context("profile")),
         )
+        _check_poll_interval(config)
+        return config
+
+
+def _check_poll_interval(config: BotConfig) -> None:
+    """A polled post is stamped with when it was written (the poller's catch-up age cut), and Egress
+    skips a reply older than maxReplyAgeSeconds: polling less often than every half of it would
+    leave most mentions too old by the time they are read, and the bot would silently answer none."""
+    if config.ingress == INGRESS_WEBHOOK or config.poll_interval_minutes * 60 * 2 <= config.max_reply_age_seconds:
+        return
+    raise ValueError(
+        f"context value pollIntervalMinutes={config.poll_interval_minutes} is over half of "
+        f"maxReplyAgeSeconds={config.max_reply_age_seconds}: most mentions would be too old to answer when read; "
+        "poll more often or raise maxReplyAgeSeconds"
+    )
 
 
 #: CloudWatch Logs accepts only these retention periods (days); anything else fails at deploy time.
@@ -347,11 +364,31 @@ def _positive_int(value: Any, key: str, default: int) -> int:
     return number
 
 
+def _bot_user_id(value: Any) -> str | None:
+    """The bot's numeric X account id (a string: X ids exceed 2^53; a number in cdk.json); unset:
+    None. A handle in its place would keep the runtime from recognising the bot's own posts."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool) and abs(value) >= 2**53:
+        # CDK context passes through JavaScript numbers: the digits past 2^53 are already lost.
+        raise ValueError(
+            f'context value botUserId must be written as a string in cdk.json ("botUserId": "..."): '
+            f"as a number it exceeds 2^53 and arrives changed, got {value!r}"
+        )
+    text = str(value).strip()
+    if isinstance(value, bool) or not X_USER_ID_PATTERN.fullmatch(text):
+        raise ValueError(
+            f"context value botUserId must be the bot's numeric X account id (digits only, not the @handle; "
+            f"`botctl x whoami` prints it), got {value!r}"
+        )
+    return text
+
+
 def _stage(value: Any) -> str | None:
     if value is None or value == "":
         return None
     stage = str(value)
-    if len(stage) > STAGE_MAX_LENGTH or not STAGE_PATTERN.match(stage):
+    if len(stage) > STAGE_MAX_LENGTH or not STAGE_PATTERN.fullmatch(stage):
         raise ValueError(
             f"context value stage must be at most {STAGE_MAX_LENGTH} lowercase letters, digits and single "
             f"hyphens, starting with a letter (e.g. dev, prod-2), got {value!r}"
@@ -363,7 +400,7 @@ def _email(value: Any) -> str | None:
     if value is None or value == "":
         return None
     email = str(value).strip()
-    if not EMAIL_PATTERN.match(email):
+    if not EMAIL_PATTERN.fullmatch(email):
         raise ValueError(f"context value alertEmail must be an email address, got {value!r}")
     return email
 

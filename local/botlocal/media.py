@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Final
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from chalicelib.kernel.media_keys import check_folder_prefix
+from chalicelib.kernel.media_keys import DELETION_MARKS_PREFIX, check_folder_prefix, deletion_mark_key
 from chalicelib.ports import MediaError, MediaFetcher
 
 from botlocal.files import write_atomically
@@ -24,11 +24,14 @@ logger = logging.getLogger(__name__)
 class LocalMediaStore:
     """chalicelib.ports.MediaStore for the local runtime: one file per key under `root`.
 
-    The content type is not kept: keys carry the photo's extension, as they do in the bucket.
+    The content type is not kept: keys carry the photo's extension, as they do in the bucket. The
+    marks of deleted posts (mark_deleted) are files in a folder beside it, `<root>-deleted`, so the
+    media folder holds photos only.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, marks: Path | None = None) -> None:
         self.root: Final = root.resolve()
+        self.marks: Final = (marks or root.with_name(f"{root.name}-deleted")).resolve()
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
         path = self.path_of(key)
@@ -51,6 +54,19 @@ class LocalMediaStore:
         files = [path for path in folder.rglob("*") if path.is_file() or path.is_symlink()]
         shutil.rmtree(folder)
         return len(files)
+
+    def mark_deleted(self, prefix: str) -> None:
+        path = self._mark_of(prefix)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, b"")
+
+    def is_deleted(self, prefix: str) -> bool:
+        return self._mark_of(prefix).is_file()
+
+    def _mark_of(self, prefix: str) -> Path:
+        # deleted/users/1/posts/2.mark -> <marks>/users/1/posts/2.mark, checked as a key is.
+        key = deletion_mark_key(prefix).removeprefix(DELETION_MARKS_PREFIX)
+        return LocalMediaStore(self.marks).path_of(key)
 
     def path_of(self, key: str) -> Path:
         """The file of a key, refusing any key that could leave the folder (keys come from events)."""

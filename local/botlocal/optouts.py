@@ -31,6 +31,11 @@ class SqliteOptOuts:
             row = connection.execute("SELECT opted_out FROM opt_outs WHERE user_id = ?", (user_id,)).fetchone()
         return row is not None and bool(row[0])
 
+    def opted_out_by(self, user_id: str) -> str | None:
+        with _connect(self.path) as connection:
+            row = connection.execute("SELECT opted_out, post FROM opt_outs WHERE user_id = ?", (user_id,)).fetchone()
+        return str(row[1]) if row is not None and bool(row[0]) else None
+
     def opt_out(self, user_id: str, *, post_id: str) -> bool:
         return self._change(user_id, post_id, opted_out=True)
 

@@ -90,6 +90,11 @@ def prepare_polling(
     problems = []
     if not settings.bot_user_id:
         problems.append("BOT_USER_ID (the bot's numeric X account id: `botctl x whoami` prints it)")
+    elif not (settings.bot_user_id.isascii() and settings.bot_user_id.isdigit()):
+        problems.append(
+            f"BOT_USER_ID to be the bot's numeric X account id, not {settings.bot_user_id[:40]!r} "
+            "(`botctl x whoami` prints it)"
+        )
     try:
         x_credentials(environ, purpose=POLL_PURPOSE)
     except ConfigurationError as error:

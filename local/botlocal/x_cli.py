@@ -1,6 +1,6 @@
 """`botctl x`: set the bot's X account up from the command line, and check it when something breaks.
 
-    botctl x whoami                          the account's numeric id and handle (for -c botUserId=)
+    botctl x whoami                          the account's numeric id and handle (for BOT_USER_ID=)
     botctl x webhook register URL            register the deployed webhook (X checks it with a CRC)
     botctl x webhook list                    the app's webhooks, and whether X finds them valid
     botctl x webhook validate ID             ask X for a new CRC check (re-enables a failed webhook)
@@ -8,6 +8,7 @@
     botctl x subscribe ID                    Account Activity: deliver the account's events to it
     botctl x subscriptions ID                the accounts subscribed to a webhook
     botctl x unsubscribe ID                  stop delivering the account's events
+                                             (the three also as `botctl x webhook subscribe ID` ...)
     botctl x activity subscribe ID           X Activity: the mention and reply events the bot answers
     botctl x activity list                   the app's X Activity subscriptions
     botctl x activity delete SUBSCRIPTION    remove one
@@ -18,7 +19,8 @@ TWITTER_ACCESS_TOKEN_SECRET, optionally TWITTER_BEARER_TOKEN), or from the deplo
 --secret-name (or TWITTER_SECRET_NAME), read with your AWS credentials. Without a bearer token the
 app-only calls get one from X with the app's key and secret. No value of a credential is printed.
 
-X's refusals come back as one line on stderr and exit status 1. The X calls live in
+What the user types (a URL, an id, an event type, a tag) is checked before any credential is read or
+call made. X's refusals come back as one line on stderr and exit status 1. The X calls live in
 botlocal.x_setup, imported inside the commands (it loads requests).
 """
 
@@ -82,6 +84,13 @@ def reports_x_errors[F: Callable[..., Any]](command: F) -> F:
     return cast("F", run)
 
 
+def _checked_id(value: str, what: str = "webhook") -> str:
+    """The id, or the one-line refusal (an XSetupError) before any credential is read or call made."""
+    from botlocal.x_setup import checked_id
+
+    return checked_id(value, what)
+
+
 def _table(columns: list[str], rows: list[list[Any]]) -> str:
     from botlocal.render import render
 
@@ -91,7 +100,7 @@ def _table(columns: list[str], rows: list[list[Any]]) -> str:
 @click.group(
     help="Set the bot's X account up: webhook, subscriptions, a test post.\n\n"
     "\b\nOnce, in this order:\n"
-    "  botctl x whoami                      the id for `make deploy ... -c botUserId=`\n"
+    "  botctl x whoami                      the id for `make deploy BOT_USER_ID=`\n"
     "  botctl x webhook register URL        after the deploy: the stack's webhook URL\n"
     "  botctl x activity subscribe ID       X Activity (or: botctl x subscribe ID, Account Activity)\n"
     "When nothing arrives: botctl x webhook list / validate ID.\n"
@@ -106,13 +115,16 @@ def x() -> None:
 @credentials_options
 @reports_x_errors
 def whoami(secret_name: str | None, region: str | None) -> None:
-    """The account's numeric id and handle (GET /2/users/me), for `-c botUserId=`."""
+    """The account's numeric id and handle (GET /2/users/me), for `make deploy BOT_USER_ID=`."""
     client = _client(secret_name, region)
     account = client.me()
     click.echo(f"id        {account['id']}")
     click.echo(f"username  @{account.get('username', '?')}")
     click.echo(f"name      {account.get('name', '')}")
-    click.echo(f"deploy with -c botUserId={account['id']} (locally: BOT_USER_ID={account['id']})")
+    user_id = account["id"]
+    click.echo(
+        f"deploy with: make deploy BOT_USER_ID={user_id} (CDK: -c botUserId={user_id}; locally: BOT_USER_ID={user_id})"
+    )
 
 
 @x.group()
@@ -126,6 +138,9 @@ def webhook() -> None:
 @reports_x_errors
 def webhook_register(url: str, secret_name: str | None, region: str | None) -> None:
     """Register URL (the deployed stack's webhook: https, no port); X checks it with a CRC at once."""
+    from botlocal.x_setup import checked_webhook_url
+
+    url = checked_webhook_url(url)
     client = _client(secret_name, region)
     hook = client.register_webhook(url)
     click.echo(f"registered webhook {hook['id']} for {hook.get('url', url)} (valid: {_yes_no(hook.get('valid'))})")
@@ -152,6 +167,7 @@ def webhook_list(secret_name: str | None, region: str | None) -> None:
 @reports_x_errors
 def webhook_validate(webhook_id: str, secret_name: str | None, region: str | None) -> None:
     """Ask X for a new CRC check of webhook ID (it re-enables a webhook that failed one)."""
+    webhook_id = _checked_id(webhook_id)
     client = _client(secret_name, region)
     if not client.validate_webhook(webhook_id):
         raise click.ClickException(
@@ -167,6 +183,7 @@ def webhook_validate(webhook_id: str, secret_name: str | None, region: str | Non
 @reports_x_errors
 def webhook_delete(webhook_id: str, secret_name: str | None, region: str | None) -> None:
     """Delete webhook ID (tear-down; its subscriptions stop delivering)."""
+    webhook_id = _checked_id(webhook_id)
     client = _client(secret_name, region)
     client.delete_webhook(webhook_id)
     click.echo(f"deleted webhook {webhook_id}")
@@ -178,6 +195,7 @@ def webhook_delete(webhook_id: str, secret_name: str | None, region: str | None)
 @reports_x_errors
 def subscribe(webhook_id: str, secret_name: str | None, region: str | None) -> None:
     """Account Activity: deliver the account's events to webhook ID (signed as the account)."""
+    webhook_id = _checked_id(webhook_id)
     client = _client(secret_name, region)
     if client.subscribe(webhook_id):
         click.echo(f"subscribed: the account's Account Activity events go to webhook {webhook_id}")
@@ -191,6 +209,7 @@ def subscribe(webhook_id: str, secret_name: str | None, region: str | None) -> N
 @reports_x_errors
 def subscriptions(webhook_id: str, secret_name: str | None, region: str | None) -> None:
     """Account Activity: the accounts whose events go to webhook ID."""
+    webhook_id = _checked_id(webhook_id)
     client = _client(secret_name, region)
     listing = client.subscriptions(webhook_id)
     users = [item.get("user_id") for item in listing.get("subscriptions") or [] if isinstance(item, dict)]
@@ -210,10 +229,20 @@ def subscriptions(webhook_id: str, secret_name: str | None, region: str | None) 
 @reports_x_errors
 def unsubscribe(webhook_id: str, user_id: str | None, secret_name: str | None, region: str | None) -> None:
     """Account Activity: stop delivering the account's events to webhook ID."""
+    webhook_id = _checked_id(webhook_id)
+    if user_id is not None:
+        user_id = _checked_id(user_id, "user")
     client = _client(secret_name, region)
     target = user_id or str(client.me()["id"])
     client.unsubscribe(webhook_id, target)
     click.echo(f"unsubscribed user {target} from webhook {webhook_id}")
+
+
+# The Account Activity commands are also under `webhook` (`botctl x webhook subscribe ID`), where a
+# reader of "webhook register URL | ... | subscribe ID" may look for them.
+webhook.add_command(subscribe)
+webhook.add_command(unsubscribe)
+webhook.add_command(subscriptions)
 
 
 @x.group()
@@ -243,8 +272,16 @@ def activity_subscribe(
     region: str | None,
 ) -> None:
     """Deliver the account's mentions and replies to WEBHOOK_ID (signed as the account: they are private)."""
-    from botlocal.x_setup import BOT_ACTIVITY_EVENT_TYPES, DEFAULT_ACTIVITY_TAG
+    from botlocal.x_setup import BOT_ACTIVITY_EVENT_TYPES, DEFAULT_ACTIVITY_TAG, checked_event_type, checked_tag
 
+    # Everything typed is checked before any call: a refusal half-way would leave some made.
+    webhook_id = _checked_id(webhook_id)
+    if user_id is not None:
+        user_id = _checked_id(user_id, "user")
+    wanted = list(
+        dict.fromkeys(checked_event_type(event_type) for event_type in event_types or BOT_ACTIVITY_EVENT_TYPES)
+    )
+    label = checked_tag(DEFAULT_ACTIVITY_TAG if tag is None else tag)
     client = _client(secret_name, region)
     target = user_id or str(client.me()["id"])
     # Run again after a fix, it makes only what is missing (X bills each delivery: no duplicates).
@@ -253,14 +290,14 @@ def activity_subscribe(
         for item in client.activity_subscriptions()
         if item.get("webhook_id") == webhook_id and _filter_user(item) == target
     }
-    for event_type in event_types or BOT_ACTIVITY_EVENT_TYPES:
+    for event_type in wanted:
         if existing.get(event_type):
             click.echo(
                 f"already subscribed {event_type} of user {target} to webhook {webhook_id}: "
                 f"subscription {existing[event_type]}"
             )
             continue
-        made = client.activity_subscribe(event_type, target, webhook_id, tag or DEFAULT_ACTIVITY_TAG)
+        made = client.activity_subscribe(event_type, target, webhook_id, label)
         click.echo(
             f"subscribed {event_type} of user {target} to webhook {webhook_id}: subscription {made['subscription_id']}"
         )
@@ -295,6 +332,7 @@ def activity_list(secret_name: str | None, region: str | None) -> None:
 @reports_x_errors
 def activity_delete(subscription_id: str, secret_name: str | None, region: str | None) -> None:
     """Delete one X Activity subscription (ids: `botctl x activity list`)."""
+    subscription_id = _checked_id(subscription_id, "subscription")
     client = _client(secret_name, region)
     client.activity_delete(subscription_id)
     click.echo(f"deleted X Activity subscription {subscription_id}")
@@ -303,10 +341,25 @@ def activity_delete(subscription_id: str, secret_name: str | None, region: str |
 @x.command("post-test")
 @click.option("--text", default=None, help="What to post [default: a dated test line].")
 @click.option("--yes", is_flag=True, help="Post without asking.")
+@click.option("--ignore-kill-switch", is_flag=True, help="Post even though BOT_POSTING (the local kill switch) is off.")
 @credentials_options
 @reports_x_errors
-def post_test(text: str | None, yes: bool, secret_name: str | None, region: str | None) -> None:
-    """Post once from the bot's account, to prove the write credentials (public: delete it afterwards)."""
+def post_test(
+    text: str | None, yes: bool, ignore_kill_switch: bool, secret_name: str | None, region: str | None
+) -> None:
+    """Post once from the bot's account, to prove the write credentials (public: delete it afterwards).
+    Refused while the kill switch BOT_POSTING is off (or unreadable), unless --ignore-kill-switch."""
+    from chalicelib.kernel.errors import TransientError
+
+    from botlocal.posting import EnvironmentPostingSwitch
+
+    if not ignore_kill_switch:
+        try:
+            enabled = EnvironmentPostingSwitch().posting_enabled()
+        except TransientError as error:
+            raise click.ClickException(f"nothing posted: {error} (--ignore-kill-switch to post anyway)") from None
+        if not enabled:
+            raise click.ClickException("nothing posted: BOT_POSTING is off (--ignore-kill-switch to post anyway)")
     # Dated, so a second run is not refused as duplicate content.
     message = text or f"Test post from botctl, {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC"
     client = _client(secret_name, region)

@@ -24,16 +24,22 @@ account's user context (OAuth 1.0a, one of the document's schemes for that call)
 The bearer token is the secret's optional BearerToken (TWITTER_BEARER_TOKEN); without one it is
 asked of POST /oauth2/token with the app's key and secret (client credentials), so the four keys the
 bot already has are enough. No message, repr or exception here carries a credential's value: the
-errors hold X's status, its title/detail/reason and the ids the person typed.
+errors hold X's status, its title/detail/reason and the ids the person typed. What the person types
+(checked_webhook_url, checked_id, checked_event_type, checked_tag) and the credentials' characters
+(XCredentials.check_sendable) are checked before any request is sent.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
+from urllib.parse import urlsplit
 
 import requests
 from chalicelib.adapters.x_api import DEFAULT_API_BASE, UserContextSigner, _problem, _reset_at
@@ -58,6 +64,16 @@ Product = Literal["webhooks", "account-activity", "activity", "users", "posts"]
 Auth = Literal["user", "app"]
 
 _TIMEOUT_SECONDS: Final = 20.0
+#: What a key or token of X can hold: printable ASCII, no space.
+_SENDABLE: Final = re.compile(r"[\x21-\x7e]+")
+#: The longest webhook URL X accepts (CreateWebhooksRequest.url, maxLength 200).
+_MAX_URL_CHARS: Final = 200
+#: An X Activity event type as X spells them (post.mention.create, profile.update.bio, ...).
+_EVENT_TYPE: Final = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
+#: X's limits on a subscription's tag (CreateActivitySubscriptionRequest.tag).
+_MAX_TAG_CHARS: Final = 200
+#: A reset time beyond this (the year 3000) is not a time X meant.
+_LATEST_RESET: Final = 32_503_680_000.0
 #: X's reasons (in its error messages) for the webhook and Account Activity calls.
 _CRC_FAILED = "CrcValidationFailed"
 _DUPLICATE_URL = "DuplicateUrlFailed"
@@ -93,9 +109,26 @@ class XCredentials:
         return f"XCredentials(source={self.source!r}, keys={sorted(self.values)})"
 
     def require(self, keys: tuple[str, ...], purpose: str) -> None:
+        """Refuses, naming them, the keys that are missing or that no request could carry."""
         missing = [self.names.get(key, key) for key in keys if not self.values.get(key)]
         if missing:
             raise XSetupError(f"{purpose} needs {', '.join(missing)} (credentials from {self.source}){self.hint}")
+        self.check_sendable(keys)
+
+    def check_sendable(self, keys: tuple[str, ...]) -> None:
+        """X's keys and tokens are printable ASCII with no space: a value with a line break, a space
+        or another character is refused here, by its name only (requests would refuse it later with
+        a message that quotes the value, or sign it and X would answer 401)."""
+        malformed = [
+            self.names.get(key, key)
+            for key in keys
+            if self.values.get(key) and not _SENDABLE.fullmatch(self.values[key])
+        ]
+        if malformed:
+            raise XSetupError(
+                f"{', '.join(malformed)} (credentials from {self.source}) holds a space, a line break or a "
+                "character that X's keys never have: copy the value again from the Developer Console"
+            )
 
 
 def credentials_from_environment(environ: Mapping[str, str] | None = None) -> XCredentials:
@@ -132,6 +165,11 @@ def credentials_from_secret(secret_name: str, region: str | None = None, client:
         raise XSetupError(f"no AWS credentials to read {where}: configure the AWS CLI or AWS_PROFILE") from None
     except botocore.exceptions.NoRegionError:
         raise XSetupError(f"no AWS region to read {where} in: set AWS_REGION or pass --region") from None
+    except (botocore.exceptions.EndpointConnectionError, botocore.exceptions.ConnectTimeoutError) as error:
+        raise XSetupError(
+            f"network error: could not reach AWS Secrets Manager to read {where} ({type(error).__name__}): "
+            "check the connection and AWS_REGION / --region"
+        ) from None
     except botocore.exceptions.BotoCoreError as error:
         raise XSetupError(f"cannot read {where}: {type(error).__name__}") from None
     try:
@@ -185,13 +223,19 @@ class XSetupClient:
     # --- webhooks --------------------------------------------------------------------------------
 
     def register_webhook(self, url: str) -> dict[str, Any]:
+        url = checked_webhook_url(url)
         what = f"register {url} (POST /2/webhooks)"
         try:
             body = self._call("POST", "/2/webhooks", "app", "webhooks", what, json={"url": url})
         except _DuplicateUrlError:
             known = next((hook for hook in self.webhooks() if hook.get("url") == url), None)
             if known is None:
-                raise XSetupError(f"{url} is already registered for this app: see `botctl x webhook list`") from None
+                # X holds the URL, but not for these credentials' app: another app (or stage) of yours.
+                raise XSetupError(
+                    f"{url} is already registered with X, but not as one of this app's webhooks "
+                    "(`botctl x webhook list`): another app holds it; delete it with that app's credentials, "
+                    "or register another URL"
+                ) from None
             raise XSetupError(
                 f"{url} is already registered for this app as webhook {known.get('id')} "
                 f"(valid: {_yes_no(known.get('valid'))}): use it, re-check it with "
@@ -204,7 +248,7 @@ class XSetupClient:
 
     def webhooks(self) -> list[dict[str, Any]]:
         data = self._data(self._call("GET", "/2/webhooks", "app", "webhooks", "list the webhooks (GET /2/webhooks)"))
-        return [hook for hook in data or [] if isinstance(hook, dict)]
+        return [hook for hook in _listed(data, "GET /2/webhooks") if isinstance(hook, dict)]
 
     def validate_webhook(self, webhook_id: str) -> bool:
         """Asks X for a new CRC check; True when X says the webhook is valid after it."""
@@ -223,9 +267,15 @@ class XSetupClient:
         path = f"/2/account_activity/webhooks/{_id(webhook_id, 'webhook')}/subscriptions/all"
         try:
             # The OpenAPI document requires a body, an empty object.
-            self._call("POST", path, "user", "account-activity", f"subscribe the account (POST {path})", json={})
+            body = self._call("POST", path, "user", "account-activity", f"subscribe the account (POST {path})", json={})
         except _DuplicateSubscriptionError:
             return False
+        data = self._data(body)
+        if isinstance(data, dict) and data.get("subscribed") is False:
+            raise XSetupError(
+                f"X answered POST {path} with subscribed: false: the account is not subscribed "
+                f"(`botctl x subscriptions {webhook_id}` shows who is)"
+            )
         return True
 
     def subscriptions(self, webhook_id: str) -> dict[str, Any]:
@@ -242,10 +292,10 @@ class XSetupClient:
 
     def activity_subscribe(self, event_type: str, user_id: str, webhook_id: str, tag: str) -> dict[str, Any]:
         payload = {
-            "event_type": event_type,
+            "event_type": checked_event_type(event_type),
             "filter": {"user_id": _id(user_id, "user")},
             "webhook_id": _id(webhook_id, "webhook"),
-            "tag": tag,
+            "tag": checked_tag(tag),
         }
         what = f"subscribe to {event_type} (POST /2/activity/subscriptions)"
         data = self._data(self._call("POST", "/2/activity/subscriptions", "user", "activity", what, json=payload))
@@ -274,7 +324,8 @@ class XSetupClient:
                 "list the X Activity subscriptions (GET /2/activity/subscriptions)",
                 params=params,
             )
-            yield from (item for item in self._data(body) or [] if isinstance(item, dict))
+            listed = _listed(self._data(body), "GET /2/activity/subscriptions")
+            yield from (item for item in listed if isinstance(item, dict))
             meta = body.get("meta") if isinstance(body, dict) else None
             token = meta.get("next_token") if isinstance(meta, dict) else None
             if not token:
@@ -325,12 +376,17 @@ class XSetupClient:
             raise XSetupError(
                 f"network error: could not reach {self._base} to {what} ({type(error).__name__})"
             ) from None
-        except requests.RequestException as error:
-            # Any other refusal before X answered (e.g. InvalidHeader for a token with a stray
-            # newline) quotes the header's value in its message: the type only, never the message.
+        except (requests.exceptions.InvalidHeader, UnicodeError) as error:
+            # Refused before X answered (a header value with a line break; a character that HTTP
+            # headers cannot carry): their messages quote the value, so the type only.
             raise XSetupError(
                 f"could not send the request to {what} ({type(error).__name__}): check the credentials "
-                "for stray spaces or line breaks"
+                "for stray spaces, line breaks or other characters"
+            ) from None
+        except requests.RequestException as error:
+            # X's answer broke off or could not be decoded, or redirected without end: the type only.
+            raise XSetupError(
+                f"network error: X's answer to {what} could not be read ({type(error).__name__}): try again"
             ) from None
 
     @staticmethod
@@ -348,6 +404,7 @@ class XSetupClient:
             return self._bearer_token
         given = self._credentials.values.get("BearerToken")
         if given:
+            self._credentials.check_sendable(("BearerToken",))
             self._bearer_token = given
             return given
         self._credentials.require(("ApiKey", "ApiSecret"), "an app-only call (or a bearer token)")
@@ -397,7 +454,12 @@ def _error_for(
     # X's words on one line: the message that names the reason (CrcValidationFailed: ...) when
     # there is one, else its title, detail and messages.
     said = _reason_message(body) or " ".join(_problem(response).split())
-    kind = " ".join(str(body.get(key, "")) for key in ("type", "reason", "title")).lower()
+    if said in ("", "{}", "[]"):
+        said = "nothing more"
+    # The problem's type, reason and title, the document's own or (in a 200 or 400 that lists its
+    # problems, as X's lookups do) its errors'.
+    problems = [body, *(error for error in body.get("errors") or [] if isinstance(error, dict))]
+    kind = " ".join(str(problem.get(key, "")) for problem in problems for key in ("type", "reason", "title")).lower()
     where = f"{what}: X answered {status}"
     if _CRC_FAILED in said:
         return XSetupError(
@@ -451,6 +513,12 @@ def _error_for(
         return XSetupError(
             f"not allowed on this access level: {where}: it needs {ACCESS_NEEDED[product]}{needs}. X said: {said}"
         )
+    if status == 403:
+        return XSetupError(
+            f"forbidden: {where}: X refuses this app or account; most often the call is not allowed on this "
+            f"access level (it needs {ACCESS_NEEDED[product]}) or the app's permissions do not cover it. "
+            f"X said: {said}"
+        )
     if status >= 500:
         return XSetupError(f"X had a fault: {where}: try again in a minute. X said: {said}")
     return XSetupError(f"{where}: {said}")
@@ -468,8 +536,11 @@ def _reason_message(body: Mapping[str, Any]) -> str | None:
 def _is_access_level(kind: str, said: str, body: Mapping[str, Any]) -> bool:
     lowered = said.lower()
     markers = ("client-forbidden", "client-not-enrolled")
+    # X's code 453: "You currently have access to a subset of X API V2 endpoints ...".
+    codes = {error.get("code") for error in body.get("errors") or [] if isinstance(error, dict)}
     return (
-        any(marker in kind for marker in markers)
+        bool(codes & {453, "453"})
+        or any(marker in kind for marker in markers)
         or "required_enrollment" in body
         or "not permitted" in lowered
         or "not enrolled" in lowered
@@ -486,7 +557,9 @@ def _json(response: requests.Response) -> dict[str, Any]:
 
 
 def _reset_text(reset_at: float | None, now: datetime | None = None) -> str:
-    if reset_at is None:
+    # x-rate-limit-reset is epoch seconds; anything else (nan, inf, 0, a negative or a far-off
+    # number) is not a time X meant, and datetime would raise on some of them.
+    if reset_at is None or not math.isfinite(reset_at) or not 0 < reset_at < _LATEST_RESET:
         return "X did not say when the limit resets: try again in 15 minutes"
     moment = datetime.fromtimestamp(reset_at, UTC)
     wait = max(0, int(reset_at - (now or datetime.now(UTC)).timestamp()))
@@ -496,11 +569,84 @@ def _reset_text(reset_at: float | None, now: datetime | None = None) -> str:
     return f"the limit resets at {moment:%Y-%m-%d %H:%M:%S} UTC (in {left})"
 
 
-def _id(value: str, what: str) -> str:
+def checked_id(value: str, what: str) -> str:
     """An X id is digits; anything else would change the request's path."""
     if not (value.isascii() and value.isdigit()) or len(value) > 19:
         raise XSetupError(f"not a {what} id: {value!r} (X's ids are up to 19 digits)")
     return value
+
+
+_id = checked_id
+
+
+def checked_event_type(value: str) -> str:
+    """An X Activity event type, as X spells them (lower case, dotted)."""
+    if not _EVENT_TYPE.fullmatch(value) or len(value) > 100:
+        raise XSetupError(
+            f"not an X Activity event type: {value!r} (X's look like post.mention.create; the bot answers "
+            f"{' and '.join(BOT_ACTIVITY_EVENT_TYPES)})"
+        )
+    return value
+
+
+def checked_tag(value: str) -> str:
+    """A subscription's tag: 1 to 200 printable characters (X's limits)."""
+    if not 0 < len(value) <= _MAX_TAG_CHARS or not value.isprintable():
+        raise XSetupError(f"not a tag X accepts: {value!r} (1 to {_MAX_TAG_CHARS} printable characters)")
+    return value
+
+
+def checked_webhook_url(url: str) -> str:
+    """A URL X can register: https, a public host, no port, no credentials, at most 200 characters.
+    Refused here in one line, before any call (X would refuse it after its CRC check, or not at all
+    for a URL only this machine can reach)."""
+    refuse = "not a webhook URL X accepts: "
+    if any(not character.isprintable() or character.isspace() for character in url):
+        raise XSetupError(f"{refuse}{url!r} holds a space or a line break")
+    if len(url) > _MAX_URL_CHARS:
+        raise XSetupError(f"{refuse}it is {len(url)} characters long; X takes at most {_MAX_URL_CHARS}")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise XSetupError(f"{refuse}{url!r} does not parse as a URL") from None
+    if parts.username is not None or parts.password is not None:
+        # Not echoed: the part before @ may be a password.
+        raise XSetupError(f"{refuse}it holds a user name or password before the host: remove them")
+    if parts.scheme.lower() != "https":
+        raise XSetupError(f"{refuse}{url!r}: X delivers only to https:// URLs (the stack's WebhookUrl output is one)")
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise XSetupError(f"{refuse}{url!r} names no host")
+    if port is not None:
+        raise XSetupError(f"{refuse}{url!r} names a port: X delivers to the https default (443) only")
+    if parts.fragment:
+        raise XSetupError(f"{refuse}{url!r} has a #fragment, which is never sent to the server")
+    if not _is_public_host(host):
+        raise XSetupError(
+            f"{refuse}{url!r}: X must reach it from the internet (for a local `botctl serve`/`chalice local`, "
+            "register a public HTTPS tunnel's URL)"
+        )
+    return url
+
+
+def _is_public_host(host: str) -> bool:
+    lowered = host.lower()
+    try:
+        return ipaddress.ip_address(lowered).is_global
+    except ValueError:
+        pass
+    # A name: only DNS can tell, but these never reach this machine from the internet.
+    return "." in lowered and not lowered.endswith((".localhost", ".local", ".internal", ".lan", ".home.arpa"))
+
+
+def _listed(data: Any, call: str) -> list[Any]:
+    """A listing's `data`: X leaves it out when there is nothing; anything but a list is not X's shape."""
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise XSetupError(f"X answered {call} with data that is not a list (an API change?): nothing is listed")
+    return data
 
 
 def _yes_no(value: Any) -> str:

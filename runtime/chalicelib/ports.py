@@ -102,6 +102,16 @@ class MediaStore(Protocol):
         prefix or one without the trailing "/" (a whole bucket, or "users/1" matching "users/12")."""
         ...
 
+    def mark_deleted(self, prefix: str) -> None:
+        """Record that everything under the folder `prefix` was deleted for good (a post deleted on
+        X), in a mark kept apart from the folder (chalicelib.kernel.media_keys.deletion_mark_key),
+        so that what is stored there afterwards can be recognised (`is_deleted`) and deleted too."""
+        ...
+
+    def is_deleted(self, prefix: str) -> bool:
+        """True when `mark_deleted(prefix)` was called (and its mark has not expired)."""
+        ...
+
 
 class ImageAnalyser(Protocol):
     """Rekognition's view of a stored photo (labels, text, celebrities, other faces).
@@ -190,6 +200,11 @@ class OptOuts(Protocol):
 
     def opt_in(self, user_id: str, *, post_id: str) -> bool:
         """Forget the opt-out; True when the user was opted out, or was opted back in by this post."""
+        ...
+
+    def opted_out_by(self, user_id: str) -> str | None:
+        """The post (or "dm:<event id>") that opted the user out, None when they are not opted out:
+        Egress skips every reply to them but the confirmation of that very post."""
         ...
 
 

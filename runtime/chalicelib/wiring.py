@@ -284,6 +284,8 @@ def egress_service() -> EgressService:
         ),
         max_reply_age_seconds=current.max_reply_age_seconds,
         switch=adapters().posting_switch(),
+        # A reply still waiting when its person says "stop" is dropped, not posted.
+        opt_outs=opt_outs(),
     )
 
 

@@ -68,6 +68,50 @@ def test_delete_prefix_refuses_what_is_not_a_folder(store: MediaStore, prefix: s
     assert store.get(f"{POST}a.jpg") == b"photo"
 
 
+def test_a_deleted_folder_is_marked_apart_from_the_photos_and_the_mark_outlives_them(store: MediaStore) -> None:
+    """What lets Egress recognise a post deleted while (or before) it was analysed."""
+    store.put(f"{POST}a.jpg", b"photo", "image/jpeg")
+    assert not store.is_deleted(POST)
+    store.mark_deleted(POST)
+    store.mark_deleted(POST)  # again (a redelivered deletion): no error
+    assert store.is_deleted(POST)
+    # The mark is not under the folder: emptying it, or revoking the user, keeps it.
+    assert store.delete_prefix(POST) == 1
+    assert store.delete_prefix("users/42/") == 0
+    assert store.is_deleted(POST)
+    # Nobody else's post is marked: not a post whose id starts with it, nor another user's.
+    assert not store.is_deleted("users/42/posts/19000/")
+    assert not store.is_deleted("users/42/posts/190/")
+    assert not store.is_deleted("users/420/posts/1900/")
+    assert not store.is_deleted("users/42/")
+    with pytest.raises(ValueError):
+        store.mark_deleted("users/42/posts/1900")  # not a folder
+
+
+def test_the_s3_mark_is_an_object_under_deleted_and_the_local_one_is_beside_the_media_folder(tmp_path: Path) -> None:
+    with mock_aws():
+        client = boto3.client("s3", region_name=REGION)
+        client.create_bucket(Bucket=BUCKET)
+        S3MediaStore(client, BUCKET).mark_deleted(POST)
+        assert [item["Key"] for item in client.list_objects_v2(Bucket=BUCKET)["Contents"]] == [
+            "deleted/users/42/posts/1900.mark"
+        ]
+    local = LocalMediaStore(tmp_path / "media")
+    local.mark_deleted(POST)
+    assert (tmp_path / "media-deleted" / "users" / "42" / "posts" / "1900.mark").is_file()
+    assert not (tmp_path / "media").exists() or not any((tmp_path / "media").rglob("*"))
+
+
+def test_an_s3_mark_that_cannot_be_read_is_raised_not_read_as_absent() -> None:
+    client = boto3.client("s3", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stubber:
+        stubber.add_client_error("head_object", "403", http_status_code=403)
+        with pytest.raises(Exception, match="403"):
+            S3MediaStore(client, BUCKET).is_deleted(POST)
+        stubber.add_client_error("head_object", "404", http_status_code=404)
+        assert S3MediaStore(client, BUCKET).is_deleted(POST) is False
+
+
 def test_s3_deletes_in_batches_of_a_thousand() -> None:
     with mock_aws():
         client = boto3.client("s3", region_name=REGION)
@@ -164,6 +208,20 @@ def test_the_post_that_made_the_change_is_recognised_when_it_comes_again(opt_out
     assert not opt_outs.is_opted_out("42")
 
 
+def test_opted_out_by_names_the_post_that_opted_the_person_out(opt_outs: OptOuts) -> None:
+    """What Egress reads to drop a reply still waiting when its person says "stop", and to let the
+    confirmation of that very "stop" through."""
+    assert opt_outs.opted_out_by("42") is None
+    opt_outs.opt_out("42", post_id="2")
+    opt_outs.opt_out("42", post_id="3")  # no change: still the first "stop"
+    assert opt_outs.opted_out_by("42") == "2"
+    assert opt_outs.opted_out_by("4") is None and opt_outs.opted_out_by("420") is None
+    opt_outs.opt_in("42", post_id="4")
+    assert opt_outs.opted_out_by("42") is None
+    opt_outs.opt_out("42", post_id="dm:5")
+    assert opt_outs.opted_out_by("42") == "dm:5"
+
+
 def test_simultaneous_stops_change_the_sqlite_store_once(tmp_path: Path) -> None:
     path = tmp_path / "idempotency.sqlite3"
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -233,6 +291,34 @@ def test_an_unreadable_ssm_switch_fails_safe(failure: str) -> None:
         with pytest.raises(PostingSwitchUnreadableError) as raised:
             SsmPostingSwitch(client, "p").posting_enabled()
     assert isinstance(raised.value, TransientError)
+
+
+@pytest.mark.parametrize(
+    ("value", "enabled"),
+    [
+        *[("on", True), ("true", True), ("TRUE", True), ("yes", True), ("1", True), ("enabled", True)],
+        *[("off", False), (" Off ", False), ("false", False), ("no", False), ("0", False), ("disabled", False)],
+    ],
+)
+def test_the_usual_spellings_of_on_and_off_mean_what_they_say(value: str, enabled: bool) -> None:
+    """An operator who writes "false" to stop the bot (or "true" to start it) gets what they meant,
+    on AWS and locally; before, both read as an unreadable switch and nothing was posted."""
+    client = boto3.client("ssm", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stubber:
+        stubber.add_response("get_parameter", {"Parameter": {"Name": "p", "Value": value, "Type": "String"}})
+        assert SsmPostingSwitch(client, "p").posting_enabled() is enabled
+    assert EnvironmentPostingSwitch({"BOT_POSTING": value}).posting_enabled() is enabled
+
+
+@pytest.mark.parametrize("value", ["maybe", "onn", "of", "on off", "2", "-1", "null", "none", "\u200bon"])
+def test_anything_else_in_the_switch_fails_safe(value: str) -> None:
+    client = boto3.client("ssm", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stubber:
+        stubber.add_response("get_parameter", {"Parameter": {"Name": "p", "Value": value, "Type": "String"}})
+        with pytest.raises(PostingSwitchUnreadableError):
+            SsmPostingSwitch(client, "p").posting_enabled()
+    with pytest.raises(TransientError):
+        EnvironmentPostingSwitch({"BOT_POSTING": value}).posting_enabled()
 
 
 def test_an_ssm_switch_that_says_something_else_fails_safe() -> None:

@@ -157,3 +157,72 @@ def test_a_store_that_fails_is_raised_so_the_event_is_retried() -> None:
     with pytest.raises(ConnectionError):
         _service(Broken(), bus).honour(names.TWITTER_DELETED, {"status": {"id": POST, "user_id": USER}})
     assert bus.entries == []
+
+
+# --- deletions that arrive before the photos (review of issue 9) ------------------------------------
+
+
+def test_a_deleted_post_is_marked_before_its_folder_is_emptied_and_a_revocation_marks_nothing() -> None:
+    order: list[str] = []
+
+    class Recording(MemoryMediaStore):
+        def mark_deleted(self, prefix: str) -> None:
+            order.append(f"mark {prefix}")
+            super().mark_deleted(prefix)
+
+        def delete_prefix(self, prefix: str) -> int:
+            order.append(f"delete {prefix}")
+            return super().delete_prefix(prefix)
+
+    store, bus = Recording(), RecordingBus()
+    _service(store, bus).honour(names.TWITTER_DELETED, {"status": {"id": POST, "user_id": USER}})
+    # Mark, then delete: a photo stored in between is under the mark, one stored before is deleted.
+    assert order == [f"mark {post_prefix(USER, POST)}", f"delete {post_prefix(USER, POST)}"]
+    assert store.is_deleted(post_prefix(USER, POST)) and not store.is_deleted(post_prefix(USER, OTHER_POST))
+    order.clear()
+    _service(store, bus).honour(names.TWITTER_PERMISSION_REVOKED, {"revoke": {"source": {"user_id": USER}}})
+    assert order == [f"delete {user_prefix(USER)}"]
+
+
+def test_a_mark_that_cannot_be_written_does_not_stop_the_deletion() -> None:
+    class NoMarks(MemoryMediaStore):
+        def mark_deleted(self, prefix: str) -> None:
+            raise PermissionError("AccessDenied: s3:PutObject on deleted/*")
+
+    store, bus = NoMarks(), RecordingBus()
+    _stored(store)
+    deleted = _service(store, bus).honour(names.TWITTER_DELETED, {"status": {"id": POST, "user_id": USER}})
+    assert deleted == MediaDeleted(USER, POST, POST_DELETED, 3)
+    assert len(bus.entries) == 1
+
+
+def test_the_x_activity_apis_post_delete_asks_to_delete_the_post() -> None:
+    detail_type = names.x_activity_detail_type("post.delete")
+    detail = {"event_type": "post.delete", "payload": {"id": POST, "author_id": USER}}
+    assert deletion_request(detail_type, detail) == DeletionRequest(USER, POST, POST_DELETED)
+    bad_details: list[dict[str, Any]] = [
+        {"payload": {"id": POST}},
+        {"payload": {"id": "1/../2", "author_id": USER}},
+        {"payload": []},
+    ]
+    for bad in bad_details:
+        assert deletion_request(detail_type, bad) is None
+
+
+def test_an_x_activity_post_delete_delivery_reaches_the_deletion_and_deletes_the_post() -> None:
+    """From a signed X Activity delivery to the rule and the handler: routed, read and honoured."""
+    from botlocal.patterns import matches
+
+    delivery = {
+        "data": {
+            "event_type": "post.delete",
+            "event_uuid": "5f2a",
+            "filter": {"user_id": USER},
+            "payload": {"id": POST, "author_id": USER},
+        }
+    }
+    (event,) = [event for event in translate_delivery(delivery) if event.detail_type == "X_POST_DELETE"]
+    assert matches(names.MEDIA_DELETION_PATTERN, event.to_envelope(account="123456789012", region="us-east-1"))
+    store, bus = MemoryMediaStore(), RecordingBus()
+    _stored(store)
+    assert _service(store, bus).honour(event.detail_type, event.detail) == MediaDeleted(USER, POST, POST_DELETED, 3)

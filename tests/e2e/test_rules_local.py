@@ -4,7 +4,10 @@ on the local stage, its handlers and the analysis workflow as the dispatcher's t
 adapters with their state in a temporary folder):
 - a deleted post's photos and their annotated copies are gone from the media folder, and a user who
   revokes the app loses every photo of theirs (nobody else's); MEDIA_DELETED says how many;
-- "stop" gets one confirmation, then silence (REPLY_SKIPPED "opted out") until "start";
+- a post deleted before it arrives (X does not promise an order) is not answered, and the photo
+  downloaded for it and its annotated copy do not stay (Egress finds the deletion's mark);
+- "stop" gets one confirmation, then silence (REPLY_SKIPPED "opted out") until "start", and a reply
+  still waiting in Egress when the "stop" comes is dropped;
 - with BOT_POSTING=off nothing reaches the outbox (REPLY_SKIPPED "posting paused"), while the
   analysis, the alerts and the lake carry on; back on, only new posts are answered.
 
@@ -30,6 +33,7 @@ from chalicelib.responding.optout import STARTED_CONFIRMATION, STOPPED_CONFIRMAT
 
 from tests.e2e.test_failure_injection import InProcessRuntime, in_process_runtime
 from tests.fakes import FakeImageAnalyser, image_bytes
+from tests.local.journal_views import drain
 
 NEGATIVE_TEXT = "I hate you, you are a terrible and useless bot"
 CELEBRITY = {
@@ -180,3 +184,58 @@ def test_the_kill_switch_stops_posting_and_nothing_else(
     assert runtime.deliver_as_x(later.delivery) == [200]
     runtime.settle()
     assert [reply["ReplyToTweetId"] for reply in read_outbox(runtime.layout.outbox)] == [later.tweet_id]
+
+
+@pytest.mark.slow
+def test_a_post_deleted_before_it_arrives_is_not_answered_and_keeps_no_photo(runtime: InProcessRuntime) -> None:
+    """X does not promise the order of its deliveries: the deletion of a post may come before the
+    post (or while it is analysed). Its photos, downloaded afterwards, and their annotated copies
+    must not stay, and the post must not be answered."""
+    alice = user_id_of("alice")
+    runtime.layout.media_inbox.mkdir(parents=True, exist_ok=True)
+    (runtime.layout.media_inbox / "late0.jpg").write_bytes(image_bytes("JPEG", size=(160, 120)))
+    composed = compose_mention("who is this?", author="alice", photo_urls=["https://pbs.twimg.com/media/late0.jpg"])
+    deletion = {
+        "for_user_id": "1000000000000000001",
+        "tweet_delete_events": [
+            {"status": {"id": composed.tweet_id, "user_id": alice}, "timestamp_ms": "1432228155593"}
+        ],
+    }
+    assert runtime.deliver_as_x(deletion) == [200]
+    runtime.settle()
+    assert runtime.deliver_as_x(composed.delivery) == [200]
+    runtime.settle()
+
+    assert read_outbox(runtime.layout.outbox) == []
+    assert _stored(runtime) == []
+    assert [(d["Twitter"]["TweetId"], d["Reason"]) for d in _of_type(runtime, "REPLY_SKIPPED")] == [
+        (composed.tweet_id, "post deleted")
+    ]
+    # The deletion found nothing, then Egress deleted the photo and its annotated copy stored since.
+    assert [d["DeletedCount"] for d in _of_type(runtime, "MEDIA_DELETED")] == [0, 2]
+    assert runtime.dead_letters() == []
+
+
+@pytest.mark.slow
+def test_a_reply_still_waiting_in_egress_when_its_person_says_stop_is_not_posted(
+    runtime: InProcessRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reply to erin's joke request is held in Egress (here by a switch it cannot read, which
+    makes it retry later; the posting budget or X's rate limit hold replies the same way). She says
+    stop meanwhile: she gets the confirmation, and the held reply is dropped when it comes back."""
+    monkeypatch.setenv("BOT_POSTING", "unreadable")
+    joke = compose_mention("tell me a joke", author="erin", photo_urls=[])
+    assert runtime.deliver_as_x(joke.delivery) == [200]
+    drain(runtime.dispatcher)  # one round: Egress's delivery failed and waits for its retry
+    assert read_outbox(runtime.layout.outbox) == []
+
+    monkeypatch.setenv("BOT_POSTING", "on")
+    stop = compose_mention("stop", author="erin", photo_urls=[])
+    assert runtime.deliver_as_x(stop.delivery) == [200]
+    runtime.settle()  # brings the held reply's retry due
+
+    assert [reply["ReplyToTweetId"] for reply in read_outbox(runtime.layout.outbox)] == [stop.tweet_id]
+    assert [(d["Twitter"]["TweetId"], d["Reason"]) for d in _of_type(runtime, "REPLY_SKIPPED")] == [
+        (joke.tweet_id, "opted out")
+    ]
+    assert runtime.dead_letters() == []

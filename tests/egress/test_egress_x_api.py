@@ -174,6 +174,14 @@ def test_429_without_reset_header(x: responses.RequestsMock) -> None:
     assert caught.value.reset_at is None
 
 
+@pytest.mark.parametrize("reset", ["nan", "inf", "-inf", "0", "-5", "soon"])
+def test_429_with_a_reset_that_is_no_time_has_none(x: responses.RequestsMock, reset: str) -> None:
+    x.post(f"{API}/2/tweets", status=429, headers={"x-rate-limit-reset": reset}, body="Too Many Requests")
+    with pytest.raises(RateLimitedError) as caught:
+        poster().post_reply("hi", "1", [])
+    assert caught.value.reset_at is None
+
+
 def test_403_duplicate_content(x: responses.RequestsMock) -> None:
     x.post(
         f"{API}/2/tweets",

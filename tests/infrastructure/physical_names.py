@@ -51,12 +51,56 @@ NOT_PHYSICAL_NAMES: dict[str, str] = {
 _NOT_PHYSICAL = [re.compile(f"^{pattern}$") for pattern in NOT_PHYSICAL_NAMES]
 
 
+#: Resource types with no name at all, of which an account has one per region: two stages that
+#: both make one collide (the second overwrites the first's setting) whatever their names.
+SINGLETONS: dict[str, str] = {
+    "AWS::ApiGateway::Account": "the region's API Gateway account setting (its CloudWatch role)",
+    "AWS::Glue::DataCatalogEncryptionSettings": "the region's Data Catalog encryption settings",
+    "AWS::GuardDuty::Detector": "one detector per account and region",
+    "AWS::SecurityHub::Hub": "one hub per account and region",
+    "AWS::Macie::Session": "one session per account and region",
+}
+#: Settable primary identifiers (CloudFormation's primaryIdentifier) that are references to another
+#: resource, not a name of their own: the resource they name is compared instead.
+IDENTIFYING_REFERENCES: dict[str, str] = {
+    "CatalogId": "the account (a Glue table is scoped by its database)",
+    "Bucket": "the bucket a bucket policy is attached to",
+    "BotId": "the Lex bot an alias or version belongs to",
+    "RestApiId": "the API a stage or deployment belongs to",
+    "Qualifier": "a version or alias of the function it configures",
+}
+
+
+def unscanned_identifiers(template: Template, *, region: str) -> dict[str, list[str]]:
+    """Per resource type of the template, the settable properties that identify a resource in its
+    account and region (the primaryIdentifier of CloudFormation's resource schema, as cfn-lint ships
+    it) which physical_names does not read: not a key ending in "Name", nor a known reference. Empty
+    when every type's identifying name is compared between stages."""
+    from cfnlint.schema import PROVIDER_SCHEMA_MANAGER, ResourceNotFoundError
+
+    missed: dict[str, list[str]] = {}
+    for resource_type in sorted({resource["Type"] for resource in template["Resources"].values()}):
+        try:
+            schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
+        except ResourceNotFoundError:
+            missed[resource_type] = ["(no resource schema: look at its names by hand)"]
+            continue
+        read_only = set(schema.get("readOnlyProperties", []))
+        settable = [p.removeprefix("/properties/") for p in schema.get("primaryIdentifier", []) if p not in read_only]
+        unread = [p for p in settable if not p.endswith("Name") and p.split("/")[-1] not in IDENTIFYING_REFERENCES]
+        if unread:
+            missed[resource_type] = unread
+    return missed
+
+
 def physical_names(template: Template) -> dict[str, str]:
-    """Every literal physical name (or scoped name, with its scope) -> where it is set."""
+    """Every literal physical name (or scoped name, with its scope), and every singleton -> where it is set."""
     names: dict[str, str] = {}
     for logical_id, resource in template["Resources"].items():
         resource_type = resource["Type"]
         properties = resource.get("Properties", {})
+        if resource_type in SINGLETONS:
+            names[f"singleton {resource_type}"] = logical_id
         for path, value in _name_properties(properties):
             where = f"{resource_type} {path}"
             literal = _literal(value)
@@ -116,7 +160,13 @@ def _literal(value: Any) -> str | None:
         delimiter, parts = argument
         rendered = [_literal(part) for part in parts]
         return None if any(part is None for part in rendered) else delimiter.join(str(part) for part in rendered)
-    if function == "Fn::Sub" and isinstance(argument, str):
-        variables = set(re.findall(r"\$\{([^}!]+)\}", argument))
-        return argument if variables <= _PSEUDO_PARAMETERS else None
+    if function == "Fn::Sub":
+        # "${Var}" is a pseudo parameter, a resource, or (list form) a variable given beside the string.
+        text, given = (argument, {}) if isinstance(argument, str) else argument
+        for variable in set(re.findall(r"\$\{([^}!]+)\}", text)) - _PSEUDO_PARAMETERS:
+            value = _literal(given[variable]) if variable in given else None
+            if value is None:
+                return None
+            text = text.replace(f"${{{variable}}}", value)
+        return str(text)
     return None

@@ -145,3 +145,17 @@ def test_the_synthesized_bundle_ships_bytecode_for_the_lambda_runtime(synth) -> 
     compiled = {name for name in names if name.endswith(".pyc")}
     assert all(f".{tag}.pyc" in name for name in compiled)
     assert len(compiled) >= 0.95 * len(sources)
+
+
+def test_a_package_a_killed_synth_left_unfinished_is_dropped_before_chalice_reuses_it(tmp_path: Path) -> None:
+    from stacks.chalice_app import drop_unfinished_packages
+
+    finished = tmp_path / "0f3a-python3.12.zip"
+    with zipfile.ZipFile(finished, "w") as bundle:
+        bundle.writestr("app.py", "print('hello')\n")
+    # What Chalice leaves when it is killed while writing: local headers, no central directory.
+    unfinished = tmp_path / "9b7c-python3.12.zip"
+    unfinished.write_bytes(finished.read_bytes()[:40])
+    (tmp_path / "notes.txt").write_text("not a package")
+    assert drop_unfinished_packages(tmp_path) == [unfinished]
+    assert finished.exists() and not unfinished.exists() and (tmp_path / "notes.txt").exists()

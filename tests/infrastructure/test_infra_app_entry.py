@@ -39,3 +39,34 @@ def test_the_app_runs_only_on_the_lambda_runtimes_python() -> None:
     for other in ((3, 11), (3, 13)):
         with pytest.raises(SystemExit, match=r"must run on Python 3\.12 .* not 3\.1[13]"):
             app.check_python(other)
+
+
+@pytest.mark.parametrize(
+    ("context", "starts"),
+    [
+        ({"stage": "Dev"}, "error: context value stage must be at most 20 lowercase letters"),
+        ({"stage": "dev\n"}, "error: context value stage must be at most 20 lowercase letters"),
+        ({"alertEmail": "you@"}, "error: context value alertEmail must be an email address, got 'you@'"),
+        ({"monthlyBudgetUsd": "-1"}, "error: context value monthlyBudgetUsd must be a positive amount"),
+        ({"ingress": "stream"}, "error: context value ingress must be one of webhook, poll, both, got 'stream'"),
+        ({"ingress": "poll"}, "error: context value ingress=poll needs botUserId"),
+        ({"botUserId": "@mybot"}, "error: context value botUserId must be the bot's numeric X account id"),
+        ({"apiGatewayAccount": "sometimes"}, "error: context value apiGatewayAccount must be true or false"),
+    ],
+)
+def test_each_deploy_setting_the_app_refuses_is_one_line(tmp_path: Path, context: dict[str, str], starts: str) -> None:
+    """`make deploy STAGE=Dev` (and the other settings of "Deploying with make"): one line, no traceback."""
+    env = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps(context),
+        "CDK_OUTDIR": str(tmp_path),
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "1",
+    }
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=INFRASTRUCTURE_DIR, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert line.startswith(starts), line
+    assert result.stderr.strip().splitlines()[-1] == line

@@ -280,11 +280,13 @@ def _expected_permissions(template: dict[str, Any]) -> dict[str, dict[str, list[
             # One analysis per post: the claim is an item of the idempotency table.
             **{action: table for action in CLAIM_ACTIONS},
         },
-        # Deleted posts and revoked users: list and delete under users/ only, publish MEDIA_DELETED.
+        # Deleted posts and revoked users: list and delete under users/ only, mark the deletion
+        # under deleted/ only, publish MEDIA_DELETED.
         MEDIA_DELETION: {
             **async_invoked,
             **publisher,
             **oversized_reader,
+            "s3:PutObject": [*oversized, {"Fn::Join": ["", [media_bucket, "/deleted/*"]]}],
             "s3:ListBucket": [media_bucket],
             "s3:DeleteObject": [{"Fn::Join": ["", [media_bucket, "/users/*"]]}],
         },
@@ -338,6 +340,8 @@ def _expected_permissions(template: dict[str, Any]) -> dict[str, dict[str, list[
             **{action: table for action in IDEMPOTENCY_ACTIONS},
             # The kill switch, read at each post: that parameter only.
             "ssm:GetParameter": [posting_switch],
+            # What was stored for a post deleted on X while it was analysed: under users/ only.
+            "s3:DeleteObject": [{"Fn::Join": ["", [media_bucket, "/users/*"]]}],
         },
     }
     for group, granted in expected.items():

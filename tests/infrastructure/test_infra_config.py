@@ -164,3 +164,37 @@ def test_egress_from_context():
 def test_invalid_egress_settings_fail_at_synth(key, value):
     with pytest.raises(ValueError, match=key):
         _config(**{key: value})
+
+
+@pytest.mark.parametrize("value", ["@mybot", "mybot", "12 34", "-5", "1.5", "0x1F", "١٢٣", "1" * 21, "12\n34"])
+def test_a_bot_user_id_that_is_not_a_numeric_x_id_fails_at_synth(value):
+    # A handle where the id belongs would keep the runtime from recognising the bot's own posts
+    # (and the poller from reading its timeline): stopped at synth, with the command that prints it.
+    with pytest.raises(ValueError, match=r"botUserId must be the bot's numeric X account id .*botctl x whoami"):
+        _config(botUserId=value)
+
+
+def test_a_bot_user_id_from_cdk_json_may_be_a_number_only_below_2_to_the_53():
+    assert _config(botUserId=42).bot_user_id == "42"
+    assert _config(botUserId=" 42 ").bot_user_id == "42"
+    # Context passes through JavaScript: 1234567890123456789 arrives as 1234567890123456800, another
+    # account. A number that large cannot be trusted; the message says to quote it.
+    with pytest.raises(ValueError, match=r"botUserId .* a string in cdk\.json"):
+        _config(botUserId=1234567890123456789)
+    with pytest.raises(ValueError, match=r"botUserId .* a string in cdk\.json"):
+        _config(botUserId=2**53)
+    assert _config(botUserId=2**53 - 1).bot_user_id == str(2**53 - 1)
+
+
+@pytest.mark.parametrize("ingress", ["poll", "both"])
+def test_a_poll_interval_over_half_the_reply_age_fails_at_synth(ingress):
+    # Mentions would mostly be older than maxReplyAgeSeconds when read: the bot would answer none.
+    with pytest.raises(ValueError, match=r"pollIntervalMinutes=31 is over half of maxReplyAgeSeconds=3600"):
+        _config(ingress=ingress, botUserId="1500000000000000001", pollIntervalMinutes="31", maxReplyAgeSeconds="3600")
+    polling = _config(ingress=ingress, botUserId="1500000000000000001", pollIntervalMinutes="30")
+    assert (polling.poll_interval_minutes, polling.max_reply_age_seconds) == (30, 3600)
+    # Raising the reply age allows the longer interval; the webhook alone never polls.
+    assert (
+        _config(ingress=ingress, botUserId="1", pollIntervalMinutes="60", maxReplyAgeSeconds="7200").ingress == ingress
+    )
+    assert _config(pollIntervalMinutes="60").poll_interval_minutes == 60

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.infrastructure.physical_names import physical_names
+from tests.infrastructure.physical_names import physical_names, unscanned_identifiers
 
 
 def _template(**resources: dict[str, Any]) -> dict[str, Any]:
@@ -60,3 +60,40 @@ def test_scoped_names_are_compared_with_their_scope():
         "AWS::Glue::Table xbot_datalake_a.analysed-messages-table",
         "metric XBot-a/MESSAGE_RECEIVED",
     }
+
+
+def test_a_singleton_is_a_name_of_its_own():
+    # The region's API Gateway account setting has no name: two stages that both set it collide.
+    template = _template(
+        Account={"Type": "AWS::ApiGateway::Account", "Properties": {"CloudWatchRoleArn": {"Fn::GetAtt": ["R", "Arn"]}}},
+    )
+    assert physical_names(template) == {"singleton AWS::ApiGateway::Account": "Account"}
+
+
+def test_an_identifying_property_the_scan_does_not_read_is_reported():
+    # A Cognito domain is identified by Domain, which does not end in "Name": the scan would miss it.
+    template = _template(
+        Domain={"Type": "AWS::Cognito::UserPoolDomain", "Properties": {"Domain": "xbot", "UserPoolId": "pool"}},
+        Bucket={"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "xbot-lake"}},
+        Policy={"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": {"Ref": "Bucket"}, "PolicyDocument": {}}},
+    )
+    assert unscanned_identifiers(template, region="us-east-1") == {
+        "AWS::Cognito::UserPoolDomain": ["UserPoolId", "Domain"]
+    }
+    assert unscanned_identifiers(_template(Made={"Type": "AWS::Made::Up"}), region="us-east-1") == {
+        "AWS::Made::Up": ["(no resource schema: look at its names by hand)"]
+    }
+
+
+def test_a_sub_with_its_own_literal_variables_is_a_physical_name():
+    template = _template(
+        Fixed={
+            "Type": "AWS::SSM::Parameter",
+            "Properties": {"Name": {"Fn::Sub": ["/${App}/kill-switch-${AWS::Region}", {"App": "xbot"}]}},
+        },
+        Generated={
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"QueueName": {"Fn::Sub": ["${Stack}-queue", {"Stack": {"Ref": "AWS::StackName"}}]}},
+        },
+    )
+    assert set(physical_names(template)) == {"AWS::SSM::Parameter /xbot/kill-switch-${AWS::Region}"}

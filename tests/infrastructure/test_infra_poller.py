@@ -97,8 +97,28 @@ def test_poll_mode_grants_the_poller_only_what_it_calls(polling: Synth) -> None:
         "dynamodb:GetItem": [{"Fn::GetAtt": [table, "Arn"]}],
         "dynamodb:PutItem": [{"Fn::GetAtt": [table, "Arn"]}],
     }
-    assert "events:PutEvents" in granted
-    assert "secretsmanager:GetSecretValue" in granted
+    # Publishing only to the bot's bus (and an oversized event's detail into the lake), the X secret
+    # only, its own log group only: nothing else.
+    (bus,) = of_type(polling.template, "AWS::Events::EventBus")
+    assert granted["events:PutEvents"] == [{"Fn::GetAtt": [bus, "Arn"]}]
+    (secret,) = granted["secretsmanager:GetSecretValue"]
+    assert json.dumps(secret).endswith(':secret:TwitterSecret-??????"]]}')
+    assert set(granted) == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "events:PutEvents",
+        "s3:PutObject",
+        "secretsmanager:GetSecretValue",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+    (oversized,) = granted["s3:PutObject"]
+    assert json.dumps(oversized).endswith('"/oversized/*"]]}')
+    (log_group,) = {json.dumps(r) for action in ("logs:CreateLogStream", "logs:PutLogEvents") for r in granted[action]}
+    poller_log = functions(polling.template)[POLLER]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    assert log_group == json.dumps({"Fn::GetAtt": [poller_log, "Arn"]})
     # No other role touches the checkpoint.
     for name in ("api_handler", "egress_post_reply"):
         other = permissions(polling.template, role_of(polling.template, name))
@@ -145,3 +165,26 @@ def test_the_ingress_context_defaults_to_the_webhook_and_checks_its_values() -> 
     with pytest.raises(ValueError, match="pollIntervalMinutes"):
         BotConfig.from_context(cdk.App(context={"pollIntervalMinutes": "0"}).node)
     assert ingress.rate_expression(1) == "rate(1 minute)"
+
+
+def test_poll_mode_names_the_poller_and_its_log_for_the_guide(polling: Synth, synth: Synth) -> None:
+    outputs = polling.template["Outputs"]
+    # The function's name (from its ARN), and the log group its LoggingConfig writes to.
+    name = {"Fn::Select": [6, {"Fn::Split": [":", {"Fn::GetAtt": [POLLER, "Arn"]}]}]}
+    assert outputs["PollerFunctionName"]["Value"] == name
+    logging = functions(polling.template)[POLLER]["Properties"]["LoggingConfig"]
+    assert outputs["PollerLogGroupName"]["Value"] == logging["LogGroup"]
+    assert "PollerFunctionName" not in synth.template["Outputs"]
+    assert "PollerLogGroupName" not in synth.template["Outputs"]
+
+
+def test_every_failure_queue_is_an_output(synth: Synth) -> None:
+    outputs = synth.template["Outputs"]
+    queues = set(of_type(synth.template, "AWS::SQS::Queue"))
+    named = {
+        outputs[name]["Value"]["Ref"]
+        for name in ("TargetDeadLettersQueueUrl", "HandlerFailuresQueueUrl", "EgressDeadLettersQueueUrl")
+    }
+    assert named <= queues and len(named) == 3
+    # Every queue whose name says it holds failures is among them.
+    assert {q for q in queues if "DeadLetters" in q or "Failures" in q} == named

@@ -155,8 +155,8 @@ def test_every_module_the_cdk_app_imports_at_synth_is_installed_by_requirements_
     assert missing == {}
 
 
-@pytest.mark.parametrize("target", ["deploy", "diff", "destroy"])
-def test_make_deploy_diff_and_destroy_use_only_the_deploy_virtualenv(target):
+@pytest.mark.parametrize("target", ["deploy", "diff", "destroy", "synth"])
+def test_make_deploy_diff_destroy_and_synth_use_only_the_deploy_virtualenv(target):
     """`make -n -B`: every command the target would run, its prerequisites' included (nothing runs)."""
     if shutil.which("make") is None:
         pytest.skip("make is not installed")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from chalicelib.contracts import names
-from chalicelib.kernel.media_keys import USERS_PREFIX
+from chalicelib.kernel.media_keys import DELETION_MARKS_PREFIX, USERS_PREFIX
 from stacks.chalice_app import function_logical_id
 from stacks.egress import POST_REPLY_FUNCTION, POSTING_SWITCH_VARIABLE
 from stacks.responding import OPT_OUT_KEYS, REPLY_TO_PHOTOS, REPLY_TO_TEXT
@@ -41,21 +41,27 @@ def test_the_media_deletion_reacts_to_deletions_and_revocations_on_the_custom_bu
         names.TWITTER_DELETED,
         names.TWITTER_PERMISSION_REVOKED,
         "X_OAUTH_REVOKE",
+        "X_POST_DELETE",
     }
 
 
-def test_only_the_media_deletion_may_delete_photos_and_only_under_users(synth):
+def test_only_the_media_deletion_and_egress_may_delete_photos_and_only_under_users(synth):
     media = {"Fn::GetAtt": [synth.template["Outputs"]["MediaBucketName"]["Value"]["Ref"], "Arn"]}
     role = role_of(synth.template, DELETE_MEDIA)
     deleters = _with_action(synth.template, "s3:DeleteObject")
-    assert deleters == [(role, deleters[0][1])]
-    assert deleters[0][1]["Resource"] == {"Fn::Join": ["", [media, f"/{USERS_PREFIX}*"]]}
+    # Egress deletes what was stored for a post deleted on X while it was analysed.
+    assert sorted(deleter for deleter, _ in deleters) == sorted([role, role_of(synth.template, POST_REPLY_FUNCTION)])
+    for _, statement in deleters:
+        assert statement["Resource"] == {"Fn::Join": ["", [media, f"/{USERS_PREFIX}*"]]}
     (listing,) = [s for s in statements(synth.template, role) if s["Action"] == "s3:ListBucket"]
     assert listing["Resource"] == media
     assert listing["Condition"] == {"StringLike": {"s3:prefix": [f"{USERS_PREFIX}*"]}}
-    # It neither reads nor writes photos.
+    # It reads no photo and writes only the deleted post's mark, under deleted/.
     for statement in statements(synth.template, role):
-        assert statement["Action"] not in ("s3:GetObject", "s3:PutObject") or "oversized" in str(statement["Resource"])
+        if statement["Action"] == "s3:PutObject":
+            assert statement["Resource"] == {"Fn::Join": ["", [media, f"/{DELETION_MARKS_PREFIX}*"]]}
+        else:
+            assert statement["Action"] != "s3:GetObject" or "oversized" in str(statement["Resource"])
 
 
 def test_the_media_lifecycle_rule_still_covers_every_photo(synth):

@@ -30,7 +30,10 @@ def test_a_stage_names_the_stack_and_the_database(stage, stack, database):
     assert datalake.TABLE_NAME == "analysed-messages-table"
 
 
-@pytest.mark.parametrize("stage", ["Dev", "1st", "a--b", "a_b", "dev-", "-dev", "a b", "x" * 21, "dev/1"])
+# "dev\n": a regular expression's "$" also matches before a final newline, which no name allows.
+@pytest.mark.parametrize(
+    "stage", ["Dev", "1st", "a--b", "a_b", "dev-", "-dev", "a b", "x" * 21, "dev/1", "dev\n", "dev\r\n", "dév"]
+)
 def test_an_invalid_stage_fails_at_synth(stage):
     with pytest.raises(ValueError, match="stage"):
         _config(stage=stage)
@@ -52,7 +55,9 @@ def test_alert_email_and_budget_from_dash_c_strings():
     assert _config(alertEmail="", monthlyBudgetUsd="").alert_email is None
 
 
-@pytest.mark.parametrize("email", ["you", "you@", "@example.com", "you@example", "you@@example.com", "a b@c.de"])
+@pytest.mark.parametrize(
+    "email", ["you", "you@", "@example.com", "you@example", "you@@example.com", "a b@c.de", "a@b.de\nc@d.de"]
+)
 def test_a_bad_email_fails_at_synth(email):
     with pytest.raises(ValueError, match="alertEmail"):
         _config(alertEmail=email)

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from chalicelib.contracts import datalake
 from stacks.analytics import Analytics
-from stacks.config import STACK_NAME
+from stacks.config import STACK_NAME, STAGE_MAX_LENGTH
 from stacks.notifications import ACTUAL_THRESHOLD_PERCENT, FORECAST_THRESHOLD_PERCENT
 from stacks.plumbing import METRIC_NAMESPACE
 from stacks.teardown import KEPT, kept_resources
 
-from tests.infrastructure.physical_names import physical_names
-from tests.infrastructure.synthesis import Synth, synthesize_with
+from tests.infrastructure.physical_names import physical_names, unscanned_identifiers
+from tests.infrastructure.synthesis import REGION, Synth, synthesize_with
 from tests.infrastructure.templates import of_type, only
 from tests.infrastructure.test_infra_compliance import _lint
 
@@ -35,7 +35,10 @@ ALERT_EMAIL = "ops@example.com"
 BUDGET_USD = 20
 #: Both with the mentions poller too (`ingress=both`), so its schedule and table are compared as well.
 STAGE_A = {"stage": "a", "ingress": "both", "alertEmail": ALERT_EMAIL, "monthlyBudgetUsd": str(BUDGET_USD)}
-STAGE_B = {"stage": "b", "ingress": "both", "apiGatewayAccount": "false"}
+#: Stage b's name is as long as a stage may be, with hyphens: every name it ends up in must take it
+#: (cfn-lint checks their patterns and lengths below).
+LONGEST_STAGE = "b-" + "x" * (STAGE_MAX_LENGTH - 5) + "-20"
+STAGE_B = {"stage": LONGEST_STAGE, "ingress": "both", "apiGatewayAccount": "false"}
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +87,7 @@ def test_the_default_stage_subscribes_no_one_and_has_no_budget(synth):
 
 @STAGES
 def test_stages_name_their_stacks(stages):
-    assert {name: s.stack.stack_name for name, s in stages.items()} == {"a": "XBot-a", "b": "XBot-b"}
+    assert {name: s.stack.stack_name for name, s in stages.items()} == {"a": "XBot-a", "b": f"XBot-{LONGEST_STAGE}"}
 
 
 @STAGES
@@ -93,11 +96,18 @@ def test_two_stages_share_no_physical_name(stages, template):
     a, b = (physical_names(getattr(stages[stage], template)) for stage in ("a", "b"))
     # The names the stages set (not only generated ones) were found, and each carries its stage.
     assert f"AWS::Glue::Database {datalake.DATABASE_NAME}_a" in a
-    assert f"AWS::Glue::Table {datalake.DATABASE_NAME}_b.{datalake.TABLE_NAME}" in b
+    database_b = f"{datalake.DATABASE_NAME}_{LONGEST_STAGE.replace('-', '_')}"
+    assert f"AWS::Glue::Table {database_b}.{datalake.TABLE_NAME}" in b
     assert "AWS::Athena::WorkGroup XBot-a-analytics" in a
-    assert "AWS::Lex::Bot XBot-b-XBotConversation" in b
+    assert f"AWS::Lex::Bot XBot-{LONGEST_STAGE}-XBotConversation" in b
     assert "metric XBot-a/MESSAGE_RECEIVED" in a
+    # The region's API Gateway account setting is set by stage a only.
+    assert "singleton AWS::ApiGateway::Account" in a
     assert {name: a[name] for name in set(a) & set(b)} == {}
+    # Every resource type's identifying property (CloudFormation's resource schemas) was compared:
+    # none is named by a key the scan above does not read.
+    for stage in ("a", "b"):
+        assert unscanned_identifiers(getattr(stages[stage], template), region=REGION) == {}
 
 
 @STAGES
@@ -178,6 +188,12 @@ def _check_teardown(synth: Synth) -> None:
         assert workgroup["Properties"]["RecursiveDeleteOption"] is True
     for table_id, table in of_type(template, "AWS::DynamoDB::Table").items():
         assert not table["Properties"].get("DeletionProtectionEnabled"), table_id
+    # What is kept stays readable: nothing kept is encrypted with (or names) a key the stack
+    # schedules for deletion with it.
+    keys = set(of_type(template, "AWS::KMS::Key"))
+    for logical_id in retained:
+        named = json.dumps(template["Resources"][logical_id])
+        assert not [key for key in keys if f'"{key}"' in named], logical_id
     # Log groups, keys, the archive and the Lex bot go with the stack.
     for resource_type in ("AWS::Logs::LogGroup", "AWS::KMS::Key", "AWS::Events::Archive", "AWS::Lex::Bot"):
         for logical_id in of_type(template, resource_type):
@@ -300,6 +316,9 @@ def test_budgets_and_cloudwatch_may_publish_to_the_encrypted_operations_topic(st
 
 @STAGES
 def test_stages_with_alerts_and_a_budget_pass_cfn_lint(stages):
-    # cdk-nag ran at synth (it fails the synth on any finding); cfn-lint here.
-    assert _lint(stages["a"].template) == []
-    assert _lint(stages["a"].expanded) == []
+    # cdk-nag ran at synth (it fails the synth on any finding); cfn-lint here, on stage b too: the
+    # longest stage name in every name it is part of (cfn-lint checks each against its pattern and length).
+    assert len(LONGEST_STAGE) == STAGE_MAX_LENGTH
+    for stage in ("a", "b"):
+        assert _lint(stages[stage].template) == []
+        assert _lint(stages[stage].expanded) == []

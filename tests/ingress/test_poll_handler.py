@@ -122,3 +122,23 @@ def test_the_local_poller_names_the_missing_credentials(monkeypatch: pytest.Monk
         wiring.mentions_poller()
     message = str(caught.value)
     assert "polling X for mentions" in message and "TWITTER_ACCESS_TOKEN_SECRET" in message
+
+
+def test_a_transient_failure_is_logged_on_one_line_and_fails_the_run(
+    client: Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from chalicelib.adapters.x_api import XApiTransientError
+
+    monkeypatch.setenv("BOT_USER_ID", BOT)
+    adapters = FakeAdapters()
+    adapters.mentions = FakeMentionsReader(
+        [page("first_run.json"), XApiTransientError("GET /2/users/1/mentions -> 200: the answer is not JSON")]
+    )
+    use_fake_adapters(monkeypatch, adapters)
+    assert invoke(client)["outcome"] == "started"
+
+    with pytest.raises(Exception, match="not JSON"):
+        invoke(client)
+    (record,) = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert record.getMessage() == "mentions poll failed; the next run retries"
+    assert record.__dict__["reason"] == "XApiTransientError: GET /2/users/1/mentions -> 200: the answer is not JSON"

@@ -67,6 +67,19 @@ def test_serve_poll_with_credentials_but_no_bot_user_id_names_only_that(
     assert "BOT_USER_ID" in result.output and "TWITTER_API_KEY" not in result.output
 
 
+def test_serve_poll_with_a_handle_for_bot_user_id_says_it_needs_the_numeric_id(
+    local_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOT_USER_ID", "@ExampleUser")
+    monkeypatch.setenv("X_API_BASE", API)  # never the real X, should it start polling after all
+    for variable, value in CREDENTIALS.items():
+        monkeypatch.setenv(variable, value)
+    result = CliRunner().invoke(main, ["serve", "--poll", "--port", str(free_port()), "--local-dir", str(local_dir)])
+    assert result.exit_code == 1, result.output
+    assert "numeric X account id, not '@ExampleUser'" in result.output and "Traceback" not in result.output
+    assert not LocalLayout(local_dir.resolve()).server.exists()
+
+
 def test_the_poll_thread_runs_the_scheduled_handler_onto_the_local_bus(
     local_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -70,6 +70,38 @@ NEITHER = [
 ]
 
 
+#: Found missing in a review (each was an ordinary message before): said again, with "this", with
+#: "bot" inside the phrase, and the words for stop of the bot's other languages.
+MORE_STOPS = [
+    "stop stop",
+    "STOP! STOP! STOP!",
+    "stop this",
+    "Stop the bot please",
+    "stop the replies",
+    "stop spamming",
+    "halt",
+    "Para.",
+    "por favor para",
+    "Basta ya",
+    "arrête !",
+    "arrete svp",
+    "@xbot STOPP",
+    "Hör auf, bitte",
+]
+#: Sentences around those words are still ordinary messages.
+MORE_NEITHER = ["para mí es genial", "basta de chistes malos, cuéntame uno bueno", "no more", "stop stop motion"]
+
+
+@pytest.mark.parametrize("text", MORE_STOPS)
+def test_repeated_longer_and_other_language_stops_are_stop(text: str) -> None:
+    assert command_in(text) is Command.STOP, normalised(text)
+
+
+@pytest.mark.parametrize("text", MORE_NEITHER)
+def test_sentences_with_the_new_stop_words_are_not_commands(text: str) -> None:
+    assert command_in(text) is None, normalised(text)
+
+
 @pytest.mark.parametrize("text", STOPS)
 def test_stop_and_its_variants_are_stop(text: str) -> None:
     assert command_in(text) is Command.STOP, normalised(text)

@@ -12,8 +12,8 @@ from tests.x_setup.recorded import ENVIRONMENT
 
 @pytest.fixture
 def env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The four keys in the environment, no bearer token, no secret name."""
-    for name in (*ENVIRONMENT, "TWITTER_BEARER_TOKEN", "TWITTER_SECRET_NAME"):
+    """The four keys in the environment, no bearer token, no secret name, the kill switch unset (on)."""
+    for name in (*ENVIRONMENT, "TWITTER_BEARER_TOKEN", "TWITTER_SECRET_NAME", "BOT_POSTING"):
         monkeypatch.delenv(name, raising=False)
     for name, value in ENVIRONMENT.items():
         monkeypatch.setenv(name, value)

@@ -49,6 +49,21 @@ class DynamoDbOptOuts:
             raise IdempotencyUnavailableError(f"cannot read the opt-out of {user_id}: {error}") from error
         return response.get("Item", {}).get("opted_out", {}).get("BOOL") is True
 
+    def opted_out_by(self, user_id: str) -> str | None:
+        try:
+            response = self._client.get_item(
+                TableName=self._table,
+                Key=self._key(user_id),
+                ConsistentRead=True,
+                ProjectionExpression="opted_out, post",
+            )
+        except ClientError as error:
+            raise IdempotencyUnavailableError(f"cannot read the opt-out of {user_id}: {error}") from error
+        item = response.get("Item", {})
+        if item.get("opted_out", {}).get("BOOL") is not True:
+            return None
+        return item.get("post", {}).get("S", "")
+
     def opt_out(self, user_id: str, *, post_id: str) -> bool:
         return self._change(
             user_id,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Final
 
 from botocore.exceptions import ClientError
 
-from chalicelib.kernel.media_keys import check_folder_prefix
+from chalicelib.kernel.media_keys import check_folder_prefix, deletion_mark_key
 from chalicelib.ports import MediaError
 
 if TYPE_CHECKING:
@@ -60,6 +60,24 @@ class S3MediaStore:
         if batch:
             deleted += self._delete(batch)
         return deleted
+
+    def mark_deleted(self, prefix: str) -> None:
+        """An empty object at deletion_mark_key(prefix) (s3:PutObject under deleted/); the media
+        bucket's lifecycle rule expires it with the photos, long after any analysis has ended."""
+        self._client.put_object(
+            Bucket=self._bucket, Key=deletion_mark_key(prefix), Body=b"", ContentType="application/octet-stream"
+        )
+
+    def is_deleted(self, prefix: str) -> bool:
+        """Whether the mark is there (HeadObject: s3:GetObject, and s3:ListBucket for S3 to answer
+        404 rather than 403 for a missing one). Any other error is raised: the caller retries."""
+        try:
+            self._client.head_object(Bucket=self._bucket, Key=deletion_mark_key(prefix))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in _MISSING:
+                return False
+            raise
+        return True
 
     def _delete(self, keys: list[str]) -> int:
         response = self._client.delete_objects(

@@ -26,6 +26,7 @@ No exception or log line carries a credential: messages hold the status and X's 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -221,11 +222,14 @@ def _problem(response: requests.Response) -> str:
 
 
 def _reset_at(response: requests.Response) -> float | None:
+    """X's `x-rate-limit-reset` (epoch seconds), or None when it gave none that is a time: `nan`
+    would make a caller retry at once into another 429, and `inf` would stop a poller for good."""
     value = response.headers.get("x-rate-limit-reset")
     try:
-        return float(value) if value else None
+        reset = float(value) if value else None
     except ValueError:
         return None
+    return reset if reset is not None and math.isfinite(reset) and reset > 0 else None
 
 
 def _data_id(response: requests.Response, what: str) -> str:

@@ -21,6 +21,7 @@ from typing import Any, Final
 import requests
 
 from chalicelib.adapters.x_api import UserContextClient, XApiTransientError, _problem, _reset_at
+from chalicelib.kernel.delivery_json import NotAnObjectError, RejectedError, parse_delivery
 from chalicelib.ports import MentionsPage, RateLimit, RateLimitedError, XReadError
 
 #: What the translation reads (chalicelib/ingress/translate.py, _message_from_v2_post): the text
@@ -34,6 +35,10 @@ EXPANSIONS: Final = (
 )
 USER_FIELDS: Final = "username,name"
 MEDIA_FIELDS: Final = "media_key,type,url"
+#: Post ids are 64-bit snowflakes (at most 19 decimal digits); X's page tokens are about 40
+#: characters. Anything longer is not X's, and a token that long would not fit the checkpoint's item.
+MAX_ID_DIGITS: Final = 19
+MAX_TOKEN_CHARS: Final = 512
 
 
 class XApiMentionsReader(UserContextClient):
@@ -62,7 +67,12 @@ class XApiMentionsReader(UserContextClient):
         if pagination_token:
             params["pagination_token"] = pagination_token
         path = f"/2/users/{user_id}/mentions"
-        response = self._request("GET", path, params=params, refusal=_read_error)
+        try:
+            response = self._request("GET", path, params=params, refusal=_read_error)
+        except requests.RequestException as error:
+            # What _request leaves (a broken chunked answer, a decoding fault...): X's failure, retried.
+            # The type only: the message may hold the request's URL.
+            raise XApiTransientError(f"GET {path}: X's answer could not be read ({type(error).__name__})") from None
         rate_limit = _rate_limit(response)
         where = f"GET {path} -> {response.status_code}"
         return _page(response, where, rate_limit)
@@ -81,22 +91,50 @@ def _read_error(method: str, path: str, response: requests.Response) -> Exceptio
 
 
 def _page(response: requests.Response, where: str, rate_limit: RateLimit) -> MentionsPage:
+    """The page, or an error that leaves the checkpoint where it is: an answer that is not a page
+    (not JSON, no `data` and no `meta`, `data` not a list, an unusable next_token) is X's fault and
+    retried (XApiTransientError); a 200 that holds only `errors` is a refusal (XReadError), never
+    an empty page, which would let the poller close a range it has not read."""
+    # The webhook's parser: no NaN or Infinity (EventBridge takes only valid JSON), lone surrogates
+    # replaced (valid UTF-8 only), no nesting deeper than real posts have.
     try:
-        body = response.json()
-    except ValueError:
-        raise XApiTransientError(f"{where}: the answer is not JSON") from None
-    if not isinstance(body, dict):
-        raise XApiTransientError(f"{where}: the answer is not a JSON object")
-    data = body.get("data") or []
-    includes = body.get("includes") or {}
-    meta = body.get("meta") or {}
+        body = parse_delivery(response.content)
+    except NotAnObjectError as error:
+        raise XApiTransientError(
+            f"{where}: the answer {'is not JSON' if 'not JSON' in str(error) else 'is not a JSON object'}"
+        ) from None
+    except RejectedError as error:
+        raise XApiTransientError(f"{where}: the answer cannot be read ({error})") from None
+    data = body.get("data")
+    meta = body.get("meta")
+    if data is None and body.get("errors"):
+        raise XReadError(f"{where}: {_problem(response)}", status=response.status_code)
+    if data is None and not isinstance(meta, dict):
+        raise XApiTransientError(f"{where}: the answer has neither data nor meta")
+    if data is not None and not isinstance(data, list):
+        raise XApiTransientError(f"{where}: data is {type(data).__name__}, not a list")
+    next_token = _text(meta, "next_token")
+    if next_token is not None and not _is_token(next_token):
+        raise XApiTransientError(f"{where}: meta.next_token is not a page token")
+    includes = body.get("includes")
+    newest_id = _text(meta, "newest_id")
     return MentionsPage(
-        posts=[post for post in data if isinstance(post, dict)] if isinstance(data, list) else [],
+        # Every item, objects or not: the translation records what it cannot read (DELIVERY_REJECTED).
+        posts=list(data or []),
         includes=includes if isinstance(includes, dict) else {},
-        newest_id=_text(meta, "newest_id"),
-        next_token=_text(meta, "next_token"),
+        newest_id=newest_id if newest_id is not None and _is_post_id(newest_id) else None,
+        next_token=next_token,
         rate_limit=rate_limit,
     )
+
+
+def _is_post_id(value: str) -> bool:
+    """A decimal 64-bit snowflake, as X's post ids are."""
+    return 0 < len(value) <= MAX_ID_DIGITS and value.isascii() and value.isdigit() and int(value) < 2**63
+
+
+def _is_token(value: str) -> bool:
+    return len(value) <= MAX_TOKEN_CHARS and value.isascii() and value.isprintable()
 
 
 def _text(meta: Any, key: str) -> str | None:

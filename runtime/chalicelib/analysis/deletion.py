@@ -4,16 +4,24 @@ X's developer policy asks apps to delete what they keep of a post when it is del
 user when they revoke the app. Analysis stores the photos (and Responding their annotated copies)
 under the post and its author (chalicelib.kernel.media_keys), so each deletion is one delete by
 prefix in the media store:
-- TWITTER_DELETED (tweet_delete_events: {"status": {"id", "user_id"}}) -> the post's folder;
+- TWITTER_DELETED (tweet_delete_events: {"status": {"id", "user_id"}}) and X_POST_DELETE (the X
+  Activity API's post.delete: {"payload": {"id", "author_id"}}) -> the post's folder;
 - TWITTER_PERMISSION_REVOKED (user_event: {"revoke": {"source": {"user_id"}}}) and X_OAUTH_REVOKE
   (the X Activity API's {"payload": {"user_id"}}) -> the user's folder, every post of theirs.
 What was deleted is published as MEDIA_DELETED (how many objects, possibly 0), the record in the
 data lake that the deletion was honoured. What the lake and the archive keep (the raw events, the
 text) is not touched here: README, "Deleted posts and revoked access", says how to purge it.
 
-Deleting is idempotent: a redelivered event deletes nothing more and records 0. A photo stored
-after its post's deletion (an analysis still running when the deletion arrives) is not caught here;
-the media bucket's lifecycle rule expires it with the rest.
+Deleting is idempotent: a redelivered event deletes nothing more and records 0.
+
+A post's deletion may arrive while its analysis is still running, or even before the post itself
+(X does not promise an order): a photo could then be stored after the folder was emptied. So a
+deleted post is first marked (MediaStore.mark_deleted, a mark kept apart from the photos), then
+its folder emptied: whatever is stored after the mark is found by Egress, which does not answer a
+marked post and deletes what was stored for it (egress/service.py). Mark then delete, store then
+check: whichever comes first, the photo is caught. Marking is best effort: if it fails (a grant
+missing) the deletion itself still happens, and the failure is logged; the lifecycle rule remains
+the last resort. A revocation marks nothing: the user's later posts are answered as before.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from chalicelib.ports import MediaStore
 from chalicelib.publishing import EventPublisher
 
 _ID: Final = re.compile(r"[0-9]{1,32}")
+_X_POST_DELETE: Final = names.x_activity_detail_type("post.delete")
 _REVOCATIONS: Final = frozenset({names.TWITTER_PERMISSION_REVOKED, names.x_activity_detail_type("oauth.revoke")})
 
 
@@ -56,6 +65,12 @@ def deletion_request(detail_type: str, detail: dict[str, Any]) -> DeletionReques
         if _is_id(user_id) and _is_id(tweet_id):
             return DeletionRequest(user_id=user_id, tweet_id=tweet_id, reason=POST_DELETED)
         return None
+    if detail_type == _X_POST_DELETE:
+        payload = _object(detail.get("payload"))
+        user_id, tweet_id = payload.get("author_id"), payload.get("id")
+        if _is_id(user_id) and _is_id(tweet_id):
+            return DeletionRequest(user_id=user_id, tweet_id=tweet_id, reason=POST_DELETED)
+        return None
     if detail_type in _REVOCATIONS:
         # Account Activity's user_event names the user in revoke.source; the X Activity API in payload.
         user_id = _object(_object(detail.get("revoke")).get("source")).get("user_id")
@@ -78,6 +93,8 @@ class MediaDeletionService:
         if request is None:
             logger.warning("deletion event without valid ids: nothing deleted", extra={"detail_type": detail_type})
             return None
+        if request.tweet_id is not None:
+            self._mark(request)
         count = self._store.delete_prefix(request.prefix)
         deleted = MediaDeleted(
             user_id=request.user_id, tweet_id=request.tweet_id, reason=request.reason, deleted_count=count
@@ -88,6 +105,15 @@ class MediaDeletionService:
         )
         self._publisher.publish([BusEvent(names.SOURCE_ANALYSIS, names.MEDIA_DELETED, deleted.to_detail())])
         return deleted
+
+    def _mark(self, request: DeletionRequest) -> None:
+        try:
+            self._store.mark_deleted(request.prefix)
+        except Exception:  # the deletion matters more than the mark: go on, and say so
+            logger.exception(
+                "deleted post not marked: a photo stored for it later is left to the lifecycle rule",
+                extra={"user_id": request.user_id, "tweet_id": request.tweet_id},
+            )
 
 
 def _object(value: Any) -> dict[str, Any]:

@@ -148,7 +148,12 @@ ACCESS_REVOKED_PATTERN: Final[EventPattern] = {
 #: which stores them). X's developer policy asks apps to honour deletions.
 MEDIA_DELETION_PATTERN: Final[EventPattern] = {
     "source": [SOURCE_INGRESS],
-    "detail-type": [TWITTER_DELETED, TWITTER_PERMISSION_REVOKED, x_activity_detail_type("oauth.revoke")],
+    "detail-type": [
+        TWITTER_DELETED,
+        TWITTER_PERMISSION_REVOKED,
+        x_activity_detail_type("oauth.revoke"),
+        x_activity_detail_type("post.delete"),
+    ],
 }
 
 #: A message the analysis found negative: a human should hear about it (Alerting).

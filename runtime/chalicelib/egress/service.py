@@ -22,12 +22,25 @@ failure destination or dead-letter queue; locally through the dispatcher's retri
   RetryLaterError that says when the window resets: the reply is delayed, never dropped (on AWS the
   egress queue brings the message back; locally the dispatcher waits without counting an attempt).
   The age is checked first, so a reply kept waiting long enough ends as "too old", not as a dead letter;
-- the operator's kill switch (`switch`: an SSM parameter on AWS, BOT_POSTING locally) is read before
-  anything else, at each post: "off" -> REPLY_SKIPPED with the reason "posting paused", recorded as
-  the post's answer (SKIPPED_PAUSED). The reply is dropped, not held: turning posting back on must
-  not flood X with replies composed while it was off (they would be stale, and a burst), so only
-  posts answered after that are posted. A switch that cannot be read -> TransientError: nothing is
-  posted, the reply is retried (fail safe), and ends as "too old" if the switch stays unreadable.
+- the operator's kill switch (`switch`: an SSM parameter on AWS, BOT_POSTING locally) is read at each
+  post, before anything but the deletion check below: "off" -> REPLY_SKIPPED with the reason
+  "posting paused", recorded as the post's answer (SKIPPED_PAUSED). The reply is dropped, not
+  held: turning posting back on must not flood X with replies composed while it was off (they
+  would be stale, and a burst), so only posts answered after that are posted. A switch that
+  cannot be read -> TransientError: nothing is posted, the reply is retried (fail safe), and ends
+  as "too old" if the switch stays unreadable.
+- a reply to a post deleted on X (its mark in the media store: analysis/deletion.py) is not posted:
+  REPLY_SKIPPED "post deleted", recorded as the post's answer (SKIPPED_POST_DELETED). The deletion
+  may have come while the post was being analysed, or before it: what Analysis and Responding stored
+  for it since (the photos, the annotated copies) is deleted here, and MEDIA_DELETED says how many.
+  That clean-up is best effort (logged when it fails: the lifecycle rule is the last resort); the
+  skip is not. Checked first, before the kill switch: honouring a deletion is not posting;
+- a reply (or DM answer) to a person who said "stop" (`opt_outs`, read at each post) is not posted:
+  REPLY_SKIPPED "opted out", recorded as the post's answer (SKIPPED_OPTED_OUT). Responding already
+  stops answering them, but a reply composed just before their "stop" may still be waiting here
+  (the posting budget, X's rate limit, a retry): it is dropped, not posted after the "stop". The
+  confirmation of the "stop" itself is the one reply they still get (it answers the very post that
+  opted them out).
 
 Direct messages (SEND_DM, send_direct_message) go through the same steps, with the same budget
 (one budget for the account: a DM counts as a post), kill switch, age limit and rate-limit wait;
@@ -53,15 +66,19 @@ from chalicelib.contracts.envelope import BusEvent
 from chalicelib.contracts.messages import TwitterRef
 from chalicelib.contracts.outcomes import (
     DM_NOT_PERMITTED,
+    OPTED_OUT,
+    POST_DELETED,
     POSTING_PAUSED,
     TOO_OLD,
     DirectMessagePosted,
+    MediaDeleted,
     ReplyPosted,
     ReplySkipped,
 )
 from chalicelib.contracts.replies import SendTweet
 from chalicelib.kernel.errors import RetryLaterError, TransientError
 from chalicelib.kernel.idempotency import Idempotency, window_key
+from chalicelib.kernel.media_keys import post_prefix
 from chalicelib.kernel.x_text import fit_reply
 from chalicelib.observability import logger
 from chalicelib.ports import (
@@ -71,6 +88,7 @@ from chalicelib.ports import (
     EgressError,
     MediaError,
     MediaStore,
+    OptOuts,
     PostingSwitch,
     RateLimitedError,
     ReplyPoster,
@@ -84,6 +102,10 @@ DUPLICATE: Final = "duplicate"
 SKIPPED_TOO_OLD: Final = "skipped: too old"
 #: What send() returns (and records) for a reply skipped because the kill switch is off.
 SKIPPED_PAUSED: Final = "skipped: posting paused"
+#: What send() returns (and records) for a reply to a post deleted on X.
+SKIPPED_POST_DELETED: Final = "skipped: post deleted"
+#: What send() returns (and records) for a reply to someone who said "stop" since it was composed.
+SKIPPED_OPTED_OUT: Final = "skipped: opted out"
 #: What send_direct_message() returns (and records) when X will not deliver the DM to the person.
 SKIPPED_DM_NOT_PERMITTED: Final = "skipped: DM not permitted"
 #: The WindowCounters key of the posting budget: one budget for the account, whoever is answered.
@@ -130,8 +152,10 @@ class EgressService:
         safety_margin_ms: int = DEFAULT_SAFETY_MARGIN_MS,
         budget_without_deadline_ms: int = DEFAULT_BUDGET_WITHOUT_DEADLINE_MS,
         dm_sender: DirectMessageSender | None = None,
+        opt_outs: OptOuts | None = None,
     ) -> None:
-        """`dm_sender` sends the DM answers; by default the poster, when it can (both adapters can)."""
+        """`dm_sender` sends the DM answers; by default the poster, when it can (both adapters can).
+        `opt_outs`: who said "stop"; their replies still waiting here are skipped."""
         self._poster = poster
         self._dm_sender = dm_sender or (poster if isinstance(poster, DirectMessageSender) else None)
         self._media = media
@@ -144,6 +168,7 @@ class EgressService:
         self._budget = budget
         self._max_reply_age_seconds = max_reply_age_seconds
         self._switch = switch
+        self._opt_outs = opt_outs
 
     def send(self, reply: SendTweet, remaining_ms: Callable[[], int] | None = None) -> str:
         """Posts `reply` once per post it answers; returns the post id (or DUPLICATE).
@@ -157,8 +182,14 @@ class EgressService:
 
     def _post_and_record(self, reply: SendTweet, remaining_ms: Callable[[], int] | None) -> str:
         # Inside the idempotent action: a post already answered neither ages nor uses the budget.
+        deleted_folder = self._deleted_folder(reply)
+        if deleted_folder is not None:
+            self._delete_stored_since(reply, deleted_folder)
+            return self._skip(reply, POST_DELETED, SKIPPED_POST_DELETED)
         if self._switch is not None and not self._switch.posting_enabled():
             return self._skip(reply, POSTING_PAUSED, SKIPPED_PAUSED)
+        if self._opted_out_since(reply.reply_to_user_id, reply.reply_to_tweet_id):
+            return self._skip(reply, OPTED_OUT, SKIPPED_OPTED_OUT)
         if self._too_old(reply):
             return self._skip_too_old(reply)
         self._take_from_budget(reply)
@@ -176,6 +207,8 @@ class EgressService:
     def _send_dm_and_record(self, answer: SendDirectMessage, remaining_ms: Callable[[], int] | None) -> str:
         if self._switch is not None and not self._switch.posting_enabled():
             return self._skip_dm(answer, POSTING_PAUSED, SKIPPED_PAUSED)
+        if self._opted_out_since(answer.participant_id, answer.answering.as_twitter().tweet_id):
+            return self._skip_dm(answer, OPTED_OUT, SKIPPED_OPTED_OUT)
         if self._too_old(answer):
             return self._skip_dm(answer, TOO_OLD, SKIPPED_TOO_OLD)
         self._take_from_budget(answer)
@@ -215,6 +248,48 @@ class EgressService:
             )
         )
         return result
+
+    def _deleted_folder(self, reply: SendTweet) -> str | None:
+        """The post's media folder when the post was deleted on X (marked by analysis/deletion.py)."""
+        try:
+            folder = post_prefix(reply.reply_to_user_id, reply.reply_to_tweet_id)
+        except ValueError:  # not X's numeric ids: nothing of it can be stored or marked
+            return None
+        return folder if self._media.is_deleted(folder) else None
+
+    def _delete_stored_since(self, reply: SendTweet, folder: str) -> None:
+        """What was stored for the deleted post after its deletion was honoured (best effort)."""
+        try:
+            count = self._media.delete_prefix(folder)
+        except Exception:  # the skip must still be recorded: a retry would not post either
+            logger.exception(
+                "photos of a deleted post not deleted: left to the lifecycle rule",
+                extra={"in_reply_to": reply.reply_to_tweet_id},
+            )
+            return
+        if count and self._publisher is not None:
+            deleted = MediaDeleted(
+                user_id=reply.reply_to_user_id,
+                tweet_id=reply.reply_to_tweet_id,
+                reason=POST_DELETED,
+                deleted_count=count,
+            )
+            logger.info("photos stored after the post's deletion deleted", extra={"count": count})
+            self._publish_posted(
+                self._publisher,
+                deleted.to_detail(),
+                "MEDIA_DELETED not published",
+                extra={"tweet_id": reply.reply_to_tweet_id},
+                detail_type=names.MEDIA_DELETED,
+            )
+
+    def _opted_out_since(self, user_id: str, answered: str) -> bool:
+        """True when `user_id` is opted out by another post than `answered` (the confirmation of
+        their "stop" answers the post that opted them out, and is posted)."""
+        if self._opt_outs is None:
+            return False
+        by = self._opt_outs.opted_out_by(user_id)
+        return by is not None and by != answered
 
     def _too_old(self, reply: SendTweet | SendDirectMessage) -> bool:
         if self._max_reply_age_seconds is None or reply.received_at_ms is None:
@@ -284,10 +359,15 @@ class EgressService:
 
     @staticmethod
     def _publish_posted(
-        publisher: EventPublisher, detail: dict[str, Any], failure: str, *, extra: dict[str, str]
+        publisher: EventPublisher,
+        detail: dict[str, Any],
+        failure: str,
+        *,
+        extra: dict[str, str],
+        detail_type: str = names.REPLY_POSTED,
     ) -> None:
         try:
-            publisher.publish([BusEvent(names.SOURCE_EGRESS, names.REPLY_POSTED, detail)])
+            publisher.publish([BusEvent(names.SOURCE_EGRESS, detail_type, detail)])
         except Exception:  # the answer is on X: a lost outcome event must not make it go again
             logger.exception(failure, extra=extra)
 

@@ -9,7 +9,7 @@ from chalice.app import Blueprint, CloudWatchEvent, Rate, Response
 from chalicelib import wiring
 from chalicelib.ingress.service import IngressError
 from chalicelib.ingress.signature import SIGNATURE_HEADER
-from chalicelib.kernel.errors import ConfigurationError
+from chalicelib.kernel.errors import ConfigurationError, TransientError
 from chalicelib.observability import logger, with_log_context
 from chalicelib.publishing import PublishError
 from chalicelib.settings import DEFAULT_POLL_INTERVAL_MINUTES
@@ -68,6 +68,12 @@ def poll_mentions(event: CloudWatchEvent) -> dict[str, Any]:
     except PollError as error:
         # One line that says what to fix; raised again so the run counts as an error (alarmed).
         logger.error("mentions poll refused by X", extra={"reason": str(error)})
+        raise
+    except (TransientError, PublishError) as error:
+        # X failed or answered what is not a page, or the bus or the checkpoint table failed: one
+        # line (never a credential: these messages hold a status and X's words), and the next run
+        # continues from the checkpoint.
+        logger.error("mentions poll failed; the next run retries", extra={"reason": f"{type(error).__name__}: {error}"})
         raise
     logger.info("mentions polled", extra=vars(report))
     return dict(vars(report))

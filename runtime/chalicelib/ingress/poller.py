@@ -22,21 +22,27 @@ The checkpoint (PollState) and why it has the fields it has:
 - Rate limits: every answer's x-rate-limit-remaining and -reset are read; at the reserve, or on a
   429, `not_before` is saved and runs until then return without calling X.
 - Every save is conditional on the version read (PollCheckpoint), so two overlapping runs cannot
-  move it backwards: the one that saves second stops.
+  move it backwards: the one that saves second stops. Within a run, since_id only moves forward,
+  to the newest post id a range showed (meta.newest_id, or its posts' greatest id when meta does
+  not say), and a page token that repeats ends the range instead of being read at every run.
+- What X answers that is not a page (no data and no meta, only `errors`, not JSON, NaN) moves
+  nothing; a post that cannot be read, or that the translation trips on, is recorded as
+  DELIVERY_REJECTED and the run goes on: no odd post stops the poller at its page for good.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from chalicelib.contracts import names
 from chalicelib.contracts.envelope import BusEvent
 from chalicelib.ingress.service import _stamped
-from chalicelib.ingress.translate import translate_polled_mention
+from chalicelib.ingress.translate import MAX_ELEMENTS_PER_DELIVERY, rejection, translate_polled_mention
 from chalicelib.ports import (
     MentionsPage,
     MentionsReader,
@@ -53,6 +59,10 @@ MAX_PAGE_SIZE: Final = 100
 MIN_PAGE_SIZE: Final = 5
 #: X's rate-limit window, for a 429 or a spent window whose reset time X did not say.
 DEFAULT_WINDOW_SECONDS: Final = 15 * 60
+#: X's longest windows are a day (the 24-hour caps of the lower tiers). A reset said to be further
+#: away (a time in milliseconds, a garbled header) is not believed: the run waits DEFAULT_WINDOW_SECONDS
+#: instead of stopping the poller for years; a stored wait that long is ignored the same way.
+MAX_WAIT_SECONDS: Final = 24 * 60 * 60 + DEFAULT_WINDOW_SECONDS
 
 # PollReport outcomes.
 STARTED: Final = "started"
@@ -106,12 +116,20 @@ class MentionsPoller:
         """One scheduled run. Raises PollError when X refuses the read, PublishError when the bus
         did not take the events (the checkpoint then stays before them), a TransientError when X
         failed or could not be reached."""
+        if not _is_post_id(self._bot_user_id):
+            # Else it would reach X's URL path as it is, and X would refuse it at every run.
+            raise PollError(
+                f"BOT_USER_ID {self._bot_user_id[:40]!r} is not a numeric X account id "
+                "(`botctl x whoami` prints it; the handle is not the id)"
+            )
         state = self._checkpoint.load(self._bot_user_id)
         now = self._now()
         if state is None:
             return self._start(now)
-        if state.not_before > now:
+        if now < state.not_before <= now + MAX_WAIT_SECONDS:
             return PollReport(WAITING, not_before=state.not_before)
+        if not state.not_before <= now:  # a wait too long to believe (or not a number): not kept
+            state = replace(state, not_before=0.0)
         pages = events = messages = 0
         while pages < self._max_pages:
             try:
@@ -159,7 +177,8 @@ class MentionsPoller:
             return PollReport(STARTED if saved else SUPERSEDED, not_before=state.not_before)
         except XReadError as error:
             raise PollError(f"X refused to list the mentions of {self._bot_user_id}: {error}") from None
-        state = PollState(since_id=page.newest_id, start_time=None if page.newest_id else now)
+        newest = _newest_id(page)
+        state = PollState(since_id=newest, start_time=None if newest else now)
         state = self._limited(state, page.rate_limit, now)
         saved = self._save(state)
         return PollReport(STARTED if saved else SUPERSEDED, pages=1, not_before=_future(state.not_before, now))
@@ -176,26 +195,58 @@ class MentionsPoller:
     def _publish(self, page: MentionsPage) -> list[BusEvent]:
         now_ms = int(self._now() * 1000)
         stamped: list[BusEvent] = []
-        # Oldest first within the page: the order people wrote them.
-        for post in reversed(page.posts):
-            events = translate_polled_mention(post, page.includes, self._bot_user_id)
+        # Oldest first within the page: the order people wrote them. X's pages hold at most 100
+        # posts; the rest of a larger one is recorded as rejected, as the webhook's cap does.
+        posts = page.posts[:MAX_ELEMENTS_PER_DELIVERY]
+        for post in reversed(posts):
             # A post found while catching up after an outage was written long before it was read:
             # stamped with when it was written, Egress's maximum reply age still skips it as too old
             # instead of answering yesterday's mentions in a burst.
-            stamped.extend(_stamped(events, received_at_ms=min(now_ms, _created_at_ms(post) or now_ms)))
+            stamped.extend(
+                _stamped(self._translate(post, page), received_at_ms=min(now_ms, _created_at_ms(post) or now_ms))
+            )
+        if len(page.posts) > len(posts):
+            left = page.posts[len(posts) :]
+            ids: list[str] = [post["id"] for post in left if isinstance(post, dict) and _is_post_id(post.get("id"))]
+            stamped.append(
+                rejection(
+                    f"over {MAX_ELEMENTS_PER_DELIVERY} posts in one page; not processed: {len(left)}"
+                    + (f" (ids {', '.join(ids[:10])}{', ...' if len(ids) > 10 else ''})" if ids else ""),
+                    key="data",
+                    for_user_id=self._bot_user_id,
+                )
+            )
         if not stamped:
             return []
         self._publisher.publish(stamped)
         return stamped
 
+    def _translate(self, post: Any, page: MentionsPage) -> list[BusEvent]:
+        """The post's events; never an exception: a post the translation trips on is recorded as
+        rejected (as the webhook records a delivery it could not translate), so one odd post cannot
+        stop the poller at its page for good."""
+        try:
+            return translate_polled_mention(post, page.includes, self._bot_user_id)
+        except Exception as error:
+            post_id = post.get("id") if isinstance(post, dict) else None
+            return [
+                rejection(
+                    f"mention not translated: internal error {type(error).__name__}",
+                    key=f"data[id={post_id}]" if isinstance(post_id, str) else "data",
+                    for_user_id=self._bot_user_id,
+                )
+            ]
+
     def _after(self, state: PollState, page: MentionsPage, now: float) -> PollState:
         """The state once `page` is published: the next page of the range, or the range done."""
         # The first page of a range holds its newest post; later pages keep the one recorded then.
-        newest = state.range_newest_id or page.newest_id
-        if page.next_token:
+        newest = state.range_newest_id or _newest_id(page)
+        # A next page token equal to the one just read would read that page at every run, forever.
+        if page.next_token and page.next_token != state.pagination_token:
             moved = replace(state, range_newest_id=newest, pagination_token=page.next_token)
         else:
-            since_id = newest or state.since_id
+            # Never backwards, whatever a page says.
+            since_id = _later_id(newest, state.since_id)
             moved = replace(
                 state,
                 since_id=since_id,
@@ -218,7 +269,34 @@ class MentionsPoller:
 
 
 def _reset_or_window(reset_at: float | None, now: float) -> float:
-    return reset_at if reset_at is not None and reset_at > now else now + DEFAULT_WINDOW_SECONDS
+    """The reset X said, if it is a time to come within MAX_WAIT_SECONDS; else a default window."""
+    if reset_at is not None and math.isfinite(reset_at) and now < reset_at <= now + MAX_WAIT_SECONDS:
+        return reset_at
+    return now + DEFAULT_WINDOW_SECONDS
+
+
+def _is_post_id(value: Any) -> TypeGuard[str]:
+    """A post id as X writes it: a decimal 64-bit snowflake (a larger "id" would move the checkpoint
+    past every post to come)."""
+    return (
+        isinstance(value, str) and 0 < len(value) <= 19 and value.isascii() and value.isdigit() and int(value) < 2**63
+    )
+
+
+def _later_id(first: str | None, second: str | None) -> str | None:
+    """The later of two post ids (decimal strings: the longer, or the greater of equal length)."""
+    ids = [value for value in (first, second) if _is_post_id(value)]
+    return max(ids, key=lambda value: (len(value), value), default=None)
+
+
+def _newest_id(page: MentionsPage) -> str | None:
+    """The newest post of a page: meta.newest_id, or the greatest id among its posts when meta does
+    not say (or says less), so a range is never closed below a post it published."""
+    newest = page.newest_id if _is_post_id(page.newest_id) else None
+    for post in page.posts:
+        if isinstance(post, dict):
+            newest = _later_id(newest, post.get("id"))
+    return newest
 
 
 def _future(moment: float, now: float) -> float | None:

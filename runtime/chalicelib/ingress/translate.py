@@ -18,6 +18,9 @@ from typing import Any, Final, TypeGuard
 from chalicelib.contracts import datalake, names
 from chalicelib.contracts.envelope import BusEvent
 from chalicelib.contracts.messages import DirectMessageRef, MessageReceived, TwitterRef, one_to_one_id
+from chalicelib.kernel.delivery_json import MAX_NESTING_DEPTH, NotAnObjectError, RejectedError, parse_delivery
+
+__all__ = ["MAX_NESTING_DEPTH", "NotAnObjectError", "RejectedError", "parse_delivery"]
 
 Json = dict[str, Any]
 
@@ -36,8 +39,6 @@ MAX_MEDIA_FILE_NAME_CHARS: Final = 128
 MAX_ID_CHARS: Final = 32
 MAX_NAME_CHARS: Final = 64
 MAX_LANG_CHARS: Final = 35
-#: Real deliveries nest about 10 levels deep; deeper bodies are refused before they reach the bus.
-MAX_NESTING_DEPTH: Final = 32
 #: Users and apps copied into one raw event (only those the event refers to).
 MAX_CONTEXT_ENTRIES: Final = 8
 #: Bounds of what a rejection records.
@@ -51,15 +52,9 @@ _X_ACTIVITY_MESSAGE_TYPES = ("post.mention.create", "post.reply.create")
 _REFERENCE_KEYS = frozenset({"sender_id", "recipient_id", "source_app_id", "user_id", "id"})
 
 
-# Pattern strings, not compiled patterns: `re` compiles each on its first use and keeps it in its
-# own cache. Compiling costs about as much as importing a small module, X's CRC checks use none of
-# them, and two serve rare deliveries only (the X Activity API's, and text with lone surrogates).
+# A pattern string, not a compiled pattern: `re` compiles it on its first use (an X Activity API
+# delivery) and keeps it in its own cache; X's CRC checks never need it.
 _X_ACTIVITY_EVENT_TYPE: Final = r"[A-Za-z][A-Za-z0-9_.]{0,62}"
-_STRING_LITERAL: Final = r'(?s)"[^"\\]*(?:\\.[^"\\]*)*"'
-_NOT_A_BRACKET: Final = r"[^\[\]{}]+"
-_LONE_SURROGATE: Final = "[\ud800-\udfff]"
-#: A cheap test for the only ways a lone surrogate gets into parsed text (an escape or raw bytes).
-_MAYBE_SURROGATE: Final = r"\\u[dD][89abcdefABCDEF]|[\ud800-\udfff]"
 
 
 def _unescaped(text: str) -> str:
@@ -69,79 +64,6 @@ def _unescaped(text: str) -> str:
     import html
 
     return html.unescape(text)
-
-
-class RejectedError(Exception):
-    """Part of a delivery that cannot be processed; str(error) is the recorded reason."""
-
-
-class _NonFiniteError(ValueError):
-    pass
-
-
-# --- parsing the body -------------------------------------------------------------------------
-
-
-class NotAnObjectError(ValueError):
-    """The body is not JSON, or JSON but not an object: a call to refuse (400)."""
-
-
-def parse_delivery(body: bytes) -> Json:
-    """The body as a JSON object fit for the bus, or RejectedError (signed, answered 200, recorded).
-
-    Raises NotAnObjectError for a body that is not a JSON object. Lone surrogates and bytes that
-    are not UTF-8 are replaced with U+FFFD: EventBridge takes only valid JSON in UTF-8.
-    """
-    text = body.decode("utf-8", errors="replace")
-    try:
-        delivery = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except RecursionError:
-        raise RejectedError(f"nested deeper than {MAX_NESTING_DEPTH} levels") from None
-    except _NonFiniteError as error:
-        raise RejectedError(str(error)) from None
-    except json.JSONDecodeError as error:
-        raise NotAnObjectError("body is not JSON") from error
-    except ValueError as error:  # an integer with more digits than Python converts
-        raise RejectedError(f"a number cannot be read: {error}") from None
-    if not isinstance(delivery, dict):
-        raise NotAnObjectError("body is not a JSON object")
-    if _nesting_depth_over(text, MAX_NESTING_DEPTH):
-        raise RejectedError(f"nested deeper than {MAX_NESTING_DEPTH} levels")
-    if re.search(_MAYBE_SURROGATE, text):
-        cleaned = _without_lone_surrogates(delivery)
-        return cleaned if isinstance(cleaned, dict) else delivery
-    return delivery
-
-
-def _refuse_constant(name: str) -> Any:
-    raise _NonFiniteError(f"{name} is not a JSON number")
-
-
-def _finite_float(literal: str) -> float:
-    value = float(literal)
-    if value in (float("inf"), float("-inf")):
-        raise _NonFiniteError(f"{literal[:40]} is out of range of a double")
-    return value
-
-
-def _nesting_depth_over(text: str, limit: int) -> bool:
-    """Whether valid JSON `text` nests deeper than `limit`, without walking the parsed value."""
-    brackets = re.sub(_NOT_A_BRACKET, "", re.sub(_STRING_LITERAL, "", text)).replace("{", "[").replace("}", "]")
-    for _ in range(limit):
-        if not brackets:
-            return False
-        brackets = brackets.replace("[]", "")
-    return bool(brackets)
-
-
-def _without_lone_surrogates(value: Any) -> Any:
-    if isinstance(value, str):
-        return re.sub(_LONE_SURROGATE, "\ufffd", value)
-    if isinstance(value, list):
-        return [_without_lone_surrogates(item) for item in value]
-    if isinstance(value, dict):
-        return {re.sub(_LONE_SURROGATE, "\ufffd", k): _without_lone_surrogates(v) for k, v in value.items()}
-    return value
 
 
 # --- the delivery -----------------------------------------------------------------------------
@@ -609,9 +531,10 @@ def _message_from_v2_post(post: Json, includes: Json) -> tuple[MessageReceived, 
 
 def translate_polled_mention(post: Any, includes: Json, bot_user_id: str) -> list[BusEvent]:
     """The events of one post of the bot's mentions timeline (GET /2/users/:id/mentions): its raw
-    TWITTER_MENTION_POLLED event, then, by the X Activity rules (a v2 post too), MESSAGE_RECEIVED,
-    or MESSAGE_SKIPPED for the bot's own post; never anything for a repost. What cannot be read is
-    a DELIVERY_REJECTED event, as for the webhook."""
+    TWITTER_MENTION_POLLED event, then, by the Account Activity webhook's rules (addressed to the bot:
+    mentions it, replies to it or quotes it, see _is_v2_addressed_to), MESSAGE_RECEIVED, or
+    MESSAGE_SKIPPED for the bot's own post; never anything for a repost. What cannot be read is a
+    DELIVERY_REJECTED event, as for the webhook, and so is a photo the page's includes left out."""
     if not isinstance(post, dict):
         return [rejection("a mention is not an object", key="data", excerpt=excerpt_of(post), for_user_id=bot_user_id)]
     events = [
@@ -622,12 +545,18 @@ def translate_polled_mention(post: Any, includes: Json, bot_user_id: str) -> lis
         )
     ]
     try:
-        if _is_v2_own_post(post, bot_user_id):
-            events.append(_own_post_skipped(_v2_twitter_ref(post), None))
+        if not _is_v2_addressed_to(post, includes, bot_user_id):
+            pass  # kept as its raw event only, as the webhook keeps a post that is not for the bot
+        elif _is_v2_own_post(post, bot_user_id):
+            # The bot's handle, as the webhook's MESSAGE_SKIPPED has it (from the page's users).
+            events.append(_own_post_skipped(_v2_twitter_ref(post), _v2_author(post, includes)))
         elif _is_v2_message_for(post, bot_user_id):
             message, notes = _message_from_v2_post(post, includes)
+            notes = [*_unlisted_photos(post, includes), *notes]
             events.append(_message_received(message))
-            events.extend(rejection(note, key="data", for_user_id=bot_user_id) for note in notes)
+            events.extend(
+                rejection(note, key=f"data[id={message.twitter.tweet_id}]", for_user_id=bot_user_id) for note in notes
+            )
     except RejectedError as error:
         events.append(
             rejection(f"not a message: {error}", key="data", excerpt=excerpt_of(post), for_user_id=bot_user_id)
@@ -635,15 +564,91 @@ def translate_polled_mention(post: Any, includes: Json, bot_user_id: str) -> lis
     return events
 
 
+def _is_v2_addressed_to(post: Json, includes: Json, bot_id: str) -> bool:
+    """The webhook's rule for a v1.1 post (_is_addressed_to: mentions the bot, replies to it or
+    quotes it) on a v2 post of the mentions timeline. X lists there only posts that mention the
+    account, so this refuses a post only where its own fields show it is not for the bot: entities
+    (or a long post's note_tweet entities) that mention others but not the bot, no reply to it and
+    no quote of its post. A post whose entities X did not send is taken as the timeline says."""
+    if _optional_id(post, "in_reply_to_user_id") == bot_id:
+        return True
+    holders = [
+        entities
+        for entities in (
+            _optional_object(post, "entities"),
+            _optional_object(_optional_object(post, "note_tweet"), "entities"),
+        )
+        if "mentions" in entities
+    ]
+    if not holders:
+        return True
+    bot_names = {
+        user["username"].lower()
+        for user in _optional_list(includes, "users", "includes.users")
+        if isinstance(user, dict) and user.get("id") == bot_id and isinstance(user.get("username"), str)
+    }
+    for entities in holders:
+        for mention in _optional_list(entities, "mentions", "entities.mentions"):
+            if not isinstance(mention, dict):
+                continue
+            username = mention.get("username")
+            if mention.get("id") == bot_id or (isinstance(username, str) and username.lower() in bot_names):
+                return True
+    references = _optional_list(post, "referenced_tweets", "referenced_tweets")
+    quoted = {
+        _dict(ref).get("id")
+        for ref in references
+        if _dict(ref).get("type") == "quoted" and _is_id(_dict(ref).get("id"))
+    }
+    return any(
+        isinstance(tweet, dict) and tweet.get("id") in quoted and tweet.get("author_id") == bot_id
+        for tweet in _optional_list(includes, "tweets", "includes.tweets")
+    )
+
+
+def _v2_author(post: Json, includes: Json) -> str | None:
+    """The username of the post's author among the page's users; None when the page does not say."""
+    author_id = post.get("author_id")
+    for user in _optional_list(includes, "users", "includes.users"):
+        if isinstance(user, dict) and user.get("id") == author_id:
+            return _optional_name(user, "username", "includes.users.username")
+    return None
+
+
+def _unlisted_photos(post: Json, includes: Json) -> list[str]:
+    """Notes for the photos a post has (attachments.media_keys) that the page's includes.media does
+    not list (X left them out, with an error of its own): they cannot be analysed, and say so."""
+    keys = _dict(post.get("attachments")).get("media_keys")
+    media = includes.get("media")
+    listed = {
+        entry.get("media_key")
+        for entry in (media if isinstance(media, list) else [])
+        if isinstance(entry, dict) and isinstance(entry.get("media_key"), str)
+    }
+    missing = [key for key in (keys if isinstance(keys, list) else []) if isinstance(key, str) and key not in listed]
+    if not missing:
+        return []
+    shown = ", ".join(_safe_text(key, MAX_ID_CHARS) for key in missing[:MAX_PHOTOS_PER_POST])
+    return [f"{len(missing)} attached media not in the page's includes ({shown}): not analysed"]
+
+
 def _includes_of(post: Json, includes: Json) -> Json:
     """The entries of a page's `includes` this post refers to (its author, photos, referenced posts),
     not the whole page's."""
     media_keys = _dict(post.get("attachments")).get("media_keys")
     references = post.get("referenced_tweets")
-    wanted: dict[str, set[Any]] = {
-        "users": {post.get("author_id"), post.get("in_reply_to_user_id")},
+    # Only string keys: a list or an object where X has an id must not make a set fail (a post the
+    # poller could never get past).
+    wanted: dict[str, set[str]] = {
+        "users": {
+            value for value in (post.get("author_id"), post.get("in_reply_to_user_id")) if isinstance(value, str)
+        },
         "media": {key for key in (media_keys if isinstance(media_keys, list) else []) if isinstance(key, str)},
-        "tweets": {_dict(ref).get("id") for ref in (references if isinstance(references, list) else [])},
+        "tweets": {
+            ref_id
+            for ref_id in (_dict(ref).get("id") for ref in (references if isinstance(references, list) else []))
+            if isinstance(ref_id, str)
+        },
     }
     picked: Json = {}
     for name, keys in wanted.items():

@@ -9,6 +9,13 @@ annotated copies beside it, so honouring a deletion is one delete by prefix:
 `post_prefix` holds everything stored for one post (X deleted it), `user_prefix` everything stored
 for one author (they revoked the app). Ids are X's numeric ids: anything else could climb out of
 the prefix ("../") or match another author's ("1" is a prefix of "12"), so it is refused here.
+
+A deleted post also leaves a mark, outside users/ so that deleting the post's folder keeps it:
+
+    deleted/users/<user id>/posts/<post id>.mark             the post was deleted on X
+
+so that a photo stored for it afterwards (an analysis still running when the deletion came, or a
+deletion delivered before the post) is recognised and deleted too, and the post is not answered.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from typing import Final
 
 #: Every photo of every user is under this prefix (the deletion grant is limited to it).
 USERS_PREFIX: Final = "users/"
+#: The marks of deleted posts (deletion_mark_key) are under this prefix.
+DELETION_MARKS_PREFIX: Final = "deleted/"
 #: The folder of a post's annotated copies.
 ANNOTATED: Final = "annotated"
 _ID: Final = re.compile(r"[0-9]{1,32}")
@@ -59,3 +68,9 @@ def check_folder_prefix(prefix: str) -> str:
     if not prefix.strip("/") or not prefix.endswith("/"):
         raise ValueError(f"refusing to delete under {prefix!r}: give a folder prefix ending with '/'")
     return prefix
+
+
+def deletion_mark_key(prefix: str) -> str:
+    """The key of the mark that everything under the folder `prefix` was deleted for good:
+    deleted/<prefix without its "/">.mark (deleted/users/1/posts/2.mark for users/1/posts/2/)."""
+    return f"{DELETION_MARKS_PREFIX}{check_folder_prefix(prefix).rstrip('/')}.mark"
