@@ -19,6 +19,7 @@ from chalicelib.contracts.analysis import ImageAnalysis, TextAnalysis
 from chalicelib.contracts.oversized import OVERSIZED_PREFIX
 from chalicelib.kernel.idempotency import Claims, Idempotency, window_key
 from chalicelib.kernel.media_keys import check_folder_prefix
+from chalicelib.kernel.opt_out_order import is_older, post_order
 from chalicelib.ports import (
     AlertSink,
     AlertSubscriber,
@@ -476,6 +477,8 @@ class MemoryOptOuts:
         current, post = self.states.get(user_id, (False, None))
         if current == opted_out and post != post_id:
             return False
+        if post is not None and is_older(post_id, post_order(post)):
+            return False  # as the adapters: a late "stop" never undoes a newer "start"
         self.states[user_id] = (opted_out, post_id)
         return True
 

@@ -37,7 +37,7 @@ from chalicelib.kernel.media_keys import DELETION_MARKS_PREFIX, USERS_PREFIX
 from constructs import Construct
 
 from stacks.chalice_app import WILDCARD_RESOURCE_FINDING, XRAY_REASON, ChaliceApp, FunctionRole
-from stacks.grants import EventPublishing, grant_media
+from stacks.grants import EventPublishing, grant_media, grant_post_folder_deletion
 from stacks.nag import acknowledge, acknowledge_grants, logical_id
 from stacks.patterns import to_event_pattern
 from stacks.rule_targets import DeadLettered
@@ -138,6 +138,9 @@ def attach_to(
     publishing.grant(role)
     publishing.grant_read_oversized(role)  # a claim-checked MESSAGE_RECEIVED is read back by each task
     grant_media(role, media, actions=["s3:PutObject", "s3:GetObject"])
+    # Store then check (chalicelib/analysis/media.py): a photo stored for a post marked deleted
+    # while it was downloaded is deleted with its post's folder at once.
+    grant_post_folder_deletion(role, media, who="The download step (a photo stored while its post was deleted)")
     # One analysis per post: its claim is an item of the idempotency table.
     role.add_to_principal_policy(
         iam.PolicyStatement(actions=list(CLAIM_ACTIONS), resources=[idempotency_table.table_arn])
@@ -174,10 +177,11 @@ def attach_to(
 
 def grant_media_deletion(role: iam.Role, media: s3.IBucket) -> None:
     """What chalicelib.adapters.s3_media's delete_prefix calls: ListObjectsV2 (s3:ListBucket, on the
-    bucket, for prefixes under users/ only) and DeleteObjects (s3:DeleteObject on each key, under
-    users/ only), and the deleted post's mark (s3:PutObject under deleted/ only: written before the
-    folder is emptied, so that a photo stored afterwards is recognised and deleted by Egress). No
-    s3:GetObject and no versions: the bucket is not versioned."""
+        bucket, for prefixes under users/ only) and DeleteObjects (s3:DeleteObject on each key, under
+        users/ only), and the deleted post's mark (s3:PutObject under deleted/ only: written before the
+        folder is emptied, so that a photo stored afterwards is recognised and deleted by the download step
+    or Egress). No
+        s3:GetObject and no versions: the bucket is not versioned."""
     role.add_to_principal_policy(
         iam.PolicyStatement(
             actions=["s3:ListBucket"],
@@ -200,8 +204,8 @@ def grant_media_deletion(role: iam.Role, media: s3.IBucket) -> None:
                 "s3:DeleteObject only, under users/ only."
             ),
             f"AwsSolutions-IAM5[Resource::<{logical_id(media)}.Arn>/{DELETION_MARKS_PREFIX}*]": (
-                "One empty mark per deleted post or revoked user, its key derived from their ids "
-                "(deleted/users/<user id>[/posts/<post id>].mark): s3:PutObject only, under deleted/ only."
+                "One empty mark per deleted post, its key derived from its ids "
+                "(deleted/users/<user id>/posts/<post id>.mark): s3:PutObject only, under deleted/ only."
             ),
         },
     )

@@ -19,6 +19,7 @@ from chalicelib.kernel.features import (
     IMAGE_FEATURES,
     label_trigger,
 )
+from chalicelib.kernel.x_ids import is_x_id
 from chalicelib.settings import (
     DEFAULT_MAX_REPLY_AGE_SECONDS,
     DEFAULT_POLL_INTERVAL_MINUTES,
@@ -40,8 +41,6 @@ STACK_NAME = "XBot"
 #: names (roles, functions, buckets) are truncated to fit and should still show the stage.
 STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 STAGE_MAX_LENGTH = 20
-#: An X account id: a 64-bit number, written in ASCII digits.
-X_USER_ID_PATTERN = re.compile(r"[0-9]{1,20}")
 #: Enough to catch a typo or a missing value at synth; SNS asks the address to confirm anyway.
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 DEFAULT_TWITTER_SECRET_NAME = "TwitterSecret"  # noqa: S105 - the secret's name, not its value
@@ -376,7 +375,7 @@ def _bot_user_id(value: Any) -> str | None:
             f"as a number it exceeds 2^53 and arrives changed, got {value!r}"
         )
     text = str(value).strip()
-    if isinstance(value, bool) or not X_USER_ID_PATTERN.fullmatch(text):
+    if isinstance(value, bool) or not is_x_id(text):
         raise ValueError(
             f"context value botUserId must be the bot's numeric X account id (digits only, not the @handle; "
             f"`botctl x whoami` prints it), got {value!r}"

@@ -32,14 +32,18 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from chalicelib.contracts import names
-from chalicelib.kernel.media_keys import USERS_PREFIX
 from chalicelib.kernel.posting import POSTING_OFF, POSTING_ON
 from constructs import Construct
 
 from stacks.chalice_app import ChaliceApp, FunctionRole
 from stacks.dead_letters import dead_letter_queue
-from stacks.grants import EventPublishing, grant_idempotency, grant_media, grant_secret_value
-from stacks.nag import acknowledge_grants, logical_id
+from stacks.grants import (
+    EventPublishing,
+    grant_idempotency,
+    grant_media,
+    grant_post_folder_deletion,
+    grant_secret_value,
+)
 from stacks.patterns import to_event_pattern
 from stacks.rule_targets import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
@@ -146,6 +150,8 @@ def posting_switch(scope: Construct, construct_id: str) -> ssm.StringParameter:
         scope,
         construct_id,
         string_value=POSTING_ON,
+        # on|off only: a typo (or a "false") is refused when it is written, not read later as an
+        # unreadable switch. BOT_POSTING's synonyms (chalicelib.kernel.posting) are for the local runtime.
         allowed_pattern=f"^({POSTING_ON}|{POSTING_OFF})$",
         description=f"The X bot's kill switch: '{POSTING_OFF}' stops every post (read at each post), '{POSTING_ON}' "
         "posts again.",
@@ -179,25 +185,6 @@ def idempotency_table(scope: Construct, construct_id: str) -> dynamodb.Table:
     )
 
 
-def grant_late_media_deletion(role: iam.Role, media: s3.IBucket) -> None:
-    """A post deleted on X while it was analysed: Egress finds its mark (deleted/, read with the
-    s3:GetObject it has) and deletes what was stored for it since, before it skips the reply
-    (chalicelib/egress/service.py). s3:DeleteObject only, under users/ only."""
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=["s3:DeleteObject"], resources=[media.arn_for_objects(f"{USERS_PREFIX}*")])
-    )
-    acknowledge_grants(
-        role,
-        {
-            f"AwsSolutions-IAM5[Resource::<{logical_id(media)}.Arn>/{USERS_PREFIX}*]": (
-                "The photos of a post deleted on X while it was analysed are deleted by prefix, "
-                "users/<user id>/posts/<post id>/, whose keys are generated per photo: s3:DeleteObject only, "
-                "under users/ only."
-            ),
-        },
-    )
-
-
 def attach_to(
     app: ChaliceApp,
     *,
@@ -217,7 +204,9 @@ def attach_to(
     publishing.grant_read_oversized(role)
     grant_secret_value(role, twitter_secret)
     grant_media(role, media, actions=["s3:GetObject"])
-    grant_late_media_deletion(role, media)
+    # A post deleted on X while it was analysed: Egress finds its mark and deletes what was stored
+    # for it since (an annotated copy), before it skips the reply (chalicelib/egress/service.py).
+    grant_post_folder_deletion(role, media, who="Egress (a post deleted while it was analysed)")
     # The posting budget's counters ("count#..." items) are updated with UpdateItem, which the
     # idempotency grant already allows on the whole table.
     grant_idempotency(role, idempotency_table)

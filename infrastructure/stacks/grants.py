@@ -16,6 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from chalicelib.contracts.oversized import OVERSIZED_PREFIX
+from chalicelib.kernel.media_keys import USERS_PREFIX
 from constructs import Construct
 
 from stacks.nag import acknowledge_grants, logical_id
@@ -95,7 +96,27 @@ def grant_media(role: iam.Role, media: s3.IBucket, *, actions: Sequence[str]) ->
             f"AwsSolutions-IAM5[Resource::<{logical_id(media)}.Arn>/*]": (
                 "Photos are stored under a key generated per photo (users/<user id>/posts/<post id>/<uuid>.<ext>, "
                 "annotated copies in the post's annotated/ folder); the grant is only "
-                "object reads/writes on the media bucket, which holds nothing else."
+                "object reads/writes on the media bucket, which holds nothing else but the empty marks of "
+                "deleted posts (deleted/users/<user id>/posts/<post id>.mark), read to honour them."
+            ),
+        },
+    )
+
+
+def grant_post_folder_deletion(role: iam.Role, media: s3.IBucket, *, who: str) -> None:
+    """s3:DeleteObject under users/ only: what `who` deletes by prefix (a post's folder,
+    users/<user id>/posts/<post id>/) when that post's deletion mark is there (deleted/, read with
+    the s3:GetObject and s3:ListBucket of grant_media; chalicelib.adapters.s3_media)."""
+    role.add_to_principal_policy(
+        iam.PolicyStatement(actions=["s3:DeleteObject"], resources=[media.arn_for_objects(f"{USERS_PREFIX}*")])
+    )
+    acknowledge_grants(
+        role,
+        {
+            f"AwsSolutions-IAM5[Resource::<{logical_id(media)}.Arn>/{USERS_PREFIX}*]": (
+                f"{who}: the photos of a post deleted on X are deleted by prefix, "
+                "users/<user id>/posts/<post id>/, whose keys are generated per photo: s3:DeleteObject only, "
+                "under users/ only."
             ),
         },
     )

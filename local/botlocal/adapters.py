@@ -84,7 +84,7 @@ class LocalAdapters:
     def media_store(self) -> MediaStore:
         from botlocal.media import LocalMediaStore
 
-        return LocalMediaStore(self.layout.media)
+        return LocalMediaStore(self.layout.media, marks=self.layout.deletion_marks)
 
     def media_fetcher(self) -> MediaFetcher:
         # Photos `botctl tweet --image` left in the inbox first; X's hosts (allow-listed) otherwise.

@@ -43,6 +43,11 @@ class LocalLayout:
         return self.root / "media"
 
     @property
+    def deletion_marks(self) -> Path:
+        """The marks of posts deleted on X (the bucket's deleted/ prefix), apart from the photos."""
+        return self.root / "media-deleted"
+
+    @property
     def media_inbox(self) -> Path:
         """Photos `botctl tweet --image` puts where the downloader finds them by URL."""
         return self.root / "media-inbox"

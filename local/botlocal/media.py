@@ -1,6 +1,7 @@
 """Local media: a folder as the MediaStore, and an inbox folder consulted before any download.
 
-The local runtime uses the state folder's LocalLayout.media and LocalLayout.media_inbox.
+The local runtime uses the state folder's LocalLayout.media, LocalLayout.deletion_marks and
+LocalLayout.media_inbox.
 `botctl tweet --image PATH` copies photos into the inbox under the file name of the made-up URL,
 so an offline run analyses real photos without reaching X's media hosts.
 """
@@ -25,8 +26,8 @@ class LocalMediaStore:
     """chalicelib.ports.MediaStore for the local runtime: one file per key under `root`.
 
     The content type is not kept: keys carry the photo's extension, as they do in the bucket. The
-    marks of deleted posts (mark_deleted) are files in a folder beside it, `<root>-deleted`, so the
-    media folder holds photos only.
+    marks of deleted posts (mark_deleted) are files under `marks` (LocalLayout.deletion_marks), so
+    the media folder holds photos only; without `marks` (tests), a folder beside `root`.
     """
 
     def __init__(self, root: Path, marks: Path | None = None) -> None:
@@ -65,19 +66,23 @@ class LocalMediaStore:
 
     def _mark_of(self, prefix: str) -> Path:
         # deleted/users/1/posts/2.mark -> <marks>/users/1/posts/2.mark, checked as a key is.
-        key = deletion_mark_key(prefix).removeprefix(DELETION_MARKS_PREFIX)
-        return LocalMediaStore(self.marks).path_of(key)
+        return _file_under(self.marks, deletion_mark_key(prefix).removeprefix(DELETION_MARKS_PREFIX))
 
     def path_of(self, key: str) -> Path:
         """The file of a key, refusing any key that could leave the folder (keys come from events)."""
-        parts = key.split("/")
-        if "\\" in key or "\0" in key or any(part in {"", ".", ".."} for part in parts):
-            raise MediaError(f"invalid media key {key!r}: use a relative S3-style key without '.' or '..'")
-        path = self.root.joinpath(*parts)
-        # A symbolic link inside the folder could still point outside it.
-        if not path.resolve().is_relative_to(self.root):
-            raise MediaError(f"invalid media key {key!r}: it resolves outside the media folder")
-        return path
+        return _file_under(self.root, key)
+
+
+def _file_under(root: Path, key: str) -> Path:
+    """The file of `key` under the resolved folder `root`; MediaError for a key that could leave it."""
+    parts = key.split("/")
+    if "\\" in key or "\0" in key or any(part in {"", ".", ".."} for part in parts):
+        raise MediaError(f"invalid media key {key!r}: use a relative S3-style key without '.' or '..'")
+    path = root.joinpath(*parts)
+    # A symbolic link inside the folder could still point outside it.
+    if not path.resolve().is_relative_to(root):
+        raise MediaError(f"invalid media key {key!r}: it resolves outside the media folder")
+    return path
 
 
 def inbox_names(url: str) -> list[str]:

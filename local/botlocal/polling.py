@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from chalicelib.kernel.errors import ConfigurationError
+from chalicelib.kernel.x_ids import is_x_id
 from chalicelib.settings import Settings
 
 from botlocal.config import LocalConfig, x_credentials
@@ -90,7 +91,7 @@ def prepare_polling(
     problems = []
     if not settings.bot_user_id:
         problems.append("BOT_USER_ID (the bot's numeric X account id: `botctl x whoami` prints it)")
-    elif not (settings.bot_user_id.isascii() and settings.bot_user_id.isdigit()):
+    elif not is_x_id(settings.bot_user_id):
         problems.append(
             f"BOT_USER_ID to be the bot's numeric X account id, not {settings.bot_user_id[:40]!r} "
             "(`botctl x whoami` prints it)"

@@ -99,6 +99,13 @@ def run_query(sql: str, local_dir: Path) -> tuple[list[str], list[tuple[Any, ...
         # Default NULL handling: a NULL document never reaches the function and stays NULL.
         connection.create_function(_LOWER_KEYS, _lower_keys_json, ["VARCHAR"], "VARCHAR")
         try:
+            # DuckDB would run every statement and return only the last one's rows; Athena refuses
+            # more than one. One pasted with its comment line and its ";" is one.
+            statements = len(connection.extract_statements(sql))
+            if statements > 1:
+                raise QueryError(
+                    f"{statements} SQL statements given: Athena runs one per query; run them one at a time"
+                )
             connection.execute(f"CREATE VIEW {_quote(TABLE_NAME)} AS {table_sql(local_dir)}")
             relation = connection.execute(sql)
             rows = relation.fetchall()

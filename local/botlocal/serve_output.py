@@ -18,7 +18,7 @@ import re
 import shutil
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Final, TextIO
@@ -44,6 +44,25 @@ _PROBLEM_LEVELS: Final = frozenset({"WARNING", "WARN", "ERROR", "CRITICAL", "EXC
 #: A plain (not JSON) line worth a terminal line: `chalice local`'s address and exception lines.
 _PLAIN_SHOWN = re.compile(r"^(Serving on |\S*(Error|Exception|Warning)\b)")
 _MAX_LINE: Final = 200
+
+
+def posting_notice(environ: Mapping[str, str] | None = None) -> str:
+    """serve's start-up line about the kill switch: "" when BOT_POSTING is on (the default); one
+    line when it is off or unreadable, so that a SEND_TWEET line on the terminal is not read as a
+    post (REPLY_SKIPPED "posting paused" follows it; an unreadable switch retries, then dead-letters)."""
+    from chalicelib.kernel.errors import TransientError
+
+    from botlocal.posting import POSTING_VARIABLE, EnvironmentPostingSwitch
+
+    try:
+        if EnvironmentPostingSwitch(environ).posting_enabled():
+            return ""
+    except TransientError as error:
+        return (
+            f"Posting: {error}: nothing is posted; each reply is retried, then dead-lettered "
+            f"(botctl deadletters). Set {POSTING_VARIABLE}=on or off and restart.\n"
+        )
+    return f'Posting: off ({POSTING_VARIABLE}): replies are composed and skipped ("posting paused"), none posted.\n'
 
 
 def verbose_from_env(environ: dict[str, str] | None = None) -> bool:

@@ -195,6 +195,8 @@ def _start_page(layout: LocalLayout, port: int | None) -> tuple[PageServer | Non
 def _announce(
     out: TextIO, options: ServeOptions, layout: LocalLayout, target_names: list[str], page_line: str = ""
 ) -> None:
+    from botlocal.serve_output import posting_notice
+
     local_dir = layout.root
     out.write(
         f"Webhook ready at http://{options.host}:{options.port}/twitter\n"
@@ -202,6 +204,7 @@ def _announce(
         + f"State in {local_dir}: {layout.journal.name} (events, deliveries), {layout.datalake.name}/, "
         f"{layout.oversized.name}/\n"
         f"Targets: {', '.join(target_names)}\n"
+        + posting_notice()
         + (
             f"Full log (JSON lines, access lines) in {options.log_file}; --verbose prints it here too\n"
             if options.log_file is not None

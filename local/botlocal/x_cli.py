@@ -350,9 +350,17 @@ def post_test(
     """Post once from the bot's account, to prove the write credentials (public: delete it afterwards).
     Refused while the kill switch BOT_POSTING is off (or unreadable), unless --ignore-kill-switch."""
     from chalicelib.kernel.errors import TransientError
+    from chalicelib.kernel.x_text import MAX_WEIGHTED_LENGTH, weighted_length
 
     from botlocal.posting import EnvironmentPostingSwitch
 
+    if text and weighted_length(text) > MAX_WEIGHTED_LENGTH:
+        # X counts by weight (a URL as 23, most emoji and CJK characters as 2): refused here, before any
+        # credential is read, rather than by X after the confirmation.
+        raise click.ClickException(
+            f"nothing posted: the text weighs {weighted_length(text)} of X's {MAX_WEIGHTED_LENGTH} "
+            "(a URL counts 23, an emoji or a CJK character 2)"
+        )
     if not ignore_kill_switch:
         try:
             enabled = EnvironmentPostingSwitch().posting_enabled()

@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import math
 import re
+import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 import requests
 from chalicelib.adapters.x_api import DEFAULT_API_BASE, UserContextSigner, _problem, _reset_at
 from chalicelib.kernel.credentials import ALL_KEYS, REQUIRED_KEYS
+from chalicelib.kernel.x_ids import is_x_id
 from requests_oauthlib import OAuth1  # type: ignore[import-untyped]  # (no type information shipped)
 
 #: The X Activity event types the bot turns into messages (chalicelib.ingress.translate): what
@@ -252,19 +253,19 @@ class XSetupClient:
 
     def validate_webhook(self, webhook_id: str) -> bool:
         """Asks X for a new CRC check; True when X says the webhook is valid after it."""
-        path = f"/2/webhooks/{_id(webhook_id, 'webhook')}"
+        path = f"/2/webhooks/{checked_id(webhook_id, 'webhook')}"
         data = self._data(self._call("PUT", path, "app", "webhooks", f"re-check webhook {webhook_id} (PUT {path})"))
         return isinstance(data, dict) and data.get("valid") is True
 
     def delete_webhook(self, webhook_id: str) -> None:
-        path = f"/2/webhooks/{_id(webhook_id, 'webhook')}"
+        path = f"/2/webhooks/{checked_id(webhook_id, 'webhook')}"
         self._call("DELETE", path, "app", "webhooks", f"delete webhook {webhook_id} (DELETE {path})")
 
     # --- Account Activity ------------------------------------------------------------------------
 
     def subscribe(self, webhook_id: str) -> bool:
         """Subscribes the account to the webhook; False if it already was."""
-        path = f"/2/account_activity/webhooks/{_id(webhook_id, 'webhook')}/subscriptions/all"
+        path = f"/2/account_activity/webhooks/{checked_id(webhook_id, 'webhook')}/subscriptions/all"
         try:
             # The OpenAPI document requires a body, an empty object.
             body = self._call("POST", path, "user", "account-activity", f"subscribe the account (POST {path})", json={})
@@ -280,12 +281,13 @@ class XSetupClient:
 
     def subscriptions(self, webhook_id: str) -> dict[str, Any]:
         """{"webhook_url", "subscriptions": [{"user_id"}], ...} of the webhook."""
-        path = f"/2/account_activity/webhooks/{_id(webhook_id, 'webhook')}/subscriptions/all/list"
+        path = f"/2/account_activity/webhooks/{checked_id(webhook_id, 'webhook')}/subscriptions/all/list"
         data = self._data(self._call("GET", path, "app", "account-activity", f"list the subscriptions (GET {path})"))
         return data if isinstance(data, dict) else {}
 
     def unsubscribe(self, webhook_id: str, user_id: str) -> None:
-        path = f"/2/account_activity/webhooks/{_id(webhook_id, 'webhook')}/subscriptions/{_id(user_id, 'user')}/all"
+        webhook, user = checked_id(webhook_id, "webhook"), checked_id(user_id, "user")
+        path = f"/2/account_activity/webhooks/{webhook}/subscriptions/{user}/all"
         self._call("DELETE", path, "app", "account-activity", f"unsubscribe user {user_id} (DELETE {path})")
 
     # --- X Activity ------------------------------------------------------------------------------
@@ -293,8 +295,8 @@ class XSetupClient:
     def activity_subscribe(self, event_type: str, user_id: str, webhook_id: str, tag: str) -> dict[str, Any]:
         payload = {
             "event_type": checked_event_type(event_type),
-            "filter": {"user_id": _id(user_id, "user")},
-            "webhook_id": _id(webhook_id, "webhook"),
+            "filter": {"user_id": checked_id(user_id, "user")},
+            "webhook_id": checked_id(webhook_id, "webhook"),
             "tag": checked_tag(tag),
         }
         what = f"subscribe to {event_type} (POST /2/activity/subscriptions)"
@@ -333,7 +335,7 @@ class XSetupClient:
             params = {**params, "pagination_token": str(token)}
 
     def activity_delete(self, subscription_id: str) -> None:
-        path = f"/2/activity/subscriptions/{_id(subscription_id, 'subscription')}"
+        path = f"/2/activity/subscriptions/{checked_id(subscription_id, 'subscription')}"
         self._call("DELETE", path, "app", "activity", f"delete subscription {subscription_id} (DELETE {path})")
 
     # --- HTTP ------------------------------------------------------------------------------------
@@ -458,7 +460,7 @@ def _error_for(
         said = "nothing more"
     # The problem's type, reason and title, the document's own or (in a 200 or 400 that lists its
     # problems, as X's lookups do) its errors'.
-    problems = [body, *(error for error in body.get("errors") or [] if isinstance(error, dict))]
+    problems = [body, *_error_objects(body)]
     kind = " ".join(str(problem.get(key, "")) for problem in problems for key in ("type", "reason", "title")).lower()
     where = f"{what}: X answered {status}"
     if _CRC_FAILED in said:
@@ -526,8 +528,8 @@ def _error_for(
 
 def _reason_message(body: Mapping[str, Any]) -> str | None:
     """The first of X's error messages that leads with one of its reason codes (`Reason: details`)."""
-    for error in body.get("errors") or []:
-        message = error.get("message") if isinstance(error, dict) else None
+    for error in _error_objects(body):
+        message = error.get("message")
         if isinstance(message, str) and any(message.startswith(reason) for reason in _REASONS):
             return " ".join(message.split())[:300]
     return None
@@ -537,7 +539,7 @@ def _is_access_level(kind: str, said: str, body: Mapping[str, Any]) -> bool:
     lowered = said.lower()
     markers = ("client-forbidden", "client-not-enrolled")
     # X's code 453: "You currently have access to a subset of X API V2 endpoints ...".
-    codes = {error.get("code") for error in body.get("errors") or [] if isinstance(error, dict)}
+    codes = {error.get("code") for error in _error_objects(body)}
     return (
         bool(codes & {453, "453"})
         or any(marker in kind for marker in markers)
@@ -546,6 +548,13 @@ def _is_access_level(kind: str, said: str, body: Mapping[str, Any]) -> bool:
         or "not enrolled" in lowered
         or "access level" in lowered
     )
+
+
+def _error_objects(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The objects of X's `errors` list; nothing when `errors` is not a list (an answer that is not
+    X's shape must still give the one-line error, never a traceback)."""
+    errors = body.get("errors")
+    return [error for error in errors if isinstance(error, dict)] if isinstance(errors, list) else []
 
 
 def _json(response: requests.Response) -> dict[str, Any]:
@@ -557,9 +566,9 @@ def _json(response: requests.Response) -> dict[str, Any]:
 
 
 def _reset_text(reset_at: float | None, now: datetime | None = None) -> str:
-    # x-rate-limit-reset is epoch seconds; anything else (nan, inf, 0, a negative or a far-off
-    # number) is not a time X meant, and datetime would raise on some of them.
-    if reset_at is None or not math.isfinite(reset_at) or not 0 < reset_at < _LATEST_RESET:
+    # x-rate-limit-reset is epoch seconds: x_api._reset_at gives only finite times after 1970; a
+    # far-off one is not a time X meant either, and datetime would raise on it.
+    if reset_at is None or reset_at >= _LATEST_RESET:
         return "X did not say when the limit resets: try again in 15 minutes"
     moment = datetime.fromtimestamp(reset_at, UTC)
     wait = max(0, int(reset_at - (now or datetime.now(UTC)).timestamp()))
@@ -570,13 +579,10 @@ def _reset_text(reset_at: float | None, now: datetime | None = None) -> str:
 
 
 def checked_id(value: str, what: str) -> str:
-    """An X id is digits; anything else would change the request's path."""
-    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+    """An X id (chalicelib.kernel.x_ids); anything else would change the request's path."""
+    if not is_x_id(value):
         raise XSetupError(f"not a {what} id: {value!r} (X's ids are up to 19 digits)")
     return value
-
-
-_id = checked_id
 
 
 def checked_event_type(value: str) -> str:
@@ -635,6 +641,12 @@ def _is_public_host(host: str) -> bool:
     try:
         return ipaddress.ip_address(lowered).is_global
     except ValueError:
+        pass
+    try:
+        # The forms of an IPv4 address that inet_aton (and so a resolver, a browser, curl) reads and
+        # ipaddress does not: 127.1, 127.0.1, 0x7f.1, 017700000001, 2130706433, 0.
+        return ipaddress.IPv4Address(socket.inet_aton(lowered)).is_global
+    except (OSError, ValueError):
         pass
     # A name: only DNS can tell, but these never reach this machine from the internet.
     return "." in lowered and not lowered.endswith((".localhost", ".local", ".internal", ".lan", ".home.arpa"))

@@ -190,7 +190,9 @@ class OptOuts(Protocol):
     across invocations, so a person is told once however many of their "stop"s arrive together.
     The post that made the change is kept with it: the same post again (a retry after a failure, a
     redelivery) still answers True, so its confirmation is not lost (Egress posts one reply per
-    post). Raises IdempotencyUnavailableError (transient) when the store cannot answer."""
+    post). A post older than that one (post ids are snowflakes: chalicelib.kernel.opt_out_order)
+    changes nothing and answers False: a late "stop" never undoes a newer "start", nor the reverse.
+    Raises IdempotencyUnavailableError (transient) when the store cannot answer."""
 
     def is_opted_out(self, user_id: str) -> bool: ...
 

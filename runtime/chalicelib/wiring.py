@@ -112,14 +112,21 @@ def ingress_service() -> IngressService:
 
 @cache
 def mentions_poller() -> MentionsPoller:
-    """The mentions poller; ConfigurationError when it cannot run as configured (no BOT_USER_ID, no
-    checkpoint store, no X credentials)."""
+    """The mentions poller; ConfigurationError when it cannot run as configured (no BOT_USER_ID or
+    one that is not an X numeric id, no checkpoint store, no X credentials)."""
     from chalicelib.ingress.poller import MentionsPoller
+    from chalicelib.kernel.x_ids import is_x_id
 
     current = settings()
     if not current.bot_user_id:
         raise ConfigurationError(
             "BOT_USER_ID is not set: the mentions poller reads the timeline of the bot's numeric X account id"
+        )
+    if not is_x_id(current.bot_user_id):
+        # Else it would reach X's URL path as it is, and X would refuse it at every run.
+        raise ConfigurationError(
+            f"BOT_USER_ID {current.bot_user_id[:40]!r} is not a numeric X account id "
+            "(`botctl x whoami` prints it; the handle is not the id)"
         )
     # The checkpoint first: a deployment without polling fails on its missing table, before any
     # read of the X secret.
@@ -225,7 +232,7 @@ def reply_guards() -> ReplyGuards:
 
 @cache
 def opt_outs() -> OptOuts:
-    """Who said "stop" to the bot: both responders check it."""
+    """Who said "stop" to the bot: both responders change and check it, Egress checks it at each post."""
     return adapters().opt_outs()
 
 

@@ -2,7 +2,8 @@
 botocore's Stubber (no AWS account, no network) and on the local runtime's files:
 - MediaStore.delete_prefix on S3 (listing, DeleteObjects in batches of 1000, its per-key errors) and
   on the local folder;
-- OptOuts on DynamoDB and on SQLite: recorded once, forgotten once, nothing else touched;
+- OptOuts on DynamoDB and on SQLite (and the tests' fake): recorded once, forgotten once, never
+  changed by a post older than the one that made the last change, nothing else touched;
 - PostingSwitch on SSM and on BOT_POSTING: "on", "off", and fail safe for anything else."""
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from chalicelib.kernel.errors import TransientError, is_transient
 from chalicelib.kernel.idempotency import IdempotencyUnavailableError
 from chalicelib.ports import MediaStore, OptOuts
 from moto import mock_aws
+
+from tests.fakes import MemoryOptOuts
 
 BUCKET = "media"
 REGION = "us-east-1"
@@ -102,6 +105,25 @@ def test_the_s3_mark_is_an_object_under_deleted_and_the_local_one_is_beside_the_
     assert not (tmp_path / "media").exists() or not any((tmp_path / "media").rglob("*"))
 
 
+def test_the_local_runtimes_marks_are_in_the_folder_its_layout_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LocalLayout names every local path; the marks' folder is the one used before it did
+    (media-deleted beside media), so marks already written still count."""
+    from botlocal.adapters import LocalAdapters
+    from chalicelib.settings import load_settings
+
+    monkeypatch.setenv("BOT_LOCAL_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("BOT_ADAPTERS", "botlocal.adapters:LocalAdapters")
+    monkeypatch.delenv("EVENT_BUS_NAME", raising=False)
+    adapters = LocalAdapters(load_settings())
+    adapters.media_store().mark_deleted(POST)
+    layout = adapters.layout
+    assert layout.deletion_marks == layout.root / "media-deleted"
+    assert (layout.deletion_marks / "users" / "42" / "posts" / "1900.mark").is_file()
+    assert LocalMediaStore(layout.media).is_deleted(POST)
+
+
 def test_an_s3_mark_that_cannot_be_read_is_raised_not_read_as_absent() -> None:
     client = boto3.client("s3", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(client) as stubber:
@@ -167,8 +189,11 @@ def test_the_local_store_refuses_a_prefix_that_leaves_its_folder(tmp_path: Path)
 # --- OptOuts ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["dynamodb", "sqlite"])
+@pytest.fixture(params=["dynamodb", "sqlite", "fake"])
 def opt_outs(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OptOuts]:
+    if request.param == "fake":  # what the service tests use: the same rules
+        yield MemoryOptOuts()
+        return
     if request.param == "sqlite":
         yield SqliteOptOuts(tmp_path / "state" / "idempotency.sqlite3")
         return
@@ -222,6 +247,27 @@ def test_opted_out_by_names_the_post_that_opted_the_person_out(opt_outs: OptOuts
     assert opt_outs.opted_out_by("42") == "dm:5"
 
 
+OLDER, NEWER = "2128500000000000100", "2128500000000000200"  # snowflakes: NEWER was posted later
+
+
+def test_a_late_stop_from_an_older_post_does_not_undo_a_newer_start(opt_outs: OptOuts) -> None:
+    """At-least-once delivery: the "stop" comes again (a retry, a redelivery) after the same
+    person's later "start"; it must not silence them again."""
+    assert opt_outs.opt_out("42", post_id=OLDER) is True
+    assert opt_outs.opt_in("42", post_id=NEWER) is True
+    assert opt_outs.opt_out("42", post_id=OLDER) is False
+    assert not opt_outs.is_opted_out("42")
+    assert opt_outs.opt_in("42", post_id=NEWER) is True  # the newer post's own retry is still recognised
+
+
+def test_a_late_start_from_an_older_post_does_not_undo_a_newer_stop(opt_outs: OptOuts) -> None:
+    assert opt_outs.opt_out("42", post_id="dm:2128500000000000050") is True
+    assert opt_outs.opt_in("42", post_id="2128500000000000070") is True
+    assert opt_outs.opt_out("42", post_id=NEWER) is True
+    assert opt_outs.opt_in("42", post_id=OLDER) is False  # a DM's id and a post's are both snowflakes
+    assert opt_outs.opted_out_by("42") == NEWER
+
+
 def test_simultaneous_stops_change_the_sqlite_store_once(tmp_path: Path) -> None:
     path = tmp_path / "idempotency.sqlite3"
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -249,6 +295,7 @@ def test_the_dynamodb_items_are_under_their_prefix_and_only_an_opt_in_expires() 
         "id": {"S": f"{KEY_PREFIX}42"},
         "opted_out": {"BOOL": True},
         "post": {"S": "2"},
+        "post_order": {"N": "2"},
         "since": {"N": "1800000000"},
     }
     assert started["expiration"] == {"N": str(1_800_000_000 + OPTED_IN_KEPT_SECONDS)}
@@ -300,9 +347,11 @@ def test_an_unreadable_ssm_switch_fails_safe(failure: str) -> None:
         *[("off", False), (" Off ", False), ("false", False), ("no", False), ("0", False), ("disabled", False)],
     ],
 )
-def test_the_usual_spellings_of_on_and_off_mean_what_they_say(value: str, enabled: bool) -> None:
-    """An operator who writes "false" to stop the bot (or "true" to start it) gets what they meant,
-    on AWS and locally; before, both read as an unreadable switch and nothing was posted."""
+def test_bot_posting_takes_the_usual_spellings_of_on_and_off(value: str, enabled: bool) -> None:
+    """An operator who sets BOT_POSTING=false to stop the local bot (or true to start it) gets what
+    they meant; before, both read as an unreadable switch and nothing was posted. On AWS the
+    parameter's allowed pattern refuses anything but on|off when it is written
+    (tests/infrastructure/test_infra_rules.py); the SSM adapter shares the one reading all the same."""
     client = boto3.client("ssm", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(client) as stubber:
         stubber.add_response("get_parameter", {"Parameter": {"Name": "p", "Value": value, "Type": "String"}})
@@ -346,3 +395,31 @@ def test_bot_posting_is_read_at_each_call_and_fails_safe(monkeypatch: pytest.Mon
     monkeypatch.setenv("BOT_POSTING", "paused")
     with pytest.raises(TransientError, match="BOT_POSTING"):
         switch.posting_enabled()
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(None, None), ("on", None), ("off", "Posting: off (BOT_POSTING)"), ("maybe", "Posting: BOT_POSTING: ")],
+)
+def test_serve_says_at_start_up_when_bot_posting_is_off_or_unreadable(
+    value: str | None, shown: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Else a SEND_TWEET line on serve's terminal reads as "posted" (found in a review)."""
+    from io import StringIO
+
+    from botlocal.layout import LocalLayout
+    from botlocal.server import ServeOptions, _announce
+
+    if value is None:
+        monkeypatch.delenv("BOT_POSTING", raising=False)
+    else:
+        monkeypatch.setenv("BOT_POSTING", value)
+    out = StringIO()
+    _announce(out, ServeOptions(), LocalLayout(tmp_path), ["a_target"])
+    posting = [line for line in out.getvalue().splitlines() if line.startswith("Posting:")]
+    if shown is None:
+        assert posting == []
+    else:
+        (line,) = posting
+        assert line.startswith(shown)
+        assert "nothing is posted" in line or "none posted" in line

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from chalicelib.analysis.deletion import DeletionRequest, MediaDeletionService, deletion_request
+from chalicelib.analysis.media import NOT_STORED_POST_DELETED, MediaDownloadService
 from chalicelib.contracts import names
 from chalicelib.contracts.outcomes import ACCESS_REVOKED, POST_DELETED, MediaDeleted
 from chalicelib.ingress.translate import translate_delivery
@@ -15,7 +16,7 @@ from chalicelib.kernel.media_keys import annotated_key, check_folder_prefix, pho
 from chalicelib.publishing import EventPublisher
 
 from tests.conftest import FIXTURES
-from tests.fakes import MemoryMediaStore, RecordingBus
+from tests.fakes import FakeFetcher, MemoryMediaStore, RecordingBus, image_bytes
 
 USER, POST, OTHER_POST = "930524282358325248", "1045405559317569537", "1045405559317569999"
 
@@ -196,33 +197,40 @@ def test_a_mark_that_cannot_be_written_does_not_stop_the_deletion() -> None:
     assert len(bus.entries) == 1
 
 
-def test_the_x_activity_apis_post_delete_asks_to_delete_the_post() -> None:
-    detail_type = names.x_activity_detail_type("post.delete")
-    detail = {"event_type": "post.delete", "payload": {"id": POST, "author_id": USER}}
-    assert deletion_request(detail_type, detail) == DeletionRequest(USER, POST, POST_DELETED)
-    bad_details: list[dict[str, Any]] = [
-        {"payload": {"id": POST}},
-        {"payload": {"id": "1/../2", "author_id": USER}},
-        {"payload": []},
-    ]
-    for bad in bad_details:
-        assert deletion_request(detail_type, bad) is None
+# --- store then check: the download step (review of issue 9) ---------------------------------------
+
+PHOTO = "https://pbs.twimg.com/media/a.jpg"
 
 
-def test_an_x_activity_post_delete_delivery_reaches_the_deletion_and_deletes_the_post() -> None:
-    """From a signed X Activity delivery to the rule and the handler: routed, read and honoured."""
-    from botlocal.patterns import matches
+def _downloader(store: MemoryMediaStore, fetcher: FakeFetcher) -> MediaDownloadService:
+    return MediaDownloadService(
+        fetcher=fetcher, store=store, allowed_hosts=("pbs.twimg.com",), max_bytes=100_000, max_pixels=1_000_000
+    )
 
-    delivery = {
-        "data": {
-            "event_type": "post.delete",
-            "event_uuid": "5f2a",
-            "filter": {"user_id": USER},
-            "payload": {"id": POST, "author_id": USER},
-        }
-    }
-    (event,) = [event for event in translate_delivery(delivery) if event.detail_type == "X_POST_DELETE"]
-    assert matches(names.MEDIA_DELETION_PATTERN, event.to_envelope(account="123456789012", region="us-east-1"))
-    store, bus = MemoryMediaStore(), RecordingBus()
-    _stored(store)
-    assert _service(store, bus).honour(event.detail_type, event.detail) == MediaDeleted(USER, POST, POST_DELETED, 3)
+
+def test_a_photo_of_a_post_deleted_before_its_download_is_not_downloaded() -> None:
+    store, fetcher = MemoryMediaStore(), FakeFetcher({PHOTO: image_bytes("JPEG")})
+    _service(store, RecordingBus()).honour(names.TWITTER_DELETED, {"status": {"id": POST, "user_id": USER}})
+    (result,) = _downloader(store, fetcher).download_all([PHOTO], user_id=USER, tweet_id=POST)
+    assert (result.key, result.error) == (None, NOT_STORED_POST_DELETED)
+    assert fetcher.calls == []
+    assert store.objects == {}
+
+
+def test_a_photo_stored_while_its_post_was_deleted_is_deleted_at_once_whatever_happens_next() -> None:
+    """The deletion ran during the download: it found no photo yet and marked the post. The photo
+    is then deleted where it is stored, not left for Egress (a post skipped by the guards, by an
+    opt-out or by moderation, or whose analysis fails, never reaches Egress)."""
+    store = MemoryMediaStore()
+    deletion = _service(store, RecordingBus())
+    fetcher = FakeFetcher(
+        {PHOTO: image_bytes("JPEG")},
+        on_fetch=lambda _url: deletion.honour(names.TWITTER_DELETED, {"status": {"id": POST, "user_id": USER}}),
+    )
+    (result,) = _downloader(store, fetcher).download_all([PHOTO], user_id=USER, tweet_id=POST)
+    assert (result.key, result.error) == (None, NOT_STORED_POST_DELETED)
+    assert store.objects == {}
+    (other,) = _downloader(store, FakeFetcher({PHOTO: image_bytes("JPEG")})).download_all(
+        [PHOTO], user_id=USER, tweet_id=OTHER_POST
+    )
+    assert other.key is not None and list(store.objects) == [other.key]  # another post: stored as before

@@ -126,7 +126,8 @@ def test_a_delivery_without_escapes_loads_neither_html_nor_the_claim_check() -> 
     or the port values; text with an escape still loads html and is unescaped."""
     script = (
         "import app, json, sys\n"
-        "from chalicelib.ingress.translate import parse_delivery, translate_delivery\n"
+        "from chalicelib.ingress.translate import translate_delivery\n"
+        "from chalicelib.kernel.delivery_json import parse_delivery\n"
         "from chalicelib.ports import EntryResult\n"
         "from chalicelib.publishing import EventPublisher\n"
         "class Bus:\n"

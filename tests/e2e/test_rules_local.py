@@ -4,8 +4,8 @@ on the local stage, its handlers and the analysis workflow as the dispatcher's t
 adapters with their state in a temporary folder):
 - a deleted post's photos and their annotated copies are gone from the media folder, and a user who
   revokes the app loses every photo of theirs (nobody else's); MEDIA_DELETED says how many;
-- a post deleted before it arrives (X does not promise an order) is not answered, and the photo
-  downloaded for it and its annotated copy do not stay (Egress finds the deletion's mark);
+- a post deleted before it arrives (X does not promise an order) is not answered (Egress finds the
+  deletion's mark), and its photo is not downloaded (the download step finds it too);
 - "stop" gets one confirmation, then silence (REPLY_SKIPPED "opted out") until "start", and a reply
   still waiting in Egress when the "stop" comes is dropped;
 - with BOT_POSTING=off nothing reaches the outbox (REPLY_SKIPPED "posting paused"), while the
@@ -27,6 +27,7 @@ from botlocal.adapters import LocalAdapters
 from botlocal.alerts import read_alerts
 from botlocal.compose import compose_mention, user_id_of
 from botlocal.outbox import read_outbox
+from chalicelib.analysis.media import NOT_STORED_POST_DELETED
 from chalicelib.contracts.analysis import ImageAnalysis
 from chalicelib.ports import MediaStore
 from chalicelib.responding.optout import STARTED_CONFIRMATION, STOPPED_CONFIRMATION
@@ -211,8 +212,11 @@ def test_a_post_deleted_before_it_arrives_is_not_answered_and_keeps_no_photo(run
     assert [(d["Twitter"]["TweetId"], d["Reason"]) for d in _of_type(runtime, "REPLY_SKIPPED")] == [
         (composed.tweet_id, "post deleted")
     ]
-    # The deletion found nothing, then Egress deleted the photo and its annotated copy stored since.
-    assert [d["DeletedCount"] for d in _of_type(runtime, "MEDIA_DELETED")] == [0, 2]
+    # The deletion found nothing and marked the post: its photo is then not even downloaded (the
+    # download step checks the mark), so nothing is stored for Egress to delete.
+    assert [d["DeletedCount"] for d in _of_type(runtime, "MEDIA_DELETED")] == [0]
+    (analysed,) = [d for d in _of_type(runtime, "MESSAGE_ANALYSED") if d["Twitter"]["TweetId"] == composed.tweet_id]
+    assert [image.get("Error") for image in analysed["Analysis"]["Images"]] == [NOT_STORED_POST_DELETED]
     assert runtime.dead_letters() == []
 
 

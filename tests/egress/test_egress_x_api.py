@@ -292,3 +292,12 @@ def test_rotated_credentials_are_used_at_the_next_post(x: responses.RequestsMock
     rotating.post_reply("second", "99", [])
     tokens = [oauth_params(header(call.request, "Authorization"))["oauth_token"] for call in x.calls]
     assert tokens == ["1234-access-token", "5678-rotated-token"]
+
+
+@pytest.mark.parametrize("errors", [5, 1.5, True, "boom", {"message": "x"}])
+def test_an_error_answer_whose_errors_is_not_a_list_is_still_an_egress_error(
+    x: responses.RequestsMock, errors: object
+) -> None:
+    x.post(f"{API}/2/tweets", status=400, json={"title": "Invalid Request", "errors": errors})
+    with pytest.raises(EgressError, match="Invalid Request"):
+        poster().post_reply("hi", "1", [])

@@ -58,7 +58,8 @@ def test_a_reply_waiting_when_its_person_says_stop_is_dropped_and_the_confirmati
     assert service.send(_reply("10")) == SKIPPED_OPTED_OUT
     assert service.send(_reply("11")) == "9001"  # the confirmation of the "stop" itself
     assert service.send(_reply("20", BOB)) == "9002"  # Bob is not Alice
-    # A redelivery of the dropped reply stays dropped, even after "start": it was composed before.
+    # A redelivery of the dropped reply stays dropped, even after "start": answered from the record
+    # of post 10's answer (reply-to:10, "skipped: opted out"), not by a second opt-out check.
     assert opt_outs.opt_in(ALICE, post_id="12")
     assert service.send(_reply("10")) == SKIPPED_OPTED_OUT
     assert service.send(_reply("12")) == "9003"

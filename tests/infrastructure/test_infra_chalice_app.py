@@ -279,6 +279,8 @@ def _expected_permissions(template: dict[str, Any]) -> dict[str, dict[str, list[
             **{action: ["*"] for action in analysis_actions(("labels", "celebrities", "text"), False)},
             # One analysis per post: the claim is an item of the idempotency table.
             **{action: table for action in CLAIM_ACTIONS},
+            # Store then check: a photo stored while its post was deleted on X goes at once, under users/ only.
+            "s3:DeleteObject": [{"Fn::Join": ["", [media_bucket, "/users/*"]]}],
         },
         # Deleted posts and revoked users: list and delete under users/ only, mark the deletion
         # under deleted/ only, publish MEDIA_DELETED.

@@ -166,7 +166,12 @@ def test_invalid_egress_settings_fail_at_synth(key, value):
         _config(**{key: value})
 
 
-@pytest.mark.parametrize("value", ["@mybot", "mybot", "12 34", "-5", "1.5", "0x1F", "١٢٣", "1" * 21, "12\n34"])
+@pytest.mark.parametrize(
+    "value",
+    # The runtime's rule (chalicelib.kernel.x_ids): 20 digits, 2**63 and 0 pass a digits-only check,
+    # and then every scheduled poll would fail.
+    ["@mybot", "mybot", "12 34", "-5", "1.5", "0x1F", "١٢٣", "1" * 21, "12\n34", "1" * 20, str(2**63), "0"],
+)
 def test_a_bot_user_id_that_is_not_a_numeric_x_id_fails_at_synth(value):
     # A handle where the id belongs would keep the runtime from recognising the bot's own posts
     # (and the poller from reading its timeline): stopped at synth, with the command that prints it.

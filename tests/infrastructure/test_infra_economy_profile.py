@@ -260,6 +260,7 @@ def test_the_analysis_role_gets_no_comprehend_and_no_detect_labels(economy: Synt
         "s3:PutObject",
         "s3:GetObject",  # the photo step reads the photo to label it in the function
         "s3:ListBucket",
+        "s3:DeleteObject",  # the download step: a photo stored while its post was deleted on X
         *analysis.CLAIM_ACTIONS,
         "rekognition:RecognizeCelebrities",
         "rekognition:DetectText",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from chalicelib.contracts import names
+from chalicelib.contracts.workflow import DOWNLOAD_MEDIA
 from chalicelib.kernel.media_keys import DELETION_MARKS_PREFIX, USERS_PREFIX
 from stacks.chalice_app import function_logical_id
 from stacks.egress import POST_REPLY_FUNCTION, POSTING_SWITCH_VARIABLE
@@ -41,16 +42,18 @@ def test_the_media_deletion_reacts_to_deletions_and_revocations_on_the_custom_bu
         names.TWITTER_DELETED,
         names.TWITTER_PERMISSION_REVOKED,
         "X_OAUTH_REVOKE",
-        "X_POST_DELETE",
     }
 
 
-def test_only_the_media_deletion_and_egress_may_delete_photos_and_only_under_users(synth):
+def test_only_the_media_deletion_the_download_and_egress_may_delete_photos_and_only_under_users(synth):
     media = {"Fn::GetAtt": [synth.template["Outputs"]["MediaBucketName"]["Value"]["Ref"], "Arn"]}
     role = role_of(synth.template, DELETE_MEDIA)
     deleters = _with_action(synth.template, "s3:DeleteObject")
+    # The download step deletes a photo stored while its post was deleted on X (store then check);
     # Egress deletes what was stored for a post deleted on X while it was analysed.
-    assert sorted(deleter for deleter, _ in deleters) == sorted([role, role_of(synth.template, POST_REPLY_FUNCTION)])
+    assert sorted(deleter for deleter, _ in deleters) == sorted(
+        [role, role_of(synth.template, DOWNLOAD_MEDIA.function), role_of(synth.template, POST_REPLY_FUNCTION)]
+    )
     for _, statement in deleters:
         assert statement["Resource"] == {"Fn::Join": ["", [media, f"/{USERS_PREFIX}*"]]}
     (listing,) = [s for s in statements(synth.template, role) if s["Action"] == "s3:ListBucket"]

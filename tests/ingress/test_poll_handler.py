@@ -71,6 +71,22 @@ def test_without_bot_user_id_it_logs_and_returns(
     assert "BOT_USER_ID is not set" in record.__dict__["reason"]
 
 
+@pytest.mark.parametrize("bot_user_id", ["@ExampleUser", "9" * 20, "0"])
+def test_a_bot_user_id_that_is_not_an_x_id_is_a_configuration_error_not_a_refusal_by_x(
+    client: Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, bot_user_id: str
+) -> None:
+    # The wiring refuses it beside "not set": X was never called, so nothing may say X refused it.
+    monkeypatch.setenv("BOT_USER_ID", bot_user_id)
+    adapters = use_fake_adapters(monkeypatch)
+    with pytest.raises(ConfigurationError, match="not a numeric X account id"):
+        wiring.mentions_poller()
+    assert invoke(client) == {"outcome": "not-configured"}
+    assert adapters.mentions.calls == []
+    (record,) = [r for r in caplog.records if r.getMessage() == "mentions poller not configured; nothing polled"]
+    assert "not a numeric X account id" in record.__dict__["reason"]
+    assert not [r for r in caplog.records if "refused by X" in r.getMessage()]
+
+
 def test_a_poll_publishes_the_new_mentions(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BOT_USER_ID", BOT)
     adapters = FakeAdapters()

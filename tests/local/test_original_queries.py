@@ -169,6 +169,22 @@ def test_a_query_pasted_with_its_comment_line_runs(scenario: Path) -> None:
     assert _botctl_query(pasted, scenario) == _botctl_query(QUERIES[CELEBRITIES], scenario)
 
 
+def test_two_queries_pasted_at_once_are_one_clear_error_not_the_last_ones_rows(scenario: Path) -> None:
+    # DuckDB ran both and printed only the second's rows (exit 0); Athena refuses more than one.
+    pasted = f"-- {CELEBRITIES}\n{QUERIES[CELEBRITIES]}\n\n-- {LABELS}\n{QUERIES[LABELS]}"
+    result = CliRunner().invoke(main, ["query", pasted, "--local-dir", str(scenario)])
+    assert result.exit_code == 1, result.output
+    assert result.output.strip().splitlines() == [
+        "Error: 2 SQL statements given: Athena runs one per query; run them one at a time"
+    ]
+
+
+def test_the_whole_file_pasted_names_how_many_statements(scenario: Path) -> None:
+    text = (ORIGINAL if ORIGINAL.is_file() else COMMITTED).read_text(encoding="utf-8")
+    result = CliRunner().invoke(main, ["query", text, "--local-dir", str(scenario)])
+    assert result.exit_code == 1 and f"Error: {len(QUERIES)} SQL statements given" in result.output
+
+
 def test_select_all_image_labels(scenario: Path) -> None:
     rows = _botctl_query(QUERIES[LABELS], scenario)
     alice = "Look who I met, and my cat! Best day ever"

@@ -67,16 +67,19 @@ def test_serve_poll_with_credentials_but_no_bot_user_id_names_only_that(
     assert "BOT_USER_ID" in result.output and "TWITTER_API_KEY" not in result.output
 
 
-def test_serve_poll_with_a_handle_for_bot_user_id_says_it_needs_the_numeric_id(
-    local_dir: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("bot_user_id", ["@ExampleUser", "9" * 20, str(2**63), "0"])
+def test_serve_poll_with_a_bot_user_id_that_is_not_an_x_id_says_it_needs_the_numeric_id(
+    local_dir: Path, monkeypatch: pytest.MonkeyPatch, bot_user_id: str
 ) -> None:
-    monkeypatch.setenv("BOT_USER_ID", "@ExampleUser")
+    # Digits alone are not enough: 20 digits, 2**63 or 0 would start, and every poll would fail.
+    monkeypatch.setenv("BOT_USER_ID", bot_user_id)
     monkeypatch.setenv("X_API_BASE", API)  # never the real X, should it start polling after all
     for variable, value in CREDENTIALS.items():
         monkeypatch.setenv(variable, value)
     result = CliRunner().invoke(main, ["serve", "--poll", "--port", str(free_port()), "--local-dir", str(local_dir)])
     assert result.exit_code == 1, result.output
-    assert "numeric X account id, not '@ExampleUser'" in result.output and "Traceback" not in result.output
+    assert f"numeric X account id, not '{bot_user_id}'" in result.output and "Traceback" not in result.output
+    assert result.output.count("\n") == 1, result.output
     assert not LocalLayout(local_dir.resolve()).server.exists()
 
 

@@ -240,6 +240,32 @@ def test_post_test_with_yes_and_a_text(x: responses.RequestsMock) -> None:
     assert json_body(x.calls[0].request) == {"text": "hello"}
 
 
+@pytest.mark.parametrize(
+    ("text", "weight"),
+    [("a" * 281, 281), ("😀" * 141, 282), ("漢" * 141, 282), ("a" * 258 + " https://example.com/" + "p" * 30, 282)],
+)
+def test_post_test_refuses_a_text_over_xs_weighted_280_before_reading_any_credential(
+    x: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch, text: str, weight: int
+) -> None:
+    # No credential at all in the environment: the refusal comes before they are read.
+    for name in (*ENVIRONMENT, "TWITTER_BEARER_TOKEN", "TWITTER_SECRET_NAME", "BOT_POSTING"):
+        monkeypatch.delenv(name, raising=False)
+    line = assert_one_line_error(botctl("post-test", "--yes", "--text", text))
+    assert line == (
+        f"Error: nothing posted: the text weighs {weight} of X's 280 (a URL counts 23, an emoji or a CJK character 2)"
+    )
+    assert not x.calls
+
+
+@pytest.mark.usefixtures("env")
+def test_post_test_takes_a_text_of_exactly_280_by_weight(x: responses.RequestsMock) -> None:
+    text = "漢" * 140  # 140 characters, weight 280
+    x.post(f"{API}/2/tweets", status=201, json={"data": {"id": "19", "text": text}})
+    result = botctl("post-test", "--yes", "--text", text)
+    assert result.exit_code == 0, result.stderr
+    assert json_body(x.calls[0].request) == {"text": text}
+
+
 @pytest.mark.usefixtures("env")
 def test_post_test_on_a_read_only_app_says_which_permission(x: responses.RequestsMock) -> None:
     x.post(

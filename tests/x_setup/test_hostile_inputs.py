@@ -68,6 +68,15 @@ def test_429_whose_reset_is_not_a_time_is_one_line(x: responses.RequestsMock, re
         ("https://my-laptop.local/twitter", "from the internet"),
         ("https://example.com/" + "a" * 200, "at most 200"),
         ("https://example.com:port/twitter", "does not parse"),
+        # The short, octal and hex forms of an IPv4 address that resolvers read (inet_aton).
+        ("https://127.1/twitter", "from the internet"),
+        ("https://127.0.1/twitter", "from the internet"),
+        ("https://0x7f.1/twitter", "from the internet"),
+        ("https://0177.0.0.1/twitter", "from the internet"),
+        ("https://10.1/twitter", "from the internet"),
+        ("https://192.168.1/twitter", "from the internet"),
+        ("https://0x7f000001/twitter", "from the internet"),
+        ("https://2130706433/twitter", "from the internet"),
     ],
 )
 def test_register_refuses_a_url_x_cannot_use_before_any_call(
@@ -224,6 +233,23 @@ def test_an_unknown_id_in_x_s_errors_list_is_not_found(x: responses.RequestsMock
     assert line.startswith("Error: not found: list the subscriptions")
 
 
+@pytest.mark.parametrize("errors", [5, 1.5, True, None, "Forbidden", {"message": "m"}])
+@pytest.mark.parametrize("status", [200, 403])
+def test_an_errors_member_that_is_not_a_list_is_still_one_line(
+    x: responses.RequestsMock, errors: Any, status: int
+) -> None:
+    # `errors` was iterated as it came: an int raised TypeError, a traceback instead of one line.
+    x.get(f"{API}/2/users/me", status=status, json={"title": "Forbidden", "errors": errors})
+    line = assert_one_line_error(botctl("whoami"))
+    assert "account" in line
+
+
+def test_a_token_refusal_whose_errors_is_not_a_list_is_still_one_line(x: responses.RequestsMock) -> None:
+    x.post(f"{API}/oauth2/token", status=403, json={"errors": 99})
+    line = assert_one_line_error(botctl("webhook", "list"))
+    assert line.startswith("Error: invalid or expired credentials: get an app-only bearer token")
+
+
 def test_a_listing_in_a_shape_x_does_not_document_is_an_error(x: responses.RequestsMock) -> None:
     token_exchange(x)
     x.get(f"{API}/2/webhooks", json={"data": {"id": WEBHOOK_ID, "url": "https://example.com/x"}})
@@ -278,6 +304,9 @@ def test_subscribe_answered_not_subscribed_is_an_error(x: responses.RequestsMock
         (("unsubscribe", "abc"), "not a webhook id: 'abc'"),
         (("unsubscribe", WEBHOOK_ID, "--user-id", "12 34"), "not a user id: '12 34'"),
         (("subscriptions", "1" * 20), "up to 19 digits"),
+        # 19 digits, but beyond a 64-bit snowflake; and 0, no X id (chalicelib.kernel.x_ids).
+        (("subscriptions", str(2**63)), "up to 19 digits"),
+        (("unsubscribe", "0"), "not a webhook id: '0'"),
         (("webhook", "validate", "1e5"), "not a webhook id: '1e5'"),
     ],
 )

@@ -2,8 +2,10 @@
 
 The table is Powertools' (partition key `id`, TTL attribute `expiration`); opt-outs use their own key
 prefix ("optout#<user id>") beside the claims, the counters and Powertools' hashed keys. An item
-holds `opted_out` (a boolean), `post` (the post that made the last change) and `since`. Each change
-is one conditional UpdateItem, so two "stop"s at once change it once:
+holds `opted_out` (a boolean), `post` (the post that made the last change), `post_order` (its
+snowflake, a number: chalicelib.kernel.opt_out_order) and `since`. Each change is one conditional
+UpdateItem, so two "stop"s at once change it once, and never from a post older than `post_order`
+(a late "stop" does not undo a newer "start"):
 - opting out: when there is no item, or it says opted in, or this very post made it (a retry);
   `expiration` is removed: an opt-out never expires;
 - opting in: when it says opted out, or this very post made it; the item then stays a day (TTL
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Final
 from botocore.exceptions import ClientError
 
 from chalicelib.kernel.idempotency import IdempotencyUnavailableError
+from chalicelib.kernel.opt_out_order import post_order
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -38,16 +41,7 @@ class DynamoDbOptOuts:
         self._now = now
 
     def is_opted_out(self, user_id: str) -> bool:
-        try:
-            response = self._client.get_item(
-                TableName=self._table,
-                Key=self._key(user_id),
-                ConsistentRead=True,
-                ProjectionExpression="opted_out",
-            )
-        except ClientError as error:
-            raise IdempotencyUnavailableError(f"cannot read the opt-out of {user_id}: {error}") from error
-        return response.get("Item", {}).get("opted_out", {}).get("BOOL") is True
+        return self.opted_out_by(user_id) is not None
 
     def opted_out_by(self, user_id: str) -> str | None:
         try:
@@ -62,44 +56,45 @@ class DynamoDbOptOuts:
         item = response.get("Item", {})
         if item.get("opted_out", {}).get("BOOL") is not True:
             return None
-        return item.get("post", {}).get("S", "")
+        return item.get("post", {}).get("S", "")  # every change writes `post`: "" is not expected
 
     def opt_out(self, user_id: str, *, post_id: str) -> bool:
-        return self._change(
-            user_id,
-            post_id,
-            update="SET opted_out = :true, post = :post, since = :now REMOVE expiration",
-            condition="attribute_not_exists(id) OR opted_out = :false OR post = :post",
-            values={":true": {"BOOL": True}, ":false": {"BOOL": False}},
-        )
+        return self._change(user_id, post_id, opted_out=True)
 
     def opt_in(self, user_id: str, *, post_id: str) -> bool:
-        return self._change(
-            user_id,
-            post_id,
-            update="SET opted_out = :false, post = :post, since = :now, expiration = :expiration",
-            condition="opted_out = :true OR post = :post",
-            values={
-                ":true": {"BOOL": True},
-                ":false": {"BOOL": False},
-                ":expiration": {"N": str(int(self._now()) + OPTED_IN_KEPT_SECONDS)},
-            },
-        )
+        return self._change(user_id, post_id, opted_out=False)
 
-    def _change(
-        self, user_id: str, post_id: str, *, update: str, condition: str, values: dict[str, AttributeValueTypeDef]
-    ) -> bool:
+    def _change(self, user_id: str, post_id: str, *, opted_out: bool) -> bool:
+        values: dict[str, AttributeValueTypeDef] = {
+            ":true": {"BOOL": True},
+            ":false": {"BOOL": False},
+            ":post": {"S": post_id},
+            ":now": {"N": str(int(self._now()))},
+        }
+        sets = [f"opted_out = {':true' if opted_out else ':false'}", "post = :post", "since = :now"]
+        removes: list[str] = []
+        if opted_out:
+            condition = "(attribute_not_exists(id) OR opted_out = :false OR post = :post)"
+            removes.append("expiration")
+        else:
+            condition = "(opted_out = :true OR post = :post)"
+            sets.append("expiration = :expiration")
+            values[":expiration"] = {"N": str(int(self._now()) + OPTED_IN_KEPT_SECONDS)}
+        order = post_order(post_id)
+        if order is None:  # not a snowflake (not expected): ordered by nothing
+            removes.append("post_order")
+        else:  # never a change from a post older than the one that made the last change
+            sets.append("post_order = :order")
+            condition += " AND (attribute_not_exists(post_order) OR post_order <= :order)"
+            values[":order"] = {"N": str(order)}
+        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=self._key(user_id),
                 UpdateExpression=update,
                 ConditionExpression=condition,
-                ExpressionAttributeValues={
-                    **values,
-                    ":post": {"S": post_id},
-                    ":now": {"N": str(int(self._now()))},
-                },
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == _CONDITION_FAILED:

@@ -212,7 +212,9 @@ def _problem(response: requests.Response) -> str:
         for key in ("title", "detail"):
             if isinstance(body.get(key), str) and body[key] not in parts:
                 parts.append(body[key])
-        for error in body.get("errors") or []:
+        errors = body.get("errors")
+        # Only a list is X's shape; anything else still gives a message, never a TypeError.
+        for error in errors if isinstance(errors, list) else []:
             if isinstance(error, dict):
                 message = error.get("message") or error.get("detail")
                 if isinstance(message, str) and message not in parts:

@@ -22,6 +22,7 @@ import requests
 
 from chalicelib.adapters.x_api import UserContextClient, XApiTransientError, _problem, _reset_at
 from chalicelib.kernel.delivery_json import NotAnObjectError, RejectedError, parse_delivery
+from chalicelib.kernel.x_ids import is_x_id
 from chalicelib.ports import MentionsPage, RateLimit, RateLimitedError, XReadError
 
 #: What the translation reads (chalicelib/ingress/translate.py, _message_from_v2_post): the text
@@ -35,9 +36,8 @@ EXPANSIONS: Final = (
 )
 USER_FIELDS: Final = "username,name"
 MEDIA_FIELDS: Final = "media_key,type,url"
-#: Post ids are 64-bit snowflakes (at most 19 decimal digits); X's page tokens are about 40
-#: characters. Anything longer is not X's, and a token that long would not fit the checkpoint's item.
-MAX_ID_DIGITS: Final = 19
+#: X's page tokens are about 40 characters (post ids: chalicelib.kernel.x_ids). Anything longer is
+#: not X's, and a token that long would not fit the checkpoint's item.
 MAX_TOKEN_CHARS: Final = 512
 
 
@@ -100,9 +100,8 @@ def _page(response: requests.Response, where: str, rate_limit: RateLimit) -> Men
     try:
         body = parse_delivery(response.content)
     except NotAnObjectError as error:
-        raise XApiTransientError(
-            f"{where}: the answer {'is not JSON' if 'not JSON' in str(error) else 'is not a JSON object'}"
-        ) from None
+        # "body is not JSON" / "body is not a JSON object": the reason, about the answer.
+        raise XApiTransientError(f"{where}: the answer {str(error).removeprefix('body ')}") from None
     except RejectedError as error:
         raise XApiTransientError(f"{where}: the answer cannot be read ({error})") from None
     data = body.get("data")
@@ -122,15 +121,10 @@ def _page(response: requests.Response, where: str, rate_limit: RateLimit) -> Men
         # Every item, objects or not: the translation records what it cannot read (DELIVERY_REJECTED).
         posts=list(data or []),
         includes=includes if isinstance(includes, dict) else {},
-        newest_id=newest_id if newest_id is not None and _is_post_id(newest_id) else None,
+        newest_id=newest_id if is_x_id(newest_id) else None,
         next_token=next_token,
         rate_limit=rate_limit,
     )
-
-
-def _is_post_id(value: str) -> bool:
-    """A decimal 64-bit snowflake, as X's post ids are."""
-    return 0 < len(value) <= MAX_ID_DIGITS and value.isascii() and value.isdigit() and int(value) < 2**63
 
 
 def _is_token(value: str) -> bool:

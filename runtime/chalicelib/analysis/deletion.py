@@ -4,8 +4,9 @@ X's developer policy asks apps to delete what they keep of a post when it is del
 user when they revoke the app. Analysis stores the photos (and Responding their annotated copies)
 under the post and its author (chalicelib.kernel.media_keys), so each deletion is one delete by
 prefix in the media store:
-- TWITTER_DELETED (tweet_delete_events: {"status": {"id", "user_id"}}) and X_POST_DELETE (the X
-  Activity API's post.delete: {"payload": {"id", "author_id"}}) -> the post's folder;
+- TWITTER_DELETED (tweet_delete_events: {"status": {"id", "user_id"}}) -> the post's folder (the X
+  Activity API's post.delete is not routed here: X sends it for the subscribed user's own posts,
+  the bot's, which have no photos stored);
 - TWITTER_PERMISSION_REVOKED (user_event: {"revoke": {"source": {"user_id"}}}) and X_OAUTH_REVOKE
   (the X Activity API's {"payload": {"user_id"}}) -> the user's folder, every post of theirs.
 What was deleted is published as MEDIA_DELETED (how many objects, possibly 0), the record in the
@@ -17,11 +18,14 @@ Deleting is idempotent: a redelivered event deletes nothing more and records 0.
 A post's deletion may arrive while its analysis is still running, or even before the post itself
 (X does not promise an order): a photo could then be stored after the folder was emptied. So a
 deleted post is first marked (MediaStore.mark_deleted, a mark kept apart from the photos), then
-its folder emptied: whatever is stored after the mark is found by Egress, which does not answer a
-marked post and deletes what was stored for it (egress/service.py). Mark then delete, store then
-check: whichever comes first, the photo is caught. Marking is best effort: if it fails (a grant
-missing) the deletion itself still happens, and the failure is logged; the lifecycle rule remains
-the last resort. A revocation marks nothing: the user's later posts are answered as before.
+its folder emptied; the download step (analysis/media.py) checks the mark before it downloads and
+again after it stores each photo, and deletes the post's folder when the mark is there. Mark then
+delete, store then check: whichever comes first, the photo is caught where it is stored, whether or
+not the post is ever answered. Egress checks the mark again before it posts (egress/service.py):
+it does not answer a marked post, and deletes what was stored for it since (an annotated copy).
+Marking is best effort: if it fails (a grant missing) the deletion itself still happens, and the
+failure is logged; the lifecycle rule remains the last resort. A revocation marks nothing: the
+user's later posts are answered as before.
 """
 
 from __future__ import annotations
@@ -39,7 +43,6 @@ from chalicelib.ports import MediaStore
 from chalicelib.publishing import EventPublisher
 
 _ID: Final = re.compile(r"[0-9]{1,32}")
-_X_POST_DELETE: Final = names.x_activity_detail_type("post.delete")
 _REVOCATIONS: Final = frozenset({names.TWITTER_PERMISSION_REVOKED, names.x_activity_detail_type("oauth.revoke")})
 
 
@@ -62,12 +65,6 @@ def deletion_request(detail_type: str, detail: dict[str, Any]) -> DeletionReques
     if detail_type == names.TWITTER_DELETED:
         status = _object(detail.get("status"))
         user_id, tweet_id = status.get("user_id"), status.get("id")
-        if _is_id(user_id) and _is_id(tweet_id):
-            return DeletionRequest(user_id=user_id, tweet_id=tweet_id, reason=POST_DELETED)
-        return None
-    if detail_type == _X_POST_DELETE:
-        payload = _object(detail.get("payload"))
-        user_id, tweet_id = payload.get("author_id"), payload.get("id")
         if _is_id(user_id) and _is_id(tweet_id):
             return DeletionRequest(user_id=user_id, tweet_id=tweet_id, reason=POST_DELETED)
         return None

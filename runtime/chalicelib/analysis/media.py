@@ -1,7 +1,9 @@
 """Media download: only X's photo hosts, bounded size, real images only, stored for later steps.
 
 Each photo is stored under its post and author (chalicelib.kernel.media_keys), so that a deleted
-post or a revoked authorisation can have its photos deleted by prefix (analysis/deletion.py).
+post or a revoked authorisation can have its photos deleted by prefix (analysis/deletion.py). A post
+deleted on X (its folder marked deleted) has no photo downloaded, and a photo stored while its post
+was being deleted is deleted again at once: it is reported as not stored.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import warnings
 from collections.abc import Callable, Sequence
 
 from chalicelib.contracts.analysis import ImageResult
-from chalicelib.kernel.media_keys import photo_key
+from chalicelib.kernel.media_keys import photo_key, post_prefix
 from chalicelib.kernel.media_policy import check_media_url
 from chalicelib.ports import MediaError, MediaFetcher, MediaStore, TransientMediaError
 
@@ -25,6 +27,10 @@ ACCEPTED_FORMATS = {
     "GIF": ("gif", "image/gif"),
     "WEBP": ("webp", "image/webp"),
 }
+
+
+#: The error of a photo of a post deleted on X (its folder marked: analysis/deletion.py).
+NOT_STORED_POST_DELETED = "not stored: the post was deleted on X"
 
 
 #: What Rekognition reads; other accepted formats are stored as PNG (a GIF's first frame).
@@ -98,6 +104,12 @@ class MediaDownloadService:
         carries the reason instead of a key."""
         deadline = self._clock() + self._budget if deadline is None else deadline
         try:
+            folder = post_prefix(user_id, tweet_id)
+        except ValueError as error:  # Ingress lets only X's numeric ids through: not expected
+            return ImageResult(url=url, error=f"not stored: {error}")
+        if self._store.is_deleted(folder):  # deleted on X before it was analysed: not even downloaded
+            return ImageResult(url=url, error=NOT_STORED_POST_DELETED)
+        try:
             check_media_url(url, self._allowed_hosts)
             if self._clock() >= deadline:
                 raise MediaError("not downloaded: the time for downloading this message's photos ran out")
@@ -109,11 +121,13 @@ class MediaDownloadService:
                 body, extension, content_type = as_png(body), "png", "image/png"
         except MediaError as error:
             return ImageResult(url=url, error=str(error))
-        try:
-            key = photo_key(user_id, tweet_id, str(uuid.uuid4()), extension)
-        except ValueError as error:  # Ingress lets only X's numeric ids through: not expected
-            return ImageResult(url=url, error=f"not stored: {error}")
+        key = photo_key(user_id, tweet_id, str(uuid.uuid4()), extension)
         self._store.put(key, body, content_type)
+        # Store then check (analysis/deletion.py marks then deletes): a deletion that came during
+        # the download finds no photo yet, so the photo is deleted here, with the rest of its folder.
+        if self._store.is_deleted(folder):
+            self._store.delete_prefix(folder)
+            return ImageResult(url=url, error=NOT_STORED_POST_DELETED)
         return ImageResult(url=url, key=key)
 
     def _fetch_with_retries(self, url: str, deadline: float) -> bytes:

@@ -145,14 +145,14 @@ ACCESS_REVOKED_PATTERN: Final[EventPattern] = {
 }
 
 #: A post deleted on X, or a user who revoked the app: the photos stored for it must go (Analysis,
-#: which stores them). X's developer policy asks apps to honour deletions.
+#: which stores them). X's developer policy asks apps to honour deletions. Not the X Activity API's
+#: post.delete: X sends it for the subscribed user's own posts (the bot's), which have no photos.
 MEDIA_DELETION_PATTERN: Final[EventPattern] = {
     "source": [SOURCE_INGRESS],
     "detail-type": [
         TWITTER_DELETED,
         TWITTER_PERMISSION_REVOKED,
         x_activity_detail_type("oauth.revoke"),
-        x_activity_detail_type("post.delete"),
     ],
 }
 

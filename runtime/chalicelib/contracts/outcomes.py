@@ -153,21 +153,28 @@ class MessageSkipped(Skipped):
 
 
 class ReplySkipped(Skipped):
-    """REPLY_SKIPPED (Responding, Egress): an analysed message the guards kept from being answered,
-    or (Egress) a reply not posted because it is too old."""
+    """REPLY_SKIPPED (Responding, Egress): an analysed message the guards (or an opt-out) kept from
+    being answered, or (Egress) a reply not posted: too old, posting paused, post deleted, opted
+    out, DM not permitted."""
 
 
 @dataclass(frozen=True)
 class MediaDeleted:
-    """MEDIA_DELETED (Analysis): what the media store held for a deleted post (`tweet_id` set) or a
-    user who revoked the app (`tweet_id` None), now deleted: `deleted_count` objects (photos and
-    annotated copies; 0 when nothing was stored). Written as Twitter {TweetId, UserId}, so the
-    lake finds it with the post's other events."""
+    """MEDIA_DELETED (Analysis; Egress for what was stored for a deleted post after its deletion):
+    what the media store held for a deleted post (`tweet_id` set) or a user who revoked the app
+    (`tweet_id` None), now deleted: `deleted_count` objects (photos and annotated copies; 0 when
+    nothing was stored). Written as Twitter {TweetId, UserId}, so the lake finds it with the post's
+    other events."""
 
     user_id: str
     tweet_id: str | None
     reason: str
     deleted_count: int
+
+    @classmethod
+    def for_deleted_post(cls, user_id: str, tweet_id: str, deleted_count: int) -> MediaDeleted:
+        """What was deleted for a post deleted on X (reason POST_DELETED)."""
+        return cls(user_id=user_id, tweet_id=tweet_id, reason=POST_DELETED, deleted_count=deleted_count)
 
     def to_detail(self) -> dict[str, Any]:
         return {

@@ -188,7 +188,7 @@ class EgressService:
             return self._skip(reply, POST_DELETED, SKIPPED_POST_DELETED)
         if self._switch is not None and not self._switch.posting_enabled():
             return self._skip(reply, POSTING_PAUSED, SKIPPED_PAUSED)
-        if self._opted_out_since(reply.reply_to_user_id, reply.reply_to_tweet_id):
+        if self._opted_out_by_another_post(reply.reply_to_user_id, reply.reply_to_tweet_id):
             return self._skip(reply, OPTED_OUT, SKIPPED_OPTED_OUT)
         if self._too_old(reply):
             return self._skip_too_old(reply)
@@ -207,7 +207,7 @@ class EgressService:
     def _send_dm_and_record(self, answer: SendDirectMessage, remaining_ms: Callable[[], int] | None) -> str:
         if self._switch is not None and not self._switch.posting_enabled():
             return self._skip_dm(answer, POSTING_PAUSED, SKIPPED_PAUSED)
-        if self._opted_out_since(answer.participant_id, answer.answering.as_twitter().tweet_id):
+        if self._opted_out_by_another_post(answer.participant_id, answer.answering.as_twitter().tweet_id):
             return self._skip_dm(answer, OPTED_OUT, SKIPPED_OPTED_OUT)
         if self._too_old(answer):
             return self._skip_dm(answer, TOO_OLD, SKIPPED_TOO_OLD)
@@ -220,7 +220,7 @@ class EgressService:
             outcome = DirectMessagePosted(
                 answering=answer.answering, posted_dm_event_id=sent, latency_ms=self._latency_ms(answer)
             )
-            self._publish_posted(
+            self._publish_best_effort(
                 self._publisher, outcome.to_detail(), "REPLY_POSTED not published for a DM", extra={"dm_event_id": sent}
             )
         return sent
@@ -267,15 +267,13 @@ class EgressService:
                 extra={"in_reply_to": reply.reply_to_tweet_id},
             )
             return
+        # Unlike the deletion itself (analysis/deletion.py: always recorded, a bus failure retried),
+        # this clean-up is recorded only when it found something, and best effort: the deletion
+        # already has its MEDIA_DELETED, and the skip must not fail for a lost second one.
         if count and self._publisher is not None:
-            deleted = MediaDeleted(
-                user_id=reply.reply_to_user_id,
-                tweet_id=reply.reply_to_tweet_id,
-                reason=POST_DELETED,
-                deleted_count=count,
-            )
+            deleted = MediaDeleted.for_deleted_post(reply.reply_to_user_id, reply.reply_to_tweet_id, count)
             logger.info("photos stored after the post's deletion deleted", extra={"count": count})
-            self._publish_posted(
+            self._publish_best_effort(
                 self._publisher,
                 deleted.to_detail(),
                 "MEDIA_DELETED not published",
@@ -283,7 +281,7 @@ class EgressService:
                 detail_type=names.MEDIA_DELETED,
             )
 
-    def _opted_out_since(self, user_id: str, answered: str) -> bool:
+    def _opted_out_by_another_post(self, user_id: str, answered: str) -> bool:
         """True when `user_id` is opted out by another post than `answered` (the confirmation of
         their "stop" answers the post that opted them out, and is posted)."""
         if self._opt_outs is None:
@@ -349,7 +347,9 @@ class EgressService:
             posted_tweet_id=posted,
             latency_ms=self._latency_ms(reply),
         )
-        self._publish_posted(publisher, outcome.to_detail(), "REPLY_POSTED not published", extra={"tweet_id": posted})
+        self._publish_best_effort(
+            publisher, outcome.to_detail(), "REPLY_POSTED not published", extra={"tweet_id": posted}
+        )
 
     def _latency_ms(self, reply: SendTweet | SendDirectMessage) -> int | None:
         """From X's delivery to now, when the delivery's time is known."""
@@ -358,7 +358,7 @@ class EgressService:
         return max(0, int(self._now() * 1000) - reply.received_at_ms)
 
     @staticmethod
-    def _publish_posted(
+    def _publish_best_effort(
         publisher: EventPublisher,
         detail: dict[str, Any],
         failure: str,
@@ -366,9 +366,12 @@ class EgressService:
         extra: dict[str, str],
         detail_type: str = names.REPLY_POSTED,
     ) -> None:
+        """Publish an outcome that must not fail what it reports; a bus refusal is logged (`failure`).
+        REPLY_POSTED: the answer is on X, and a retry would post it again. MEDIA_DELETED (a deleted
+        post's late photos): the reply's skip must still be recorded, and the photos are gone anyway."""
         try:
             publisher.publish([BusEvent(names.SOURCE_EGRESS, detail_type, detail)])
-        except Exception:  # the answer is on X: a lost outcome event must not make it go again
+        except Exception:
             logger.exception(failure, extra=extra)
 
     def _post(self, reply: SendTweet, remaining_ms: Callable[[], int] | None) -> str:

@@ -23,8 +23,11 @@ The checkpoint (PollState) and why it has the fields it has:
   429, `not_before` is saved and runs until then return without calling X.
 - Every save is conditional on the version read (PollCheckpoint), so two overlapping runs cannot
   move it backwards: the one that saves second stops. Within a run, since_id only moves forward,
-  to the newest post id a range showed (meta.newest_id, or its posts' greatest id when meta does
-  not say), and a page token that repeats ends the range instead of being read at every run.
+  to the greatest post id of the range's first page (never meta.newest_id: an id beyond every
+  post of the page would skip the mentions to come). A page token that comes back within a run
+  (A -> A, A -> B -> A, counting the token the run started from) ends the range instead of being
+  read at every run; a cycle longer than a run's pages (POLL_MAX_PAGES) is not seen, as the state
+  keeps only the next token.
 - What X answers that is not a page (no data and no meta, only `errors`, not JSON, NaN) moves
   nothing; a post that cannot be read, or that the translation trips on, is recorded as
   DELIVERY_REJECTED and the run goes on: no odd post stops the poller at its page for good.
@@ -32,17 +35,17 @@ The checkpoint (PollState) and why it has the fields it has:
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Final, TypeGuard
+from typing import Any, Final
 
 from chalicelib.contracts import names
 from chalicelib.contracts.envelope import BusEvent
 from chalicelib.ingress.service import _stamped
 from chalicelib.ingress.translate import MAX_ELEMENTS_PER_DELIVERY, rejection, translate_polled_mention
+from chalicelib.kernel.x_ids import is_x_id
 from chalicelib.ports import (
     MentionsPage,
     MentionsReader,
@@ -116,12 +119,6 @@ class MentionsPoller:
         """One scheduled run. Raises PollError when X refuses the read, PublishError when the bus
         did not take the events (the checkpoint then stays before them), a TransientError when X
         failed or could not be reached."""
-        if not _is_post_id(self._bot_user_id):
-            # Else it would reach X's URL path as it is, and X would refuse it at every run.
-            raise PollError(
-                f"BOT_USER_ID {self._bot_user_id[:40]!r} is not a numeric X account id "
-                "(`botctl x whoami` prints it; the handle is not the id)"
-            )
         state = self._checkpoint.load(self._bot_user_id)
         now = self._now()
         if state is None:
@@ -131,6 +128,9 @@ class MentionsPoller:
         if not state.not_before <= now:  # a wait too long to believe (or not a number): not kept
             state = replace(state, not_before=0.0)
         pages = events = messages = 0
+        # The page tokens of the range read in this run (and the one it starts from): a token that
+        # comes back (A -> B -> A) would read the same pages at every run, for ever.
+        seen = {state.pagination_token} if state.pagination_token else set()
         while pages < self._max_pages:
             try:
                 page = self._read(state)
@@ -148,13 +148,14 @@ class MentionsPoller:
                     if restarted is None:
                         return PollReport(SUPERSEDED, pages, events, messages)
                     state = restarted
+                    seen = set()  # from the top again, the same tokens come back rightly
                     continue
                 raise PollError(f"X refused to list the mentions of {self._bot_user_id}: {error}") from None
             pages += 1
             published = self._publish(page)
             events += len(published)
             messages += sum(event.detail_type == names.MESSAGE_RECEIVED for event in published)
-            saved = self._save(self._after(state, page, now))
+            saved = self._save(self._after(state, page, now, seen))
             if saved is None:
                 return PollReport(SUPERSEDED, pages, events, messages)
             state = saved
@@ -207,7 +208,7 @@ class MentionsPoller:
             )
         if len(page.posts) > len(posts):
             left = page.posts[len(posts) :]
-            ids: list[str] = [post["id"] for post in left if isinstance(post, dict) and _is_post_id(post.get("id"))]
+            ids: list[str] = [post["id"] for post in left if isinstance(post, dict) and is_x_id(post.get("id"))]
             stamped.append(
                 rejection(
                     f"over {MAX_ELEMENTS_PER_DELIVERY} posts in one page; not processed: {len(left)}"
@@ -237,12 +238,15 @@ class MentionsPoller:
                 )
             ]
 
-    def _after(self, state: PollState, page: MentionsPage, now: float) -> PollState:
-        """The state once `page` is published: the next page of the range, or the range done."""
+    def _after(self, state: PollState, page: MentionsPage, now: float, seen: set[str]) -> PollState:
+        """The state once `page` is published: the next page of the range, or the range done. `seen`
+        holds the page tokens of the range this run has read; the next one is added to it."""
         # The first page of a range holds its newest post; later pages keep the one recorded then.
         newest = state.range_newest_id or _newest_id(page)
-        # A next page token equal to the one just read would read that page at every run, forever.
-        if page.next_token and page.next_token != state.pagination_token:
+        # A next page token already read (the one just read, or an earlier one: A -> B -> A) would
+        # read the same pages at every run, for ever: the range ends there, every page of it read.
+        if page.next_token and page.next_token not in seen:
+            seen.add(page.next_token)
             moved = replace(state, range_newest_id=newest, pagination_token=page.next_token)
         else:
             # Never backwards, whatever a page says.
@@ -270,29 +274,23 @@ class MentionsPoller:
 
 def _reset_or_window(reset_at: float | None, now: float) -> float:
     """The reset X said, if it is a time to come within MAX_WAIT_SECONDS; else a default window."""
-    if reset_at is not None and math.isfinite(reset_at) and now < reset_at <= now + MAX_WAIT_SECONDS:
+    # False for NaN and infinity too.
+    if reset_at is not None and now < reset_at <= now + MAX_WAIT_SECONDS:
         return reset_at
     return now + DEFAULT_WINDOW_SECONDS
 
 
-def _is_post_id(value: Any) -> TypeGuard[str]:
-    """A post id as X writes it: a decimal 64-bit snowflake (a larger "id" would move the checkpoint
-    past every post to come)."""
-    return (
-        isinstance(value, str) and 0 < len(value) <= 19 and value.isascii() and value.isdigit() and int(value) < 2**63
-    )
-
-
 def _later_id(first: str | None, second: str | None) -> str | None:
     """The later of two post ids (decimal strings: the longer, or the greater of equal length)."""
-    ids = [value for value in (first, second) if _is_post_id(value)]
+    ids = [value for value in (first, second) if is_x_id(value)]
     return max(ids, key=lambda value: (len(value), value), default=None)
 
 
 def _newest_id(page: MentionsPage) -> str | None:
-    """The newest post of a page: meta.newest_id, or the greatest id among its posts when meta does
-    not say (or says less), so a range is never closed below a post it published."""
-    newest = page.newest_id if _is_post_id(page.newest_id) else None
+    """The newest post of a page: the greatest id among its posts, so a range is never closed below
+    a post it published. meta.newest_id is not taken: an id greater than every post of the page
+    would move the checkpoint past mentions not yet written, and none of them would ever be read."""
+    newest: str | None = None
     for post in page.posts:
         if isinstance(post, dict):
             newest = _later_id(newest, post.get("id"))

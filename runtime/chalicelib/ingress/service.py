@@ -10,13 +10,8 @@ from typing import TYPE_CHECKING
 from chalicelib.contracts import names
 from chalicelib.contracts.envelope import BusEvent
 from chalicelib.ingress import signature
-from chalicelib.ingress.translate import (
-    NotAnObjectError,
-    RejectedError,
-    parse_delivery,
-    rejection,
-    translate_delivery,
-)
+from chalicelib.ingress.translate import rejection, translate_delivery
+from chalicelib.kernel.delivery_json import NotAnObjectError, RejectedError, parse_delivery
 from chalicelib.publishing import EventPublisher
 
 if TYPE_CHECKING:

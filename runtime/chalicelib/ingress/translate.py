@@ -18,9 +18,8 @@ from typing import Any, Final, TypeGuard
 from chalicelib.contracts import datalake, names
 from chalicelib.contracts.envelope import BusEvent
 from chalicelib.contracts.messages import DirectMessageRef, MessageReceived, TwitterRef, one_to_one_id
-from chalicelib.kernel.delivery_json import MAX_NESTING_DEPTH, NotAnObjectError, RejectedError, parse_delivery
-
-__all__ = ["MAX_NESTING_DEPTH", "NotAnObjectError", "RejectedError", "parse_delivery"]
+from chalicelib.kernel.delivery_json import RejectedError
+from chalicelib.kernel.x_ids import is_x_id
 
 Json = dict[str, Any]
 
@@ -545,9 +544,13 @@ def translate_polled_mention(post: Any, includes: Json, bot_user_id: str) -> lis
         )
     ]
     try:
+        # X's numeric ids, as the poller's checkpoint and the media store's prefixes need them: a
+        # post without one (or with another kind of "id") is recorded as rejected, never dropped.
+        _x_id_field(post, "id")
+        _x_id_field(post, "author_id")
         if not _is_v2_addressed_to(post, includes, bot_user_id):
-            pass  # kept as its raw event only, as the webhook keeps a post that is not for the bot
-        elif _is_v2_own_post(post, bot_user_id):
+            return events  # kept as its raw event only, as the webhook keeps a post that is not for the bot
+        if _is_v2_own_post(post, bot_user_id):
             # The bot's handle, as the webhook's MESSAGE_SKIPPED has it (from the page's users).
             events.append(_own_post_skipped(_v2_twitter_ref(post), _v2_author(post, includes)))
         elif _is_v2_message_for(post, bot_user_id):
@@ -558,10 +561,23 @@ def translate_polled_mention(post: Any, includes: Json, bot_user_id: str) -> lis
                 rejection(note, key=f"data[id={message.twitter.tweet_id}]", for_user_id=bot_user_id) for note in notes
             )
     except RejectedError as error:
+        post_id = post.get("id")
         events.append(
-            rejection(f"not a message: {error}", key="data", excerpt=excerpt_of(post), for_user_id=bot_user_id)
+            rejection(
+                f"not a message: {error}",
+                key=f"data[id={post_id}]" if is_x_id(post_id) else "data",
+                excerpt=excerpt_of(post),
+                for_user_id=bot_user_id,
+            )
         )
     return events
+
+
+def _x_id_field(post: Json, key: str) -> str:
+    value = post.get(key)
+    if not is_x_id(value):
+        raise RejectedError(f"{key} is {_kind(value)}, not an X numeric id (1 to 19 digits)")
+    return value
 
 
 def _is_v2_addressed_to(post: Json, includes: Json, bot_id: str) -> bool:

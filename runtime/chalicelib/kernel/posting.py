@@ -6,9 +6,12 @@ from typing import Final
 
 POSTING_ON: Final = "on"
 POSTING_OFF: Final = "off"
-#: What an operator may write for each state (any case, spaces around ignored): "on" and "off" are
-#: the documented values; the usual spellings of yes and no mean the same, so a "true" or a
-#: "false" does what it says instead of stopping the bot as an unreadable switch would.
+#: What each state may be written as (any case, spaces around ignored). "on" and "off" are the
+#: documented values, and the only ones the SSM parameter accepts (its allowed pattern, see
+#: infrastructure/stacks/egress.py: a "false" or a typo is refused when it is written, so AWS never
+#: holds one). The usual spellings of yes and no are for BOT_POSTING, the local runtime's variable,
+#: which nothing checks when it is set: a "false" there does what it says instead of stopping the
+#: bot as an unreadable switch would.
 ON_VALUES: Final = frozenset({POSTING_ON, "true", "yes", "1", "enabled"})
 OFF_VALUES: Final = frozenset({POSTING_OFF, "false", "no", "0", "disabled"})
 

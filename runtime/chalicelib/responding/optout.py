@@ -10,8 +10,9 @@ their own ("para", "basta", "arrête", "stopp", "hör auf", "désabonner"); a se
 languages ("arrête de me répondre") is the Stop intent's, which asks first (responding/conversation.py).
 "start" is the one way back in every language, as the confirmation says. A longer sentence is never
 a command: "don't stop", "stop motion is fun", "I can't stop laughing" and "start me a story" are
-ordinary messages. Whole-message matching is what SMS short codes do with STOP/START, and what
-people expect of a bot.
+ordinary messages, and a message of more than MAX_COMMAND_WORDS words (a repeat counted once) is not
+read further, so the check stays short on a 25,000-character post. Whole-message matching is what
+SMS short codes do with STOP/START, and what people expect of a bot.
 
 The bot says so once: the opt-out is recorded in one atomic step (OptOuts.opt_out answers whether
 it changed anything), and only the message that changed it gets the confirmation. A "stop" from
@@ -159,6 +160,10 @@ _POLITE: Final = (
     "danke",
 )
 _POLITE_WORDS: Final = tuple(tuple(polite.split()) for polite in _POLITE)
+#: Longer than any phrase with polite words around it ("por favor stop replying to me please thank
+#: you" is 9): a message with more words is not a command, and its parts are never built (their
+#: number grows with the cube of its length).
+MAX_COMMAND_WORDS: Final = 16
 _APOSTROPHES: Final = re.compile("['\u2019\u2018`\u00b4]")
 
 
@@ -182,7 +187,10 @@ def _without_repeats(words: str) -> str:
 
 def command_in(text: str) -> Command | None:
     """STOP or START when the whole message is one (see the module's docstring), else None."""
-    cores = _cores(_without_repeats(normalised(text)).split())
+    words = _without_repeats(normalised(text)).split()
+    if len(words) > MAX_COMMAND_WORDS:
+        return None
+    cores = _cores(words)
     if cores & STOP_PHRASES:
         return Command.STOP
     if cores & START_PHRASES:
