@@ -301,3 +301,23 @@ def test_an_error_answer_whose_errors_is_not_a_list_is_still_an_egress_error(
     x.post(f"{API}/2/tweets", status=400, json={"title": "Invalid Request", "errors": errors})
     with pytest.raises(EgressError, match="Invalid Request"):
         poster().post_reply("hi", "1", [])
+
+
+def test_429_from_a_spent_24_hour_cap_resets_when_the_cap_does(x: responses.RequestsMock) -> None:
+    # The 15-minute window still has requests: retrying at its reset would meet another 429.
+    x.post(
+        f"{API}/2/tweets",
+        status=429,
+        headers={
+            "x-rate-limit-remaining": "290",
+            "x-rate-limit-reset": "1767225600",
+            "x-user-limit-24hour-remaining": "0",
+            "x-user-limit-24hour-reset": "1767300000",
+            "x-app-limit-24hour-remaining": "1200",
+            "x-app-limit-24hour-reset": "1767290000",
+        },
+        json={"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429},
+    )
+    with pytest.raises(RateLimitedError) as caught:
+        poster().post_reply("hi", "1", [])
+    assert caught.value.reset_at == 1767300000.0

@@ -254,6 +254,36 @@ def test_remaining_at_the_reserve_stops_before_a_429(x: responses.RequestsMock) 
     assert rig.poller.poll().outcome == WAITING and len(x.calls) == 1
 
 
+def test_a_spent_24_hour_cap_stops_the_poller_until_its_reset_not_the_windows(x: responses.RequestsMock) -> None:
+    rig = Rig(reserve=1)
+    rig.start_at("2080765813578191300")
+    day_reset = NOW + 20_000
+    # The 15-minute window has requests left, the app's 24-hour cap is down to its reserve.
+    capped = {**headers(remaining=9), "x-app-limit-24hour-remaining": "1", "x-app-limit-24hour-reset": str(day_reset)}
+    x.get(MENTIONS, json=fixture("page_newest.json"), headers=capped)
+
+    report = rig.poller.poll()
+
+    assert report.outcome == RATE_LIMITED and len(x.calls) == 1
+    assert rig.state.not_before == day_reset
+    rig.clock.now = NOW + 900  # the 15-minute window has reset, the cap has not
+    assert rig.poller.poll().outcome == WAITING and len(x.calls) == 1
+
+
+def test_a_429_from_a_24_hour_cap_waits_for_the_cap(x: responses.RequestsMock) -> None:
+    rig = Rig()
+    rig.start_at("2080765813578191300")
+    day_reset = NOW + 30_000
+    refused = {
+        **headers(remaining=5, reset=NOW + 600),
+        "x-user-limit-24hour-remaining": "0",
+        "x-user-limit-24hour-reset": str(day_reset),
+    }
+    x.get(MENTIONS, json=fixture("error_429.json"), status=429, headers=refused)
+    report = rig.poller.poll()
+    assert report.outcome == RATE_LIMITED and rig.state.not_before == day_reset
+
+
 def test_remaining_zero_waits_even_after_a_complete_range(x: responses.RequestsMock) -> None:
     rig = Rig(reserve=0)
     rig.start_at("2080765813578191300")

@@ -223,10 +223,45 @@ def _problem(response: requests.Response) -> str:
     return text[:_MAX_DETAIL_CHARS]
 
 
+#: X's rate-limit windows, by header prefix: the endpoint's 15-minute window, and the 24-hour caps
+#: per user and per app that the lower access levels have (on posting, among others). Each has
+#: `<prefix>-remaining` and `<prefix>-reset` headers.
+_WINDOWS: Final = ("x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour")
+
+
+def rate_windows(response: requests.Response) -> list[tuple[int | None, float | None]]:
+    """Each window X reported in `response`: (requests remaining, epoch second it resets), either
+    None when X did not say it or said something that is not one."""
+    return [
+        (_header_int(response, f"{prefix}-remaining"), _header_time(response, f"{prefix}-reset")) for prefix in _WINDOWS
+    ]
+
+
 def _reset_at(response: requests.Response) -> float | None:
-    """X's `x-rate-limit-reset` (epoch seconds), or None when it gave none that is a time: `nan`
-    would make a caller retry at once into another 429, and `inf` would stop a poller for good."""
-    value = response.headers.get("x-rate-limit-reset")
+    """When X will take the next request (epoch seconds), or None when it said no time.
+
+    A 24-hour cap refuses with a 429 while the 15-minute window still has requests: waiting for
+    that window's reset would only meet another 429. So the latest reset of the windows that are
+    spent counts; when X said none is spent, the 15-minute window's reset."""
+    windows = [(remaining, reset) for remaining, reset in rate_windows(response) if reset is not None]
+    spent = [reset for remaining, reset in windows if remaining is not None and remaining <= 0]
+    if spent:
+        return max(spent)
+    return _header_time(response, "x-rate-limit-reset")
+
+
+def _header_int(response: requests.Response, name: str) -> int | None:
+    value = response.headers.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _header_time(response: requests.Response, name: str) -> float | None:
+    """An epoch second from a header, or None: `nan` would make a caller retry at once into
+    another 429, and `inf` would stop a poller for good."""
+    value = response.headers.get(name)
     try:
         reset = float(value) if value else None
     except ValueError:

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import requests
 
-from chalicelib.adapters.x_api import UserContextClient, XApiTransientError, _problem, _reset_at
+from chalicelib.adapters.x_api import UserContextClient, XApiTransientError, _problem, _reset_at, rate_windows
 from chalicelib.kernel.delivery_json import NotAnObjectError, RejectedError, parse_delivery
 from chalicelib.kernel.x_ids import is_x_id
 from chalicelib.ports import MentionsPage, RateLimit, RateLimitedError, XReadError
@@ -137,9 +137,10 @@ def _text(meta: Any, key: str) -> str | None:
 
 
 def _rate_limit(response: requests.Response) -> RateLimit:
-    remaining = response.headers.get("x-rate-limit-remaining")
-    try:
-        count = int(remaining) if remaining is not None else None
-    except ValueError:
-        count = None
-    return RateLimit(remaining=count, reset_at=_reset_at(response))
+    """The tightest window X reported (the 15-minute one, or a 24-hour cap with fewer requests
+    left), so that the poller stops before any of them answers 429."""
+    counted = [(remaining, reset) for remaining, reset in rate_windows(response) if remaining is not None]
+    if not counted:
+        return RateLimit(remaining=None, reset_at=_reset_at(response))
+    remaining, reset = min(counted, key=lambda window: window[0])
+    return RateLimit(remaining=remaining, reset_at=_reset_at(response) if remaining <= 0 else reset)
