@@ -36,15 +36,16 @@ def build(out: Path) -> Path:
     Chalice reuses its dependency cache (runtime/.chalice/deployments) while runtime/requirements.txt
     is unchanged; otherwise it downloads the Lambda wheels (as the synth does).
     """
-    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
-    subprocess.run(  # noqa: S603 (the venv's chalice, fixed arguments)
-        [str(CHALICE), "package", str(out)], cwd=RUNTIME, env=env, check=True, capture_output=True
-    )
-    bundle = out / "deployment.zip"
     infrastructure_on_path()
     from stacks.bundle_bytecode import compile_bundle
-    from stacks.chalice_app import BYTECODE_CACHE
+    from stacks.chalice_app import BYTECODE_CACHE, chalice_packaging
 
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
+    with chalice_packaging():  # the synth's own packaging lock: the same cache folder
+        subprocess.run(  # noqa: S603 (the venv's chalice, fixed arguments)
+            [str(CHALICE), "package", str(out)], cwd=RUNTIME, env=env, check=True, capture_output=True
+        )
+    bundle = out / "deployment.zip"
     compile_bundle(bundle, cache=BYTECODE_CACHE)  # the synth's cache: the same zip it ships
     return bundle
 
@@ -77,11 +78,12 @@ def unzipped_by_part(bundle: Path) -> Counter[str]:
 def economy_layer_zip(out: Path) -> Path:
     """The economy profile's layer (issue 12, section 2), zipped into `out` as CDK zips the asset
     it uploads; built first if it is not cached yet."""
-    from stacks import economy_layer
-
     from bench.economy import layer_folder
 
-    return economy_layer.zip_layer(layer_folder(), out / "economy-layer.zip")
+    folder = layer_folder()  # puts infrastructure/ on sys.path first
+    from stacks import economy_layer
+
+    return economy_layer.zip_layer(folder, out / "economy-layer.zip")
 
 
 def _size_lines(section: str, name: str, archive: Path) -> tuple[Figure, Figure, int]:

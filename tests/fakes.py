@@ -11,6 +11,7 @@ tests/test_fakes.py checks the fakes against the ports (mypy) and the real local
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -19,7 +20,7 @@ from chalicelib.contracts.analysis import ImageAnalysis, TextAnalysis
 from chalicelib.contracts.oversized import OVERSIZED_PREFIX
 from chalicelib.kernel.idempotency import Claims, Idempotency, window_key
 from chalicelib.kernel.media_keys import check_folder_prefix
-from chalicelib.kernel.opt_out_order import is_older, post_order
+from chalicelib.kernel.opt_out_order import is_older
 from chalicelib.ports import (
     AlertSink,
     AlertSubscriber,
@@ -118,6 +119,10 @@ class RecordingBus:
     def entries(self) -> list[dict[str, Any]]:
         """Every entry of every call, in order (retries included)."""
         return [entry for call in self.calls for entry in call]
+
+    def details(self, detail_type: str) -> list[dict[str, Any]]:
+        """The details of the entries of one type, in order (retries included)."""
+        return [json.loads(entry["Detail"]) for entry in self.entries if entry["DetailType"] == detail_type]
 
 
 class MemoryPayloadStore:
@@ -477,7 +482,7 @@ class MemoryOptOuts:
         current, post = self.states.get(user_id, (False, None))
         if current == opted_out and post != post_id:
             return False
-        if post is not None and is_older(post_id, post_order(post)):
+        if post is not None and is_older(post_id, post):
             return False  # as the adapters: a late "stop" never undoes a newer "start"
         self.states[user_id] = (opted_out, post_id)
         return True
@@ -525,9 +530,7 @@ class FakeMentionsReader:
 
     def __init__(self, pages: Sequence[MentionsPage | BaseException] | None = None) -> None:
         self.script: Script[MentionsPage] = Script(
-            list(pages)
-            if pages
-            else [MentionsPage(posts=[], includes={}, newest_id=None, next_token=None, rate_limit=RateLimit())]
+            list(pages) if pages else [MentionsPage(posts=[], includes={}, next_token=None, rate_limit=RateLimit())]
         )
         self.calls: list[dict[str, Any]] = []
 

@@ -177,11 +177,10 @@ def attach_to(
 
 def grant_media_deletion(role: iam.Role, media: s3.IBucket) -> None:
     """What chalicelib.adapters.s3_media's delete_prefix calls: ListObjectsV2 (s3:ListBucket, on the
-        bucket, for prefixes under users/ only) and DeleteObjects (s3:DeleteObject on each key, under
-        users/ only), and the deleted post's mark (s3:PutObject under deleted/ only: written before the
-        folder is emptied, so that a photo stored afterwards is recognised and deleted by the download step
-    or Egress). No
-        s3:GetObject and no versions: the bucket is not versioned."""
+    bucket, for prefixes under users/ only) and DeleteObjects (s3:DeleteObject on each key, under
+    users/ only); and the deleted post's mark (s3:PutObject under deleted/ only), written before the
+    folder is emptied, so that a photo stored afterwards is recognised and deleted by the download
+    step or Egress. No s3:GetObject and no versions: the bucket is not versioned."""
     role.add_to_principal_policy(
         iam.PolicyStatement(
             actions=["s3:ListBucket"],
@@ -189,8 +188,15 @@ def grant_media_deletion(role: iam.Role, media: s3.IBucket) -> None:
             conditions={"StringLike": {"s3:prefix": [f"{USERS_PREFIX}*"]}},
         )
     )
-    role.add_to_principal_policy(
-        iam.PolicyStatement(actions=["s3:DeleteObject"], resources=[media.arn_for_objects(f"{USERS_PREFIX}*")])
+    grant_post_folder_deletion(
+        role,
+        media,
+        who="Deletions",
+        reason=(
+            "A deleted post's photos (and a revoked user's) are deleted by prefix, users/<user id>/ or "
+            "users/<user id>/posts/<post id>/, whose keys are generated per photo: the grant is "
+            "s3:DeleteObject only, under users/ only."
+        ),
     )
     role.add_to_principal_policy(
         iam.PolicyStatement(actions=["s3:PutObject"], resources=[media.arn_for_objects(f"{DELETION_MARKS_PREFIX}*")])
@@ -198,11 +204,6 @@ def grant_media_deletion(role: iam.Role, media: s3.IBucket) -> None:
     acknowledge_grants(
         role,
         {
-            f"AwsSolutions-IAM5[Resource::<{logical_id(media)}.Arn>/{USERS_PREFIX}*]": (
-                "A deleted post's photos (and a revoked user's) are deleted by prefix, users/<user id>/ or "
-                "users/<user id>/posts/<post id>/, whose keys are generated per photo: the grant is "
-                "s3:DeleteObject only, under users/ only."
-            ),
             f"AwsSolutions-IAM5[Resource::<{logical_id(media)}.Arn>/{DELETION_MARKS_PREFIX}*]": (
                 "One empty mark per deleted post, its key derived from its ids "
                 "(deleted/users/<user id>/posts/<post id>.mark): s3:PutObject only, under deleted/ only."

@@ -21,15 +21,15 @@ gets the stage's `iam_role_arn`. The adapter therefore overrides each SAM functi
 group's role; a function in no group fails the synth. (Per-function Lambda timeouts and memory sizes
 cannot travel through `stage_config` either: they stay in runtime/.chalice/config.json. A memory
 size that depends on the deployment, such as the economy profile's, is a property override:
-`set_memory`; so are a function's layers, `add_layers`.)
+`set_memory`; so are a function's layers, `set_layers`.)
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import zipfile
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from chalice.utils import to_cfn_resource_name
 from constructs import Construct, IConstruct
 
 from stacks.bundle_bytecode import compile_bundle
+from stacks.file_lock import exclusive
 from stacks.nag import Acknowledgments, acknowledge
 from stacks.rule_targets import MAX_EVENT_AGE, RETRY_ATTEMPTS
 
@@ -156,7 +157,6 @@ class ChaliceApp(Construct):
         )
         self._packaged = _packaged_template(self._chalice)["Resources"]
         self._functions = _sam_resources(self._chalice, sam.CfnFunction)
-        self._log_groups: dict[str, logs.LogGroup] = {}
         self._role_of = _roles_by_logical_id(self._functions, roles)
         for function_id, function in self._functions.items():
             role = self._roles[self._role_of[function_id]]
@@ -172,7 +172,6 @@ class ChaliceApp(Construct):
         for api in _sam_resources(self._chalice, sam.CfnApi).values():
             api.add_property_override("OpenApiVersion", SAM_API_OPENAPI_VERSION)
         self._imported: dict[str, lambda_.IFunction] = {}
-        self._layers: dict[str, list[lambda_.ILayerVersion]] = {}
         self._generated_acknowledgments: dict[str, dict[str, str]] = {}
         self.acknowledge_generated("AWS::Lambda::Function", _GENERATED_FUNCTION_ACKNOWLEDGMENTS)
 
@@ -180,7 +179,10 @@ class ChaliceApp(Construct):
 
     def log_group(self, name: str) -> logs.ILogGroup:
         """The log group of the function Chalice registered as `name` (its own, with the retention)."""
-        return self._log_groups[function_logical_id(name)]
+        # Made in _log_to_own_group as this construct's child "<function's logical id>Log".
+        log_group = self.node.find_child(f"{function_logical_id(name)}Log")
+        assert isinstance(log_group, logs.LogGroup)
+        return log_group
 
     def function(self, name: str) -> lambda_.IFunction:
         """The function Chalice registered as `name` (e.g. "analysis_download_media").
@@ -213,14 +215,10 @@ class ChaliceApp(Construct):
         for key, value in variables.items():
             function.add_property_override(f"Environment.Variables.{key}", value)
 
-    def add_layers(self, name: str, *layers: lambda_.ILayerVersion) -> None:
-        """Lambda layers for one function only, after those added before through this method. They
-        replace the function's Layers property: runtime/.chalice/config.json sets no "layers" (it
-        would put them on every function), and Chalice's automatic layer is off."""
-        function = self._sam_function(name)
-        attached = self._layers.setdefault(name, [])
-        attached.extend(layers)
-        function.add_property_override("Layers", [layer.layer_version_arn for layer in attached])
+    def set_layers(self, name: str, *layers: lambda_.ILayerVersion) -> None:
+        """Lambda layers for one function only: its Layers property. runtime/.chalice/config.json
+        sets no "layers" (it would put them on every function), and Chalice's automatic layer is off."""
+        self._sam_function(name).add_property_override("Layers", [layer.layer_version_arn for layer in layers])
 
     def set_memory(self, name: str, memory_mb: int) -> None:
         """The memory of one function, in place of runtime/.chalice/config.json's (for a size that
@@ -431,7 +429,6 @@ class ChaliceApp(Construct):
         log_group = logs.LogGroup(
             self, f"{function_id}Log", retention=log_retention, removal_policy=cdk.RemovalPolicy.DESTROY
         )
-        self._log_groups[function_id] = log_group
         function.add_property_override("LoggingConfig.LogGroup", log_group.log_group_name)
         function.add_property_override("LoggingConfig.LogFormat", "JSON")
         log_group.grant_write(role)
@@ -479,16 +476,20 @@ class _ChaliceWithBytecode(Chalice):
     `_package_app`, pinned) is the one place to add the bytecode in between."""
 
     def _package_app(self) -> None:
-        BYTECODE_CACHE.mkdir(parents=True, exist_ok=True)
-        # Chalice writes its cached package (.chalice/deployments/<hash>-python3.12.zip) in place and
-        # reuses any file of that name: a synth beside this one (two stages deployed at once from one
-        # checkout) would take a half-written zip for a finished one. One packaging at a time, and a
-        # zip a killed synth left unfinished is removed before Chalice looks for it.
-        with (BYTECODE_CACHE / ".package.lock").open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            drop_unfinished_packages(BYTECODE_CACHE)
+        with chalice_packaging():
             super()._package_app()
         compile_bundle(Path(self._sam_package_dir) / "deployment.zip", cache=BYTECODE_CACHE)
+
+
+@contextmanager
+def chalice_packaging() -> Iterator[None]:
+    """Around a `chalice package` of runtime/ (the synth's, `make bench`'s). Chalice writes its cached
+    package (.chalice/deployments/<hash>-python3.12.zip) in place and reuses any file of that name:
+    a packaging beside this one would take a half-written zip for a finished one. So one packaging
+    at a time, and a zip a killed one left unfinished is removed before Chalice looks for it."""
+    with exclusive(BYTECODE_CACHE / ".package.lock"):
+        drop_unfinished_packages(BYTECODE_CACHE)
+        yield
 
 
 def drop_unfinished_packages(folder: Path) -> list[Path]:

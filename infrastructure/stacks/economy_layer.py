@@ -29,7 +29,6 @@ and prints its size; the CDK app builds it at synth for `-c profile=economy`.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import platform
@@ -46,6 +45,8 @@ from typing import Final
 from aws_cdk import aws_lambda as lambda_
 from chalicelib.smallmodels import files
 from constructs import Construct
+
+from stacks.file_lock import exclusive
 
 ROOT: Final = Path(__file__).resolve().parents[2]
 REQUIREMENTS: Final = ROOT / "requirements-economy.txt"
@@ -165,11 +166,9 @@ def build(cache_root: Path = DEFAULT_CACHE_ROOT) -> Path:
     final = cache_root / cache_key(key_inputs(), MODEL_FILES)
     if final.is_dir():
         return final
-    cache_root.mkdir(parents=True, exist_ok=True)
     # One build at a time (two test workers, or a synth beside `make economy-layer`): the second
     # waits, then finds the first one's layer instead of spending minutes building the same.
-    with (cache_root / ".lock").open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive(cache_root / ".lock"):
         if final.is_dir():
             return final
         # Holding the lock, any build folder left is a killed build's: never used, only in the way.

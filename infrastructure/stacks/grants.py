@@ -103,7 +103,7 @@ def grant_media(role: iam.Role, media: s3.IBucket, *, actions: Sequence[str]) ->
     )
 
 
-def grant_post_folder_deletion(role: iam.Role, media: s3.IBucket, *, who: str) -> None:
+def grant_post_folder_deletion(role: iam.Role, media: s3.IBucket, *, who: str, reason: str | None = None) -> None:
     """s3:DeleteObject under users/ only: what `who` deletes by prefix (a post's folder,
     users/<user id>/posts/<post id>/) when that post's deletion mark is there (deleted/, read with
     the s3:GetObject and s3:ListBucket of grant_media; chalicelib.adapters.s3_media)."""
@@ -113,7 +113,8 @@ def grant_post_folder_deletion(role: iam.Role, media: s3.IBucket, *, who: str) -
     acknowledge_grants(
         role,
         {
-            f"AwsSolutions-IAM5[Resource::<{logical_id(media)}.Arn>/{USERS_PREFIX}*]": (
+            f"AwsSolutions-IAM5[Resource::<{logical_id(media)}.Arn>/{USERS_PREFIX}*]": reason
+            or (
                 f"{who}: the photos of a post deleted on X are deleted by prefix, "
                 "users/<user id>/posts/<post id>/, whose keys are generated per photo: s3:DeleteObject only, "
                 "under users/ only."
@@ -136,12 +137,17 @@ def grant_idempotency(role: iam.IRole, table: dynamodb.ITable) -> None:
 COUNTER_ACTIONS = ("dynamodb:UpdateItem",)
 
 
-def grant_counters(role: iam.IRole, table: dynamodb.ITable) -> None:
-    """Count replies in the idempotency table's "count#..." items, and only those."""
+def grant_keyed_items(role: iam.IRole, table: dynamodb.ITable, actions: Sequence[str], keys: str) -> None:
+    """`actions` on the items of `table` whose partition key matches `keys` ("count#*"), and only those."""
     role.add_to_principal_policy(
         iam.PolicyStatement(
-            actions=list(COUNTER_ACTIONS),
+            actions=list(actions),
             resources=[table.table_arn],
-            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["count#*"]}},
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [keys]}},
         )
     )
+
+
+def grant_counters(role: iam.IRole, table: dynamodb.ITable) -> None:
+    """Count replies in the idempotency table's "count#..." items, and only those."""
+    grant_keyed_items(role, table, COUNTER_ACTIONS, "count#*")

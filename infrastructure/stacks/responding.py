@@ -44,7 +44,7 @@ from constructs import Construct
 
 from stacks.alerting import Alerting
 from stacks.chalice_app import WILDCARD_RESOURCE_FINDING, XRAY_REASON, ChaliceApp, FunctionRole
-from stacks.grants import EventPublishing, grant_counters, grant_idempotency, grant_media
+from stacks.grants import EventPublishing, grant_counters, grant_idempotency, grant_keyed_items, grant_media
 from stacks.nag import acknowledge_grants
 from stacks.small_models import SmallModels
 
@@ -98,25 +98,13 @@ ECONOMY_MEMORY_MB: Mapping[str, int] = {REPLY_TO_TEXT: 256}
 
 def grant_opt_outs(role: iam.IRole, table: dynamodb.ITable) -> None:
     """Read, record and forget opt-outs in the idempotency table's "optout#..." items, and only those."""
-    role.add_to_principal_policy(
-        iam.PolicyStatement(
-            actions=list(OPT_OUT_ACTIONS),
-            resources=[table.table_arn],
-            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [OPT_OUT_KEYS]}},
-        )
-    )
+    grant_keyed_items(role, table, OPT_OUT_ACTIONS, OPT_OUT_KEYS)
 
 
 def grant_conversation_sessions(role: iam.IRole, table: dynamodb.ITable) -> None:
     """Read and write the economy profile's conversation sessions, the idempotency table's
     "session#..." items, and only those."""
-    role.add_to_principal_policy(
-        iam.PolicyStatement(
-            actions=list(SESSION_ACTIONS),
-            resources=[table.table_arn],
-            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [SESSION_KEYS]}},
-        )
-    )
+    grant_keyed_items(role, table, SESSION_ACTIONS, SESSION_KEYS)
 
 
 def grant_photo_moderation(role: iam.Role) -> None:

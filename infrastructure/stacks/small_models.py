@@ -42,7 +42,7 @@ class SmallModels:
         function whose small model is plain Python loads nothing from it: a smaller cold start)."""
         for name, memory in memory_mb.items():
             if needs_layer:
-                app.add_layers(name, self.layer)
+                app.set_layers(name, self.layer)
             app.add_environment(name, self.environment(with_models=needs_layer))
             app.set_memory(name, memory)
 

@@ -309,7 +309,8 @@ def read_dead_letters(connection: sqlite3.Connection) -> list[DeadLetter]:
         (DEAD,),
     ).fetchall()
     return [
-        DeadLetter(str(row[0]), str(row[1]), int(row[2]), row[3], float(row[4]), _json_object(row[5])) for row in rows
+        DeadLetter(str(row[0]), str(row[1]), int(row[2]), row[3], float(row[4]), json_object(row[5]) or {})
+        for row in rows
     ]
 
 
@@ -331,9 +332,10 @@ def rows_after(
         after = rows[-1][0]
 
 
-def _json_object(text: str) -> dict[str, Any]:
+def json_object(text: str) -> dict[str, Any] | None:
+    """A journal column's JSON object, or None when it holds anything else (the readers skip it)."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
+        return None
+    return value if isinstance(value, dict) else None

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from chalicelib.kernel.opt_out_order import is_older, post_order
+from chalicelib.kernel.opt_out_order import is_older
 
 from botlocal.idempotency import _connect, _create, _immediate
 
@@ -50,7 +50,7 @@ class SqliteOptOuts:
             same_post = row is not None and row[1] == post_id
             if current == opted_out and not same_post:
                 return False
-            if row is not None and is_older(post_id, post_order(row[1])):
+            if row is not None and is_older(post_id, row[1]):
                 return False  # a late "stop" never undoes a newer "start" (nor the reverse)
             connection.execute(
                 "INSERT OR REPLACE INTO opt_outs (user_id, opted_out, post, since) VALUES (?, ?, ?, ?)",

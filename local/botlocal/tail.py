@@ -29,7 +29,7 @@ from chalicelib.contracts.messages import is_direct_message
 from chalicelib.contracts.oversized import OVERSIZED_KEY
 
 from botlocal.files import new_json_lines
-from botlocal.journal import JournalReader, rows_after
+from botlocal.journal import JournalReader, json_object, rows_after
 from botlocal.layout import LocalLayout
 
 #: The pseudo detail-type of an alert (there is no alert event on the bus: see module docstring).
@@ -445,11 +445,8 @@ class TailSource:
         query = "SELECT seq, envelope, recorded_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
         for seq, text, recorded_at in rows_after(connection, query, (), self._last_seq, batch=_BATCH):
             self._last_seq = seq
-            try:
-                envelope = json.loads(text)
-            except json.JSONDecodeError:
-                continue
-            if not isinstance(envelope, dict):
+            envelope = json_object(text)
+            if envelope is None:
                 continue
             self._learn_author(envelope)
             if self._wanted(str(envelope.get("detail-type")), recorded_at):

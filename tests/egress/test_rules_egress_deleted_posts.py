@@ -4,9 +4,7 @@ stored for it after the deletion was honoured (MEDIA_DELETED), and answers every
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from botlocal.idempotency import local_idempotency
 from botlocal.layout import LocalLayout
@@ -48,10 +46,6 @@ def _reply(tweet_id: str, image_keys: list[str]) -> SendTweet:
     return SendTweet(f"@alice about {tweet_id}", tweet_id, ALICE, image_keys, received_at_ms=int(NOW * 1000) - 1000)
 
 
-def _published(bus: RecordingBus, detail_type: str) -> list[dict[str, Any]]:
-    return [json.loads(e["Detail"]) for e in bus.entries if e["DetailType"] == detail_type]
-
-
 def test_a_post_deleted_before_its_reply_is_not_answered_and_its_late_photos_go(tmp_path: Path) -> None:
     poster, bus, media = FakePoster("9001"), RecordingBus(), MemoryMediaStore()
     # The deletion was honoured (marked, folder emptied) while the post was still being analysed...
@@ -66,13 +60,13 @@ def test_a_post_deleted_before_its_reply_is_not_answered_and_its_late_photos_go(
 
     assert [call[1] for call in poster.calls] == ["11"]
     assert sorted(media.objects) == sorted(kept)
-    [skipped] = _published(bus, "REPLY_SKIPPED")
+    [skipped] = bus.details("REPLY_SKIPPED")
     assert skipped["Reason"] == POST_DELETED and skipped["Twitter"]["TweetId"] == "10"
-    [deleted] = _published(bus, "MEDIA_DELETED")
+    [deleted] = bus.details("MEDIA_DELETED")
     assert deleted["Twitter"] == {"TweetId": "10", "UserId": ALICE} and deleted["DeletedCount"] == 2
     # A redelivery is answered from the record: nothing posted, nothing more published.
     assert service.send(_reply("10", late[1:])) == SKIPPED_POST_DELETED
-    assert len(_published(bus, "REPLY_SKIPPED")) == 1
+    assert len(bus.details("REPLY_SKIPPED")) == 1
 
 
 def test_a_deleted_post_is_honoured_even_while_posting_is_paused(tmp_path: Path) -> None:
@@ -94,5 +88,5 @@ def test_a_clean_up_that_fails_still_skips_the_reply(tmp_path: Path) -> None:
     media.mark_deleted(post_prefix(ALICE, "10"))
     late = _stored(media, "10")
     assert _service(tmp_path, poster, bus, media, None).send(_reply("10", late)) == SKIPPED_POST_DELETED
-    assert poster.calls == [] and _published(bus, "MEDIA_DELETED") == []
-    assert [d["Reason"] for d in _published(bus, "REPLY_SKIPPED")] == [POST_DELETED]
+    assert poster.calls == [] and bus.details("MEDIA_DELETED") == []
+    assert [d["Reason"] for d in bus.details("REPLY_SKIPPED")] == [POST_DELETED]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from botlocal.idempotency import local_idempotency
 from botlocal.layout import LocalLayout
@@ -45,10 +44,6 @@ def _dm(event_id: str, sender: str = ALICE) -> SendDirectMessage:
     return SendDirectMessage(text=f"answer to {event_id}", answering=ref, received_at_ms=int(NOW * 1000) - 1000)
 
 
-def _skipped(bus: RecordingBus) -> list[dict[str, Any]]:
-    return [json.loads(e["Detail"]) for e in bus.entries if e["DetailType"] == "REPLY_SKIPPED"]
-
-
 def test_a_reply_waiting_when_its_person_says_stop_is_dropped_and_the_confirmation_posted(tmp_path: Path) -> None:
     poster, bus, opt_outs = FakePoster("9001", "9002", "9003", "9004"), RecordingBus(), MemoryOptOuts()
     service = _service(tmp_path, poster, bus, opt_outs)
@@ -65,7 +60,7 @@ def test_a_reply_waiting_when_its_person_says_stop_is_dropped_and_the_confirmati
     assert service.send(_reply("12")) == "9003"
 
     assert [call[1] for call in poster.calls] == ["11", "20", "12"]
-    [skipped] = _skipped(bus)
+    [skipped] = bus.details("REPLY_SKIPPED")
     assert skipped["Reason"] == OPTED_OUT and skipped["Twitter"]["TweetId"] == "10"
 
 
@@ -78,7 +73,7 @@ def test_a_dm_answer_waiting_when_its_person_says_stop_is_dropped(tmp_path: Path
     assert service.send_direct_message(_dm("E2")) == "dm-1"  # its confirmation
     assert service.send_direct_message(_dm("E3", BOB)) == "dm-2"
     assert [participant for _text, participant in poster.dm_calls] == [ALICE, BOB]
-    [skipped] = _skipped(bus)
+    [skipped] = bus.details("REPLY_SKIPPED")
     assert skipped["Reason"] == OPTED_OUT and "answer to E1" not in json.dumps(skipped)
 
 

@@ -30,7 +30,6 @@ def page(name: str) -> MentionsPage:
     return MentionsPage(
         posts=body.get("data", []),
         includes=body.get("includes", {}),
-        newest_id=meta.get("newest_id"),
         next_token=meta.get("next_token"),
         rate_limit=RateLimit(remaining=9, reset_at=None),
     )

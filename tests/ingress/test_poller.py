@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -90,12 +89,6 @@ class Rig:
 
     def messages(self) -> list[dict[str, Any]]:
         return [json.loads(e["Detail"]) for e in self.bus.entries if e["DetailType"] == names.MESSAGE_RECEIVED]
-
-
-@pytest.fixture
-def x() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
 
 
 def query(call: Any) -> dict[str, str]:

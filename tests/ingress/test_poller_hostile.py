@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,12 +25,6 @@ from tests.ingress.test_poller import BOT, MENTIONS, NEXT_TOKEN, NOW, Rig, fixtu
 START = "2080765813578191300"
 
 
-@pytest.fixture
-def x() -> Iterator[responses.RequestsMock]:
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
-
-
 OTHER = "2222222222222222222"
 
 
@@ -43,7 +36,7 @@ def mid_range(rig: Rig) -> PollState:
 
 
 def rejections(rig: Rig) -> list[dict[str, Any]]:
-    return [json.loads(e["Detail"]) for e in rig.bus.entries if e["DetailType"] == names.DELIVERY_REJECTED]
+    return rig.bus.details(names.DELIVERY_REJECTED)
 
 
 def post(post_id: str, text: str = "@ExampleUser hello", **fields: Any) -> dict[str, Any]:

@@ -16,7 +16,6 @@ that quote it (entities, key phrases), nor the text of the bot's answer (as in `
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Mapping
@@ -29,7 +28,7 @@ from chalicelib.contracts.messages import DM, DM_KEY_PREFIX, POST, is_direct_mes
 from chalicelib.contracts.oversized import OVERSIZED_KEY
 
 from botlocal.files import new_json_lines
-from botlocal.journal import DEAD, DeadLetter, JournalReader, read_dead_letters, rows_after
+from botlocal.journal import DEAD, DeadLetter, JournalReader, json_object, read_dead_letters, rows_after
 from botlocal.layout import LocalLayout
 
 #: Conversations kept in memory (the page shows the newest SHOWN_CONVERSATIONS of them).
@@ -194,11 +193,8 @@ class StateReader:
             self._counts[str(detail_type or "?")] += 1
             if text is None:
                 continue
-            try:
-                envelope = json.loads(text)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(envelope, dict):
+            envelope = json_object(text)
+            if envelope is not None:
                 self._apply(envelope, float(recorded_at))
         return changed
 

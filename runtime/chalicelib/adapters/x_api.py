@@ -243,11 +243,14 @@ def _reset_at(response: requests.Response) -> float | None:
     A 24-hour cap refuses with a 429 while the 15-minute window still has requests: waiting for
     that window's reset would only meet another 429. So the latest reset of the windows that are
     spent counts; when X said none is spent, the 15-minute window's reset."""
-    windows = [(remaining, reset) for remaining, reset in rate_windows(response) if reset is not None]
-    spent = [reset for remaining, reset in windows if remaining is not None and remaining <= 0]
-    if spent:
-        return max(spent)
-    return _header_time(response, "x-rate-limit-reset")
+    return reset_of(rate_windows(response))
+
+
+def reset_of(windows: list[tuple[int | None, float | None]]) -> float | None:
+    """_reset_at of the windows rate_windows read: the latest reset of those spent, else the
+    15-minute window's (the first)."""
+    spent = [reset for remaining, reset in windows if reset is not None and remaining is not None and remaining <= 0]
+    return max(spent) if spent else windows[0][1]
 
 
 def _header_int(response: requests.Response, name: str) -> int | None:

@@ -20,9 +20,8 @@ from typing import Any, Final
 
 import requests
 
-from chalicelib.adapters.x_api import UserContextClient, XApiTransientError, _problem, _reset_at, rate_windows
+from chalicelib.adapters.x_api import UserContextClient, XApiTransientError, _problem, rate_windows, reset_of
 from chalicelib.kernel.delivery_json import NotAnObjectError, RejectedError, parse_delivery
-from chalicelib.kernel.x_ids import is_x_id
 from chalicelib.ports import MentionsPage, RateLimit, RateLimitedError, XReadError
 
 #: What the translation reads (chalicelib/ingress/translate.py, _message_from_v2_post): the text
@@ -116,12 +115,10 @@ def _page(response: requests.Response, where: str, rate_limit: RateLimit) -> Men
     if next_token is not None and not _is_token(next_token):
         raise XApiTransientError(f"{where}: meta.next_token is not a page token")
     includes = body.get("includes")
-    newest_id = _text(meta, "newest_id")
     return MentionsPage(
         # Every item, objects or not: the translation records what it cannot read (DELIVERY_REJECTED).
         posts=list(data or []),
         includes=includes if isinstance(includes, dict) else {},
-        newest_id=newest_id if is_x_id(newest_id) else None,
         next_token=next_token,
         rate_limit=rate_limit,
     )
@@ -139,8 +136,9 @@ def _text(meta: Any, key: str) -> str | None:
 def _rate_limit(response: requests.Response) -> RateLimit:
     """The tightest window X reported (the 15-minute one, or a 24-hour cap with fewer requests
     left), so that the poller stops before any of them answers 429."""
-    counted = [(remaining, reset) for remaining, reset in rate_windows(response) if remaining is not None]
+    windows = rate_windows(response)
+    counted = [(remaining, reset) for remaining, reset in windows if remaining is not None]
     if not counted:
-        return RateLimit(remaining=None, reset_at=_reset_at(response))
+        return RateLimit(remaining=None, reset_at=reset_of(windows))
     remaining, reset = min(counted, key=lambda window: window[0])
-    return RateLimit(remaining=remaining, reset_at=_reset_at(response) if remaining <= 0 else reset)
+    return RateLimit(remaining=remaining, reset_at=reset_of(windows) if remaining <= 0 else reset)

@@ -107,8 +107,6 @@ class MediaDownloadService:
             folder = post_prefix(user_id, tweet_id)
         except ValueError as error:  # Ingress lets only X's numeric ids through: not expected
             return ImageResult(url=url, error=f"not stored: {error}")
-        if self._store.is_deleted(folder):  # deleted on X before it was analysed: not even downloaded
-            return ImageResult(url=url, error=NOT_STORED_POST_DELETED)
         try:
             check_media_url(url, self._allowed_hosts)
             if self._clock() >= deadline:
@@ -147,4 +145,10 @@ class MediaDownloadService:
         """Every photo, within one time budget for the message: the task must end (with the slow
         photos reported) well before its Lambda timeout, or the whole message would fail."""
         deadline = self._clock() + self._budget
+        try:  # one look per post, not per photo; download() looks again after it stores each one
+            deleted = bool(urls) and self._store.is_deleted(post_prefix(user_id, tweet_id))
+        except ValueError:  # not X's ids: download() says so for each photo
+            deleted = False
+        if deleted:  # deleted on X before it was analysed: not even downloaded
+            return [ImageResult(url=url, error=NOT_STORED_POST_DELETED) for url in urls]
         return [self.download(url, deadline, user_id=user_id, tweet_id=tweet_id) for url in urls]

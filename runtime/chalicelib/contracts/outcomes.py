@@ -171,11 +171,6 @@ class MediaDeleted:
     reason: str
     deleted_count: int
 
-    @classmethod
-    def for_deleted_post(cls, user_id: str, tweet_id: str, deleted_count: int) -> MediaDeleted:
-        """What was deleted for a post deleted on X (reason POST_DELETED)."""
-        return cls(user_id=user_id, tweet_id=tweet_id, reason=POST_DELETED, deleted_count=deleted_count)
-
     def to_detail(self) -> dict[str, Any]:
         return {
             "Twitter": {"TweetId": self.tweet_id, "UserId": self.user_id},

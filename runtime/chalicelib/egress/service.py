@@ -271,7 +271,7 @@ class EgressService:
         # this clean-up is recorded only when it found something, and best effort: the deletion
         # already has its MEDIA_DELETED, and the skip must not fail for a lost second one.
         if count and self._publisher is not None:
-            deleted = MediaDeleted.for_deleted_post(reply.reply_to_user_id, reply.reply_to_tweet_id, count)
+            deleted = MediaDeleted(reply.reply_to_user_id, reply.reply_to_tweet_id, POST_DELETED, count)
             logger.info("photos stored after the post's deletion deleted", extra={"count": count})
             self._publish_best_effort(
                 self._publisher,

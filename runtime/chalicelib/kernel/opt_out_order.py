@@ -24,7 +24,7 @@ def post_order(post_id: str) -> int | None:
     return int(number) if is_x_id(number) else None
 
 
-def is_older(post_id: str, recorded: int | None) -> bool:
-    """True when `post_id` was made before the post whose order `recorded` is."""
-    order = post_order(post_id)
+def is_older(post_id: str, than: str | None) -> bool:
+    """True when `post_id` was made before the post `than` (the one that made the last change)."""
+    order, recorded = post_order(post_id), post_order(than) if than else None
     return order is not None and recorded is not None and order < recorded

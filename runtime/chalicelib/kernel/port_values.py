@@ -48,11 +48,11 @@ class RateLimit:
 @dataclass(frozen=True)
 class MentionsPage:
     """One page of GET /2/users/:id/mentions, newest post first: the posts (`data`), the `includes`
-    they refer to, the page's meta (`newest_id`, `next_token`) and the rate-limit headers."""
+    they refer to, the next page's token (meta.next_token) and the rate-limit headers. The poller
+    takes the page's newest id from its posts, never from meta.newest_id."""
 
     posts: list[dict[str, Any]]
     includes: dict[str, Any]
-    newest_id: str | None
     next_token: str | None
     rate_limit: RateLimit
 
